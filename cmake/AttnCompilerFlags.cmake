@@ -1,0 +1,20 @@
+# Warning and sanitizer flags for attn's own targets. LLVM's headers are
+# included as system headers so -Werror applies to our code only.
+
+# Like LLVM itself: generated ODS code leaves parameters unused.
+set(ATTN_WARNING_FLAGS -Wall -Wextra -Wno-unused-parameter)
+if(ATTN_WERROR)
+  list(APPEND ATTN_WARNING_FLAGS -Werror)
+endif()
+
+if(ATTN_ENABLE_SANITIZERS)
+  set(ATTN_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
+                           -fno-omit-frame-pointer)
+  add_compile_options(${ATTN_SANITIZER_FLAGS})
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Applies attn's warning flags to a target of ours.
+function(attn_target_warnings target)
+  target_compile_options(${target} PRIVATE ${ATTN_WARNING_FLAGS})
+endfunction()

@@ -1,0 +1,102 @@
+//===- AttnOps.h - The attn dialect -----------------------------*- C++ -*-===//
+//
+// The one header for the attn dialect: its ops, attributes, interfaces and
+// the small helper types they share (the attention's shape, the context a
+// mask attribute needs to build its mask-algebra object).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNOPS_H
+#define ATTN_DIALECT_ATTN_IR_ATTNOPS_H
+
+#include "attn/Mask/Mask.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::attn {
+
+/// The sizes of an attention. Batch and sequence lengths may be
+/// ShapedType::kDynamic; head counts and head dims are static once the op
+/// verifies.
+struct AttentionShape {
+  int64_t batch = ShapedType::kDynamic;
+  int64_t numQHeads = 0;
+  int64_t numKVHeads = 0;
+  int64_t seqQ = ShapedType::kDynamic;
+  int64_t seqKV = ShapedType::kDynamic;
+  int64_t headDimQK = 0;
+  int64_t headDimV = 0;
+
+  bool hasStaticSequences() const {
+    return !ShapedType::isDynamic(seqQ) && !ShapedType::isDynamic(seqKV);
+  }
+};
+
+/// What a mask attribute needs besides its own parameters to build its
+/// mask-algebra object: the attention's mask_mod region as a predicate.
+struct MaskBuildContext {
+  /// Evaluates the mask_mod region; null when the attention has none.
+  ::attn::mask::Predicate customPredicate;
+  /// True when `customPredicate` is a faithful interpretation of the region
+  /// (index arithmetic only), so its tiles may be classified exactly.
+  bool customIsExact = false;
+};
+
+// Parsers and printers of attribute parameters (see AttnAttrs.td).
+FailureOr<SmallVector<int64_t>> parseInt64List(AsmParser &parser);
+void printInt64List(AsmPrinter &printer, ArrayRef<int64_t> values);
+// Float parameters are APFloats holding doubles (APFloat, unlike double,
+// can be hashed for attribute uniquing).
+FailureOr<SmallVector<APFloat>> parseF64List(AsmParser &parser);
+void printF64List(AsmPrinter &printer, ArrayRef<APFloat> values);
+FailureOr<APFloat> parseF64(AsmParser &parser);
+void printF64(AsmPrinter &printer, const APFloat &value);
+
+} // namespace mlir::attn
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h.inc"
+#include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
+
+namespace mlir::attn {
+::attn::mask::Alignment toMaskAlignment(Alignment alignment);
+} // namespace mlir::attn
+
+#include "attn/Dialect/Attn/IR/AttnInterfaces.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attn/Dialect/Attn/IR/AttnAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.h.inc"
+
+namespace mlir::attn {
+
+/// Rewrites a mask into a simpler equivalent: nested unions and
+/// intersections flattened, duplicates and neutral operands dropped,
+/// double complements removed, single-operand combinators unwrapped.
+MaskAttrInterface simplifyMask(MaskAttrInterface mask);
+
+/// Interprets a mask_mod region as a predicate when it only does integer
+/// and index arithmetic on its (b, h, i, j) arguments; fails otherwise
+/// (e.g. when it reads a captured tensor).
+FailureOr<::attn::mask::Predicate> interpretMaskModRegion(Region &region);
+
+/// Returns true if `mask` mentions an attribute of type AttrT anywhere.
+template <typename AttrT> bool maskContains(MaskAttrInterface mask) {
+  bool found = false;
+  mask.walk([&](AttrT) { found = true; });
+  return found;
+}
+
+} // namespace mlir::attn
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_H

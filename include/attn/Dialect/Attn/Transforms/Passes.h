@@ -1,0 +1,26 @@
+//===- Passes.h - attn dialect passes ---------------------------*- C++ -*-===//
+//
+// Declarations of the attn passes (generated from Passes.td) and of the
+// named pipelines that attn-opt offers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H
+#define ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+
+/// Registers the named pipelines (e.g. attn-mask-report).
+void registerAttnPipelines();
+
+} // namespace mlir::attn
+
+#endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H

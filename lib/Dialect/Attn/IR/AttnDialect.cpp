@@ -1,0 +1,104 @@
+//===- AttnDialect.cpp - attn dialect registration -------------*- C++ -*-===//
+//
+// Registers the attn dialect's ops and attributes and holds the parsers and
+// printers of attribute parameters that ODS cannot generate (bracketed
+// integer and float lists).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#include "attn/Dialect/Attn/IR/AttnDialect.cpp.inc"
+#include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
+#include "attn/Dialect/Attn/IR/AttnInterfaces.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
+
+void AttnDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+      >();
+  registerAttributes();
+}
+
+void AttnDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Parameter parsers and printers
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<int64_t>> mlir::attn::parseInt64List(AsmParser &parser) {
+  SmallVector<int64_t> values;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        return parser.parseInteger(values.emplace_back());
+      }))
+    return failure();
+  return values;
+}
+
+void mlir::attn::printInt64List(AsmPrinter &printer, ArrayRef<int64_t> values) {
+  printer << '[';
+  llvm::interleaveComma(values, printer);
+  printer << ']';
+}
+
+FailureOr<APFloat> mlir::attn::parseF64(AsmParser &parser) {
+  double value = 0.0;
+  if (parser.parseFloat(value))
+    return failure();
+  return APFloat(value);
+}
+
+void mlir::attn::printF64(AsmPrinter &printer, const APFloat &value) {
+  // Print the shortest decimal that reads back to the same double, always
+  // with a '.' or exponent so that it reads as a float literal.
+  SmallString<32> text;
+  value.toString(text, /*FormatPrecision=*/0,
+                                /*FormatMaxPadding=*/3,
+                                /*TruncateZero=*/false);
+  if (value.isFinite() && text.find_first_of(".eE") == StringRef::npos)
+    text += ".0";
+  printer << text;
+}
+
+FailureOr<SmallVector<APFloat>>
+mlir::attn::parseF64List(AsmParser &parser) {
+  SmallVector<APFloat> values;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        FailureOr<APFloat> value = parseF64(parser);
+        if (failed(value))
+          return failure();
+        values.push_back(*value);
+        return success();
+      }))
+    return failure();
+  return values;
+}
+
+void mlir::attn::printF64List(AsmPrinter &printer, ArrayRef<APFloat> values) {
+  printer << '[';
+  llvm::interleaveComma(values, printer, [&](const APFloat &value) {
+    printF64(printer, value);
+  });
+  printer << ']';
+}
+
+::attn::mask::Alignment mlir::attn::toMaskAlignment(Alignment alignment) {
+  return alignment == Alignment::BottomRight
+             ? ::attn::mask::Alignment::BottomRight
+             : ::attn::mask::Alignment::TopLeft;
+}

@@ -1,0 +1,391 @@
+//===- AttnOps.cpp - attn.attention and attn.linear_attention --*- C++ -*-===//
+//
+// Verifiers and helpers of the attn ops. The verifier is the user's first
+// line of defence: every malformed attention gets a precise message here,
+// so no pass downstream has to cope with bad shapes or types.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace am = ::attn::mask;
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shape checks shared by both ops
+//===----------------------------------------------------------------------===//
+
+static std::string formatDims(ArrayRef<int64_t> dims) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << '[';
+  llvm::interleaveComma(dims, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << '?';
+    else
+      os << d;
+  });
+  os << ']';
+  return text;
+}
+
+static bool isSupportedElementType(Type type) {
+  return type.isF32() || type.isF16() || type.isBF16();
+}
+
+static bool compatibleDim(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Checks that `type` has `expected` dims (dynamic entries match anything).
+static LogicalResult verifyDims(Operation *op, StringRef what,
+                                RankedTensorType type,
+                                ArrayRef<int64_t> expected) {
+  if (type.getRank() != static_cast<int64_t>(expected.size()))
+    return op->emitOpError() << what << " must have rank " << expected.size()
+                             << ", got rank " << type.getRank();
+  for (auto [actual, want] : llvm::zip(type.getShape(), expected))
+    if (!compatibleDim(actual, want))
+      return op->emitOpError()
+             << what << " has shape " << formatDims(type.getShape())
+             << " but " << formatDims(expected) << " is expected";
+  return success();
+}
+
+/// Verifies Q, K, V of an attention and computes its shape. Shared by
+/// attn.attention and attn.linear_attention.
+static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
+                                           Value key, Value value) {
+  auto qType = cast<RankedTensorType>(query.getType());
+  auto kType = cast<RankedTensorType>(key.getType());
+  auto vType = cast<RankedTensorType>(value.getType());
+
+  for (auto [name, type, layout] :
+       {std::tuple{"query", qType, "[B, Hq, Sq, Dqk]"},
+        std::tuple{"key", kType, "[B, Hkv, Skv, Dqk]"},
+        std::tuple{"value", vType, "[B, Hkv, Skv, Dv]"}}) {
+    if (type.getRank() != 4)
+      return op->emitOpError() << name << " must be rank 4 " << layout
+                               << ", got rank " << type.getRank();
+    if (!isSupportedElementType(type.getElementType()))
+      return op->emitOpError()
+             << "unsupported " << name << " element type "
+             << type.getElementType() << "; expected f32, f16 or bf16";
+  }
+  if (kType.getElementType() != qType.getElementType() ||
+      vType.getElementType() != qType.getElementType())
+    return op->emitOpError()
+           << "query, key and value must share one element type, got "
+           << qType.getElementType() << ", " << kType.getElementType()
+           << " and " << vType.getElementType();
+
+  ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
+                    v = vType.getShape();
+  for (auto [name, dims] : {std::pair{"query", q}, std::pair{"key", k},
+                            std::pair{"value", v}}) {
+    if (ShapedType::isDynamic(dims[1]))
+      return op->emitOpError() << name << " head count must be static";
+    if (ShapedType::isDynamic(dims[3]))
+      return op->emitOpError() << name << " head dim must be static";
+    if (dims[1] == 0 || dims[3] == 0)
+      return op->emitOpError()
+             << name << " must have non-zero head count and head dim, got "
+             << formatDims(dims);
+  }
+  if (!compatibleDim(q[0], k[0]) || !compatibleDim(q[0], v[0]) ||
+      !compatibleDim(k[0], v[0]))
+    return op->emitOpError() << "batch size mismatch: query "
+                             << formatDims(q) << ", key " << formatDims(k)
+                             << ", value " << formatDims(v);
+  if (k[1] != v[1])
+    return op->emitOpError() << "key has " << k[1] << " heads but value has "
+                             << v[1];
+  if (q[1] % k[1] != 0)
+    return op->emitOpError()
+           << "query heads (" << q[1] << ") must be a multiple of key/value "
+           << "heads (" << k[1] << ") for grouped-query attention";
+  if (!compatibleDim(k[2], v[2]))
+    return op->emitOpError() << "key sequence length " << k[2]
+                             << " differs from value sequence length "
+                             << v[2];
+  if (q[3] != k[3])
+    return op->emitOpError() << "query head dim " << q[3]
+                             << " differs from key head dim " << k[3];
+
+  AttentionShape shape;
+  shape.batch = ShapedType::isDynamic(q[0]) ? k[0] : q[0];
+  if (ShapedType::isDynamic(shape.batch))
+    shape.batch = v[0];
+  shape.numQHeads = q[1];
+  shape.numKVHeads = k[1];
+  shape.seqQ = q[2];
+  shape.seqKV = ShapedType::isDynamic(k[2]) ? v[2] : k[2];
+  shape.headDimQK = q[3];
+  shape.headDimV = v[3];
+  return shape;
+}
+
+/// Checks the output O [B, Hq, Sq, Dv] against the inputs.
+static LogicalResult verifyOutput(Operation *op, Value output, Type eltType,
+                                  const AttentionShape &shape) {
+  auto type = cast<RankedTensorType>(output.getType());
+  if (type.getElementType() != eltType)
+    return op->emitOpError() << "output element type " << type.getElementType()
+                             << " differs from the input element type "
+                             << eltType;
+  return verifyDims(op, "output", type,
+                    {shape.batch, shape.numQHeads, shape.seqQ, shape.headDimV});
+}
+
+static AttentionShape shapeOf(Value query, Value key, Value value) {
+  ArrayRef<int64_t> q = cast<RankedTensorType>(query.getType()).getShape();
+  ArrayRef<int64_t> k = cast<RankedTensorType>(key.getType()).getShape();
+  ArrayRef<int64_t> v = cast<RankedTensorType>(value.getType()).getShape();
+  AttentionShape shape;
+  shape.batch = q[0];
+  shape.numQHeads = q[1];
+  shape.numKVHeads = k[1];
+  shape.seqQ = q[2];
+  shape.seqKV = k[2];
+  shape.headDimQK = q[3];
+  shape.headDimV = v[3];
+  return shape;
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+AttentionShape AttentionOp::getShape() {
+  return shapeOf(getQuery(), getKey(), getValue());
+}
+
+double AttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getShape().headDimQK));
+}
+
+MaskAttrInterface AttentionOp::getEffectiveMask() {
+  if (MaskAttrInterface mask = getMaskAttr())
+    return mask;
+  if (!getMaskMod().empty())
+    return CustomMaskAttr::get(getContext());
+  return NoneMaskAttr::get(getContext());
+}
+
+am::MaskRef AttentionOp::buildMask() {
+  MaskBuildContext ctx;
+  if (!getMaskMod().empty()) {
+    FailureOr<am::Predicate> pred = interpretMaskModRegion(getMaskMod());
+    if (succeeded(pred)) {
+      ctx.customPredicate = *pred;
+      ctx.customIsExact = true;
+    }
+  }
+  return getEffectiveMask().buildMask(ctx);
+}
+
+/// Checks a region's entry block: `leading` arguments followed by one per
+/// capture, a single yielded value of type `yieldType`.
+static LogicalResult verifyRegionSignature(AttentionOp op, Region &region,
+                                           StringRef name,
+                                           ArrayRef<Type> leading,
+                                           StringRef signature,
+                                           Type yieldType) {
+  Block &block = region.front();
+  SmallVector<Type> expected(leading);
+  llvm::append_range(expected, op.getCaptures().getTypes());
+  if (block.getArgumentTypes() != ArrayRef<Type>(expected)) {
+    InFlightDiagnostic diag = op.emitOpError()
+                              << name << " region must take " << signature;
+    if (!op.getCaptures().empty())
+      diag << " followed by one argument per capture";
+    diag << ", got (";
+    llvm::interleaveComma(block.getArgumentTypes(), diag);
+    return diag << ")";
+  }
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op.emitOpError() << name << " region must end with attn.yield";
+  if (yield.getValues().size() != 1 ||
+      yield.getValues().front().getType() != yieldType)
+    return yield.emitOpError()
+           << "in " << name << " must yield exactly one " << yieldType;
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  FailureOr<AttentionShape> maybeShape =
+      verifyQKV(*this, getQuery(), getKey(), getValue());
+  if (failed(maybeShape))
+    return failure();
+  const AttentionShape &shape = *maybeShape;
+  Type eltType = getQuery().getType().getElementType();
+  Operation *op = getOperation();
+
+  if (failed(verifyOutput(op, getOutput(), eltType, shape)))
+    return failure();
+  if (Value lse = getLogsumexp()) {
+    auto type = cast<RankedTensorType>(lse.getType());
+    if (!type.getElementType().isF32())
+      return emitOpError() << "logsumexp must have f32 elements, got "
+                           << type.getElementType();
+    if (failed(verifyDims(op, "logsumexp", type,
+                          {shape.batch, shape.numQHeads, shape.seqQ})))
+      return failure();
+  }
+
+  if (std::optional<APFloat> scale = getScale()) {
+    double s = scale->convertToDouble();
+    if (!std::isfinite(s) || s <= 0.0)
+      return emitOpError() << "scale must be positive and finite, got " << s;
+  }
+
+  if (Value bias = getBias()) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (type.getElementType() != eltType && !type.getElementType().isF32())
+      return emitOpError() << "bias element type " << type.getElementType()
+                           << " must be f32 or the query element type "
+                           << eltType;
+    if (type.getRank() != 4)
+      return emitOpError() << "bias must be rank 4 [B, Hq, Sq, Skv], got rank "
+                           << type.getRank();
+    ArrayRef<int64_t> dims = type.getShape();
+    if ((dims[0] != 1 && !compatibleDim(dims[0], shape.batch)) ||
+        (dims[1] != 1 && dims[1] != shape.numQHeads) ||
+        !compatibleDim(dims[2], shape.seqQ) ||
+        !compatibleDim(dims[3], shape.seqKV))
+      return emitOpError()
+             << "bias has shape " << formatDims(dims) << " but "
+             << formatDims({shape.batch, shape.numQHeads, shape.seqQ,
+                            shape.seqKV})
+             << " is expected (B and Hq may be 1 to broadcast)";
+  }
+
+  // Document ids.
+  MaskAttrInterface mask = getEffectiveMask();
+  bool usesDocument = maskContains<DocumentMaskAttr>(mask);
+  Value qIds = getQSegmentIds(), kvIds = getKvSegmentIds();
+  if (static_cast<bool>(qIds) != static_cast<bool>(kvIds))
+    return emitOpError() << "segments need both query and key/value ids";
+  if (usesDocument && !qIds)
+    return emitOpError() << "#attn.document mask needs segment ids: add "
+                            "'segments(%q_ids, %kv_ids : ...)'";
+  if (!usesDocument && qIds)
+    return emitOpError()
+           << "segment ids are given but the mask does not use #attn.document";
+  if (qIds) {
+    auto qt = cast<RankedTensorType>(qIds.getType());
+    auto kt = cast<RankedTensorType>(kvIds.getType());
+    for (auto type : {qt, kt})
+      if (!type.getElementType().isSignlessInteger(32) &&
+          !type.getElementType().isSignlessInteger(64))
+        return emitOpError() << "segment ids must be i32 or i64, got "
+                             << type.getElementType();
+    if (qt.getElementType() != kt.getElementType())
+      return emitOpError() << "query and key/value segment ids differ in "
+                              "element type";
+    if (failed(verifyDims(op, "query segment ids", qt,
+                          {shape.batch, shape.seqQ})) ||
+        failed(verifyDims(op, "key/value segment ids", kt,
+                          {shape.batch, shape.seqKV})))
+      return failure();
+  }
+
+  // Regions and captures.
+  bool usesCustom = maskContains<CustomMaskAttr>(mask);
+  bool hasMaskMod = !getMaskMod().empty();
+  if (usesCustom && !hasMaskMod)
+    return emitOpError() << "#attn.custom mask needs a mask_mod region";
+  if (hasMaskMod && !usesCustom)
+    return emitOpError() << "mask_mod region is unused: the mask must "
+                            "refer to it with #attn.custom";
+  if (!getCaptures().empty() && !hasMaskMod && getScoreModRegion().empty())
+    return emitOpError() << "captures are given but there is no mask_mod or "
+                            "score_mod region to read them";
+  Builder b(getContext());
+  Type index = b.getIndexType();
+  if (hasMaskMod &&
+      failed(verifyRegionSignature(*this, getMaskMod(), "mask_mod",
+                                   {index, index, index, index},
+                                   "(b, h, i, j : index)", b.getI1Type())))
+    return failure();
+  if (!getScoreModRegion().empty() &&
+      failed(verifyRegionSignature(
+          *this, getScoreModRegion(), "score_mod",
+          {b.getF32Type(), index, index, index, index},
+          "(s : f32, b, h, i, j : index)", b.getF32Type())))
+    return failure();
+
+  auto emitError = [&]() { return emitOpError(); };
+  if (failed(mask.verifyForShape(shape, emitError)))
+    return failure();
+  if (ScoreModAttrInterface mod = getScoreModAttr())
+    if (failed(mod.verifyForShape(shape, emitError)))
+      return failure();
+  return success();
+}
+
+namespace {
+/// Replaces the mask with its simplified form (see simplifyMask).
+struct SimplifyAttentionMask final : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    MaskAttrInterface mask = op.getMaskAttr();
+    if (!mask)
+      return failure();
+    MaskAttrInterface simplified = simplifyMask(mask);
+    if (isa<NoneMaskAttr>(simplified)) {
+      rewriter.modifyOpInPlace(op, [&] { op.removeMaskAttr(); });
+      return success();
+    }
+    if (simplified == mask)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op.setMaskAttr(simplified); });
+    return success();
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<SimplifyAttentionMask>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// LinearAttentionOp
+//===----------------------------------------------------------------------===//
+
+AttentionShape LinearAttentionOp::getShape() {
+  return shapeOf(getQuery(), getKey(), getValue());
+}
+
+LogicalResult LinearAttentionOp::verify() {
+  FailureOr<AttentionShape> shape =
+      verifyQKV(*this, getQuery(), getKey(), getValue());
+  if (failed(shape))
+    return failure();
+  if (failed(verifyOutput(*this, getOutput(),
+                          getQuery().getType().getElementType(), *shape)))
+    return failure();
+  if (getCausal() && !ShapedType::isDynamic(shape->seqQ) &&
+      !ShapedType::isDynamic(shape->seqKV) && shape->seqQ != shape->seqKV)
+    return emitOpError() << "causal linear attention needs equal query and "
+                            "key lengths, got "
+                         << shape->seqQ << " and " << shape->seqKV;
+  double eps = getEpsilon().convertToDouble();
+  if (!std::isfinite(eps) || eps < 0.0)
+    return emitOpError() << "epsilon must be non-negative and finite, got "
+                         << eps;
+  return success();
+}
