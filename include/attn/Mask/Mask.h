@@ -187,6 +187,8 @@ int64_t countKeptElements(const Mask &mask, const MaskContext &ctx,
 
 /// Renders a tile map as text: one row per q tile, one character per kv
 /// tile ('#' full, '+' partial, '.' empty), followed by a summary line.
+/// A negative `keptElements` means the count is unknown at compile time
+/// (the mask reads run-time data).
 std::string renderTileMap(const TileMap &map, int64_t keptElements,
                           int64_t totalElements);
 

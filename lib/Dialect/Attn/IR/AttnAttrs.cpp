@@ -24,6 +24,17 @@ using EmitErrorFn = function_ref<InFlightDiagnostic()>;
 // Verifiers
 //===----------------------------------------------------------------------===//
 
+/// Mask parameters are positions or extents in a sequence, which attn
+/// bounds by 2^31 (see the op verifier); bounding them too keeps every
+/// index computation of the mask algebra far from int64 overflow.
+static LogicalResult verifyExtent(EmitErrorFn emitError, StringRef what,
+                                  int64_t value) {
+  if (value >= (int64_t{1} << 31))
+    return emitError() << what << " " << value
+                       << " is too large; it must be below 2^31";
+  return success();
+}
+
 LogicalResult WindowMaskAttr::verify(EmitErrorFn emitError, int64_t left,
                                      int64_t right, Alignment) {
   if (left < 0)
@@ -32,6 +43,9 @@ LogicalResult WindowMaskAttr::verify(EmitErrorFn emitError, int64_t left,
   if (right < 0)
     return emitError() << "window right extent must be non-negative, got "
                        << right;
+  if (failed(verifyExtent(emitError, "window left extent", left)) ||
+      failed(verifyExtent(emitError, "window right extent", right)))
+    return failure();
   return success();
 }
 
@@ -41,6 +55,9 @@ LogicalResult DilatedMaskAttr::verify(EmitErrorFn emitError, int64_t window,
     return emitError() << "dilated window must be positive, got " << window;
   if (dilation <= 0)
     return emitError() << "dilation must be positive, got " << dilation;
+  if (failed(verifyExtent(emitError, "dilated window", window)) ||
+      failed(verifyExtent(emitError, "dilation", dilation)))
+    return failure();
   return success();
 }
 
@@ -50,10 +67,16 @@ LogicalResult GlobalMaskAttr::verify(EmitErrorFn emitError, int64_t first,
     return emitError() << "number of leading global tokens must be "
                           "non-negative, got "
                        << first;
-  for (int64_t index : indices)
+  if (failed(verifyExtent(emitError, "number of leading global tokens",
+                          first)))
+    return failure();
+  for (int64_t index : indices) {
     if (index < 0)
       return emitError() << "global token index must be non-negative, got "
                          << index;
+    if (failed(verifyExtent(emitError, "global token index", index)))
+      return failure();
+  }
   if (first == 0 && indices.empty())
     return emitError() << "global mask selects no tokens: give 'first' or "
                           "'indices'";
@@ -82,6 +105,9 @@ LogicalResult RandomBlocksMaskAttr::verify(EmitErrorFn emitError,
   if (perRow <= 0)
     return emitError() << "random blocks per row must be positive, got "
                        << perRow;
+  if (failed(verifyExtent(emitError, "random block size", block)) ||
+      failed(verifyExtent(emitError, "random blocks per row", perRow)))
+    return failure();
   return success();
 }
 
@@ -91,6 +117,9 @@ LogicalResult BlockLayoutMaskAttr::verify(EmitErrorFn emitError,
   if (blockQ <= 0 || blockKV <= 0)
     return emitError() << "block layout block sizes must be positive, got ["
                        << blockQ << ", " << blockKV << "]";
+  if (failed(verifyExtent(emitError, "block layout block size",
+                          std::max(blockQ, blockKV))))
+    return failure();
   auto type = layout.getType();
   if (!type.getElementType().isInteger(1))
     return emitError() << "block layout must have i1 elements, got "
@@ -101,6 +130,13 @@ LogicalResult BlockLayoutMaskAttr::verify(EmitErrorFn emitError,
                        << type.getRank();
   if (type.getNumElements() == 0)
     return emitError() << "block layout must not be empty";
+  // A splat may state a huge layout in a few bytes; the mask algebra
+  // expands it, so bound it.
+  constexpr int64_t kMaxLayoutEntries = int64_t{1} << 24;
+  if (type.getNumElements() > kMaxLayoutEntries)
+    return emitError() << "block layout has " << type.getNumElements()
+                       << " entries; at most " << kMaxLayoutEntries
+                       << " are supported (use larger blocks)";
   return success();
 }
 
@@ -124,7 +160,7 @@ BlockLayoutMaskAttr::verifyForShape(const AttentionShape &shape,
 LogicalResult PrefixLMMaskAttr::verify(EmitErrorFn emitError, int64_t prefix) {
   if (prefix < 0)
     return emitError() << "prefix length must be non-negative, got " << prefix;
-  return success();
+  return verifyExtent(emitError, "prefix length", prefix);
 }
 
 static LogicalResult verifyCombinator(EmitErrorFn emitError, StringRef name,

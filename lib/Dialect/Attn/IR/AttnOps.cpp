@@ -37,6 +37,21 @@ static std::string formatDims(ArrayRef<int64_t> dims) {
   return text;
 }
 
+/// Kernels index with 32-bit integers (as FlashAttention does); larger
+/// sizes are rejected up front so no pass has to reason about overflow.
+constexpr int64_t kMaxDimSize = int64_t{1} << 31;
+
+/// Rejects static dims of `type` that are not below kMaxDimSize.
+static LogicalResult verifyDimSizes(Operation *op, StringRef what,
+                                    RankedTensorType type) {
+  for (int64_t dim : type.getShape())
+    if (!ShapedType::isDynamic(dim) && dim >= kMaxDimSize)
+      return op->emitOpError()
+             << what << " dimension " << dim
+             << " is too large; sizes must be below 2^31";
+  return success();
+}
+
 static bool isSupportedElementType(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
@@ -75,6 +90,8 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
     if (type.getRank() != 4)
       return op->emitOpError() << name << " must be rank 4 " << layout
                                << ", got rank " << type.getRank();
+    if (failed(verifyDimSizes(op, name, type)))
+      return failure();
     if (!isSupportedElementType(type.getElementType()))
       return op->emitOpError()
              << "unsupported " << name << " element type "

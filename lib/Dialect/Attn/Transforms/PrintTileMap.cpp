@@ -36,8 +36,9 @@ public:
   void runOnOperation() override {
     if (tileQ <= 0 || tileKV <= 0) {
       getOperation()->emitError()
-          << "attn-print-tile-map: tile sizes must be positive, got " << tileQ
-          << " x " << tileKV;
+          << "attn-print-tile-map: tile sizes must be positive, got "
+          << tileQ.getValue()
+          << " x " << tileKV.getValue();
       return signalPassFailure();
     }
     WalkResult result = getOperation()->walk([&](AttentionOp op) {
@@ -57,8 +58,8 @@ private:
     if (batch < 0 ||
         (!ShapedType::isDynamic(shape.batch) && batch >= shape.batch) ||
         head < 0 || head >= shape.numQHeads)
-      return op.emitError() << "attn-print-tile-map: batch " << batch
-                            << " / head " << head
+      return op.emitError() << "attn-print-tile-map: batch " << batch.getValue()
+                            << " / head " << head.getValue()
                             << " is outside the attention";
     int64_t numTiles = llvm::divideCeil(shape.seqQ, tileQ) *
                        llvm::divideCeil(shape.seqKV, tileKV);

@@ -1,0 +1,6 @@
+// Dilated window. Rendered into docs/masks.md by scripts/gen-mask-guide.py.
+func.func @dilated(%q: tensor<1x4x512x64xf16>, %k: tensor<1x4x512x64xf16>, %v: tensor<1x4x512x64xf16>) -> tensor<1x4x512x64xf16> {
+  %o = attn.attention %q, %k, %v {mask = #attn.dilated<window = 4, dilation = 32>}
+      : tensor<1x4x512x64xf16>, tensor<1x4x512x64xf16>, tensor<1x4x512x64xf16> -> tensor<1x4x512x64xf16>
+  return %o : tensor<1x4x512x64xf16>
+}

@@ -1,0 +1,6 @@
+// Intersection: causal within a window. Rendered into docs/masks.md by scripts/gen-mask-guide.py.
+func.func @intersection(%q: tensor<1x4x512x64xf16>, %k: tensor<1x4x512x64xf16>, %v: tensor<1x4x512x64xf16>) -> tensor<1x4x512x64xf16> {
+  %o = attn.attention %q, %k, %v {mask = #attn.intersection<[#attn.causal, #attn.window<left = 192, right = 192>]>}
+      : tensor<1x4x512x64xf16>, tensor<1x4x512x64xf16>, tensor<1x4x512x64xf16> -> tensor<1x4x512x64xf16>
+  return %o : tensor<1x4x512x64xf16>
+}

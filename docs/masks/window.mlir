@@ -1,0 +1,6 @@
+// Sliding window. Rendered into docs/masks.md by scripts/gen-mask-guide.py.
+func.func @window(%q: tensor<1x4x512x64xf16>, %k: tensor<1x4x512x64xf16>, %v: tensor<1x4x512x64xf16>) -> tensor<1x4x512x64xf16> {
+  %o = attn.attention %q, %k, %v {mask = #attn.window<left = 128, right = 0>}
+      : tensor<1x4x512x64xf16>, tensor<1x4x512x64xf16>, tensor<1x4x512x64xf16> -> tensor<1x4x512x64xf16>
+  return %o : tensor<1x4x512x64xf16>
+}
