@@ -14,6 +14,14 @@ if(ATTN_ENABLE_SANITIZERS)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# Environment of every test. LLVM's headers poison BumpPtrAllocator slabs
+# in instrumented code (LLVM_ADDRESS_SANITIZER_BUILD) while the packaged,
+# uninstrumented libMLIR.so never unpoisons them, so user poisoning is off;
+# all of ASan's own checks stay on.
+set(ATTN_TEST_ENVIRONMENT
+    "ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1:abort_on_error=0"
+    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
 # Applies attn's warning flags to a target of ours.
 function(attn_target_warnings target)
   target_compile_options(${target} PRIVATE ${ATTN_WARNING_FLAGS})

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <utility>
 
-using namespace attn::mask;
+using namespace mlir::attn::mask;
 
 Mask::~Mask() = default;
 
@@ -655,7 +655,7 @@ TileClass Mask::classify(const MaskContext &ctx, TileRect rect) const {
   return classifyClipped(ctx, rect);
 }
 
-namespace attn::mask {
+namespace mlir::attn::mask {
 
 MaskRef makeAll() { return std::make_shared<AllMask>(); }
 
@@ -832,4 +832,4 @@ const char *tileClassName(TileClass c) {
   return "unknown";
 }
 
-} // namespace attn::mask
+} // namespace mlir::attn::mask

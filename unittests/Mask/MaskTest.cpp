@@ -21,7 +21,7 @@
 #include <set>
 #include <sstream>
 
-using namespace attn::mask;
+using namespace mlir::attn::mask;
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace attn::mask {
+namespace mlir::attn::mask {
 
 enum class TileClass : uint8_t { Empty, Full, Partial };
 
@@ -195,6 +195,6 @@ std::string renderTileMap(const TileMap &map, int64_t keptElements,
 char tileClassChar(TileClass c);
 const char *tileClassName(TileClass c);
 
-} // namespace attn::mask
+} // namespace mlir::attn::mask
 
 #endif // ATTN_MASK_MASK_H

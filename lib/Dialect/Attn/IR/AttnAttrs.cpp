@@ -16,7 +16,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-namespace am = ::attn::mask;
+namespace am = ::mlir::attn::mask;
 
 using EmitErrorFn = function_ref<InFlightDiagnostic()>;
 

@@ -97,8 +97,8 @@ void mlir::attn::printF64List(AsmPrinter &printer, ArrayRef<APFloat> values) {
   printer << ']';
 }
 
-::attn::mask::Alignment mlir::attn::toMaskAlignment(Alignment alignment) {
+::mlir::attn::mask::Alignment mlir::attn::toMaskAlignment(Alignment alignment) {
   return alignment == Alignment::BottomRight
-             ? ::attn::mask::Alignment::BottomRight
-             : ::attn::mask::Alignment::TopLeft;
+             ? ::mlir::attn::mask::Alignment::BottomRight
+             : ::mlir::attn::mask::Alignment::TopLeft;
 }

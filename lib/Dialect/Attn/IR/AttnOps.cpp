@@ -14,7 +14,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-namespace am = ::attn::mask;
+namespace am = ::mlir::attn::mask;
 
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"

@@ -275,7 +275,7 @@ private:
 
 } // namespace
 
-FailureOr<::attn::mask::Predicate>
+FailureOr<::mlir::attn::mask::Predicate>
 mlir::attn::interpretMaskModRegion(Region &region) {
   if (region.empty())
     return failure();
@@ -283,7 +283,7 @@ mlir::attn::interpretMaskModRegion(Region &region) {
   if (failed(compiled))
     return failure();
   auto program = std::make_shared<const Program>(std::move(*compiled));
-  return ::attn::mask::Predicate(
+  return ::mlir::attn::mask::Predicate(
       [program](int64_t b, int64_t h, int64_t i, int64_t j) {
         std::vector<int64_t> r(program->numRegisters);
         r[0] = b;

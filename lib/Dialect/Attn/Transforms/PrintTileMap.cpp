@@ -20,7 +20,7 @@ namespace mlir::attn {
 
 using namespace mlir;
 using namespace mlir::attn;
-namespace am = ::attn::mask;
+namespace am = ::mlir::attn::mask;
 
 namespace {
 

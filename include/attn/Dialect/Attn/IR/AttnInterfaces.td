@@ -22,7 +22,7 @@ def Attn_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
   let methods = [
     InterfaceMethod<
       "Builds the mask-algebra object for this pattern.",
-      "::attn::mask::MaskRef", "buildMask",
+      "::mlir::attn::mask::MaskRef", "buildMask",
       (ins "const ::mlir::attn::MaskBuildContext &":$ctx)>,
     InterfaceMethod<
       "Checks the pattern against the attention's shape; reports through "

@@ -45,7 +45,7 @@ struct AttentionShape {
 /// mask-algebra object: the attention's mask_mod region as a predicate.
 struct MaskBuildContext {
   /// Evaluates the mask_mod region; null when the attention has none.
-  ::attn::mask::Predicate customPredicate;
+  ::mlir::attn::mask::Predicate customPredicate;
   /// True when `customPredicate` is a faithful interpretation of the region
   /// (index arithmetic only), so its tiles may be classified exactly.
   bool customIsExact = false;
@@ -67,7 +67,7 @@ void printF64(AsmPrinter &printer, const APFloat &value);
 #include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
 
 namespace mlir::attn {
-::attn::mask::Alignment toMaskAlignment(Alignment alignment);
+::mlir::attn::mask::Alignment toMaskAlignment(Alignment alignment);
 } // namespace mlir::attn
 
 #include "attn/Dialect/Attn/IR/AttnInterfaces.h.inc"
@@ -88,7 +88,7 @@ MaskAttrInterface simplifyMask(MaskAttrInterface mask);
 /// Interprets a mask_mod region as a predicate when it only does integer
 /// and index arithmetic on its (b, h, i, j) arguments; fails otherwise
 /// (e.g. when it reads a captured tensor).
-FailureOr<::attn::mask::Predicate> interpretMaskModRegion(Region &region);
+FailureOr<::mlir::attn::mask::Predicate> interpretMaskModRegion(Region &region);
 
 /// Returns true if `mask` mentions an attribute of type AttrT anywhere.
 template <typename AttrT> bool maskContains(MaskAttrInterface mask) {

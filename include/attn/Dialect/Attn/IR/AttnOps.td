@@ -123,7 +123,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     /// Builds the mask-algebra object for the effective mask. A mask_mod
     /// region that only does index arithmetic is interpreted, so its tiles
     /// classify exactly; otherwise its tiles are partial.
-    ::attn::mask::MaskRef buildMask();
+    ::mlir::attn::mask::MaskRef buildMask();
   }];
 }
 
