@@ -30,8 +30,8 @@ namespace am = ::mlir::attn::mask;
 
 namespace {
 
-using RefFn = std::function<bool(int64_t sq, int64_t skv, int64_t i,
-                                 int64_t j)>;
+using RefFn =
+    std::function<bool(int64_t sq, int64_t skv, int64_t i, int64_t j)>;
 
 struct MaskCase {
   const char *name;
@@ -44,8 +44,8 @@ struct MaskCase {
 class MaskAttrTest : public ::testing::Test {
 protected:
   MaskAttrTest() {
-    ctx.loadDialect<attn::AttnDialect, arith::ArithDialect,
-                    func::FuncDialect, tensor::TensorDialect>();
+    ctx.loadDialect<attn::AttnDialect, arith::ArithDialect, func::FuncDialect,
+                    tensor::TensorDialect>();
   }
 
   /// Parses an attention of the given lengths with `c`'s mask.
@@ -59,11 +59,12 @@ protected:
             : "mask_mod {\n^bb0(%b: index, %h: index, %i: index, %j: "
               "index):\n" +
                   c.region + "\n}";
-    std::string text = "func.func @f(%q: " + q + ", %k: " + kv + ", %v: " +
-                       kv + ") -> " + q + " {\n  %o = attn.attention %q, %k, "
-                       "%v " + attrs + " " + region + " : " + q + ", " + kv +
-                       ", " + kv + " -> " + q + "\n  return %o : " + q +
-                       "\n}\n";
+    std::string text = "func.func @f(%q: " + q + ", %k: " + kv + ", %v: " + kv +
+                       ") -> " + q +
+                       " {\n  %o = attn.attention %q, %k, "
+                       "%v " +
+                       attrs + " " + region + " : " + q + ", " + kv + ", " +
+                       kv + " -> " + q + "\n  return %o : " + q + "\n}\n";
     return parseSourceString<ModuleOp>(text, &ctx);
   }
 
@@ -82,9 +83,8 @@ std::vector<MaskCase> maskCases() {
     return bits[i / 32][j / 16];
   };
   return {
-      {"none", "#attn.none", "", [](int64_t, int64_t, int64_t, int64_t) {
-         return true;
-       }, true},
+      {"none", "#attn.none", "",
+       [](int64_t, int64_t, int64_t, int64_t) { return true; }, true},
       {"causal", "#attn.causal", "",
        [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; }, true},
       {"causal_br", "#attn.causal<bottom_right>", "",
@@ -97,8 +97,9 @@ std::vector<MaskCase> maskCases() {
          return inWindow(j - i, 13, 2);
        },
        true},
-      {"window_br", "#attn.window<left = 5, right = 0, alignment = "
-                    "bottom_right>",
+      {"window_br",
+       "#attn.window<left = 5, right = 0, alignment = "
+       "bottom_right>",
        "",
        [=](int64_t sq, int64_t skv, int64_t i, int64_t j) {
          return inWindow(j - (i + skv - sq), 5, 0);
@@ -116,25 +117,24 @@ std::vector<MaskCase> maskCases() {
        },
        true},
       {"prefix_lm", "#attn.prefix_lm<prefix = 21>", "",
-       [](int64_t, int64_t, int64_t i, int64_t j) {
-         return j < 21 || j <= i;
-       },
+       [](int64_t, int64_t, int64_t i, int64_t j) { return j < 21 || j <= i; },
        true},
       {"block_layout",
        "#attn.block_layout<block = [32, 16], layout = dense<[[true, false, "
        "false], [false, true, true], [true, false, true]]> : tensor<3x3xi1>>",
-       "",
-       [=](int64_t, int64_t, int64_t i, int64_t j) { return layout(i, j); },
+       "", [=](int64_t, int64_t, int64_t i, int64_t j) { return layout(i, j); },
        true},
-      {"union", "#attn.union<[#attn.window<left = 4, right = 4>, "
-                "#attn.global<first = 3, indices = [40, 77]>]>",
+      {"union",
+       "#attn.union<[#attn.window<left = 4, right = 4>, "
+       "#attn.global<first = 3, indices = [40, 77]>]>",
        "",
        [=](int64_t, int64_t, int64_t i, int64_t j) {
          return inWindow(j - i, 4, 4) || isGlobal(i) || isGlobal(j);
        },
        false},
-      {"intersection", "#attn.intersection<[#attn.causal, "
-                       "#attn.window<left = 9, right = 9>]>",
+      {"intersection",
+       "#attn.intersection<[#attn.causal, "
+       "#attn.window<left = 9, right = 9>]>",
        "",
        [=](int64_t, int64_t, int64_t i, int64_t j) {
          return j <= i && inWindow(j - i, 9, 9);

@@ -892,8 +892,9 @@ TEST(MaskStr, AttributeSyntax) {
             "#attn.window<left = 3, right = 4, alignment = bottom_right>");
   EXPECT_EQ(makeDilated(4, 2)->str(),
             "#attn.dilated<window = 4, dilation = 2>");
-  EXPECT_EQ(makeDilated(4, 2, Alignment::BottomRight)->str(),
-            "#attn.dilated<window = 4, dilation = 2, alignment = bottom_right>");
+  EXPECT_EQ(
+      makeDilated(4, 2, Alignment::BottomRight)->str(),
+      "#attn.dilated<window = 4, dilation = 2, alignment = bottom_right>");
   EXPECT_EQ(makeGlobal(4, {200, 100, 200})->str(),
             "#attn.global<first = 4, indices = [100, 200]>");
   EXPECT_EQ(makeGlobal(4)->str(), "#attn.global<first = 4>");

@@ -3,7 +3,8 @@
 // Every mask pattern of the attn dialect answers two questions:
 //   1. element: is score (b, h, i, j) kept?
 //   2. tile: for the rectangle [qBegin, qEnd) x [kvBegin, kvEnd) of the score
-//      matrix, are no elements kept (Empty), all kept (Full), or some (Partial)?
+//      matrix, are no elements kept (Empty), all kept (Full), or some
+//      (Partial)?
 // The tile answer is always *safe* (Empty implies no element kept, Full
 // implies every element kept) and *exact* for causal, window, block layout,
 // prefix-LM and global patterns. The verifier, the tiler, the host and GPU
@@ -64,7 +65,7 @@ using MaskRef = std::shared_ptr<const Mask>;
 class Mask {
 public:
   enum class Kind : uint8_t {
-    All,          // no mask: every element kept
+    All, // no mask: every element kept
     Causal,
     Window,
     Dilated,
@@ -73,7 +74,7 @@ public:
     BlockLayout,
     PrefixLM,
     Document,
-    Predicate,    // custom: a callback (e.g. an interpreted mask_mod region)
+    Predicate, // custom: a callback (e.g. an interpreted mask_mod region)
     Union,
     Intersection,
     Complement,
@@ -148,8 +149,8 @@ MaskRef makeDocument();
 /// A custom predicate. When `exactTiles` is true the mask classifies a tile
 /// by evaluating the predicate on every element (the predicate only does
 /// index arithmetic); otherwise every non-empty tile is Partial.
-using Predicate = std::function<bool(int64_t b, int64_t h, int64_t i,
-                                     int64_t j)>;
+using Predicate =
+    std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>;
 MaskRef makePredicate(Predicate pred, bool exactTiles,
                       std::string description = "#attn.custom",
                       bool dependsOnBatchOrHead = true);

@@ -67,8 +67,7 @@ LogicalResult GlobalMaskAttr::verify(EmitErrorFn emitError, int64_t first,
     return emitError() << "number of leading global tokens must be "
                           "non-negative, got "
                        << first;
-  if (failed(verifyExtent(emitError, "number of leading global tokens",
-                          first)))
+  if (failed(verifyExtent(emitError, "number of leading global tokens", first)))
     return failure();
   for (int64_t index : indices) {
     if (index < 0)
@@ -96,9 +95,8 @@ LogicalResult GlobalMaskAttr::verifyForShape(const AttentionShape &shape,
   return success();
 }
 
-LogicalResult RandomBlocksMaskAttr::verify(EmitErrorFn emitError,
-                                           int64_t block, int64_t perRow,
-                                           int64_t seed) {
+LogicalResult RandomBlocksMaskAttr::verify(EmitErrorFn emitError, int64_t block,
+                                           int64_t perRow, int64_t seed) {
   (void)seed;
   if (block <= 0)
     return emitError() << "random block size must be positive, got " << block;
@@ -111,8 +109,8 @@ LogicalResult RandomBlocksMaskAttr::verify(EmitErrorFn emitError,
   return success();
 }
 
-LogicalResult BlockLayoutMaskAttr::verify(EmitErrorFn emitError,
-                                          int64_t blockQ, int64_t blockKV,
+LogicalResult BlockLayoutMaskAttr::verify(EmitErrorFn emitError, int64_t blockQ,
+                                          int64_t blockKV,
                                           DenseIntElementsAttr layout) {
   if (blockQ <= 0 || blockKV <= 0)
     return emitError() << "block layout block sizes must be positive, got ["
@@ -140,9 +138,8 @@ LogicalResult BlockLayoutMaskAttr::verify(EmitErrorFn emitError,
   return success();
 }
 
-LogicalResult
-BlockLayoutMaskAttr::verifyForShape(const AttentionShape &shape,
-                                    EmitErrorFn emitError) const {
+LogicalResult BlockLayoutMaskAttr::verifyForShape(const AttentionShape &shape,
+                                                  EmitErrorFn emitError) const {
   if (!shape.hasStaticSequences())
     return success();
   int64_t rows = llvm::divideCeil(shape.seqQ, getBlockQ());
@@ -166,8 +163,8 @@ LogicalResult PrefixLMMaskAttr::verify(EmitErrorFn emitError, int64_t prefix) {
 static LogicalResult verifyCombinator(EmitErrorFn emitError, StringRef name,
                                       size_t numOperands) {
   if (numOperands < 2)
-    return emitError() << "#attn." << name
-                       << " needs at least two masks, got " << numOperands;
+    return emitError() << "#attn." << name << " needs at least two masks, got "
+                       << numOperands;
   return success();
 }
 
@@ -262,7 +259,8 @@ SmallVector<double> AlibiAttr::getEffectiveSlopes(int64_t numHeads) const {
                                  static_cast<double>(n)));
     return slopes;
   };
-  int64_t lower = static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(numHeads)));
+  int64_t lower =
+      static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(numHeads)));
   SmallVector<double> slopes = powerOfTwoSlopes(lower);
   if (lower == numHeads)
     return slopes;
@@ -285,8 +283,7 @@ am::MaskRef CausalMaskAttr::buildMask(const MaskBuildContext &) const {
 }
 
 am::MaskRef WindowMaskAttr::buildMask(const MaskBuildContext &) const {
-  return am::makeWindow(getLeft(), getRight(),
-                        toMaskAlignment(getAlignment()));
+  return am::makeWindow(getLeft(), getRight(), toMaskAlignment(getAlignment()));
 }
 
 am::MaskRef DilatedMaskAttr::buildMask(const MaskBuildContext &) const {
@@ -327,9 +324,9 @@ am::MaskRef CustomMaskAttr::buildMask(const MaskBuildContext &ctx) const {
     // Verified attentions always provide the region; an unverified caller
     // gets a mask that keeps everything but never classifies a tile Full or
     // Empty.
-    return am::makePredicate([](int64_t, int64_t, int64_t,
-                                int64_t) { return true; },
-                             /*exactTiles=*/false);
+    return am::makePredicate(
+        [](int64_t, int64_t, int64_t, int64_t) { return true; },
+        /*exactTiles=*/false);
   return am::makePredicate(ctx.customPredicate, ctx.customIsExact);
 }
 
@@ -380,9 +377,8 @@ static MaskAttrInterface simplifyCombinator(MLIRContext *ctx,
   };
   llvm::for_each(masks, add);
 
-  bool hasNone = llvm::any_of(operands, [](MaskAttrInterface mask) {
-    return isa<NoneMaskAttr>(mask);
-  });
+  bool hasNone = llvm::any_of(
+      operands, [](MaskAttrInterface mask) { return isa<NoneMaskAttr>(mask); });
   if (hasNone && isUnion)
     return NoneMaskAttr::get(ctx);
   if (hasNone)

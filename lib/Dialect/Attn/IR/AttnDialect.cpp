@@ -68,15 +68,14 @@ void mlir::attn::printF64(AsmPrinter &printer, const APFloat &value) {
   // with a '.' or exponent so that it reads as a float literal.
   SmallString<32> text;
   value.toString(text, /*FormatPrecision=*/0,
-                                /*FormatMaxPadding=*/3,
-                                /*TruncateZero=*/false);
+                 /*FormatMaxPadding=*/3,
+                 /*TruncateZero=*/false);
   if (value.isFinite() && text.find_first_of(".eE") == StringRef::npos)
     text += ".0";
   printer << text;
 }
 
-FailureOr<SmallVector<APFloat>>
-mlir::attn::parseF64List(AsmParser &parser) {
+FailureOr<SmallVector<APFloat>> mlir::attn::parseF64List(AsmParser &parser) {
   SmallVector<APFloat> values;
   if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
         FailureOr<APFloat> value = parseF64(parser);
@@ -91,9 +90,8 @@ mlir::attn::parseF64List(AsmParser &parser) {
 
 void mlir::attn::printF64List(AsmPrinter &printer, ArrayRef<APFloat> values) {
   printer << '[';
-  llvm::interleaveComma(values, printer, [&](const APFloat &value) {
-    printF64(printer, value);
-  });
+  llvm::interleaveComma(
+      values, printer, [&](const APFloat &value) { printF64(printer, value); });
   printer << ']';
 }
 

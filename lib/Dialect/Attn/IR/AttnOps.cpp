@@ -46,9 +46,8 @@ static LogicalResult verifyDimSizes(Operation *op, StringRef what,
                                     RankedTensorType type) {
   for (int64_t dim : type.getShape())
     if (!ShapedType::isDynamic(dim) && dim >= kMaxDimSize)
-      return op->emitOpError()
-             << what << " dimension " << dim
-             << " is too large; sizes must be below 2^31";
+      return op->emitOpError() << what << " dimension " << dim
+                               << " is too large; sizes must be below 2^31";
   return success();
 }
 
@@ -70,8 +69,8 @@ static LogicalResult verifyDims(Operation *op, StringRef what,
   for (auto [actual, want] : llvm::zip(type.getShape(), expected))
     if (!compatibleDim(actual, want))
       return op->emitOpError()
-             << what << " has shape " << formatDims(type.getShape())
-             << " but " << formatDims(expected) << " is expected";
+             << what << " has shape " << formatDims(type.getShape()) << " but "
+             << formatDims(expected) << " is expected";
   return success();
 }
 
@@ -106,8 +105,8 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
 
   ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
                     v = vType.getShape();
-  for (auto [name, dims] : {std::pair{"query", q}, std::pair{"key", k},
-                            std::pair{"value", v}}) {
+  for (auto [name, dims] :
+       {std::pair{"query", q}, std::pair{"key", k}, std::pair{"value", v}}) {
     if (ShapedType::isDynamic(dims[1]))
       return op->emitOpError() << name << " head count must be static";
     if (ShapedType::isDynamic(dims[3]))
@@ -119,20 +118,19 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
   }
   if (!compatibleDim(q[0], k[0]) || !compatibleDim(q[0], v[0]) ||
       !compatibleDim(k[0], v[0]))
-    return op->emitOpError() << "batch size mismatch: query "
-                             << formatDims(q) << ", key " << formatDims(k)
-                             << ", value " << formatDims(v);
+    return op->emitOpError()
+           << "batch size mismatch: query " << formatDims(q) << ", key "
+           << formatDims(k) << ", value " << formatDims(v);
   if (k[1] != v[1])
-    return op->emitOpError() << "key has " << k[1] << " heads but value has "
-                             << v[1];
+    return op->emitOpError()
+           << "key has " << k[1] << " heads but value has " << v[1];
   if (q[1] % k[1] != 0)
     return op->emitOpError()
            << "query heads (" << q[1] << ") must be a multiple of key/value "
            << "heads (" << k[1] << ") for grouped-query attention";
   if (!compatibleDim(k[2], v[2]))
     return op->emitOpError() << "key sequence length " << k[2]
-                             << " differs from value sequence length "
-                             << v[2];
+                             << " differs from value sequence length " << v[2];
   if (q[3] != k[3])
     return op->emitOpError() << "query head dim " << q[3]
                              << " differs from key head dim " << k[3];
@@ -155,9 +153,9 @@ static LogicalResult verifyOutput(Operation *op, Value output, Type eltType,
                                   const AttentionShape &shape) {
   auto type = cast<RankedTensorType>(output.getType());
   if (type.getElementType() != eltType)
-    return op->emitOpError() << "output element type " << type.getElementType()
-                             << " differs from the input element type "
-                             << eltType;
+    return op->emitOpError()
+           << "output element type " << type.getElementType()
+           << " differs from the input element type " << eltType;
   return verifyDims(op, "output", type,
                     {shape.batch, shape.numQHeads, shape.seqQ, shape.headDimV});
 }
@@ -281,11 +279,10 @@ LogicalResult AttentionOp::verify() {
         (dims[1] != 1 && dims[1] != shape.numQHeads) ||
         !compatibleDim(dims[2], shape.seqQ) ||
         !compatibleDim(dims[3], shape.seqKV))
-      return emitOpError()
-             << "bias has shape " << formatDims(dims) << " but "
-             << formatDims({shape.batch, shape.numQHeads, shape.seqQ,
-                            shape.seqKV})
-             << " is expected (B and Hq may be 1 to broadcast)";
+      return emitOpError() << "bias has shape " << formatDims(dims) << " but "
+                           << formatDims({shape.batch, shape.numQHeads,
+                                          shape.seqQ, shape.seqKV})
+                           << " is expected (B and Hq may be 1 to broadcast)";
   }
 
   // Document ids.
@@ -337,10 +334,10 @@ LogicalResult AttentionOp::verify() {
                                    "(b, h, i, j : index)", b.getI1Type())))
     return failure();
   if (!getScoreModRegion().empty() &&
-      failed(verifyRegionSignature(
-          *this, getScoreModRegion(), "score_mod",
-          {b.getF32Type(), index, index, index, index},
-          "(s : f32, b, h, i, j : index)", b.getF32Type())))
+      failed(verifyRegionSignature(*this, getScoreModRegion(), "score_mod",
+                                   {b.getF32Type(), index, index, index, index},
+                                   "(s : f32, b, h, i, j : index)",
+                                   b.getF32Type())))
     return failure();
 
   auto emitError = [&]() { return emitOpError(); };

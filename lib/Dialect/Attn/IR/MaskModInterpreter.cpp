@@ -24,15 +24,36 @@ using namespace mlir::attn;
 namespace {
 
 enum class Opcode : uint8_t {
-  Const, Add, Sub, Mul, DivS, DivU, RemS, RemU, FloorDivS, CeilDivS,
-  And, Or, Xor, Shl, ShrS, ShrU, MaxS, MinS, MaxU, MinU, Cmp, Select, Cast,
+  Const,
+  Add,
+  Sub,
+  Mul,
+  DivS,
+  DivU,
+  RemS,
+  RemU,
+  FloorDivS,
+  CeilDivS,
+  And,
+  Or,
+  Xor,
+  Shl,
+  ShrS,
+  ShrU,
+  MaxS,
+  MinS,
+  MaxU,
+  MinU,
+  Cmp,
+  Select,
+  Cast,
 };
 
 /// One instruction: dst = op(a, b, c). Every value is held as an int64_t
 /// normalised to its bit width by sign extension (so i1 true is -1).
 struct Instr {
   Opcode opcode;
-  unsigned width; // width of the result
+  unsigned width;        // width of the result
   unsigned operandWidth; // width of the operands (Cmp, unsigned ops)
   int dst, a = -1, b = -1, c = -1;
   int64_t imm = 0;
@@ -99,16 +120,26 @@ int64_t safeRemS(int64_t a, int64_t b) {
 bool compare(arith::CmpIPredicate pred, int64_t a, int64_t b, unsigned w) {
   uint64_t ua = asUnsigned(a, w), ub = asUnsigned(b, w);
   switch (pred) {
-  case arith::CmpIPredicate::eq: return a == b;
-  case arith::CmpIPredicate::ne: return a != b;
-  case arith::CmpIPredicate::slt: return a < b;
-  case arith::CmpIPredicate::sle: return a <= b;
-  case arith::CmpIPredicate::sgt: return a > b;
-  case arith::CmpIPredicate::sge: return a >= b;
-  case arith::CmpIPredicate::ult: return ua < ub;
-  case arith::CmpIPredicate::ule: return ua <= ub;
-  case arith::CmpIPredicate::ugt: return ua > ub;
-  case arith::CmpIPredicate::uge: return ua >= ub;
+  case arith::CmpIPredicate::eq:
+    return a == b;
+  case arith::CmpIPredicate::ne:
+    return a != b;
+  case arith::CmpIPredicate::slt:
+    return a < b;
+  case arith::CmpIPredicate::sle:
+    return a <= b;
+  case arith::CmpIPredicate::sgt:
+    return a > b;
+  case arith::CmpIPredicate::sge:
+    return a >= b;
+  case arith::CmpIPredicate::ult:
+    return ua < ub;
+  case arith::CmpIPredicate::ule:
+    return ua <= ub;
+  case arith::CmpIPredicate::ugt:
+    return ua > ub;
+  case arith::CmpIPredicate::uge:
+    return ua >= ub;
   }
   return false;
 }
@@ -118,14 +149,22 @@ int64_t execute(const Instr &in, const std::vector<int64_t> &r) {
   unsigned w = in.operandWidth;
   uint64_t ua = asUnsigned(a, w), ub = asUnsigned(b, w);
   switch (in.opcode) {
-  case Opcode::Const: return in.imm;
-  case Opcode::Add: return wrapAdd(a, b);
-  case Opcode::Sub: return wrapSub(a, b);
-  case Opcode::Mul: return wrapMul(a, b);
-  case Opcode::DivS: return safeDivS(a, b);
-  case Opcode::DivU: return ub == 0 ? 0 : static_cast<int64_t>(ua / ub);
-  case Opcode::RemS: return safeRemS(a, b);
-  case Opcode::RemU: return ub == 0 ? 0 : static_cast<int64_t>(ua % ub);
+  case Opcode::Const:
+    return in.imm;
+  case Opcode::Add:
+    return wrapAdd(a, b);
+  case Opcode::Sub:
+    return wrapSub(a, b);
+  case Opcode::Mul:
+    return wrapMul(a, b);
+  case Opcode::DivS:
+    return safeDivS(a, b);
+  case Opcode::DivU:
+    return ub == 0 ? 0 : static_cast<int64_t>(ua / ub);
+  case Opcode::RemS:
+    return safeRemS(a, b);
+  case Opcode::RemU:
+    return ub == 0 ? 0 : static_cast<int64_t>(ua % ub);
   case Opcode::FloorDivS: {
     int64_t q = safeDivS(a, b);
     return (b != 0 && safeRemS(a, b) != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -134,19 +173,30 @@ int64_t execute(const Instr &in, const std::vector<int64_t> &r) {
     int64_t q = safeDivS(a, b);
     return (b != 0 && safeRemS(a, b) != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
   }
-  case Opcode::And: return a & b;
-  case Opcode::Or: return a | b;
-  case Opcode::Xor: return a ^ b;
+  case Opcode::And:
+    return a & b;
+  case Opcode::Or:
+    return a | b;
+  case Opcode::Xor:
+    return a ^ b;
   case Opcode::Shl:
     return ub >= w ? 0 : static_cast<int64_t>(static_cast<uint64_t>(a) << ub);
-  case Opcode::ShrS: return ub >= w ? (a < 0 ? -1 : 0) : a >> ub;
-  case Opcode::ShrU: return ub >= w ? 0 : static_cast<int64_t>(ua >> ub);
-  case Opcode::MaxS: return std::max(a, b);
-  case Opcode::MinS: return std::min(a, b);
-  case Opcode::MaxU: return static_cast<int64_t>(std::max(ua, ub));
-  case Opcode::MinU: return static_cast<int64_t>(std::min(ua, ub));
-  case Opcode::Cmp: return compare(in.pred, a, b, w) ? 1 : 0;
-  case Opcode::Select: return r[in.a] ? r[in.b] : r[in.c];
+  case Opcode::ShrS:
+    return ub >= w ? (a < 0 ? -1 : 0) : a >> ub;
+  case Opcode::ShrU:
+    return ub >= w ? 0 : static_cast<int64_t>(ua >> ub);
+  case Opcode::MaxS:
+    return std::max(a, b);
+  case Opcode::MinS:
+    return std::min(a, b);
+  case Opcode::MaxU:
+    return static_cast<int64_t>(std::max(ua, ub));
+  case Opcode::MinU:
+    return static_cast<int64_t>(std::min(ua, ub));
+  case Opcode::Cmp:
+    return compare(in.pred, a, b, w) ? 1 : 0;
+  case Opcode::Select:
+    return r[in.a] ? r[in.b] : r[in.c];
   case Opcode::Cast:
     return in.signExtend ? a : static_cast<int64_t>(asUnsigned(a, w));
   }
@@ -194,10 +244,10 @@ private:
       return failure();
     Instr in;
     in.width = widthOf(op.getResult(0).getType());
-    in.operandWidth = op.getNumOperands()
-                          ? widthOf(op.getOperand(op.getNumOperands() - 1)
-                                        .getType())
-                          : in.width;
+    in.operandWidth =
+        op.getNumOperands()
+            ? widthOf(op.getOperand(op.getNumOperands() - 1).getType())
+            : in.width;
     for (Value operand : op.getOperands())
       if (!isIntLike(operand.getType()))
         return failure();

@@ -37,8 +37,7 @@ public:
     if (tileQ <= 0 || tileKV <= 0) {
       getOperation()->emitError()
           << "attn-print-tile-map: tile sizes must be positive, got "
-          << tileQ.getValue()
-          << " x " << tileKV.getValue();
+          << tileQ.getValue() << " x " << tileKV.getValue();
       return signalPassFailure();
     }
     WalkResult result = getOperation()->walk([&](AttentionOp op) {
@@ -58,9 +57,9 @@ private:
     if (batch < 0 ||
         (!ShapedType::isDynamic(shape.batch) && batch >= shape.batch) ||
         head < 0 || head >= shape.numQHeads)
-      return op.emitError() << "attn-print-tile-map: batch " << batch.getValue()
-                            << " / head " << head.getValue()
-                            << " is outside the attention";
+      return op.emitError()
+             << "attn-print-tile-map: batch " << batch.getValue() << " / head "
+             << head.getValue() << " is outside the attention";
     int64_t numTiles = llvm::divideCeil(shape.seqQ, tileQ) *
                        llvm::divideCeil(shape.seqKV, tileKV);
     if (numTiles > kMaxTiles)
@@ -73,18 +72,18 @@ private:
     am::MaskContext ctx;
     ctx.seqQ = shape.seqQ;
     ctx.seqKV = shape.seqKV;
-    am::TileMap map = am::computeTileMap(*mask, ctx, tileQ, tileKV, batch, head);
+    am::TileMap map =
+        am::computeTileMap(*mask, ctx, tileQ, tileKV, batch, head);
 
     // Element counts need the predicate everywhere: unknown for run-time
     // data (document ids) and for mask_mod regions we cannot interpret.
-    bool elementsKnown =
-        !mask->needsRuntimeData() &&
-        !(maskContains<CustomMaskAttr>(maskAttr) &&
-          failed(interpretMaskModRegion(op.getMaskMod())));
+    bool elementsKnown = !mask->needsRuntimeData() &&
+                         !(maskContains<CustomMaskAttr>(maskAttr) &&
+                           failed(interpretMaskModRegion(op.getMaskMod())));
     int64_t total = shape.seqQ * shape.seqKV;
-    int64_t kept =
-        elementsKnown ? am::countKeptElements(*mask, ctx, map, batch, head)
-                      : -1;
+    int64_t kept = elementsKnown
+                       ? am::countKeptElements(*mask, ctx, map, batch, head)
+                       : -1;
 
     llvm::raw_ostream &os = llvm::outs();
     os << "mask: " << maskAttr << "\n";

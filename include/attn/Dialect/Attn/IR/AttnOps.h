@@ -12,8 +12,8 @@
 #include "attn/Mask/Mask.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
-#include "mlir/IR/Builders.h"
 #include "mlir/IR/AttrTypeSubElements.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
