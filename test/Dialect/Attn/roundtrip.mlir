@@ -805,3 +805,15 @@ func.func @linear_gqa_dynamic(%q: tensor<?x8x?x64xf32>,
       -> tensor<?x8x?x32xf32>
   return %o : tensor<?x8x?x32xf32>
 }
+
+// A bias whose head count is dynamic, like its other dims, is accepted.
+// CHECK-LABEL: func.func @bias_dynamic_heads
+// CHECK: attn.attention %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} bias(%{{[^ ]+}} : tensor<1x?x16x16xf32>) : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>{{$}}
+func.func @bias_dynamic_heads(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>,
+                              %v: tensor<1x4x16x8xf32>, %b: tensor<1x?x16x16xf32>)
+    -> tensor<1x4x16x8xf32> {
+  %o = attn.attention %q, %k, %v bias(%b : tensor<1x?x16x16xf32>)
+      : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>
+      -> tensor<1x4x16x8xf32>
+  return %o : tensor<1x4x16x8xf32>
+}

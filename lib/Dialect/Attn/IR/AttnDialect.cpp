@@ -12,6 +12,13 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -64,15 +71,28 @@ FailureOr<APFloat> mlir::attn::parseF64(AsmParser &parser) {
 }
 
 void mlir::attn::printF64(AsmPrinter &printer, const APFloat &value) {
-  // Print the shortest decimal that reads back to the same double, always
-  // with a '.' or exponent so that it reads as a float literal.
-  SmallString<32> text;
-  value.toString(text, /*FormatPrecision=*/0,
-                 /*FormatMaxPadding=*/3,
-                 /*TruncateZero=*/false);
-  if (value.isFinite() && text.find_first_of(".eE") == StringRef::npos)
-    text += ".0";
-  printer << text;
+  // The shortest decimal that reads back to the same double, always with a
+  // '.' so that it lexes as an MLIR float literal ("1e-06" would not).
+  double v = value.convertToDouble();
+  char text[64];
+  int digits = 1;
+  for (; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof(text), "%.*g", digits, v);
+    if (std::strtod(text, nullptr) == v)
+      break;
+  }
+  // %g switches to an exponent when the digits run out before the point
+  // (30 -> "3e+01"); write moderate magnitudes positionally instead.
+  double magnitude = std::fabs(v);
+  if (std::strchr(text, 'e') && magnitude >= 1e-4 && magnitude < 1e16) {
+    int exponent = static_cast<int>(std::floor(std::log10(magnitude)));
+    int decimals = std::max(1, digits - 1 - exponent);
+    std::snprintf(text, sizeof(text), "%.*f", decimals, v);
+  }
+  std::string out = text;
+  if (std::isfinite(v) && out.find('.') == std::string::npos)
+    out.insert(std::min(out.find_first_of("eE"), out.size()), ".0");
+  printer << out;
 }
 
 FailureOr<SmallVector<APFloat>> mlir::attn::parseF64List(AsmParser &parser) {

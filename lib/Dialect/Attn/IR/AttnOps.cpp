@@ -66,6 +66,8 @@ static LogicalResult verifyDims(Operation *op, StringRef what,
   if (type.getRank() != static_cast<int64_t>(expected.size()))
     return op->emitOpError() << what << " must have rank " << expected.size()
                              << ", got rank " << type.getRank();
+  if (failed(verifyDimSizes(op, what, type)))
+    return failure();
   for (auto [actual, want] : llvm::zip(type.getShape(), expected))
     if (!compatibleDim(actual, want))
       return op->emitOpError()
@@ -217,6 +219,10 @@ static LogicalResult verifyRegionSignature(AttentionOp op, Region &region,
                                            StringRef signature,
                                            Type yieldType) {
   Block &block = region.front();
+  // Checked before MLIR's own terminator check runs, so an empty block
+  // must not reach getTerminator().
+  if (block.empty() || !isa<YieldOp>(block.back()))
+    return op.emitOpError() << name << " region must end with attn.yield";
   SmallVector<Type> expected(leading);
   llvm::append_range(expected, op.getCaptures().getTypes());
   if (block.getArgumentTypes() != ArrayRef<Type>(expected)) {
@@ -228,9 +234,7 @@ static LogicalResult verifyRegionSignature(AttentionOp op, Region &region,
     llvm::interleaveComma(block.getArgumentTypes(), diag);
     return diag << ")";
   }
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
-  if (!yield)
-    return op.emitOpError() << name << " region must end with attn.yield";
+  auto yield = cast<YieldOp>(block.back());
   if (yield.getValues().size() != 1 ||
       yield.getValues().front().getType() != yieldType)
     return yield.emitOpError()
@@ -276,7 +280,7 @@ LogicalResult AttentionOp::verify() {
                            << type.getRank();
     ArrayRef<int64_t> dims = type.getShape();
     if ((dims[0] != 1 && !compatibleDim(dims[0], shape.batch)) ||
-        (dims[1] != 1 && dims[1] != shape.numQHeads) ||
+        (dims[1] != 1 && !compatibleDim(dims[1], shape.numQHeads)) ||
         !compatibleDim(dims[2], shape.seqQ) ||
         !compatibleDim(dims[3], shape.seqKV))
       return emitOpError() << "bias has shape " << formatDims(dims) << " but "
@@ -359,6 +363,15 @@ struct SimplifyAttentionMask final : OpRewritePattern<AttentionOp> {
     if (!mask)
       return failure();
     MaskAttrInterface simplified = simplifyMask(mask);
+    // The region and the segment operands belong to #attn.custom and
+    // #attn.document; a simplification that absorbs them (e.g. a union
+    // with #attn.none) would leave them dangling, or, with the mask
+    // removed, make the region the mask. Keep such masks as they are.
+    if ((maskContains<CustomMaskAttr>(mask) &&
+         !maskContains<CustomMaskAttr>(simplified)) ||
+        (maskContains<DocumentMaskAttr>(mask) &&
+         !maskContains<DocumentMaskAttr>(simplified)))
+      return failure();
     if (isa<NoneMaskAttr>(simplified)) {
       rewriter.modifyOpInPlace(op, [&] { op.removeMaskAttr(); });
       return success();

@@ -234,8 +234,11 @@ private:
     return it->second;
   }
 
+  /// Types the program holds exactly in an int64_t; wider integers are
+  /// not interpreted (the region is then classified at run time).
   static bool isIntLike(Type type) {
-    return type.isIndex() || type.isSignlessInteger();
+    return type.isIndex() ||
+           (type.isSignlessInteger() && type.getIntOrFloatBitWidth() <= 64);
   }
 
   LogicalResult compileOp(Operation &op) {

@@ -1,0 +1,983 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics
+
+// One malformed attention per split; each checks the verifier's or the
+// parser's message.
+
+// Q, K and V must be rank 4.
+func.func @query_rank(%q: tensor<4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query must be rank 4 [B, Hq, Sq, Dqk], got rank 3}}
+  %o = attn.attention %q, %k, %v : tensor<4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @key_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op key must be rank 4 [B, Hkv, Skv, Dqk], got rank 5}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @value_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op value must be rank 4 [B, Hkv, Skv, Dv], got rank 2}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Element types: f32, f16 or bf16 only.
+func.func @f64_query(%q: tensor<1x4x16x8xf64>, %k: tensor<1x4x16x8xf64>, %v: tensor<1x4x16x8xf64>) {
+  // expected-error @+1 {{'attn.attention' op unsupported query element type 'f64'; expected f32, f16 or bf16}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf64>, tensor<1x4x16x8xf64>, tensor<1x4x16x8xf64> -> tensor<1x4x16x8xf64>
+  return
+}
+
+// -----
+
+func.func @i8_key(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xi8>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op unsupported key element type 'i8'; expected f32, f16 or bf16}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xi8>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @mixed_element_types(%q: tensor<1x4x16x8xf16>, %k: tensor<1x4x16x8xf16>, %v: tensor<1x4x16x8xbf16>) {
+  // expected-error @+1 {{'attn.attention' op query, key and value must share one element type, got 'f16', 'f16' and 'bf16'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf16>, tensor<1x4x16x8xf16>, tensor<1x4x16x8xbf16> -> tensor<1x4x16x8xf16>
+  return
+}
+
+// -----
+
+// Head counts and head dims are static and non-zero.
+func.func @dynamic_head_count(%q: tensor<1x?x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query head count must be static}}
+  %o = attn.attention %q, %k, %v : tensor<1x?x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_head_dim(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x?xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op key head dim must be static}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x?xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_head_count(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x0x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op value must have non-zero head count and head dim, got [1, 0, 16, 8]}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x0x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_head_dim(%q: tensor<1x4x16x0xf32>, %k: tensor<1x4x16x0xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query must have non-zero head count and head dim, got [1, 4, 16, 0]}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x0xf32>, tensor<1x4x16x0xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Sizes beyond 32-bit indexing.
+func.func @dim_too_large(%q: tensor<1x4x3000000000x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query dimension 3000000000 is too large; sizes must be below 2^31}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x3000000000x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Batch, head grouping, sequence and head-dim agreement.
+func.func @batch_mismatch(%q: tensor<2x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op batch size mismatch: query [2, 4, 16, 8], key [1, 4, 16, 8], value [1, 4, 16, 8]}}
+  %o = attn.attention %q, %k, %v : tensor<2x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<2x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @batch_mismatch_kv_dynamic_q(%q: tensor<?x4x16x8xf32>, %k: tensor<2x4x16x8xf32>, %v: tensor<3x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op batch size mismatch: query [?, 4, 16, 8], key [2, 4, 16, 8], value [3, 4, 16, 8]}}
+  %o = attn.attention %q, %k, %v : tensor<?x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<3x4x16x8xf32> -> tensor<?x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @kv_head_mismatch(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op key has 4 heads but value has 2}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @gqa_not_divisible(%q: tensor<1x6x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query heads (6) must be a multiple of key/value heads (4) for grouped-query attention}}
+  %o = attn.attention %q, %k, %v : tensor<1x6x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x6x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @kv_seq_mismatch(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x32x8xf32>, %v: tensor<1x4x31x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op key sequence length 32 differs from value sequence length 31}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x31x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @qk_head_dim_mismatch(%q: tensor<1x4x16x576xf32>, %k: tensor<1x4x16x512xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query head dim 576 differs from key head dim 512}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x576xf32>, tensor<1x4x16x512xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// The output is [B, Hq, Sq, Dv] in the input element type.
+func.func @output_element_type(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op output element type 'f16' differs from the input element type 'f32'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf16>
+  return
+}
+
+// -----
+
+func.func @output_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op output must have rank 4, got rank 3}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @output_shape_heads(%q: tensor<1x8x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op output has shape [1, 4, 16, 8] but [1, 8, 16, 8] is expected}}
+  %o = attn.attention %q, %k, %v : tensor<1x8x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Dv comes from V, not from Q.
+func.func @output_shape_head_dim(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x32xf32>) {
+  // expected-error @+1 {{'attn.attention' op output has shape [1, 4, 16, 64] but [1, 4, 16, 32] is expected}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>, tensor<1x4x16x32xf32> -> tensor<1x4x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @output_shape_dynamic(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op output has shape [?, 4, ?, 16] but [?, 4, ?, 8] is expected}}
+  %o = attn.attention %q, %k, %v : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x16xf32>
+  return
+}
+
+// -----
+
+// The logsumexp is [B, Hq, Sq] in f32.
+func.func @lse_element_type(%q: tensor<1x4x16x8xf16>, %k: tensor<1x4x16x8xf16>, %v: tensor<1x4x16x8xf16>) {
+  // expected-error @+1 {{'attn.attention' op logsumexp must have f32 elements, got 'f16'}}
+  %o, %lse = attn.attention %q, %k, %v : tensor<1x4x16x8xf16>, tensor<1x4x16x8xf16>, tensor<1x4x16x8xf16> -> tensor<1x4x16x8xf16>, tensor<1x4x16xf16>
+  return
+}
+
+// -----
+
+func.func @lse_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op logsumexp must have rank 3, got rank 4}}
+  %o, %lse = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>, tensor<1x4x16x1xf32>
+  return
+}
+
+// -----
+
+func.func @lse_shape(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op logsumexp has shape [1, 4, 8] but [1, 4, 16] is expected}}
+  %o, %lse = attn.attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>, tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+// The scale is positive and finite.
+func.func @scale_negative(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op scale must be positive and finite, got -5.000000e-01}}
+  %o = attn.attention %q, %k, %v {scale = -0.5 : f32} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @scale_zero(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op scale must be positive and finite, got 0}}
+  %o = attn.attention %q, %k, %v {scale = 0.0 : f32} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// +inf
+func.func @scale_inf(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op scale must be positive and finite, got INF}}
+  %o = attn.attention %q, %k, %v {scale = 0x7F800000 : f32} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// NaN
+func.func @scale_nan(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op scale must be positive and finite, got nan}}
+  %o = attn.attention %q, %k, %v {scale = 0x7FC00000 : f32} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// The scale is an f32 attribute.
+func.func @scale_f64(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %o = attn.attention %q, %k, %v {scale = 0.5 : f64} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// The bias is f32 or the input element type.
+func.func @bias_element_type(%q: tensor<1x4x16x8xbf16>, %k: tensor<1x4x16x8xbf16>, %v: tensor<1x4x16x8xbf16>, %b: tensor<1x4x16x16xf16>) {
+  // expected-error @+1 {{'attn.attention' op bias element type 'f16' must be f32 or the query element type 'bf16'}}
+  %o = attn.attention %q, %k, %v bias(%b : tensor<1x4x16x16xf16>) : tensor<1x4x16x8xbf16>, tensor<1x4x16x8xbf16>, tensor<1x4x16x8xbf16> -> tensor<1x4x16x8xbf16>
+  return
+}
+
+// -----
+
+func.func @bias_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %b: tensor<16x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op bias must be rank 4 [B, Hq, Sq, Skv], got rank 2}}
+  %o = attn.attention %q, %k, %v bias(%b : tensor<16x16xf32>) : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Hq may broadcast from 1, not from another count.
+func.func @bias_shape_heads(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %b: tensor<1x2x16x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op bias has shape [1, 2, 16, 16] but [1, 4, 16, 16] is expected (B and Hq may be 1 to broadcast)}}
+  %o = attn.attention %q, %k, %v bias(%b : tensor<1x2x16x16xf32>) : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Sq x Skv of the bias.
+func.func @bias_shape_seq(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x32x8xf32>, %v: tensor<1x4x32x8xf32>, %b: tensor<1x4x16x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op bias has shape [1, 4, 16, 16] but [1, 4, 16, 32] is expected (B and Hq may be 1 to broadcast)}}
+  %o = attn.attention %q, %k, %v bias(%b : tensor<1x4x16x16xf32>) : tensor<1x4x16x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Document ids and #attn.document go together.
+func.func @segments_without_document(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %qi: tensor<1x16xi32>, %ki: tensor<1x16xi32>) {
+  // expected-error @+1 {{'attn.attention' op segment ids are given but the mask does not use #attn.document}}
+  %o = attn.attention %q, %k, %v segments(%qi, %ki : tensor<1x16xi32>, tensor<1x16xi32>) {mask = #attn.causal} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @document_without_segments(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op #attn.document mask needs segment ids: add 'segments(%q_ids, %kv_ids : ...)'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.intersection<[#attn.causal, #attn.document]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// #attn.document is found under a complement too.
+func.func @document_in_complement_without_segments(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op #attn.document mask needs segment ids}}
+  %o = attn.attention %q, %k, %v {mask = #attn.complement<#attn.document>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Only the generic form can give one id operand.
+func.func @segments_need_both(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %ids: tensor<1x16xi32>) {
+  // expected-error @+1 {{'attn.attention' op segments need both query and key/value ids}}
+  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @segments_f32(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %qi: tensor<1x16xf32>, %ki: tensor<1x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op segment ids must be i32 or i64, got 'f32'}}
+  %o = attn.attention %q, %k, %v segments(%qi, %ki : tensor<1x16xf32>, tensor<1x16xf32>) {mask = #attn.document} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @segments_mixed_types(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %qi: tensor<1x16xi32>, %ki: tensor<1x16xi64>) {
+  // expected-error @+1 {{'attn.attention' op query and key/value segment ids differ in element type}}
+  %o = attn.attention %q, %k, %v segments(%qi, %ki : tensor<1x16xi32>, tensor<1x16xi64>) {mask = #attn.document} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @query_segments_shape(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %qi: tensor<1x8xi32>, %ki: tensor<1x16xi32>) {
+  // expected-error @+1 {{'attn.attention' op query segment ids has shape [1, 8] but [1, 16] is expected}}
+  %o = attn.attention %q, %k, %v segments(%qi, %ki : tensor<1x8xi32>, tensor<1x16xi32>) {mask = #attn.document} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @kv_segments_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %qi: tensor<1x16xi32>, %ki: tensor<16xi32>) {
+  // expected-error @+1 {{'attn.attention' op key/value segment ids must have rank 2, got rank 1}}
+  %o = attn.attention %q, %k, %v segments(%qi, %ki : tensor<1x16xi32>, tensor<16xi32>) {mask = #attn.document} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// #attn.custom and the mask_mod region go together.
+func.func @custom_without_region(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op #attn.custom mask needs a mask_mod region}}
+  %o = attn.attention %q, %k, %v {mask = #attn.union<[#attn.causal, #attn.custom]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @region_without_custom(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region is unused: the mask must refer to it with #attn.custom}}
+  %o = attn.attention %q, %k, %v {mask = #attn.causal} mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %t = arith.constant true
+    attn.yield %t : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @captures_without_region(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %t: tensor<4xf32>) {
+  // expected-error @+1 {{'attn.attention' op captures are given but there is no mask_mod or score_mod region to read them}}
+  %o = attn.attention %q, %k, %v captures(%t : tensor<4xf32>) {mask = #attn.causal} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// mask_mod takes (b, h, i, j : index).
+func.func @mask_mod_arg_count(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region must take (b, h, i, j : index), got ('index', 'index', 'index')}}
+  %o = attn.attention %q, %k, %v mask_mod {
+  ^bb0(%h: index, %i: index, %j: index):
+    %keep = arith.cmpi sle, %j, %i : index
+    attn.yield %keep : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_mod_arg_types(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region must take (b, h, i, j : index), got ('index', 'index', 'i32', 'i32')}}
+  %o = attn.attention %q, %k, %v mask_mod {
+  ^bb0(%b: index, %h: index, %i: i32, %j: i32):
+    %keep = arith.cmpi sle, %j, %i : i32
+    attn.yield %keep : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Each capture is an extra region argument.
+func.func @mask_mod_missing_capture_arg(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %t: tensor<16xi1>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region must take (b, h, i, j : index) followed by one argument per capture, got ('index', 'index', 'index', 'index')}}
+  %o = attn.attention %q, %k, %v captures(%t : tensor<16xi1>) mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %keep = arith.cmpi sle, %j, %i : index
+    attn.yield %keep : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_mod_capture_arg_type(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %t: tensor<16xi1>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region must take (b, h, i, j : index) followed by one argument per capture, got ('index', 'index', 'index', 'index', 'tensor<16xi32>')}}
+  %o = attn.attention %q, %k, %v captures(%t : tensor<16xi1>) mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index, %x: tensor<16xi32>):
+    %keep = arith.cmpi sle, %j, %i : index
+    attn.yield %keep : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// score_mod takes (s : f32, b, h, i, j : index).
+func.func @score_mod_signature(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_mod region must take (s : f32, b, h, i, j : index), got ('f16', 'index', 'index', 'index', 'index')}}
+  %o = attn.attention %q, %k, %v score_mod {
+  ^bb0(%s: f16, %b: index, %h: index, %i: index, %j: index):
+    %f = arith.extf %s : f16 to f32
+    attn.yield %f : f32
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// mask_mod yields one i1.
+func.func @mask_mod_yield_type(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  %o = attn.attention %q, %k, %v mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c = arith.constant 1 : i32
+    // expected-error @+1 {{'attn.yield' op in mask_mod must yield exactly one 'i1'}}
+    attn.yield %c : i32
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_mod_yield_count(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  %o = attn.attention %q, %k, %v mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %t = arith.constant true
+    // expected-error @+1 {{'attn.yield' op in mask_mod must yield exactly one 'i1'}}
+    attn.yield %t, %t : i1, i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// score_mod yields one f32.
+func.func @score_mod_yield_none(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  %o = attn.attention %q, %k, %v score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    // expected-error @+1 {{'attn.yield' op in score_mod must yield exactly one 'f32'}}
+    attn.yield
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @score_mod_yield_type(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  %o = attn.attention %q, %k, %v score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %t = arith.truncf %s : f32 to f16
+    // expected-error @+1 {{'attn.yield' op in score_mod must yield exactly one 'f32'}}
+    attn.yield %t : f16
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// A region ends with attn.yield, not another terminator.
+func.func @mask_mod_wrong_terminator(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region must end with attn.yield}}
+  %o = attn.attention %q, %k, %v mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %t = arith.constant true
+    func.return %t : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Regions have at most one block.
+func.func @mask_mod_two_blocks(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op region #0 ('mask_mod') failed to verify constraint: region with at most 1 blocks}}
+  %o = attn.attention %q, %k, %v mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %t = arith.constant true
+    attn.yield %t : i1
+  ^bb1:
+    %f = arith.constant false
+    attn.yield %f : i1
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// attn.yield only terminates attention regions.
+func.func @yield_outside_attention() {
+  %t = arith.constant true
+  // expected-error @+1 {{'attn.yield' op expects parent op 'attn.attention'}}
+  attn.yield %t : i1
+}
+
+// -----
+
+// Window extents are non-negative and below 2^31.
+func.func @window_negative_left(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{window left extent must be non-negative, got -1}}
+  %o = attn.attention %q, %k, %v {mask = #attn.window<left = -1, right = 0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_negative_right(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{window right extent must be non-negative, got -4}}
+  %o = attn.attention %q, %k, %v {mask = #attn.window<left = 4, right = -4, alignment = bottom_right>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{window right extent 2147483648 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.window<left = 0, right = 2147483648>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Dilated windows: window and dilation are positive.
+func.func @dilated_window_zero(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{dilated window must be positive, got 0}}
+  %o = attn.attention %q, %k, %v {mask = #attn.dilated<window = 0, dilation = 2>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @dilation_zero(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{dilation must be positive, got 0}}
+  %o = attn.attention %q, %k, %v {mask = #attn.dilated<window = 4, dilation = 0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @dilation_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{dilation 4294967296 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.dilated<window = 4, dilation = 4294967296>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Global tokens: at least one, none negative, inside the sequence.
+func.func @global_no_tokens(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{global mask selects no tokens: give 'first' or 'indices'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<first = 0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_no_params(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{global mask selects no tokens: give 'first' or 'indices'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_negative_first(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{number of leading global tokens must be non-negative, got -2}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<first = -2>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_first_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{number of leading global tokens 2147483648 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<first = 2147483648>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_negative_index(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{global token index must be non-negative, got -1}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<first = 1, indices = [3, -1]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_index_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{global token index 2147483648 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<indices = [2147483648]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_index_out_of_range(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op global token index 16 is out of range for sequence lengths 16 x 16}}
+  %o = attn.attention %q, %k, %v {mask = #attn.global<first = 4, indices = [15, 16]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Shape checks reach into combinators.
+func.func @global_index_out_of_range_nested(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x32x8xf32>, %v: tensor<1x4x32x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op global token index 40 is out of range for sequence lengths 16 x 32}}
+  %o = attn.attention %q, %k, %v {mask = #attn.intersection<[#attn.causal, #attn.complement<#attn.union<[#attn.window<left = 4, right = 0>, #attn.global<indices = [40]>]>>]>} : tensor<1x4x16x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Random blocks: block and per_row are positive.
+func.func @random_blocks_zero_block(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{random block size must be positive, got 0}}
+  %o = attn.attention %q, %k, %v {mask = #attn.random_blocks<block = 0, per_row = 1, seed = 0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @random_blocks_zero_per_row(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{random blocks per row must be positive, got 0}}
+  %o = attn.attention %q, %k, %v {mask = #attn.random_blocks<block = 4, per_row = 0, seed = 0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @random_blocks_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{random blocks per row 2147483648 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.random_blocks<block = 4, per_row = 2147483648, seed = 0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Block layouts: a non-empty rank-2 i1 matrix with one entry per block.
+func.func @block_layout_element_type(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{block layout must have i1 elements, got 'i8'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 8], layout = dense<1> : tensor<2x2xi8>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_layout_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{block layout must be rank 2 [q blocks, kv blocks], got rank 1}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 8], layout = dense<[true, false]> : tensor<2xi1>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_layout_empty(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{block layout must not be empty}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 8], layout = dense<> : tensor<0x2xi1>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_layout_zero_block(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{block layout block sizes must be positive, got [8, 0]}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 0], layout = dense<true> : tensor<2x2xi1>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_layout_too_many_entries(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{block layout has 33554432 entries; at most 16777216 are supported (use larger blocks)}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [1, 1], layout = dense<true> : tensor<4096x8192xi1>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_layout_block_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{block layout block size 4294967296 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 4294967296], layout = dense<true> : tensor<2x1xi1>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// 16 x 32 in blocks of [8, 8] needs a 2 x 4 layout.
+func.func @block_layout_shape(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x32x8xf32>, %v: tensor<1x4x32x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op block layout has shape [2, 2] but sequence lengths 16 x 32 with blocks of [8, 8] need [2, 4]}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 8], layout = dense<true> : tensor<2x2xi1>>} : tensor<1x4x16x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// The layout is an integer (i1) elements attribute.
+func.func @block_layout_float(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+2 {{invalid kind of attribute specified}}
+  // expected-error @+1 {{failed to parse Attn_BlockLayoutMaskAttr parameter 'layout'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.block_layout<block = [8, 8], layout = dense<1.0> : tensor<2x2xf32>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Prefix-LM: the prefix is non-negative and below 2^31.
+func.func @prefix_lm_negative(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{prefix length must be non-negative, got -8}}
+  %o = attn.attention %q, %k, %v {mask = #attn.prefix_lm<prefix = -8>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @prefix_lm_too_large(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{prefix length 9223372036854775807 is too large; it must be below 2^31}}
+  %o = attn.attention %q, %k, %v {mask = #attn.prefix_lm<prefix = 9223372036854775807>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Combinators need at least two operands.
+func.func @union_one_operand(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{#attn.union needs at least two masks, got 1}}
+  %o = attn.attention %q, %k, %v {mask = #attn.union<[#attn.causal]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @intersection_one_operand(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{#attn.intersection needs at least two masks, got 1}}
+  %o = attn.attention %q, %k, %v {mask = #attn.intersection<[#attn.window<left = 2, right = 2>]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// A nested combinator is verified too; the enclosing attributes fail to parse.
+func.func @nested_union_one_operand(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+3 {{#attn.union needs at least two masks, got 1}}
+  // expected-error @+2 {{failed to parse Attn_IntersectionMaskAttr parameter 'masks'}}
+  // expected-error @+1 {{failed to parse Attn_ComplementMaskAttr parameter 'mask'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.complement<#attn.intersection<[#attn.causal, #attn.union<[#attn.none]>]>>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Softcap: a positive finite cap.
+func.func @softcap_zero(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{softcap must be a positive finite value, got 0.000000e+00}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.softcap<0.0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @softcap_negative(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{softcap must be a positive finite value, got -2.500000e+00}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.softcap<-2.5>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// +inf, spelled as the bits of a double.
+func.func @softcap_inf(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{softcap must be a positive finite value, got INF}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.softcap<0x7FF0000000000000>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// ALiBi: one slope per query head, all finite.
+func.func @alibi_slope_count(%q: tensor<1x8x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op ALiBi has 4 slopes but the attention has 8 query heads}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.alibi<slopes = [0.5, 0.25, 0.125, 0.0625]>} : tensor<1x8x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x8x16x8xf32>
+  return
+}
+
+// -----
+
+// Shape checks reach into chains.
+func.func @alibi_slope_count_in_chain(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op ALiBi has 2 slopes but the attention has 4 query heads}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.chain<[#attn.softcap<30.0>, #attn.alibi<slopes = [0.5, 0.25]>]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @alibi_slope_not_finite(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{ALiBi slopes must be finite}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.alibi<slopes = [0.5, 0x7FF0000000000000, 0.125, 0.0625]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// An empty chain does not parse.
+func.func @chain_empty(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+2 {{expected attribute value}}
+  // expected-error @+1 {{failed to parse Attn_ChainAttr parameter 'mods'}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.chain<[]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// A score modification is not a mask, and the other way round.
+func.func @score_mod_as_mask(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op attribute 'mask' failed to satisfy constraint: mask attribute}}
+  %o = attn.attention %q, %k, %v {mask = #attn.softcap<30.0>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @mask_as_score_mod(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op attribute 'score_mod' failed to satisfy constraint: score modification attribute}}
+  %o = attn.attention %q, %k, %v {score_mod = #attn.causal} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @score_mod_in_union(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+2 {{invalid kind of attribute specified}}
+  // expected-error @+1 {{failed to parse Attn_UnionMaskAttr parameter 'masks'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.union<[#attn.causal, #attn.softcap<1.0>]>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Malformed attribute syntax.
+func.func @unknown_attribute(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{unknown attribute `foo` in dialect `attn`}}
+  %o = attn.attention %q, %k, %v {mask = #attn.foo} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_missing_parameter(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{struct is missing required parameter: right}}
+  %o = attn.attention %q, %k, %v {mask = #attn.window<left = 4>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @unknown_alignment(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+2 {{expected ::mlir::attn::Alignment to be one of: top_left, bottom_right}}
+  // expected-error @+1 {{failed to parse Attn_CausalMaskAttr parameter 'alignment'}}
+  %o = attn.attention %q, %k, %v {mask = #attn.causal<middle>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @unknown_feature_map(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+2 {{expected ::mlir::attn::FeatureMap to be one of: identity, relu, elu_plus_one}}
+  // expected-error @+1 {{failed to parse Attn_FeatureMapAttr parameter 'value'}}
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<sigmoid>} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// Linear attention shares the Q/K/V checks.
+func.func @linear_gqa_not_divisible(%q: tensor<1x3x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{'attn.linear_attention' op query heads (3) must be a multiple of key/value heads (2) for grouped-query attention}}
+  %o = attn.linear_attention %q, %k, %v : tensor<1x3x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x3x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_output_shape(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x4xf32>) {
+  // expected-error @+1 {{'attn.linear_attention' op output has shape [1, 4, 16, 8] but [1, 4, 16, 4] is expected}}
+  %o = attn.linear_attention %q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x4xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_causal_lengths(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x32x8xf32>, %v: tensor<1x4x32x8xf32>) {
+  // expected-error @+1 {{'attn.linear_attention' op causal linear attention needs equal query and key lengths, got 16 and 32}}
+  %o = attn.linear_attention %q, %k, %v {causal} : tensor<1x4x16x8xf32>, tensor<1x4x32x8xf32>, tensor<1x4x32x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_negative_epsilon(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.linear_attention' op epsilon must be non-negative and finite, got -1}}
+  %o = attn.linear_attention %q, %k, %v {normalize, epsilon = -1.0 : f32} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_nan_epsilon(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.linear_attention' op epsilon must be non-negative and finite, got nan}}
+  %o = attn.linear_attention %q, %k, %v {epsilon = 0x7FC00000 : f32} : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// An empty region body is diagnosed, not read past its end.
+func.func @mask_mod_empty_block(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op mask_mod region must end with attn.yield}}
+  %o = attn.attention %q, %k, %v {mask = #attn.custom} mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @score_mod_empty_block(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op score_mod region must end with attn.yield}}
+  %o = attn.attention %q, %k, %v score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+  } : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+// The 2^31 size bound applies to the output too, not only to Q, K and V.
+func.func @output_too_large(%q: tensor<1x4x?x8xf32>, %k: tensor<1x4x?x8xf32>, %v: tensor<1x4x?x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op output dimension 3000000000 is too large; sizes must be below 2^31}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x3000000000x8xf32>
+  return
+}
