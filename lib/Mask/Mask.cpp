@@ -556,60 +556,42 @@ protected:
   std::vector<MaskRef> children;
 };
 
-class UnionMask final : public CombinatorMask {
+/// Union and intersection are duals: for a union a Full operand decides the
+/// tile and Empty is neutral; for an intersection the other way round.
+class NaryMask final : public CombinatorMask {
 public:
-  explicit UnionMask(std::vector<MaskRef> children)
-      : CombinatorMask(Kind::Union, std::move(children)) {}
+  NaryMask(bool isUnion, std::vector<MaskRef> children)
+      : CombinatorMask(isUnion ? Kind::Union : Kind::Intersection,
+                       std::move(children)),
+        isUnion(isUnion) {}
   bool isKept(const MaskContext &ctx, int64_t b, int64_t h, int64_t i,
               int64_t j) const override {
-    return std::any_of(children.begin(), children.end(), [&](const MaskRef &m) {
-      return m->isKept(ctx, b, h, i, j);
-    });
+    auto kept = [&](const MaskRef &m) { return m->isKept(ctx, b, h, i, j); };
+    return isUnion ? std::any_of(children.begin(), children.end(), kept)
+                   : std::all_of(children.begin(), children.end(), kept);
   }
   std::string str() const override {
-    return "#attn.union<[" + joinChildren() + "]>";
+    return std::string(isUnion ? "#attn.union<[" : "#attn.intersection<[") +
+           joinChildren() + "]>";
   }
 
 protected:
   TileClass classifyClipped(const MaskContext &ctx,
                             const TileRect &r) const override {
-    bool allEmpty = true;
+    TileClass absorbing = isUnion ? TileClass::Full : TileClass::Empty;
+    TileClass neutral = isUnion ? TileClass::Empty : TileClass::Full;
+    bool allNeutral = true;
     for (const MaskRef &m : children) {
       TileClass c = m->classify(ctx, r);
-      if (c == TileClass::Full)
-        return TileClass::Full;
-      allEmpty &= c == TileClass::Empty;
+      if (c == absorbing)
+        return absorbing;
+      allNeutral &= c == neutral;
     }
-    return allEmpty ? TileClass::Empty : TileClass::Partial;
-  }
-};
-
-class IntersectionMask final : public CombinatorMask {
-public:
-  explicit IntersectionMask(std::vector<MaskRef> children)
-      : CombinatorMask(Kind::Intersection, std::move(children)) {}
-  bool isKept(const MaskContext &ctx, int64_t b, int64_t h, int64_t i,
-              int64_t j) const override {
-    return std::all_of(children.begin(), children.end(), [&](const MaskRef &m) {
-      return m->isKept(ctx, b, h, i, j);
-    });
-  }
-  std::string str() const override {
-    return "#attn.intersection<[" + joinChildren() + "]>";
+    return allNeutral ? neutral : TileClass::Partial;
   }
 
-protected:
-  TileClass classifyClipped(const MaskContext &ctx,
-                            const TileRect &r) const override {
-    bool allFull = true;
-    for (const MaskRef &m : children) {
-      TileClass c = m->classify(ctx, r);
-      if (c == TileClass::Empty)
-        return TileClass::Empty;
-      allFull &= c == TileClass::Full;
-    }
-    return allFull ? TileClass::Full : TileClass::Partial;
-  }
+private:
+  bool isUnion;
 };
 
 class ComplementMask final : public CombinatorMask {
@@ -699,11 +681,11 @@ MaskRef makePredicate(Predicate pred, bool exactTiles, std::string description,
 }
 
 MaskRef makeUnion(std::vector<MaskRef> children) {
-  return std::make_shared<UnionMask>(std::move(children));
+  return std::make_shared<NaryMask>(/*isUnion=*/true, std::move(children));
 }
 
 MaskRef makeIntersection(std::vector<MaskRef> children) {
-  return std::make_shared<IntersectionMask>(std::move(children));
+  return std::make_shared<NaryMask>(/*isUnion=*/false, std::move(children));
 }
 
 MaskRef makeComplement(MaskRef child) {

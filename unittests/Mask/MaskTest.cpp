@@ -474,16 +474,21 @@ TEST(MaskFuzz, PredicateNotExact) {
       opts);
 }
 
+/// Zero to four random leaf masks: the operands of a combinator.
+std::vector<MaskRef> randomLeaves(Rng &rng, int64_t seqQ, int64_t seqKV) {
+  std::vector<MaskRef> leaves;
+  for (int64_t k = 0, n = uniform(rng, 0, 4); k < n; ++k)
+    leaves.push_back(randomLeaf(rng, seqQ, seqKV));
+  return leaves;
+}
+
 TEST(MaskFuzz, Union) {
   FuzzOptions opts;
   opts.exact = false;
   fuzz(
       19,
       [](Rng &rng, int64_t seqQ, int64_t seqKV) {
-        std::vector<MaskRef> children;
-        for (int64_t k = 0, n = uniform(rng, 0, 4); k < n; ++k)
-          children.push_back(randomLeaf(rng, seqQ, seqKV));
-        return makeUnion(std::move(children));
+        return makeUnion(randomLeaves(rng, seqQ, seqKV));
       },
       opts);
 }
@@ -494,10 +499,7 @@ TEST(MaskFuzz, Intersection) {
   fuzz(
       20,
       [](Rng &rng, int64_t seqQ, int64_t seqKV) {
-        std::vector<MaskRef> children;
-        for (int64_t k = 0, n = uniform(rng, 0, 4); k < n; ++k)
-          children.push_back(randomLeaf(rng, seqQ, seqKV));
-        return makeIntersection(std::move(children));
+        return makeIntersection(randomLeaves(rng, seqQ, seqKV));
       },
       opts);
 }
