@@ -82,6 +82,7 @@ public:
               int64_t) const override {
     return true;
   }
+  std::optional<Band> band() const override { return Band{}; }
   std::string str() const override { return "#attn.none"; }
 
 protected:
@@ -97,6 +98,9 @@ public:
   bool isKept(const MaskContext &ctx, int64_t, int64_t, int64_t i,
               int64_t j) const override {
     return j <= i + ctx.alignmentOffset(align);
+  }
+  std::optional<Band> band() const override {
+    return Band{-Band::kUnbounded, 0, align};
   }
   std::string str() const override {
     return align == Alignment::TopLeft ? "#attn.causal"
@@ -123,6 +127,9 @@ public:
               int64_t j) const override {
     int64_t d = j - (i + ctx.alignmentOffset(align));
     return d >= -left && d <= right;
+  }
+  std::optional<Band> band() const override {
+    return Band{-left, right, align};
   }
   std::string str() const override {
     std::string s = "#attn.window<left = " + std::to_string(left) +
@@ -569,6 +576,28 @@ public:
     auto kept = [&](const MaskRef &m) { return m->isKept(ctx, b, h, i, j); };
     return isUnion ? std::any_of(children.begin(), children.end(), kept)
                    : std::all_of(children.begin(), children.end(), kept);
+  }
+  /// The intersection of bands with one alignment is a band (a mask
+  /// without an alignment of its own, i.e. no mask, fits any).
+  std::optional<Band> band() const override {
+    if (isUnion)
+      return std::nullopt;
+    Band result;
+    bool aligned = false;
+    for (const MaskRef &m : children) {
+      std::optional<Band> b = m->band();
+      if (!b)
+        return std::nullopt;
+      if (b->lo == -Band::kUnbounded && b->hi == Band::kUnbounded)
+        continue;
+      if (aligned && b->align != result.align)
+        return std::nullopt;
+      aligned = true;
+      result.align = b->align;
+      result.lo = std::max(result.lo, b->lo);
+      result.hi = std::min(result.hi, b->hi);
+    }
+    return result;
   }
   std::string str() const override {
     return std::string(isUnion ? "#attn.union<[" : "#attn.intersection<[") +

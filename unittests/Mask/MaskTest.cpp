@@ -963,3 +963,40 @@ TEST(RenderTileMap, UnknownKeptElements) {
             "full 0, partial 4, empty 0 of 4 tiles; computed 100.00%; kept "
             "elements unknown until run time\n");
 }
+
+// band() describes exactly the elements a band mask keeps, and is absent
+// for masks that are not bands.
+TEST(MaskBand, BandsMatchElements) {
+  std::vector<MaskRef> bands = {
+      makeAll(),
+      makeCausal(),
+      makeCausal(Alignment::BottomRight),
+      makeWindow(5, 0),
+      makeWindow(3, 7, Alignment::BottomRight),
+      makeIntersection({makeCausal(), makeWindow(6, 6)}),
+      makeIntersection({makeAll(), makeCausal(Alignment::BottomRight)}),
+      makeIntersection({makeWindow(2, 2), makeWindow(9, 0)}),
+  };
+  for (const MaskRef &mask : bands) {
+    std::optional<Band> band = mask->band();
+    ASSERT_TRUE(band) << mask->str();
+    for (int64_t seqQ : {1, 7, 20})
+      for (int64_t seqKV : {1, 13, 20}) {
+        MaskContext ctx;
+        ctx.seqQ = seqQ;
+        ctx.seqKV = seqKV;
+        for (int64_t i = 0; i < seqQ; ++i)
+          for (int64_t j = 0; j < seqKV; ++j) {
+            int64_t d = j - (i + ctx.alignmentOffset(band->align));
+            EXPECT_EQ(mask->isKept(ctx, 0, 0, i, j),
+                      band->lo <= d && d <= band->hi)
+                << mask->str() << " at (" << i << ", " << j << ")";
+          }
+      }
+  }
+  EXPECT_FALSE(makePrefixLM(4)->band());
+  EXPECT_FALSE(makeUnion({makeCausal(), makeWindow(1, 1)})->band());
+  EXPECT_FALSE(
+      makeIntersection({makeCausal(), makeCausal(Alignment::BottomRight)})
+          ->band());
+}

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,19 @@ struct TileRect {
 class Mask;
 using MaskRef = std::shared_ptr<const Mask>;
 
+/// A diagonal band: the mask keeps (i, j) iff
+/// lo <= j - (i + offset) <= hi, with the offset of `align`. The kv tiles a
+/// band leaves non-empty for a q tile form one range whose ends are affine
+/// in the q tile, so loops can be bounded even for dynamic lengths.
+struct Band {
+  /// Stands for an infinite bound; far from overflow when combined with
+  /// sequence positions (which are below 2^31).
+  static constexpr int64_t kUnbounded = int64_t{1} << 40;
+  int64_t lo = -kUnbounded;
+  int64_t hi = kUnbounded;
+  Alignment align = Alignment::TopLeft;
+};
+
 /// A mask pattern. Immutable; shared between combinators.
 class Mask {
 public:
@@ -102,6 +116,10 @@ public:
 
   /// A one-line description in the attn dialect's attribute syntax.
   virtual std::string str() const = 0;
+
+  /// The band this mask keeps exactly, if it is one (no mask, causal,
+  /// window, and intersections of bands with one alignment).
+  virtual std::optional<Band> band() const { return std::nullopt; }
 
 protected:
   /// Classifies a non-empty rectangle already clipped to the sequence.
