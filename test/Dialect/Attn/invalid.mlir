@@ -530,7 +530,7 @@ func.func @mask_mod_two_blocks(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32
 // attn.yield only terminates attention regions.
 func.func @yield_outside_attention() {
   %t = arith.constant true
-  // expected-error @+1 {{'attn.yield' op expects parent op 'attn.attention'}}
+  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attention, attn.tile_update'}}
   attn.yield %t : i1
 }
 

@@ -327,7 +327,8 @@ am::MaskRef CustomMaskAttr::buildMask(const MaskBuildContext &ctx) const {
     return am::makePredicate(
         [](int64_t, int64_t, int64_t, int64_t) { return true; },
         /*exactTiles=*/false);
-  return am::makePredicate(ctx.customPredicate, ctx.customIsExact);
+  return am::makePredicate(ctx.customPredicate, ctx.customIsExact,
+                           "#attn.custom", ctx.customDependsOnBatchOrHead);
 }
 
 template <typename RangeT>

@@ -207,6 +207,10 @@ am::MaskRef AttentionOp::buildMask() {
       ctx.customPredicate = *pred;
       ctx.customIsExact = true;
     }
+    Block &body = getMaskMod().front();
+    ctx.customDependsOnBatchOrHead =
+        body.getNumArguments() < 2 || !body.getArgument(0).use_empty() ||
+        !body.getArgument(1).use_empty();
   }
   return getEffectiveMask().buildMask(ctx);
 }

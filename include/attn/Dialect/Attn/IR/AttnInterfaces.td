@@ -31,6 +31,12 @@ def Attn_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       (ins "const ::mlir::attn::AttentionShape &":$shape,
            "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError),
       /*methodBody=*/"", /*defaultImplementation=*/"return ::mlir::success();">,
+    InterfaceMethod<
+      "Emits IR computing whether the element at `ctx` is kept (an i1); "
+      "fails with a diagnostic at `loc` when it cannot be emitted.",
+      "::mlir::FailureOr<::mlir::Value>", "emitKept",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "const ::mlir::attn::ElementEmitContext &":$ctx)>,
   ];
 }
 
@@ -47,6 +53,13 @@ def Attn_ScoreModAttrInterface : AttrInterface<"ScoreModAttrInterface"> {
       (ins "const ::mlir::attn::AttentionShape &":$shape,
            "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError),
       /*methodBody=*/"", /*defaultImplementation=*/"return ::mlir::success();">,
+    InterfaceMethod<
+      "Emits IR applying the modification to the f32 score `score` of the "
+      "element at `ctx`; returns the new score.",
+      "::mlir::FailureOr<::mlir::Value>", "emitScoreMod",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$score,
+           "const ::mlir::attn::ElementEmitContext &":$ctx)>,
   ];
 }
 

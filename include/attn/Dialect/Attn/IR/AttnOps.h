@@ -22,6 +22,8 @@
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <functional>
+
 namespace mlir::attn {
 
 /// The sizes of an attention. Batch and sequence lengths may be
@@ -49,6 +51,28 @@ struct MaskBuildContext {
   /// True when `customPredicate` is a faithful interpretation of the region
   /// (index arithmetic only), so its tiles may be classified exactly.
   bool customIsExact = false;
+  /// False when the region ignores its batch and head arguments, so that
+  /// one tile map serves every (batch, head).
+  bool customDependsOnBatchOrHead = true;
+};
+
+/// Where an element of the score matrix is, for emitting its mask predicate
+/// and score modifications as IR inside a tile (see emitKept and
+/// emitScoreMod). All values are `index` unless said otherwise.
+struct ElementEmitContext {
+  Value batch, qHead, qIndex, kvIndex;
+  Value seqQ, seqKV;
+  /// Document ids, memrefs [B, Sq] and [B, Skv]; null without a document
+  /// mask.
+  Value qSegmentIds, kvSegmentIds;
+  int64_t numQHeads = 0;
+  /// Where constant tables (block layouts, ALiBi slopes) are placed: the
+  /// enclosing module. Builders may be inside blocks not yet attached to
+  /// it, so it is given rather than searched for.
+  Operation *symbolTable = nullptr;
+  /// Emits the attention's mask_mod region at this element (an i1); null
+  /// when the attention has none.
+  std::function<Value(OpBuilder &, Location)> emitCustom;
 };
 
 // Parsers and printers of attribute parameters (see AttnAttrs.td).

@@ -167,8 +167,123 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
   }];
 }
 
+
+//===----------------------------------------------------------------------===//
+// Tiled attention: what attn-tile produces and attn-online-softmax expands.
+// These ops work on memrefs inside the loop nest over (batch, q head,
+// q tile) and the kv-tile loop; the host and GPU lowerings share them.
+//===----------------------------------------------------------------------===//
+
+def Attn_TileInitOp : Attn_Op<"tile_init"> {
+  let summary = "Initialises the online-softmax state of one query tile";
+  let description = [{
+    Sets the running row maximum to the lowest finite f32 (not -inf, so that
+    a fully masked tile never computes `exp2(-inf - -inf)`), the running row
+    sum to 0 and the output accumulator to 0.
+
+    ```mlir
+    attn.tile_init %m, %l, %acc : memref<64xf32>, memref<64xf32>, memref<64x128xf32>
+    ```
+  }];
+  let arguments = (ins MemRefRankOf<[F32], [1]>:$row_max,
+                       MemRefRankOf<[F32], [1]>:$row_sum,
+                       MemRefRankOf<[F32], [2]>:$acc);
+  let assemblyFormat = [{
+    $row_max `,` $row_sum `,` $acc attr-dict
+    `:` type($row_max) `,` type($row_sum) `,` type($acc)
+  }];
+}
+
+def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
+  let summary = "Folds one (q tile, kv tile) block into the online softmax";
+  let description = [{
+    For the rows `[q_begin, q_begin + tile_q)` of query head `q_head` and the
+    keys `[kv_begin, kv_begin + tile_kv)` of key/value head `kv_head` (both
+    clipped to the sequence lengths, read from the memrefs), computes the
+    scores `s = scale * Q.K^T (+ bias)`, applies the score modifications,
+    and, when a `mask` is present (a partial tile), drops the elements the
+    mask does not keep; then updates the running state: `m' = max(m,
+    rowmax(s))`, `l' = l * exp(m - m') + rowsum(exp(s - m'))`,
+    `acc' = acc * exp(m - m') + exp(s - m') V`. Without `mask` the tile is
+    full: no element is tested. `scratch` (`tile_q x tile_kv` f32) holds the
+    tile's scores. `attn-online-softmax` expands it.
+
+    ```mlir
+    attn.tile_update %Q, %K, %V at(%b, %h, %kvh, %q0, %k0)
+        state(%m, %l, %acc) scratch(%s)
+        {scale = 0.125 : f32, tile_q = 64, tile_kv = 64, mask = #attn.causal}
+        : memref<1x8x512x64xf16>, memref<1x2x512x64xf16>,
+          memref<1x2x512x64xf16>, memref<64xf32>, memref<64xf32>,
+          memref<64x64xf32>, memref<64x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyMemRef:$query, AnyMemRef:$key, AnyMemRef:$value,
+    Optional<AnyMemRef>:$bias,
+    Optional<AnyMemRef>:$q_segment_ids,
+    Optional<AnyMemRef>:$kv_segment_ids,
+    Index:$batch, Index:$q_head, Index:$kv_head,
+    Index:$q_begin, Index:$kv_begin,
+    MemRefRankOf<[F32], [1]>:$row_max,
+    MemRefRankOf<[F32], [1]>:$row_sum,
+    MemRefRankOf<[F32], [2]>:$acc,
+    MemRefRankOf<[F32], [2]>:$scratch,
+    F32Attr:$scale,
+    I64Attr:$tile_q,
+    I64Attr:$tile_kv,
+    OptionalAttr<Attn_MaskAttr>:$mask,
+    OptionalAttr<Attn_ScoreModAttr>:$score_mod
+  );
+  let regions = (region MaxSizedRegion<1>:$mask_mod,
+                        MaxSizedRegion<1>:$score_mod_region);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`segments` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
+        type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
+    `at` `(` $batch `,` $q_head `,` $kv_head `,` $q_begin `,` $kv_begin `)`
+    `state` `(` $row_max `,` $row_sum `,` $acc `)` `scratch` `(` $scratch `)`
+    attr-dict
+    (`mask_mod` $mask_mod^)?
+    (`score_mod` $score_mod_region^)?
+    `:` type($query) `,` type($key) `,` type($value) `,` type($row_max) `,`
+        type($row_sum) `,` type($acc) `,` type($scratch)
+  }];
+}
+
+def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
+  let summary = "Writes one query tile's output and logsumexp";
+  let description = [{
+    `O[b, h, q_begin + r, :] = acc[r, :] / l[r]` and
+    `lse[b, h, q_begin + r] = m[r] * ln 2 + log(l[r])` (the state is in base
+    2) for the rows of the tile inside the sequence. A row that kept no
+    element (`l = 0`) gets O = 0 and lse = -inf, never NaN.
+
+    ```mlir
+    attn.tile_finalize state(%m, %l, %acc) into %O, %LSE at(%b, %h, %q0)
+        {tile_q = 64} : memref<64xf32>, memref<64xf32>, memref<64x64xf32>,
+        memref<1x8x512x64xf16>, memref<1x8x512xf32>
+    ```
+  }];
+  let arguments = (ins
+    MemRefRankOf<[F32], [1]>:$row_max,
+    MemRefRankOf<[F32], [1]>:$row_sum,
+    MemRefRankOf<[F32], [2]>:$acc,
+    AnyMemRef:$output,
+    Optional<AnyMemRef>:$logsumexp,
+    Index:$batch, Index:$q_head, Index:$q_begin,
+    I64Attr:$tile_q
+  );
+  let assemblyFormat = [{
+    `state` `(` $row_max `,` $row_sum `,` $acc `)` `into` $output
+    (`,` $logsumexp^)? `at` `(` $batch `,` $q_head `,` $q_begin `)` attr-dict
+    `:` type($row_max) `,` type($row_sum) `,` type($acc) `,` type($output)
+    (`,` type($logsumexp)^)?
+  }];
+}
+
 def Attn_YieldOp : Attn_Op<"yield", [
-    Pure, Terminator, ReturnLike, ParentOneOf<["AttentionOp"]>]> {
+    Pure, Terminator, ReturnLike, ParentOneOf<["AttentionOp", "TileUpdateOp"]>]> {
   let summary = "Returns the value of a mask_mod or score_mod region";
   let description = [{
     ```mlir

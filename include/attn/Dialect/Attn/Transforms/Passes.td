@@ -35,4 +35,50 @@ def AttnPrintTileMap : Pass<"attn-print-tile-map"> {
   ];
 }
 
+def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
+  let summary = "Tile attn.attention into q-tile and kv-tile loops";
+  let description = [{
+    Rewrites every `attn.attention` into a parallel `scf.forall` over
+    (batch, query head, query tile) and, inside it, a sequential `scf.for`
+    over the kv tiles that the mask leaves non-empty for that query tile:
+    loop bounds affine in the query tile for band masks (causal, sliding
+    window and their intersections), a compile-time tile table for other
+    static masks, every kv tile otherwise. Each kv tile is an
+    `attn.tile_update`, without a mask on full tiles and with the mask on
+    partial ones; `attn.tile_init` and `attn.tile_finalize` bracket the
+    loop. Query head `h` reads key/value head `h / (Hq / Hkv)` in place
+    (GQA/MQA without copies). Tensors become memrefs: operands produced by
+    `bufferization.to_tensor` are read in place, and a result that is only
+    materialized into a writable memref is written there directly.
+  }];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
+           "Query rows per tile">,
+    Option<"tileKV", "tile-kv", "int64_t", /*default=*/"64",
+           "Key/value rows per tile">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+  ];
+}
+
+def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::mlir::ModuleOp"> {
+  let summary = "Expand tile ops into the online (FlashAttention) softmax";
+  let description = [{
+    Expands `attn.tile_init`, `attn.tile_update` and `attn.tile_finalize`
+    into loops that keep a running row maximum `m` (initialised to the
+    lowest finite f32), a running row sum `l` and an f32 accumulator.
+    Scores are scaled by `scale * log2(e)` so that every exponential is an
+    `exp2`; each kv tile rescales the state by `exp2(m_old - m_new)`. The
+    final output is `acc / l` and the logsumexp `m ln 2 + log(l)`; a row
+    with `l = 0` (fully masked) yields 0 and -inf. Mask predicates are
+    evaluated only in tiles that carry a mask (partial tiles).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD

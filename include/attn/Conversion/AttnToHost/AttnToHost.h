@@ -1,0 +1,38 @@
+//===- AttnToHost.h - attn to host (CPU) code -------------------*- C++ -*-===//
+//
+// The attn-to-host pipeline: attn.attention through tiling and the online
+// softmax down to the LLVM dialect, ready for MLIR's ExecutionEngine.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOHOST_ATTNTOHOST_H
+#define ATTN_CONVERSION_ATTNTOHOST_ATTNTOHOST_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::attn {
+
+struct AttnToHostOptions : PassPipelineOptions<AttnToHostOptions> {
+  Option<int64_t> tileQ{*this, "tile-q", llvm::cl::desc("Query tile size"),
+                        llvm::cl::init(64)};
+  Option<int64_t> tileKV{*this, "tile-kv",
+                         llvm::cl::desc("Key/value tile size"),
+                         llvm::cl::init(64)};
+};
+
+/// Adds attn-tile, attn-online-softmax, bufferization and the upstream
+/// conversions to the LLVM dialect to `pm` (which runs on a module).
+void buildAttnToHostPipeline(OpPassManager &pm,
+                             const AttnToHostOptions &options);
+
+/// Registers the external interface models the pipeline needs (the
+/// bufferization models of arith, scf, tensor and func).
+void registerAttnToHostInterfaces(DialectRegistry &registry);
+
+/// Registers the pipeline as `attn-to-host`.
+void registerAttnToHostPipeline();
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOHOST_ATTNTOHOST_H

@@ -1,0 +1,103 @@
+//===- Compiler.h - The attn JIT API for host applications ------*- C++ -*-===//
+//
+// Build an attention spec in C++ (or hand over MLIR text with one
+// attn.attention), compile it, and run it on caller-owned buffers. Compiled
+// kernels are cached in memory by a hash of the spec and the compile
+// options. Bad specs come back as llvm::Error carrying the verifier's
+// message, never as an abort. The host target JIT-compiles through MLIR's
+// ExecutionEngine; the GPU target joins this API later.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_JIT_COMPILER_H
+#define ATTN_JIT_COMPILER_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir::attn::jit {
+
+enum class ElementType { F32, F16, BF16 };
+
+/// An attention, stated with the same vocabulary as attn.attention. Masks
+/// and score modifications are given in the dialect's attribute syntax;
+/// regions as their body text over %b, %h, %i, %j (and %s for score_mod)
+/// ending in attn.yield.
+struct AttentionSpec {
+  int64_t batch = 1;
+  int64_t numQHeads = 1;
+  int64_t numKVHeads = 1;
+  int64_t seqQ = 1;
+  int64_t seqKV = 1;
+  int64_t headDimQK = 64;
+  int64_t headDimV = 64;
+  ElementType elementType = ElementType::F32;
+  std::optional<double> scale;  // default 1/sqrt(headDimQK)
+  std::string mask;             // e.g. "#attn.causal"; empty: none
+  std::string scoreMod;         // e.g. "#attn.softcap<30.0>"; empty: none
+  std::string maskModBody;      // mask_mod region body; empty: none
+  std::string scoreModBody;     // score_mod region body; empty: none
+  bool hasBias = false;         // f32 bias [B, Hq, Sq, Skv]
+  bool hasSegmentIds = false;   // i32 ids [B, Sq] and [B, Skv]
+  bool withLogsumexp = false;   // also compute lse [B, Hq, Sq] (f32)
+
+  /// The spec as MLIR text: one function holding one attn.attention.
+  std::string toMLIR() const;
+};
+
+/// Tile sizes and other compile options; part of the cache key.
+struct CompileOptions {
+  int64_t tileQ = 64;
+  int64_t tileKV = 64;
+};
+
+/// Caller-owned, contiguous row-major buffers of the attention's shapes.
+/// f16 and bf16 tensors are arrays of 16-bit values.
+struct HostArgs {
+  const void *query = nullptr;
+  const void *key = nullptr;
+  const void *value = nullptr;
+  const void *bias = nullptr;        // when the attention has a bias
+  const void *qSegmentIds = nullptr; // when it has segment ids
+  const void *kvSegmentIds = nullptr;
+  void *output = nullptr;
+  float *logsumexp = nullptr;        // when it returns the logsumexp
+};
+
+/// A compiled host kernel. Thread-safe to run concurrently.
+class HostKernel {
+public:
+  virtual ~HostKernel();
+  /// Runs the attention; fails if a buffer the attention needs is null.
+  virtual llvm::Error run(const HostArgs &args) const = 0;
+};
+
+class Compiler {
+public:
+  explicit Compiler(CompileOptions options = {});
+  ~Compiler();
+  Compiler(const Compiler &) = delete;
+  Compiler &operator=(const Compiler &) = delete;
+
+  llvm::Expected<std::shared_ptr<const HostKernel>>
+  compileForHost(const AttentionSpec &spec);
+  /// `mlirText` holds exactly one attn.attention with static shapes.
+  llvm::Expected<std::shared_ptr<const HostKernel>>
+  compileForHost(llvm::StringRef mlirText);
+
+  int64_t cacheHits() const;
+  int64_t cacheMisses() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace mlir::attn::jit
+
+#endif // ATTN_JIT_COMPILER_H

@@ -1,0 +1,401 @@
+//===- Tile.cpp - Tile attn.attention into q-tile and kv-tile loops -------===//
+//
+// attn-tile: the first lowering step. An attn.attention becomes a parallel
+// loop over (batch, query head, query tile) with a sequential loop over the
+// kv tiles the mask leaves non-empty, each an attn.tile_update that is
+// masked only when the tile is partial. Block sparsity is decided here,
+// from the mask algebra: bands give affine loop bounds, other static masks
+// a compile-time tile table (like FlexAttention's BlockMask), and anything
+// else visits every kv tile with the mask on.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/Hashing.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTILE
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+Value cIndex(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// The size of dimension `dim` of a memref, as a constant when static.
+Value dimSize(OpBuilder &b, Location loc, Value memref, int64_t dim) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.isDynamicDim(dim))
+    return cIndex(b, loc, type.getDimSize(dim));
+  return memref::DimOp::create(b, loc, memref, dim);
+}
+
+/// The memref behind a tensor operand: read in place when the tensor was
+/// made from a memref, otherwise through bufferization.to_buffer.
+Value toMemref(OpBuilder &b, Location loc, Value tensor) {
+  if (auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>())
+    return toTensor.getBuffer();
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+/// Where a result goes: the writable memref it is solely materialized into
+/// (that op is returned for erasure), or a new allocation.
+std::pair<Value, Operation *> resultMemref(OpBuilder &b, Location loc,
+                                           Value result,
+                                           ArrayRef<Value> dynamicSizes) {
+  if (result.hasOneUse()) {
+    auto materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(
+        *result.getUsers().begin());
+    if (materialize && isa<BaseMemRefType>(materialize.getDest().getType()) &&
+        materialize.getWritable())
+      return {materialize.getDest(), materialize};
+  }
+  auto type = cast<RankedTensorType>(result.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      sizes.push_back(dynamicSizes[d]);
+  return {memref::AllocOp::create(b, loc, memrefType, sizes), nullptr};
+}
+
+/// A private constant i32 table in the module, returned by get_global.
+Value i32Table(OpBuilder &b, Location loc, ModuleOp module,
+               ArrayRef<int32_t> values, StringRef prefix) {
+  auto tensorType =
+      RankedTensorType::get({static_cast<int64_t>(values.size())},
+                            b.getI32Type());
+  auto attr = DenseElementsAttr::get(tensorType, values);
+  auto memrefType = MemRefType::get(tensorType.getShape(), b.getI32Type());
+  std::string name = (prefix + "_" +
+                      std::to_string(static_cast<uint64_t>(hash_value(attr))))
+                         .str();
+  if (!SymbolTable(module).lookup(name)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
+                             memrefType, attr, /*constant=*/true,
+                             IntegerAttr());
+  }
+  return memref::GetGlobalOp::create(b, loc, memrefType, name);
+}
+
+Value loadIndex(OpBuilder &b, Location loc, Value table, Value index) {
+  Value v = memref::LoadOp::create(b, loc, table, ValueRange{index});
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+/// How the kv loop of one query tile is bounded and how each visited
+/// tile's class (full or partial) is found.
+struct KvPlan {
+  Value lower, upper;                        // kv-tile loop bounds
+  std::function<Value(OpBuilder &, Location, Value)> kvTile; // loop iv -> kt
+  std::function<Value(OpBuilder &, Location, Value)> isFull; // loop iv -> i1
+  bool alwaysFull = false;
+};
+
+class Tiler {
+public:
+  Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV)
+      : op(op), tileQ(tileQ), tileKV(tileKV), loc(op.getLoc()) {}
+
+  LogicalResult run(IRRewriter &rewriter);
+
+private:
+  KvPlan planBand(OpBuilder &b, const mask::Band &band, Value qBegin);
+  KvPlan planTable(OpBuilder &b, const mask::TileMap &map, Value qTile);
+  KvPlan planDense(OpBuilder &b);
+  void emitUpdate(OpBuilder &b, Value kt, bool masked);
+
+  AttentionOp op;
+  int64_t tileQ, tileKV;
+  Location loc;
+  ModuleOp module;
+  // Set while emitting one attention.
+  Value Q, K, V, bias, qIds, kvIds, O, LSE;
+  Value seqQ, seqKV, numKVTiles;
+  Value batchIv, headIv, kvHead, qBegin, rowMax, rowSum, acc, scratch;
+};
+
+KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
+  // A kv tile [k0, k0 + Tk) is non-empty for rows [q0, qLast] iff some
+  // d = j - (i + off) lies in [lo, hi]: its largest d reaches lo and its
+  // smallest d does not pass hi. Both ends are affine in q0.
+  Value off = band.align == mask::Alignment::BottomRight
+                  ? arith::SubIOp::create(b, loc, seqKV, seqQ).getResult()
+                  : cIndex(b, loc, 0);
+  Value rows = arith::MinSIOp::create(
+      b, loc, cIndex(b, loc, tileQ),
+      arith::SubIOp::create(b, loc, seqQ, qBegin));
+  Value qLast = arith::SubIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, qBegin, rows), cIndex(b, loc, 1));
+  Value tk = cIndex(b, loc, tileKV);
+  // First tile: the one holding j = q0 + off + lo.
+  Value x = arith::AddIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, qBegin, off),
+      cIndex(b, loc, band.lo));
+  Value lower = arith::MaxSIOp::create(
+      b, loc, cIndex(b, loc, 0), arith::FloorDivSIOp::create(b, loc, x, tk));
+  // Last tile: the one holding j = qLast + off + hi.
+  Value y = arith::AddIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, qLast, off),
+      cIndex(b, loc, band.hi));
+  Value upper = arith::MinSIOp::create(
+      b, loc, numKVTiles,
+      arith::AddIOp::create(b, loc, arith::FloorDivSIOp::create(b, loc, y, tk),
+                            cIndex(b, loc, 1)));
+  upper = arith::MaxSIOp::create(b, loc, upper, lower);
+
+  KvPlan plan;
+  plan.lower = lower;
+  plan.upper = upper;
+  plan.kvTile = [](OpBuilder &, Location, Value iv) { return iv; };
+  plan.alwaysFull = band.lo <= -mask::Band::kUnbounded &&
+                    band.hi >= mask::Band::kUnbounded;
+  int64_t lo = band.lo, hi = band.hi;
+  int64_t tq = tileKV;
+  plan.isFull = [=](OpBuilder &b, Location loc, Value kt) -> Value {
+    // Full iff the smallest d >= lo and the largest d <= hi.
+    Value k0 = arith::MulIOp::create(b, loc, kt, cIndex(b, loc, tq));
+    Value kLast = arith::SubIOp::create(
+        b, loc,
+        arith::MinSIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, k0, cIndex(b, loc, tq)),
+            seqKV),
+        cIndex(b, loc, 1));
+    Value dMin = arith::SubIOp::create(
+        b, loc, k0, arith::AddIOp::create(b, loc, qLast, off));
+    Value dMax = arith::SubIOp::create(
+        b, loc, kLast, arith::AddIOp::create(b, loc, qBegin, off));
+    Value geLo = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                       dMin, cIndex(b, loc, lo));
+    Value leHi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                       dMax, cIndex(b, loc, hi));
+    return arith::AndIOp::create(b, loc, geLo, leHi);
+  };
+  return plan;
+}
+
+KvPlan Tiler::planTable(OpBuilder &b, const mask::TileMap &map, Value qTile) {
+  // CSR over q tiles: offsets[qt] .. offsets[qt + 1] index the non-empty kv
+  // tiles of row qt and whether each is full.
+  SmallVector<int32_t> offsets{0}, kvTiles, full;
+  for (int64_t qi = 0; qi < map.numQTiles; ++qi) {
+    for (int64_t kj = 0; kj < map.numKVTiles; ++kj) {
+      mask::TileClass c = map.at(qi, kj);
+      if (c == mask::TileClass::Empty)
+        continue;
+      kvTiles.push_back(static_cast<int32_t>(kj));
+      full.push_back(c == mask::TileClass::Full ? 1 : 0);
+    }
+    offsets.push_back(static_cast<int32_t>(kvTiles.size()));
+  }
+  // Empty tables still need one element to form a memref.
+  if (kvTiles.empty()) {
+    kvTiles.push_back(0);
+    full.push_back(0);
+  }
+  Value offsetTable = i32Table(b, loc, module, offsets, "__attn_kv_offsets");
+  Value tileTable = i32Table(b, loc, module, kvTiles, "__attn_kv_tiles");
+  Value fullTable = i32Table(b, loc, module, full, "__attn_kv_full");
+  KvPlan plan;
+  plan.lower = loadIndex(b, loc, offsetTable, qTile);
+  plan.upper = loadIndex(
+      b, loc, offsetTable,
+      arith::AddIOp::create(b, loc, qTile, cIndex(b, loc, 1)));
+  plan.kvTile = [=](OpBuilder &b, Location loc, Value iv) {
+    return loadIndex(b, loc, tileTable, iv);
+  };
+  plan.isFull = [=](OpBuilder &b, Location loc, Value iv) -> Value {
+    Value v = memref::LoadOp::create(b, loc, fullTable, ValueRange{iv});
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                 arith::ConstantIntOp::create(b, loc, 0, 32));
+  };
+  return plan;
+}
+
+KvPlan Tiler::planDense(OpBuilder &b) {
+  KvPlan plan;
+  plan.lower = cIndex(b, loc, 0);
+  plan.upper = numKVTiles;
+  plan.kvTile = [](OpBuilder &, Location, Value iv) { return iv; };
+  plan.isFull = [](OpBuilder &b, Location loc, Value) -> Value {
+    return arith::ConstantIntOp::create(b, loc, 0, 1);
+  };
+  return plan;
+}
+
+void Tiler::emitUpdate(OpBuilder &b, Value kt, bool masked) {
+  Value kvBegin = arith::MulIOp::create(b, loc, kt, cIndex(b, loc, tileKV));
+  auto update = TileUpdateOp::create(
+      b, loc, Q, K, V, bias, qIds, kvIds, batchIv, headIv, kvHead, qBegin,
+      kvBegin, rowMax, rowSum, acc, scratch,
+      b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
+      b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
+      masked ? op.getEffectiveMask() : MaskAttrInterface(),
+      op.getScoreModAttr());
+  IRMapping mapping;
+  if (masked)
+    op.getMaskMod().cloneInto(&update.getMaskMod(), mapping);
+  op.getScoreModRegion().cloneInto(&update.getScoreModRegion(), mapping);
+}
+
+LogicalResult Tiler::run(IRRewriter &rewriter) {
+  module = op->getParentOfType<ModuleOp>();
+  if (!op.getCaptures().empty())
+    return op.emitError("attn-tile: captured tensors in regions are not "
+                        "supported yet");
+  if (!module)
+    return op.emitError("attn-tile: the attention must be inside a module");
+
+  OpBuilder &b = rewriter;
+  b.setInsertionPoint(op);
+  AttentionShape shape = op.getShape();
+  Q = toMemref(b, loc, op.getQuery());
+  K = toMemref(b, loc, op.getKey());
+  V = toMemref(b, loc, op.getValue());
+  if (op.getBias())
+    bias = toMemref(b, loc, op.getBias());
+  if (op.getQSegmentIds()) {
+    qIds = toMemref(b, loc, op.getQSegmentIds());
+    kvIds = toMemref(b, loc, op.getKvSegmentIds());
+  }
+  Value batch = dimSize(b, loc, Q, 0);
+  seqQ = dimSize(b, loc, Q, 2);
+  seqKV = dimSize(b, loc, K, 2);
+  SmallVector<Operation *> toErase;
+  auto [outMem, outMaterialize] =
+      resultMemref(b, loc, op.getOutput(),
+                   {batch, Value(), seqQ, Value()});
+  O = outMem;
+  if (outMaterialize)
+    toErase.push_back(outMaterialize);
+  if (Value lse = op.getLogsumexp()) {
+    auto [lseMem, lseMaterialize] =
+        resultMemref(b, loc, lse, {batch, Value(), seqQ});
+    LSE = lseMem;
+    if (lseMaterialize)
+      toErase.push_back(lseMaterialize);
+  }
+
+  Value tq = cIndex(b, loc, tileQ);
+  Value numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, tq);
+  numKVTiles =
+      arith::CeilDivUIOp::create(b, loc, seqKV, cIndex(b, loc, tileKV));
+
+  // Decide the kv-tile plan from the mask algebra.
+  mask::MaskRef maskObj = op.buildMask();
+  std::optional<mask::Band> band = maskObj->band();
+  std::optional<mask::TileMap> map;
+  if (!band && shape.hasStaticSequences() && !maskObj->needsRuntimeData() &&
+      !maskObj->dependsOnBatchOrHead()) {
+    mask::MaskContext ctx;
+    ctx.seqQ = shape.seqQ;
+    ctx.seqKV = shape.seqKV;
+    map = mask::computeTileMap(*maskObj, ctx, tileQ, tileKV);
+  }
+
+  int64_t group = shape.numQHeads / shape.numKVHeads;
+  SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
+                                numQTiles};
+  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(),
+                                      /*mapping=*/std::nullopt);
+  b.setInsertionPointToStart(forall.getBody());
+  batchIv = forall.getInductionVar(0);
+  headIv = forall.getInductionVar(1);
+  Value qTile = forall.getInductionVar(2);
+  kvHead = arith::DivUIOp::create(b, loc, headIv, cIndex(b, loc, group));
+  qBegin = arith::MulIOp::create(b, loc, qTile, tq);
+  Type f32 = b.getF32Type();
+  // The per-tile state and score buffer live for one grid iteration. They
+  // are heap buffers so that running the grid as a loop does not grow the
+  // stack; the GPU lowering maps the same values to registers and shared
+  // memory.
+  rowMax = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
+  rowSum = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
+  acc = memref::AllocOp::create(
+      b, loc, MemRefType::get({tileQ, shape.headDimV}, f32));
+  scratch = memref::AllocOp::create(b, loc,
+                                    MemRefType::get({tileQ, tileKV}, f32));
+  TileInitOp::create(b, loc, rowMax, rowSum, acc);
+
+  KvPlan plan = band  ? planBand(b, *band, qBegin)
+                : map ? planTable(b, *map, qTile)
+                      : planDense(b);
+  auto loop = scf::ForOp::create(b, loc, plan.lower, plan.upper,
+                                 cIndex(b, loc, 1));
+  b.setInsertionPointToStart(loop.getBody());
+  Value kt = plan.kvTile(b, loc, loop.getInductionVar());
+  if (plan.alwaysFull) {
+    emitUpdate(b, kt, /*masked=*/false);
+  } else {
+    Value full = plan.isFull(b, loc, loop.getInductionVar());
+    auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    emitUpdate(b, kt, /*masked=*/false);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    emitUpdate(b, kt, /*masked=*/true);
+  }
+  b.setInsertionPointAfter(loop);
+  TileFinalizeOp::create(b, loc, rowMax, rowSum, acc, O, LSE, batchIv, headIv,
+                         qBegin, b.getI64IntegerAttr(tileQ));
+  for (Value buffer : {rowMax, rowSum, acc, scratch})
+    memref::DeallocOp::create(b, loc, buffer);
+
+  // Results: tensors over the written memrefs.
+  b.setInsertionPointAfter(forall);
+  for (Operation *erase : toErase)
+    rewriter.eraseOp(erase);
+  SmallVector<Value> results;
+  for (auto [result, memref] :
+       llvm::zip(op->getResults(), SmallVector<Value>{O, LSE})) {
+    if (result.use_empty()) {
+      results.push_back(nullptr);
+      continue;
+    }
+    results.push_back(bufferization::ToTensorOp::create(
+        b, loc, result.getType(), memref, /*restrict=*/true,
+        /*writable=*/true));
+  }
+  for (auto [result, replacement] : llvm::zip(op->getResults(), results))
+    if (replacement)
+      rewriter.replaceAllUsesWith(result, replacement);
+  rewriter.eraseOp(op);
+  return success();
+}
+
+class TilePass final : public mlir::attn::impl::AttnTileBase<TilePass> {
+public:
+  using AttnTileBase::AttnTileBase;
+
+  void runOnOperation() override {
+    if (tileQ <= 0 || tileKV <= 0) {
+      getOperation()->emitError()
+          << "attn-tile: tile sizes must be positive, got "
+          << tileQ.getValue() << " x " << tileKV.getValue();
+      return signalPassFailure();
+    }
+    SmallVector<AttentionOp> ops;
+    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (AttentionOp op : ops)
+      if (failed(Tiler(op, tileQ, tileKV).run(rewriter)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

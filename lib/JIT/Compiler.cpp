@@ -1,0 +1,429 @@
+//===- Compiler.cpp - The attn JIT API for host applications ---*- C++ -*-===//
+//
+// Spec -> MLIR -> entry function on memrefs around the one attn.attention ->
+// attn-to-host pipeline -> ExecutionEngine. The entry function reads the
+// caller's buffers in place (bufferization.to_tensor) and writes the
+// results straight into the caller's output buffers (materialize_in_
+// destination), so a run copies nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/JIT/Compiler.h"
+
+#include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <mutex>
+#include <sstream>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::jit;
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+const char *elementTypeName(ElementType type) {
+  switch (type) {
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F16:
+    return "f16";
+  case ElementType::BF16:
+    return "bf16";
+  }
+  return "f32";
+}
+
+std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
+  std::string s = "tensor<";
+  for (int64_t d : dims)
+    s += std::to_string(d) + "x";
+  return s + elt.str() + ">";
+}
+
+/// A memref descriptor as the C interface passes it: allocated and aligned
+/// pointers, offset, sizes[rank], strides[rank] (rank at most 4).
+struct Descriptor {
+  void *allocated = nullptr;
+  void *aligned = nullptr;
+  int64_t offset = 0;
+  int64_t sizesAndStrides[8] = {};
+};
+
+/// The shape of one entry-function argument.
+struct ArgShape {
+  SmallVector<int64_t, 4> dims;
+};
+
+Descriptor describe(const void *data, const ArgShape &shape) {
+  Descriptor d;
+  d.allocated = d.aligned = const_cast<void *>(data);
+  size_t rank = shape.dims.size();
+  int64_t stride = 1;
+  for (size_t k = rank; k-- > 0;) {
+    d.sizesAndStrides[k] = shape.dims[k];
+    d.sizesAndStrides[rank + k] = stride;
+    stride *= shape.dims[k];
+  }
+  return d;
+}
+
+/// Which buffers the entry function takes, in order.
+enum class ArgRole { Query, Key, Value, Bias, QIds, KvIds, Output, Lse };
+
+class HostKernelImpl final : public HostKernel {
+public:
+  HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, void *entry,
+                 SmallVector<std::pair<ArgRole, ArgShape>> args)
+      : engine(std::move(engine)), entry(entry), args(std::move(args)) {}
+
+  llvm::Error run(const HostArgs &host) const override {
+    SmallVector<Descriptor, 8> descriptors;
+    for (const auto &[role, shape] : args) {
+      const void *data = bufferFor(host, role);
+      if (!data)
+        return makeError(Twine("attn: the ") + roleName(role) +
+                         " buffer is required by this attention but is null");
+      descriptors.push_back(describe(data, shape));
+    }
+    SmallVector<void *, 8> p;
+    for (Descriptor &d : descriptors)
+      p.push_back(&d);
+    using P = void *;
+    switch (p.size()) {
+    case 4:
+      reinterpret_cast<void (*)(P, P, P, P)>(entry)(p[0], p[1], p[2], p[3]);
+      break;
+    case 5:
+      reinterpret_cast<void (*)(P, P, P, P, P)>(entry)(p[0], p[1], p[2], p[3],
+                                                       p[4]);
+      break;
+    case 6:
+      reinterpret_cast<void (*)(P, P, P, P, P, P)>(entry)(p[0], p[1], p[2],
+                                                          p[3], p[4], p[5]);
+      break;
+    case 7:
+      reinterpret_cast<void (*)(P, P, P, P, P, P, P)>(entry)(
+          p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+      break;
+    case 8:
+      reinterpret_cast<void (*)(P, P, P, P, P, P, P, P)>(entry)(
+          p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+      break;
+    default:
+      return makeError("attn: unexpected number of kernel arguments");
+    }
+    return llvm::Error::success();
+  }
+
+private:
+  static const void *bufferFor(const HostArgs &host, ArgRole role) {
+    switch (role) {
+    case ArgRole::Query:
+      return host.query;
+    case ArgRole::Key:
+      return host.key;
+    case ArgRole::Value:
+      return host.value;
+    case ArgRole::Bias:
+      return host.bias;
+    case ArgRole::QIds:
+      return host.qSegmentIds;
+    case ArgRole::KvIds:
+      return host.kvSegmentIds;
+    case ArgRole::Output:
+      return host.output;
+    case ArgRole::Lse:
+      return host.logsumexp;
+    }
+    return nullptr;
+  }
+  static const char *roleName(ArgRole role) {
+    switch (role) {
+    case ArgRole::Query:
+      return "query";
+    case ArgRole::Key:
+      return "key";
+    case ArgRole::Value:
+      return "value";
+    case ArgRole::Bias:
+      return "bias";
+    case ArgRole::QIds:
+      return "query segment id";
+    case ArgRole::KvIds:
+      return "key/value segment id";
+    case ArgRole::Output:
+      return "output";
+    case ArgRole::Lse:
+      return "logsumexp";
+    }
+    return "?";
+  }
+
+  std::unique_ptr<ExecutionEngine> engine;
+  void *entry;
+  SmallVector<std::pair<ArgRole, ArgShape>> args;
+};
+
+DialectRegistry makeRegistry() {
+  DialectRegistry registry;
+  registry.insert<AttnDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, func::FuncDialect,
+                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+                  scf::SCFDialect, tensor::TensorDialect>();
+  registerAttnToHostInterfaces(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  return registry;
+}
+
+} // namespace
+
+HostKernel::~HostKernel() = default;
+
+std::string AttentionSpec::toMLIR() const {
+  std::string elt = elementTypeName(elementType);
+  std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
+  std::string k = tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
+  std::string v = tensorType({batch, numKVHeads, seqKV, headDimV}, elt);
+  std::string o = tensorType({batch, numQHeads, seqQ, headDimV}, elt);
+  std::string lse = tensorType({batch, numQHeads, seqQ}, "f32");
+  std::string biasType = tensorType({batch, numQHeads, seqQ, seqKV}, "f32");
+  std::string qIds = tensorType({batch, seqQ}, "i32");
+  std::string kvIds = tensorType({batch, seqKV}, "i32");
+
+  std::ostringstream os;
+  os << "func.func @attention(%q: " << q << ", %k: " << k << ", %v: " << v;
+  if (hasBias)
+    os << ", %bias: " << biasType;
+  if (hasSegmentIds)
+    os << ", %qids: " << qIds << ", %kvids: " << kvIds;
+  os << ") -> (" << o << (withLogsumexp ? ", " + lse : "") << ") {\n  ";
+  os << (withLogsumexp ? "%o, %lse" : "%o") << " = attn.attention %q, %k, %v";
+  if (hasBias)
+    os << " bias(%bias : " << biasType << ")";
+  if (hasSegmentIds)
+    os << " segments(%qids, %kvids : " << qIds << ", " << kvIds << ")";
+  std::vector<std::string> attrs;
+  if (scale) {
+    std::ostringstream s;
+    s.precision(9);
+    s << std::scientific << *scale;
+    attrs.push_back("scale = " + s.str() + " : f32");
+  }
+  if (!mask.empty())
+    attrs.push_back("mask = " + mask);
+  if (!scoreMod.empty())
+    attrs.push_back("score_mod = " + scoreMod);
+  if (!attrs.empty()) {
+    os << " {";
+    for (size_t i = 0; i < attrs.size(); ++i)
+      os << (i ? ", " : "") << attrs[i];
+    os << "}";
+  }
+  if (!maskModBody.empty())
+    os << "\n    mask_mod {\n    ^bb0(%b: index, %h: index, %i: index, %j: "
+          "index):\n"
+       << maskModBody << "\n    }";
+  if (!scoreModBody.empty())
+    os << "\n    score_mod {\n    ^bb0(%s: f32, %b: index, %h: index, %i: "
+          "index, %j: index):\n"
+       << scoreModBody << "\n    }";
+  os << "\n    : " << q << ", " << k << ", " << v << " -> " << o
+     << (withLogsumexp ? ", " + lse : "") << "\n";
+  os << "  return " << (withLogsumexp ? "%o, %lse : " + o + ", " + lse
+                                      : "%o : " + o)
+     << "\n}\n";
+  return os.str();
+}
+
+struct Compiler::Impl {
+  explicit Impl(CompileOptions options)
+      : options(options), context(makeRegistry()) {
+    context.loadAllAvailableDialects();
+    // Errors carry the message and location; the generic form of the op
+    // would only repeat the user's input less readably.
+    context.printOpOnDiagnostic(false);
+  }
+
+  llvm::Expected<std::shared_ptr<const HostKernel>> compile(StringRef text);
+  FailureOr<std::shared_ptr<const HostKernel>>
+  compileLocked(StringRef text, llvm::raw_ostream &diagnostics);
+
+  CompileOptions options;
+  MLIRContext context;
+  std::mutex mutex;
+  llvm::StringMap<std::shared_ptr<const HostKernel>> cache;
+  int64_t hits = 0, misses = 0;
+};
+
+llvm::Expected<std::shared_ptr<const HostKernel>>
+Compiler::Impl::compile(StringRef text) {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string key = (text + "\n// tile " + Twine(options.tileQ) + "x" +
+                     Twine(options.tileKV))
+                        .str();
+  auto it = cache.find(key);
+  if (it != cache.end()) {
+    ++hits;
+    return it->second;
+  }
+  ++misses;
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  FailureOr<std::shared_ptr<const HostKernel>> kernel =
+      compileLocked(text, os);
+  if (failed(kernel))
+    return makeError("attn: cannot compile the attention:\n" + diagnostics);
+  cache[key] = *kernel;
+  return *kernel;
+}
+
+FailureOr<std::shared_ptr<const HostKernel>>
+Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, "attention"), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagnostics);
+  OwningOpRef<ModuleOp> input = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!input)
+    return failure();
+
+  SmallVector<AttentionOp> ops;
+  input->walk([&](AttentionOp op) { ops.push_back(op); });
+  if (ops.size() != 1) {
+    emitError(UnknownLoc::get(&context))
+        << "expected exactly one attn.attention, found " << ops.size();
+    return failure();
+  }
+  AttentionOp source = ops.front();
+  SmallVector<Value> tensors(source->getOperands());
+  llvm::append_range(tensors, source->getResults());
+  for (Value v : tensors)
+    if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
+      source.emitError("the host JIT needs static shapes; got ")
+          << v.getType();
+      return failure();
+    }
+
+  // The entry function on memrefs around a clone of the attention.
+  OwningOpRef<ModuleOp> module = ModuleOp::create(source.getLoc());
+  OpBuilder b = OpBuilder::atBlockBegin(module->getBody());
+  Location loc = source.getLoc();
+  SmallVector<std::pair<ArgRole, ArgShape>> roles;
+  SmallVector<Type> argTypes;
+  auto addArg = [&](ArgRole role, Type tensor) {
+    auto type = cast<RankedTensorType>(tensor);
+    argTypes.push_back(
+        MemRefType::get(type.getShape(), type.getElementType()));
+    roles.push_back({role, ArgShape{SmallVector<int64_t, 4>(type.getShape())}});
+  };
+  addArg(ArgRole::Query, source.getQuery().getType());
+  addArg(ArgRole::Key, source.getKey().getType());
+  addArg(ArgRole::Value, source.getValue().getType());
+  if (source.getBias())
+    addArg(ArgRole::Bias, source.getBias().getType());
+  if (source.getQSegmentIds()) {
+    addArg(ArgRole::QIds, source.getQSegmentIds().getType());
+    addArg(ArgRole::KvIds, source.getKvSegmentIds().getType());
+  }
+  if (!source.getCaptures().empty()) {
+    source.emitError("the host JIT does not support captured tensors yet");
+    return failure();
+  }
+  addArg(ArgRole::Output, source.getOutput().getType());
+  if (source.getLogsumexp())
+    addArg(ArgRole::Lse, source.getLogsumexp().getType());
+
+  auto func = func::FuncOp::create(b, loc, "attn_entry",
+                                   b.getFunctionType(argTypes, {}));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  IRMapping mapping;
+  unsigned numInputs = source->getNumOperands();
+  for (unsigned i = 0; i < numInputs; ++i) {
+    Value operand = source->getOperand(i);
+    mapping.map(operand, bufferization::ToTensorOp::create(
+                             b, loc, operand.getType(), body->getArgument(i),
+                             /*restrict=*/true));
+  }
+  Operation *clone = b.clone(*source, mapping);
+  for (auto [i, result] : llvm::enumerate(clone->getResults()))
+    bufferization::MaterializeInDestinationOp::create(
+        b, loc, Type(), result, body->getArgument(numInputs + i),
+        b.getUnitAttr(), b.getUnitAttr());
+  func::ReturnOp::create(b, loc);
+
+  PassManager pm(&context);
+  AttnToHostOptions pipeline;
+  pipeline.tileQ = options.tileQ;
+  pipeline.tileKV = options.tileKV;
+  buildAttnToHostPipeline(pm, pipeline);
+  if (failed(pm.run(*module)))
+    return failure();
+
+  static std::once_flag targetInit;
+  std::call_once(targetInit, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = optimize;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine) {
+    diagnostics << "error: " << llvm::toString(engine.takeError()) << "\n";
+    return failure();
+  }
+  llvm::Expected<void *> entry = (*engine)->lookup("_mlir_ciface_attn_entry");
+  if (!entry) {
+    diagnostics << "error: " << llvm::toString(entry.takeError()) << "\n";
+    return failure();
+  }
+  return std::shared_ptr<const HostKernel>(std::make_shared<HostKernelImpl>(
+      std::move(*engine), *entry, std::move(roles)));
+}
+
+Compiler::Compiler(CompileOptions options)
+    : impl(std::make_unique<Impl>(options)) {}
+Compiler::~Compiler() = default;
+
+llvm::Expected<std::shared_ptr<const HostKernel>>
+Compiler::compileForHost(const AttentionSpec &spec) {
+  return impl->compile(spec.toMLIR());
+}
+
+llvm::Expected<std::shared_ptr<const HostKernel>>
+Compiler::compileForHost(StringRef mlirText) {
+  return impl->compile(mlirText);
+}
+
+int64_t Compiler::cacheHits() const { return impl->hits; }
+int64_t Compiler::cacheMisses() const { return impl->misses; }

@@ -1,0 +1,539 @@
+//===- HostNumericsTest.cpp - Host JIT against an f64 reference ----------===//
+//
+// Every attention variant runs through the whole host path (attn-tile,
+// attn-online-softmax, attn-to-host, ExecutionEngine) and is compared with
+// a naive f64 attention written here, which shares no code with the
+// compiler: masks and score modifications are restated from their
+// documented definitions. Bounds: relative L2 error <= 1e-5 for f32 and
+// <= 1e-2 for f16/bf16 (inputs are rounded to the dtype first, so the
+// bound measures the kernel, not the input quantisation); NaN never
+// passes. The matrix is sampled so that every value of every axis appears.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/JIT/Compiler.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+
+using namespace mlir::attn::jit;
+
+namespace {
+
+// --- dtype rounding, independent of the compiler -------------------------
+
+uint16_t toBf16Bits(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  uint32_t rounding = 0x7fff + ((bits >> 16) & 1); // round to nearest even
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+float fromBf16Bits(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+uint16_t toF16Bits(float x) {
+  _Float16 h = static_cast<_Float16>(x);
+  uint16_t bits;
+  std::memcpy(&bits, &h, 2);
+  return bits;
+}
+float fromF16Bits(uint16_t bits) {
+  _Float16 h;
+  std::memcpy(&h, &bits, 2);
+  return static_cast<float>(h);
+}
+
+/// A tensor in the kernel's element type plus the exact values it holds.
+struct Tensor {
+  std::vector<float> f32;
+  std::vector<uint16_t> half;
+  std::vector<double> exact;
+  const void *data() const {
+    return half.empty() ? static_cast<const void *>(f32.data())
+                        : static_cast<const void *>(half.data());
+  }
+};
+
+Tensor randomTensor(std::mt19937_64 &rng, size_t n, ElementType type,
+                    double range) {
+  std::uniform_real_distribution<float> dist(-range, range);
+  Tensor t;
+  for (size_t i = 0; i < n; ++i) {
+    float x = dist(rng);
+    if (type == ElementType::F32) {
+      t.f32.push_back(x);
+      t.exact.push_back(x);
+    } else if (type == ElementType::F16) {
+      t.half.push_back(toF16Bits(x));
+      t.exact.push_back(fromF16Bits(t.half.back()));
+    } else {
+      t.half.push_back(toBf16Bits(x));
+      t.exact.push_back(fromBf16Bits(t.half.back()));
+    }
+  }
+  return t;
+}
+
+// --- the reference ---------------------------------------------------------
+
+using KeepFn = std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>;
+using ModFn =
+    std::function<double(double s, int64_t b, int64_t h, int64_t i, int64_t j)>;
+
+struct Case {
+  std::string name;
+  AttentionSpec spec;
+  KeepFn keep;           // null: keep everything
+  ModFn mod;             // null: identity
+  double inputRange = 1.0;
+};
+
+/// Naive attention in f64: O and lse for every (b, h, i).
+void reference(const Case &c, const Tensor &q, const Tensor &k,
+               const Tensor &v, const std::vector<float> &bias,
+               std::vector<double> &out, std::vector<double> &lse) {
+  const AttentionSpec &s = c.spec;
+  double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(s.headDimQK));
+  int64_t group = s.numQHeads / s.numKVHeads;
+  out.assign(s.batch * s.numQHeads * s.seqQ * s.headDimV, 0.0);
+  lse.assign(s.batch * s.numQHeads * s.seqQ,
+             -std::numeric_limits<double>::infinity());
+  std::vector<double> scores(s.seqKV);
+  std::vector<char> kept(s.seqKV);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t h = 0; h < s.numQHeads; ++h)
+      for (int64_t i = 0; i < s.seqQ; ++i) {
+        int64_t g = h / group;
+        double m = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < s.seqKV; ++j) {
+          kept[j] = !c.keep || c.keep(b, h, i, j);
+          double dot = 0;
+          for (int64_t d = 0; d < s.headDimQK; ++d)
+            dot += q.exact[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimQK +
+                           d] *
+                   k.exact[((b * s.numKVHeads + g) * s.seqKV + j) *
+                               s.headDimQK +
+                           d];
+          double score = dot * scale;
+          if (s.hasBias)
+            score += bias[((b * s.numQHeads + h) * s.seqQ + i) * s.seqKV + j];
+          if (c.mod)
+            score = c.mod(score, b, h, i, j);
+          scores[j] = score;
+          if (kept[j])
+            m = std::max(m, score);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < s.seqKV; ++j)
+          if (kept[j])
+            sum += std::exp(scores[j] - m);
+        if (sum == 0)
+          continue; // fully masked row: O = 0, lse = -inf
+        lse[(b * s.numQHeads + h) * s.seqQ + i] = m + std::log(sum);
+        for (int64_t d = 0; d < s.headDimV; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < s.seqKV; ++j)
+            if (kept[j])
+              acc += std::exp(scores[j] - m) *
+                     v.exact[((b * s.numKVHeads + g) * s.seqKV + j) *
+                                 s.headDimV +
+                             d];
+          out[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimV + d] =
+              acc / sum;
+        }
+      }
+}
+
+double outputValue(const Case &c, const std::vector<float> &f32,
+                   const std::vector<uint16_t> &half, size_t idx) {
+  switch (c.spec.elementType) {
+  case ElementType::F32:
+    return f32[idx];
+  case ElementType::F16:
+    return fromF16Bits(half[idx]);
+  case ElementType::BF16:
+    return fromBf16Bits(half[idx]);
+  }
+  return 0;
+}
+
+/// Compiles and runs one case, returns the relative L2 error of O (and
+/// checks lse), failing the test on NaN or compile errors.
+void runCase(Compiler &compiler, const Case &c, uint64_t seed) {
+  SCOPED_TRACE(c.name);
+  if (getenv("ATTN_TEST_VERBOSE"))
+    fprintf(stderr, "case %s\n", c.name.c_str());
+  const AttentionSpec &s = c.spec;
+  auto kernel = compiler.compileForHost(s);
+  ASSERT_TRUE(static_cast<bool>(kernel))
+      << llvm::toString(kernel.takeError()) << "\n" << s.toMLIR();
+  std::mt19937_64 rng(seed);
+  Tensor q = randomTensor(rng, s.batch * s.numQHeads * s.seqQ * s.headDimQK,
+                          s.elementType, c.inputRange);
+  Tensor k = randomTensor(rng, s.batch * s.numKVHeads * s.seqKV * s.headDimQK,
+                          s.elementType, c.inputRange);
+  Tensor v = randomTensor(rng, s.batch * s.numKVHeads * s.seqKV * s.headDimV,
+                          s.elementType, 1.0);
+  std::vector<float> bias;
+  if (s.hasBias) {
+    std::uniform_real_distribution<float> dist(-2, 2);
+    for (int64_t n = 0; n < s.batch * s.numQHeads * s.seqQ * s.seqKV; ++n)
+      bias.push_back(dist(rng));
+  }
+  // Packed documents: runs of random length.
+  std::vector<int32_t> qIds, kvIds;
+  if (s.hasSegmentIds) {
+    for (int64_t b = 0; b < s.batch; ++b) {
+      int32_t doc = 0;
+      for (int64_t i = 0; i < s.seqQ; ++i) {
+        if (rng() % 23 == 0)
+          ++doc;
+        qIds.push_back(doc);
+      }
+      doc = 0;
+      for (int64_t j = 0; j < s.seqKV; ++j) {
+        if (rng() % 23 == 0)
+          ++doc;
+        kvIds.push_back(doc);
+      }
+    }
+  }
+  size_t outSize = s.batch * s.numQHeads * s.seqQ * s.headDimV;
+  // Poison the outputs so that unwritten elements cannot pass.
+  std::vector<float> outF32(outSize, std::nanf(""));
+  std::vector<uint16_t> outHalf(outSize, 0x7e00);
+  std::vector<float> lse(s.batch * s.numQHeads * s.seqQ, std::nanf(""));
+  HostArgs args;
+  args.query = q.data();
+  args.key = k.data();
+  args.value = v.data();
+  args.bias = s.hasBias ? bias.data() : nullptr;
+  args.qSegmentIds = s.hasSegmentIds ? qIds.data() : nullptr;
+  args.kvSegmentIds = s.hasSegmentIds ? kvIds.data() : nullptr;
+  args.output = s.elementType == ElementType::F32
+                    ? static_cast<void *>(outF32.data())
+                    : static_cast<void *>(outHalf.data());
+  args.logsumexp = s.withLogsumexp ? lse.data() : nullptr;
+  llvm::Error err = (*kernel)->run(args);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+
+  Case withIds = c;
+  if (s.hasSegmentIds) {
+    KeepFn inner = c.keep;
+    withIds.keep = [&, inner](int64_t b, int64_t h, int64_t i, int64_t j) {
+      bool same = qIds[b * s.seqQ + i] == kvIds[b * s.seqKV + j];
+      return same && (!inner || inner(b, h, i, j));
+    };
+  }
+  std::vector<double> refOut, refLse;
+  reference(withIds, q, k, v, bias, refOut, refLse);
+
+  double errSq = 0, refSq = 0;
+  for (size_t n = 0; n < outSize; ++n) {
+    double got = outputValue(c, outF32, outHalf, n);
+    ASSERT_TRUE(std::isfinite(got)) << "output " << n << " is " << got;
+    errSq += (got - refOut[n]) * (got - refOut[n]);
+    refSq += refOut[n] * refOut[n];
+  }
+  double bound = s.elementType == ElementType::F32 ? 1e-5 : 1e-2;
+  double relErr = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
+  EXPECT_LE(relErr, bound) << "relative L2 error of the output";
+  if (s.withLogsumexp)
+    for (size_t n = 0; n < lse.size(); ++n) {
+      if (std::isinf(refLse[n])) {
+        EXPECT_TRUE(std::isinf(lse[n]) && lse[n] < 0)
+            << "lse " << n << " of a fully masked row is " << lse[n];
+        continue;
+      }
+      ASSERT_TRUE(std::isfinite(lse[n])) << "lse " << n << " is " << lse[n];
+      EXPECT_NEAR(lse[n], refLse[n],
+                  (s.elementType == ElementType::F32 ? 1e-4 : 2e-2) *
+                      std::max(1.0, std::abs(refLse[n])))
+          << "lse " << n;
+    }
+}
+
+// --- the matrix --------------------------------------------------------------
+
+struct Shape {
+  int64_t numQHeads, numKVHeads, headDimQK, headDimV, seqQ, seqKV;
+};
+
+AttentionSpec makeSpec(const Shape &shape, ElementType type) {
+  AttentionSpec spec;
+  spec.batch = 1;
+  spec.numQHeads = shape.numQHeads;
+  spec.numKVHeads = shape.numKVHeads;
+  spec.headDimQK = shape.headDimQK;
+  spec.headDimV = shape.headDimV;
+  spec.seqQ = shape.seqQ;
+  spec.seqKV = shape.seqKV;
+  spec.elementType = type;
+  spec.withLogsumexp = true;
+  return spec;
+}
+
+struct MaskCase {
+  std::string name, mask, maskModBody;
+  bool segments = false;
+  std::function<KeepFn(const AttentionSpec &)> keep;
+  /// Builds the mask text from the spec when it depends on the lengths.
+  std::function<std::string(const AttentionSpec &)> maskFor;
+};
+
+/// A block layout of 16 x 16 blocks sized to the sequence, keeping block
+/// (r, c) iff (r + 2c) % 3 != 1.
+std::string blockLayoutFor(const AttentionSpec &s) {
+  int64_t rows = (s.seqQ + 15) / 16, cols = (s.seqKV + 15) / 16;
+  std::string text = "#attn.block_layout<block = [16, 16], layout = dense<[";
+  for (int64_t r = 0; r < rows; ++r) {
+    text += r ? ", [" : "[";
+    for (int64_t c = 0; c < cols; ++c)
+      text += std::string(c ? ", " : "") +
+              ((r + 2 * c) % 3 != 1 ? "true" : "false");
+    text += "]";
+  }
+  return text + "]> : tensor<" + std::to_string(rows) + "x" +
+         std::to_string(cols) + "xi1>>";
+}
+
+std::vector<MaskCase> maskCases() {
+  auto band = [](int64_t lo, int64_t hi, bool bottomRight) {
+    return [=](const AttentionSpec &s) -> KeepFn {
+      int64_t off = bottomRight ? s.seqKV - s.seqQ : 0;
+      return [=](int64_t, int64_t, int64_t i, int64_t j) {
+        int64_t d = j - (i + off);
+        return lo <= d && d <= hi;
+      };
+    };
+  };
+  const int64_t inf = int64_t{1} << 40;
+  return {
+      {"none", "", "", false, nullptr, nullptr},
+      {"causal", "#attn.causal", "", false, band(-inf, 0, false), nullptr},
+      {"causal_bottom_right", "#attn.causal<bottom_right>", "", false,
+       band(-inf, 0, true), nullptr},
+      {"window", "#attn.window<left = 40, right = 3>", "", false,
+       band(-40, 3, false), nullptr},
+      {"dilated", "#attn.dilated<window = 5, dilation = 3>", "", false,
+       [](const AttentionSpec &) -> KeepFn {
+         return [](int64_t, int64_t, int64_t i, int64_t j) {
+           int64_t d = j - i;
+           return d % 3 == 0 && std::abs(d) <= 15;
+         };
+       },
+       nullptr},
+      {"global", "#attn.union<[#attn.window<left = 8, right = 8>, "
+                 "#attn.global<first = 2>]>",
+       "", false,
+       [](const AttentionSpec &) -> KeepFn {
+         return [](int64_t, int64_t, int64_t i, int64_t j) {
+           return std::abs(j - i) <= 8 || i < 2 || j < 2;
+         };
+       },
+       nullptr},
+      {"block_layout", "", "", false,
+       [](const AttentionSpec &) -> KeepFn {
+         return [](int64_t, int64_t, int64_t i, int64_t j) {
+           return (i / 16 + 2 * (j / 16)) % 3 != 1;
+         };
+       },
+       blockLayoutFor},
+      {"prefix_lm", "#attn.prefix_lm<prefix = 20>", "", false,
+       [](const AttentionSpec &) -> KeepFn {
+         return [](int64_t, int64_t, int64_t i, int64_t j) {
+           return j < 20 || j <= i;
+         };
+       },
+       nullptr},
+      {"document", "#attn.intersection<[#attn.causal, #attn.document]>", "",
+       true, band(-inf, 0, false), nullptr},
+      {"intersection", "#attn.intersection<[#attn.causal, "
+                       "#attn.complement<#attn.window<left = 4, right = 0>>]>",
+       "", false,
+       [](const AttentionSpec &) -> KeepFn {
+         return [](int64_t, int64_t, int64_t i, int64_t j) {
+           return j <= i && !(j - i >= -4);
+         };
+       },
+       nullptr},
+      {"mask_mod", "",
+       "      %c16 = arith.constant 16 : index\n"
+       "      %bi = arith.divui %i, %c16 : index\n"
+       "      %bj = arith.divui %j, %c16 : index\n"
+       "      %le = arith.cmpi ule, %bj, %bi : index\n"
+       "      %h0 = arith.constant 0 : index\n"
+       "      %head0 = arith.cmpi eq, %h, %h0 : index\n"
+       "      %keep = arith.ori %le, %head0 : i1\n"
+       "      attn.yield %keep : i1",
+       false,
+       [](const AttentionSpec &) -> KeepFn {
+         return [](int64_t, int64_t h, int64_t i, int64_t j) {
+           return j / 16 <= i / 16 || h == 0;
+         };
+       },
+       nullptr},
+  };
+}
+
+TEST(HostNumerics, MaskMatrix) {
+  // Each mask runs on several (heads, dims, lengths, dtype) combinations,
+  // rotating through every value of every axis.
+  std::vector<Shape> heads = {{4, 4, 0, 0, 0, 0}, {8, 2, 0, 0, 0, 0},
+                              {4, 1, 0, 0, 0, 0}};
+  std::vector<std::pair<int64_t, int64_t>> dims = {{64, 64}, {128, 128},
+                                                   {192, 128}};
+  std::vector<std::pair<int64_t, int64_t>> lengths = {
+      {1, 1}, {17, 17}, {127, 127}, {33, 70}, {1, 300}, {300, 129}};
+  std::vector<ElementType> types = {ElementType::F32, ElementType::F16,
+                                    ElementType::BF16};
+  Compiler compiler(CompileOptions{32, 32});
+  uint64_t seed = 1;
+  int index = 0;
+  for (const MaskCase &m : maskCases()) {
+    for (int rep = 0; rep < 3; ++rep, ++index) {
+      Shape shape = heads[index % heads.size()];
+      std::tie(shape.headDimQK, shape.headDimV) = dims[(index / 3) % 3];
+      std::tie(shape.seqQ, shape.seqKV) = lengths[index % lengths.size()];
+      ElementType type = types[(index + rep) % types.size()];
+      Case c;
+      c.spec = makeSpec(shape, type);
+      c.spec.mask = m.maskFor ? m.maskFor(c.spec) : m.mask;
+      c.spec.maskModBody = m.maskModBody;
+      c.spec.hasSegmentIds = m.segments;
+      c.keep = m.keep ? m.keep(c.spec) : nullptr;
+      c.name = m.name + " Hq=" + std::to_string(shape.numQHeads) +
+               " Hkv=" + std::to_string(shape.numKVHeads) +
+               " D=" + std::to_string(shape.headDimQK) + "/" +
+               std::to_string(shape.headDimV) +
+               " S=" + std::to_string(shape.seqQ) + "x" +
+               std::to_string(shape.seqKV) + " dtype=" +
+               std::to_string(static_cast<int>(type));
+      runCase(compiler, c, seed++);
+    }
+  }
+}
+
+TEST(HostNumerics, LongSequence) {
+  // 1000 tokens, causal GQA in bf16 and a window in f32.
+  Compiler compiler;
+  Case c;
+  c.spec = makeSpec({8, 2, 64, 64, 1000, 1000}, ElementType::BF16);
+  c.spec.mask = "#attn.causal";
+  c.keep = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
+  c.name = "causal 1000 bf16";
+  runCase(compiler, c, 7);
+  c.spec = makeSpec({2, 2, 128, 128, 1000, 1000}, ElementType::F32);
+  c.spec.mask = "#attn.window<left = 100, right = 0>";
+  c.keep = [](int64_t, int64_t, int64_t i, int64_t j) {
+    return j <= i && j >= i - 100;
+  };
+  c.name = "window 1000 f32";
+  runCase(compiler, c, 8);
+}
+
+TEST(HostNumerics, ScoreModifications) {
+  Compiler compiler(CompileOptions{16, 16});
+  Shape shape{4, 2, 64, 64, 45, 60};
+  // ALiBi with the standard slopes of 4 heads: 2^-2, 2^-4, 2^-6, 2^-8.
+  Case alibi;
+  alibi.spec = makeSpec(shape, ElementType::F32);
+  alibi.spec.scoreMod = "#attn.alibi";
+  alibi.spec.mask = "#attn.causal";
+  alibi.keep = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
+  alibi.mod = [](double s, int64_t, int64_t h, int64_t i, int64_t j) {
+    return s - std::pow(2.0, -2.0 * (h + 1)) * std::abs(double(i - j));
+  };
+  alibi.name = "alibi";
+  runCase(compiler, alibi, 11);
+
+  Case softcap;
+  softcap.spec = makeSpec(shape, ElementType::F16);
+  softcap.spec.scoreMod = "#attn.softcap<5.0>";
+  softcap.spec.scale = 2.0;
+  softcap.mod = [](double s, int64_t, int64_t, int64_t, int64_t) {
+    return 5.0 * std::tanh(s / 5.0);
+  };
+  softcap.name = "softcap";
+  runCase(compiler, softcap, 12);
+
+  Case bias;
+  bias.spec = makeSpec(shape, ElementType::BF16);
+  bias.spec.hasBias = true;
+  bias.name = "bias";
+  runCase(compiler, bias, 13);
+
+  Case region;
+  region.spec = makeSpec(shape, ElementType::F32);
+  region.spec.scoreModBody =
+      "      %hf = arith.index_cast %h : index to i64\n"
+      "      %hs = arith.sitofp %hf : i64 to f32\n"
+      "      %t = arith.mulf %s, %hs : f32\n"
+      "      attn.yield %t : f32";
+  region.mod = [](double s, int64_t, int64_t h, int64_t, int64_t) {
+    return s * double(h);
+  };
+  region.name = "score_mod region";
+  runCase(compiler, region, 14);
+}
+
+TEST(HostNumerics, EdgeCases) {
+  Compiler compiler(CompileOptions{16, 16});
+  // Bottom-right causal with more queries than keys: the first rows see no
+  // key at all and must give O = 0, lse = -inf.
+  Case empty;
+  empty.spec = makeSpec({2, 1, 64, 64, 40, 25}, ElementType::F32);
+  empty.spec.mask = "#attn.causal<bottom_right>";
+  empty.keep = [](int64_t, int64_t, int64_t i, int64_t j) {
+    return j <= i + (25 - 40);
+  };
+  empty.name = "fully masked rows";
+  runCase(compiler, empty, 21);
+
+  // Extreme logits: scores around +-1e4.
+  Case extreme;
+  extreme.spec = makeSpec({2, 2, 64, 64, 50, 50}, ElementType::F32);
+  extreme.spec.scale = 1e4 / 8.0;
+  extreme.spec.mask = "#attn.causal";
+  extreme.keep = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
+  extreme.name = "extreme logits";
+  runCase(compiler, extreme, 22);
+}
+
+TEST(HostJIT, CacheAndErrors) {
+  Compiler compiler;
+  AttentionSpec spec = makeSpec({2, 2, 64, 64, 10, 10}, ElementType::F32);
+  ASSERT_TRUE(static_cast<bool>(compiler.compileForHost(spec)));
+  ASSERT_TRUE(static_cast<bool>(compiler.compileForHost(spec)));
+  EXPECT_EQ(compiler.cacheMisses(), 1);
+  EXPECT_EQ(compiler.cacheHits(), 1);
+
+  // A GQA ratio that does not divide comes back as the verifier's message.
+  spec.numQHeads = 3;
+  auto bad = compiler.compileForHost(spec);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  std::string message = llvm::toString(bad.takeError());
+  EXPECT_NE(message.find("query heads (3) must be a multiple of key/value "
+                         "heads (2)"),
+            std::string::npos)
+      << message;
+
+  // Missing buffers are reported, not dereferenced.
+  spec.numQHeads = 2;
+  auto kernel = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(kernel));
+  llvm::Error err = (*kernel)->run(HostArgs());
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("query buffer"),
+            std::string::npos);
+}
+
+} // namespace
