@@ -98,10 +98,15 @@ enum class ArgRole { Query, Key, Value, Bias, QIds, KvIds, Output, Lse };
 class HostKernelImpl final : public HostKernel {
 public:
   HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, void *entry,
+                 int64_t *visitCounter,
                  SmallVector<std::pair<ArgRole, ArgShape>> args)
-      : engine(std::move(engine)), entry(entry), args(std::move(args)) {}
+      : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
+        args(std::move(args)) {}
 
-  llvm::Error run(const HostArgs &host) const override {
+  llvm::Error run(const HostArgs &host, int64_t *tileVisits) const override {
+    if (tileVisits && !visitCounter)
+      return makeError("attn: tile visits were requested but the kernel was "
+                       "compiled without CompileOptions::countTileVisits");
     SmallVector<Descriptor, 8> descriptors;
     for (const auto &[role, shape] : args) {
       const void *data = bufferFor(host, role);
@@ -113,6 +118,8 @@ public:
     SmallVector<void *, 8> p;
     for (Descriptor &d : descriptors)
       p.push_back(&d);
+    if (tileVisits)
+      *visitCounter = 0;
     using P = void *;
     switch (p.size()) {
     case 4:
@@ -137,6 +144,8 @@ public:
     default:
       return makeError("attn: unexpected number of kernel arguments");
     }
+    if (tileVisits)
+      *tileVisits = *visitCounter;
     return llvm::Error::success();
   }
 
@@ -186,6 +195,9 @@ private:
 
   std::unique_ptr<ExecutionEngine> engine;
   void *entry;
+  /// The kernel's @attn_kv_tile_visits counter (its memref's data), or
+  /// null when not instrumented.
+  int64_t *visitCounter;
   SmallVector<std::pair<ArgRole, ArgShape>> args;
 };
 
@@ -255,8 +267,8 @@ std::string AttentionSpec::toMLIR() const {
        << scoreModBody << "\n    }";
   os << "\n    : " << q << ", " << k << ", " << v << " -> " << o
      << (withLogsumexp ? ", " + lse : "") << "\n";
-  os << "  return " << (withLogsumexp ? "%o, %lse : " + o + ", " + lse
-                                      : "%o : " + o)
+  os << "  return "
+     << (withLogsumexp ? "%o, %lse : " + o + ", " + lse : "%o : " + o)
      << "\n}\n";
   return os.str();
 }
@@ -284,9 +296,10 @@ struct Compiler::Impl {
 llvm::Expected<std::shared_ptr<const HostKernel>>
 Compiler::Impl::compile(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
-  std::string key = (text + "\n// tile " + Twine(options.tileQ) + "x" +
-                     Twine(options.tileKV))
-                        .str();
+  std::string key =
+      (text + "\n// tile " + Twine(options.tileQ) + "x" +
+       Twine(options.tileKV) + (options.countTileVisits ? " counted" : ""))
+          .str();
   auto it = cache.find(key);
   if (it != cache.end()) {
     ++hits;
@@ -295,8 +308,7 @@ Compiler::Impl::compile(StringRef text) {
   ++misses;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
-  FailureOr<std::shared_ptr<const HostKernel>> kernel =
-      compileLocked(text, os);
+  FailureOr<std::shared_ptr<const HostKernel>> kernel = compileLocked(text, os);
   if (failed(kernel))
     return makeError("attn: cannot compile the attention:\n" + diagnostics);
   cache[key] = *kernel;
@@ -325,8 +337,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   llvm::append_range(tensors, source->getResults());
   for (Value v : tensors)
     if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
-      source.emitError("the host JIT needs static shapes; got ")
-          << v.getType();
+      source.emitError("the host JIT needs static shapes; got ") << v.getType();
       return failure();
     }
 
@@ -338,8 +349,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   SmallVector<Type> argTypes;
   auto addArg = [&](ArgRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
-    argTypes.push_back(
-        MemRefType::get(type.getShape(), type.getElementType()));
+    argTypes.push_back(MemRefType::get(type.getShape(), type.getElementType()));
     roles.push_back({role, ArgShape{SmallVector<int64_t, 4>(type.getShape())}});
   };
   addArg(ArgRole::Query, source.getQuery().getType());
@@ -383,6 +393,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   AttnToHostOptions pipeline;
   pipeline.tileQ = options.tileQ;
   pipeline.tileKV = options.tileKV;
+  pipeline.countVisits = options.countTileVisits;
   buildAttnToHostPipeline(pm, pipeline);
   if (failed(pm.run(*module)))
     return failure();
@@ -407,8 +418,17 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     diagnostics << "error: " << llvm::toString(entry.takeError()) << "\n";
     return failure();
   }
+  int64_t *visitCounter = nullptr;
+  if (options.countTileVisits) {
+    llvm::Expected<void *> counter = (*engine)->lookup("attn_kv_tile_visits");
+    if (!counter) {
+      diagnostics << "error: " << llvm::toString(counter.takeError()) << "\n";
+      return failure();
+    }
+    visitCounter = static_cast<int64_t *>(*counter);
+  }
   return std::shared_ptr<const HostKernel>(std::make_shared<HostKernelImpl>(
-      std::move(*engine), *entry, std::move(roles)));
+      std::move(*engine), *entry, visitCounter, std::move(roles)));
 }
 
 Compiler::Compiler(CompileOptions options)

@@ -91,15 +91,15 @@ using ModFn =
 struct Case {
   std::string name;
   AttentionSpec spec;
-  KeepFn keep;           // null: keep everything
-  ModFn mod;             // null: identity
+  KeepFn keep; // null: keep everything
+  ModFn mod;   // null: identity
   double inputRange = 1.0;
 };
 
 /// Naive attention in f64: O and lse for every (b, h, i).
-void reference(const Case &c, const Tensor &q, const Tensor &k,
-               const Tensor &v, const std::vector<float> &bias,
-               std::vector<double> &out, std::vector<double> &lse) {
+void reference(const Case &c, const Tensor &q, const Tensor &k, const Tensor &v,
+               const std::vector<float> &bias, std::vector<double> &out,
+               std::vector<double> &lse) {
   const AttentionSpec &s = c.spec;
   double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(s.headDimQK));
   int64_t group = s.numQHeads / s.numKVHeads;
@@ -117,11 +117,11 @@ void reference(const Case &c, const Tensor &q, const Tensor &k,
           kept[j] = !c.keep || c.keep(b, h, i, j);
           double dot = 0;
           for (int64_t d = 0; d < s.headDimQK; ++d)
-            dot += q.exact[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimQK +
-                           d] *
-                   k.exact[((b * s.numKVHeads + g) * s.seqKV + j) *
-                               s.headDimQK +
-                           d];
+            dot +=
+                q.exact[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimQK +
+                        d] *
+                k.exact[((b * s.numKVHeads + g) * s.seqKV + j) * s.headDimQK +
+                        d];
           double score = dot * scale;
           if (s.hasBias)
             score += bias[((b * s.numQHeads + h) * s.seqQ + i) * s.seqKV + j];
@@ -142,10 +142,10 @@ void reference(const Case &c, const Tensor &q, const Tensor &k,
           double acc = 0;
           for (int64_t j = 0; j < s.seqKV; ++j)
             if (kept[j])
-              acc += std::exp(scores[j] - m) *
-                     v.exact[((b * s.numKVHeads + g) * s.seqKV + j) *
-                                 s.headDimV +
-                             d];
+              acc +=
+                  std::exp(scores[j] - m) *
+                  v.exact[((b * s.numKVHeads + g) * s.seqKV + j) * s.headDimV +
+                          d];
           out[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimV + d] =
               acc / sum;
         }
@@ -174,7 +174,8 @@ void runCase(Compiler &compiler, const Case &c, uint64_t seed) {
   const AttentionSpec &s = c.spec;
   auto kernel = compiler.compileForHost(s);
   ASSERT_TRUE(static_cast<bool>(kernel))
-      << llvm::toString(kernel.takeError()) << "\n" << s.toMLIR();
+      << llvm::toString(kernel.takeError()) << "\n"
+      << s.toMLIR();
   std::mt19937_64 rng(seed);
   Tensor q = randomTensor(rng, s.batch * s.numQHeads * s.seqQ * s.headDimQK,
                           s.elementType, c.inputRange);
@@ -331,8 +332,9 @@ std::vector<MaskCase> maskCases() {
          };
        },
        nullptr},
-      {"global", "#attn.union<[#attn.window<left = 8, right = 8>, "
-                 "#attn.global<first = 2>]>",
+      {"global",
+       "#attn.union<[#attn.window<left = 8, right = 8>, "
+       "#attn.global<first = 2>]>",
        "", false,
        [](const AttentionSpec &) -> KeepFn {
          return [](int64_t, int64_t, int64_t i, int64_t j) {
@@ -356,8 +358,9 @@ std::vector<MaskCase> maskCases() {
        nullptr},
       {"document", "#attn.intersection<[#attn.causal, #attn.document]>", "",
        true, band(-inf, 0, false), nullptr},
-      {"intersection", "#attn.intersection<[#attn.causal, "
-                       "#attn.complement<#attn.window<left = 4, right = 0>>]>",
+      {"intersection",
+       "#attn.intersection<[#attn.causal, "
+       "#attn.complement<#attn.window<left = 4, right = 0>>]>",
        "", false,
        [](const AttentionSpec &) -> KeepFn {
          return [](int64_t, int64_t, int64_t i, int64_t j) {
@@ -387,10 +390,10 @@ std::vector<MaskCase> maskCases() {
 TEST(HostNumerics, MaskMatrix) {
   // Each mask runs on several (heads, dims, lengths, dtype) combinations,
   // rotating through every value of every axis.
-  std::vector<Shape> heads = {{4, 4, 0, 0, 0, 0}, {8, 2, 0, 0, 0, 0},
-                              {4, 1, 0, 0, 0, 0}};
-  std::vector<std::pair<int64_t, int64_t>> dims = {{64, 64}, {128, 128},
-                                                   {192, 128}};
+  std::vector<Shape> heads = {
+      {4, 4, 0, 0, 0, 0}, {8, 2, 0, 0, 0, 0}, {4, 1, 0, 0, 0, 0}};
+  std::vector<std::pair<int64_t, int64_t>> dims = {
+      {64, 64}, {128, 128}, {192, 128}};
   std::vector<std::pair<int64_t, int64_t>> lengths = {
       {1, 1}, {17, 17}, {127, 127}, {33, 70}, {1, 300}, {300, 129}};
   std::vector<ElementType> types = {ElementType::F32, ElementType::F16,
@@ -415,8 +418,8 @@ TEST(HostNumerics, MaskMatrix) {
                " D=" + std::to_string(shape.headDimQK) + "/" +
                std::to_string(shape.headDimV) +
                " S=" + std::to_string(shape.seqQ) + "x" +
-               std::to_string(shape.seqKV) + " dtype=" +
-               std::to_string(static_cast<int>(type));
+               std::to_string(shape.seqKV) +
+               " dtype=" + std::to_string(static_cast<int>(type));
       runCase(compiler, c, seed++);
     }
   }
@@ -473,11 +476,10 @@ TEST(HostNumerics, ScoreModifications) {
 
   Case region;
   region.spec = makeSpec(shape, ElementType::F32);
-  region.spec.scoreModBody =
-      "      %hf = arith.index_cast %h : index to i64\n"
-      "      %hs = arith.sitofp %hf : i64 to f32\n"
-      "      %t = arith.mulf %s, %hs : f32\n"
-      "      attn.yield %t : f32";
+  region.spec.scoreModBody = "      %hf = arith.index_cast %h : index to i64\n"
+                             "      %hs = arith.sitofp %hf : i64 to f32\n"
+                             "      %t = arith.mulf %s, %hs : f32\n"
+                             "      attn.yield %t : f32";
   region.mod = [](double s, int64_t, int64_t h, int64_t, int64_t) {
     return s * double(h);
   };
@@ -534,6 +536,81 @@ TEST(HostJIT, CacheAndErrors) {
   ASSERT_TRUE(static_cast<bool>(err));
   EXPECT_NE(llvm::toString(std::move(err)).find("query buffer"),
             std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+/// The (q tile, kv tile) blocks that hold at least one kept element,
+/// counted by brute force over the elements (independent of the mask
+/// algebra and of the tiler).
+int64_t nonEmptyBlocks(int64_t seqQ, int64_t seqKV, int64_t tileQ,
+                       int64_t tileKV, const KeepFn &keep) {
+  int64_t count = 0;
+  for (int64_t q0 = 0; q0 < seqQ; q0 += tileQ)
+    for (int64_t k0 = 0; k0 < seqKV; k0 += tileKV) {
+      bool any = false;
+      for (int64_t i = q0; i < std::min(seqQ, q0 + tileQ) && !any; ++i)
+        for (int64_t j = k0; j < std::min(seqKV, k0 + tileKV) && !any; ++j)
+          any = keep(0, 0, i, j);
+      count += any;
+    }
+  return count;
+}
+
+// Work is proportional to the kept fraction: the kernel visits exactly the
+// kv tiles that hold a kept element, for band masks (loop bounds) and for
+// other static masks (compile-time tile tables).
+TEST(HostJIT, VisitsOnlyNonEmptyTiles) {
+  const int64_t tile = 64, seq = 1024, heads = 2;
+  Compiler compiler(CompileOptions{tile, tile, /*countTileVisits=*/true});
+  struct VisitCase {
+    std::string mask;
+    KeepFn keep;
+  };
+  std::vector<VisitCase> cases = {
+      {"", [](int64_t, int64_t, int64_t, int64_t) { return true; }},
+      {"#attn.causal",
+       [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; }},
+      {"#attn.window<left = 256, right = 0>",
+       [](int64_t, int64_t, int64_t i, int64_t j) {
+         return j <= i && i - j <= 256;
+       }},
+      {"#attn.prefix_lm<prefix = 100>",
+       [](int64_t, int64_t, int64_t i, int64_t j) {
+         return j < 100 || j <= i;
+       }},
+      {"#attn.union<[#attn.window<left = 64, right = 64>, "
+       "#attn.global<first = 8>]>",
+       [](int64_t, int64_t, int64_t i, int64_t j) {
+         return std::abs(i - j) <= 64 || i < 8 || j < 8;
+       }},
+  };
+  int64_t dense = (seq / tile) * (seq / tile) * heads;
+  for (const VisitCase &c : cases) {
+    SCOPED_TRACE(c.mask);
+    AttentionSpec spec =
+        makeSpec({heads, heads, 64, 64, seq, seq}, ElementType::F32);
+    spec.mask = c.mask;
+    spec.withLogsumexp = false;
+    auto kernel = compiler.compileForHost(spec);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    std::vector<float> q(heads * seq * 64, 0.5f), out(heads * seq * 64);
+    HostArgs args;
+    args.query = args.key = args.value = q.data();
+    args.output = out.data();
+    int64_t visits = -1;
+    llvm::Error err = (*kernel)->run(args, &visits);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    int64_t expected = heads * nonEmptyBlocks(seq, seq, tile, tile, c.keep);
+    EXPECT_EQ(visits, expected) << "of " << dense << " dense";
+    if (c.mask == "#attn.causal") // 16 q tiles: 1 + 2 + ... + 16 each
+      EXPECT_EQ(visits, heads * 136);
+    if (c.mask == "#attn.window<left = 256, right = 0>") // w / Tk + 1 (+1)
+      EXPECT_LE(visits, heads * (seq / tile) * (256 / tile + 2));
+  }
 }
 
 } // namespace

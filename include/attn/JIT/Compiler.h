@@ -37,14 +37,14 @@ struct AttentionSpec {
   int64_t headDimQK = 64;
   int64_t headDimV = 64;
   ElementType elementType = ElementType::F32;
-  std::optional<double> scale;  // default 1/sqrt(headDimQK)
-  std::string mask;             // e.g. "#attn.causal"; empty: none
-  std::string scoreMod;         // e.g. "#attn.softcap<30.0>"; empty: none
-  std::string maskModBody;      // mask_mod region body; empty: none
-  std::string scoreModBody;     // score_mod region body; empty: none
-  bool hasBias = false;         // f32 bias [B, Hq, Sq, Skv]
-  bool hasSegmentIds = false;   // i32 ids [B, Sq] and [B, Skv]
-  bool withLogsumexp = false;   // also compute lse [B, Hq, Sq] (f32)
+  std::optional<double> scale; // default 1/sqrt(headDimQK)
+  std::string mask;            // e.g. "#attn.causal"; empty: none
+  std::string scoreMod;        // e.g. "#attn.softcap<30.0>"; empty: none
+  std::string maskModBody;     // mask_mod region body; empty: none
+  std::string scoreModBody;    // score_mod region body; empty: none
+  bool hasBias = false;        // f32 bias [B, Hq, Sq, Skv]
+  bool hasSegmentIds = false;  // i32 ids [B, Sq] and [B, Skv]
+  bool withLogsumexp = false;  // also compute lse [B, Hq, Sq] (f32)
 
   /// The spec as MLIR text: one function holding one attn.attention.
   std::string toMLIR() const;
@@ -54,6 +54,9 @@ struct AttentionSpec {
 struct CompileOptions {
   int64_t tileQ = 64;
   int64_t tileKV = 64;
+  /// Instrument the kernel to count the kv tiles it visits (see
+  /// HostKernel::run); costs an atomic add per tile.
+  bool countTileVisits = false;
 };
 
 /// Caller-owned, contiguous row-major buffers of the attention's shapes.
@@ -66,7 +69,7 @@ struct HostArgs {
   const void *qSegmentIds = nullptr; // when it has segment ids
   const void *kvSegmentIds = nullptr;
   void *output = nullptr;
-  float *logsumexp = nullptr;        // when it returns the logsumexp
+  float *logsumexp = nullptr; // when it returns the logsumexp
 };
 
 /// A compiled host kernel. Thread-safe to run concurrently.
@@ -74,7 +77,10 @@ class HostKernel {
 public:
   virtual ~HostKernel();
   /// Runs the attention; fails if a buffer the attention needs is null.
-  virtual llvm::Error run(const HostArgs &args) const = 0;
+  /// With CompileOptions::countTileVisits, `tileVisits` receives the number
+  /// of (q tile, kv tile) blocks computed (runs must then not overlap).
+  virtual llvm::Error run(const HostArgs &args,
+                          int64_t *tileVisits = nullptr) const = 0;
 };
 
 class Compiler {

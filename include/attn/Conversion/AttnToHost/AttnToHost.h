@@ -19,6 +19,10 @@ struct AttnToHostOptions : PassPipelineOptions<AttnToHostOptions> {
   Option<int64_t> tileKV{*this, "tile-kv",
                          llvm::cl::desc("Key/value tile size"),
                          llvm::cl::init(64)};
+  Option<bool> countVisits{
+      *this, "count-visits",
+      llvm::cl::desc("Count visited kv tiles in @attn_kv_tile_visits"),
+      llvm::cl::init(false)};
 };
 
 /// Adds attn-tile, attn-online-softmax, bufferization and the upstream

@@ -76,14 +76,13 @@ std::pair<Value, Operation *> resultMemref(OpBuilder &b, Location loc,
 /// A private constant i32 table in the module, returned by get_global.
 Value i32Table(OpBuilder &b, Location loc, ModuleOp module,
                ArrayRef<int32_t> values, StringRef prefix) {
-  auto tensorType =
-      RankedTensorType::get({static_cast<int64_t>(values.size())},
-                            b.getI32Type());
+  auto tensorType = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                          b.getI32Type());
   auto attr = DenseElementsAttr::get(tensorType, values);
   auto memrefType = MemRefType::get(tensorType.getShape(), b.getI32Type());
-  std::string name = (prefix + "_" +
-                      std::to_string(static_cast<uint64_t>(hash_value(attr))))
-                         .str();
+  std::string name =
+      (prefix + "_" + std::to_string(static_cast<uint64_t>(hash_value(attr))))
+          .str();
   if (!SymbolTable(module).lookup(name)) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
@@ -102,7 +101,7 @@ Value loadIndex(OpBuilder &b, Location loc, Value table, Value index) {
 /// How the kv loop of one query tile is bounded and how each visited
 /// tile's class (full or partial) is found.
 struct KvPlan {
-  Value lower, upper;                        // kv-tile loop bounds
+  Value lower, upper; // kv-tile loop bounds
   std::function<Value(OpBuilder &, Location, Value)> kvTile; // loop iv -> kt
   std::function<Value(OpBuilder &, Location, Value)> isFull; // loop iv -> i1
   bool alwaysFull = false;
@@ -110,8 +109,9 @@ struct KvPlan {
 
 class Tiler {
 public:
-  Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV)
-      : op(op), tileQ(tileQ), tileKV(tileKV), loc(op.getLoc()) {}
+  Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV, bool countVisits)
+      : op(op), tileQ(tileQ), tileKV(tileKV), countVisits(countVisits),
+        loc(op.getLoc()) {}
 
   LogicalResult run(IRRewriter &rewriter);
 
@@ -121,8 +121,11 @@ private:
   KvPlan planDense(OpBuilder &b);
   void emitUpdate(OpBuilder &b, Value kt, bool masked);
 
+  void emitVisitCount(OpBuilder &b);
+
   AttentionOp op;
   int64_t tileQ, tileKV;
+  bool countVisits;
   Location loc;
   ModuleOp module;
   // Set while emitting one attention.
@@ -138,34 +141,41 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
   Value off = band.align == mask::Alignment::BottomRight
                   ? arith::SubIOp::create(b, loc, seqKV, seqQ).getResult()
                   : cIndex(b, loc, 0);
-  Value rows = arith::MinSIOp::create(
-      b, loc, cIndex(b, loc, tileQ),
-      arith::SubIOp::create(b, loc, seqQ, qBegin));
+  Value rows =
+      arith::MinSIOp::create(b, loc, cIndex(b, loc, tileQ),
+                             arith::SubIOp::create(b, loc, seqQ, qBegin));
   Value qLast = arith::SubIOp::create(
       b, loc, arith::AddIOp::create(b, loc, qBegin, rows), cIndex(b, loc, 1));
   Value tk = cIndex(b, loc, tileKV);
+  bool unboundedBelow = band.lo <= -mask::Band::kUnbounded;
+  bool unboundedAbove = band.hi >= mask::Band::kUnbounded;
   // First tile: the one holding j = q0 + off + lo.
-  Value x = arith::AddIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, qBegin, off),
-      cIndex(b, loc, band.lo));
-  Value lower = arith::MaxSIOp::create(
-      b, loc, cIndex(b, loc, 0), arith::FloorDivSIOp::create(b, loc, x, tk));
+  Value lower = cIndex(b, loc, 0);
+  if (!unboundedBelow) {
+    Value x = arith::AddIOp::create(b, loc,
+                                    arith::AddIOp::create(b, loc, qBegin, off),
+                                    cIndex(b, loc, band.lo));
+    lower = arith::MaxSIOp::create(b, loc, lower,
+                                   arith::FloorDivSIOp::create(b, loc, x, tk));
+  }
   // Last tile: the one holding j = qLast + off + hi.
-  Value y = arith::AddIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, qLast, off),
-      cIndex(b, loc, band.hi));
-  Value upper = arith::MinSIOp::create(
-      b, loc, numKVTiles,
-      arith::AddIOp::create(b, loc, arith::FloorDivSIOp::create(b, loc, y, tk),
-                            cIndex(b, loc, 1)));
-  upper = arith::MaxSIOp::create(b, loc, upper, lower);
+  Value upper = numKVTiles;
+  if (!unboundedAbove) {
+    Value y =
+        arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qLast, off),
+                              cIndex(b, loc, band.hi));
+    Value last = arith::FloorDivSIOp::create(b, loc, y, tk);
+    upper = arith::MinSIOp::create(
+        b, loc, numKVTiles,
+        arith::AddIOp::create(b, loc, last, cIndex(b, loc, 1)));
+    upper = arith::MaxSIOp::create(b, loc, upper, lower);
+  }
 
   KvPlan plan;
   plan.lower = lower;
   plan.upper = upper;
   plan.kvTile = [](OpBuilder &, Location, Value iv) { return iv; };
-  plan.alwaysFull = band.lo <= -mask::Band::kUnbounded &&
-                    band.hi >= mask::Band::kUnbounded;
+  plan.alwaysFull = unboundedBelow && unboundedAbove;
   int64_t lo = band.lo, hi = band.hi;
   int64_t tq = tileKV;
   plan.isFull = [=](OpBuilder &b, Location loc, Value kt) -> Value {
@@ -181,11 +191,18 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
         b, loc, k0, arith::AddIOp::create(b, loc, qLast, off));
     Value dMax = arith::SubIOp::create(
         b, loc, kLast, arith::AddIOp::create(b, loc, qBegin, off));
-    Value geLo = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                       dMin, cIndex(b, loc, lo));
-    Value leHi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                       dMax, cIndex(b, loc, hi));
-    return arith::AndIOp::create(b, loc, geLo, leHi);
+    Value full = arith::ConstantIntOp::create(b, loc, 1, 1);
+    if (!unboundedBelow)
+      full = arith::AndIOp::create(
+          b, loc, full,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, dMin,
+                                cIndex(b, loc, lo)));
+    if (!unboundedAbove)
+      full = arith::AndIOp::create(
+          b, loc, full,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, dMax,
+                                cIndex(b, loc, hi)));
+    return full;
   };
   return plan;
 }
@@ -214,9 +231,9 @@ KvPlan Tiler::planTable(OpBuilder &b, const mask::TileMap &map, Value qTile) {
   Value fullTable = i32Table(b, loc, module, full, "__attn_kv_full");
   KvPlan plan;
   plan.lower = loadIndex(b, loc, offsetTable, qTile);
-  plan.upper = loadIndex(
-      b, loc, offsetTable,
-      arith::AddIOp::create(b, loc, qTile, cIndex(b, loc, 1)));
+  plan.upper =
+      loadIndex(b, loc, offsetTable,
+                arith::AddIOp::create(b, loc, qTile, cIndex(b, loc, 1)));
   plan.kvTile = [=](OpBuilder &b, Location loc, Value iv) {
     return loadIndex(b, loc, tileTable, iv);
   };
@@ -237,6 +254,26 @@ KvPlan Tiler::planDense(OpBuilder &b) {
     return arith::ConstantIntOp::create(b, loc, 0, 1);
   };
   return plan;
+}
+
+/// The global tile-visit counter's name; attn-run and the JIT read it.
+constexpr StringLiteral kVisitCounter = "attn_kv_tile_visits";
+
+void Tiler::emitVisitCount(OpBuilder &b) {
+  auto type = MemRefType::get({1}, b.getI64Type());
+  if (!SymbolTable(module).lookup(kVisitCounter)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, loc, kVisitCounter, b.getStringAttr("public"), type,
+        DenseElementsAttr::get(RankedTensorType::get({1}, b.getI64Type()),
+                               ArrayRef<int64_t>{0}),
+        /*constant=*/false, IntegerAttr());
+  }
+  Value counter = memref::GetGlobalOp::create(b, loc, type, kVisitCounter);
+  memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addi,
+                              arith::ConstantIntOp::create(b, loc, 1, 64),
+                              counter, ValueRange{cIndex(b, loc, 0)});
 }
 
 void Tiler::emitUpdate(OpBuilder &b, Value kt, bool masked) {
@@ -279,8 +316,7 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   seqKV = dimSize(b, loc, K, 2);
   SmallVector<Operation *> toErase;
   auto [outMem, outMaterialize] =
-      resultMemref(b, loc, op.getOutput(),
-                   {batch, Value(), seqQ, Value()});
+      resultMemref(b, loc, op.getOutput(), {batch, Value(), seqQ, Value()});
   O = outMem;
   if (outMaterialize)
     toErase.push_back(outMaterialize);
@@ -318,7 +354,12 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   batchIv = forall.getInductionVar(0);
   headIv = forall.getInductionVar(1);
   Value qTile = forall.getInductionVar(2);
-  kvHead = arith::DivUIOp::create(b, loc, headIv, cIndex(b, loc, group));
+  // GQA: query head h reads kv head h / group; MHA and MQA need no division.
+  kvHead = shape.numKVHeads == 1 ? cIndex(b, loc, 0)
+           : group == 1
+               ? headIv
+               : arith::DivUIOp::create(b, loc, headIv, cIndex(b, loc, group))
+                     .getResult();
   qBegin = arith::MulIOp::create(b, loc, qTile, tq);
   Type f32 = b.getF32Type();
   // The per-tile state and score buffer live for one grid iteration. They
@@ -327,19 +368,21 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   // memory.
   rowMax = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
   rowSum = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
-  acc = memref::AllocOp::create(
-      b, loc, MemRefType::get({tileQ, shape.headDimV}, f32));
-  scratch = memref::AllocOp::create(b, loc,
-                                    MemRefType::get({tileQ, tileKV}, f32));
+  acc = memref::AllocOp::create(b, loc,
+                                MemRefType::get({tileQ, shape.headDimV}, f32));
+  scratch =
+      memref::AllocOp::create(b, loc, MemRefType::get({tileQ, tileKV}, f32));
   TileInitOp::create(b, loc, rowMax, rowSum, acc);
 
   KvPlan plan = band  ? planBand(b, *band, qBegin)
                 : map ? planTable(b, *map, qTile)
                       : planDense(b);
-  auto loop = scf::ForOp::create(b, loc, plan.lower, plan.upper,
-                                 cIndex(b, loc, 1));
+  auto loop =
+      scf::ForOp::create(b, loc, plan.lower, plan.upper, cIndex(b, loc, 1));
   b.setInsertionPointToStart(loop.getBody());
   Value kt = plan.kvTile(b, loc, loop.getInductionVar());
+  if (countVisits)
+    emitVisitCount(b);
   if (plan.alwaysFull) {
     emitUpdate(b, kt, /*masked=*/false);
   } else {
@@ -385,15 +428,15 @@ public:
   void runOnOperation() override {
     if (tileQ <= 0 || tileKV <= 0) {
       getOperation()->emitError()
-          << "attn-tile: tile sizes must be positive, got "
-          << tileQ.getValue() << " x " << tileKV.getValue();
+          << "attn-tile: tile sizes must be positive, got " << tileQ.getValue()
+          << " x " << tileKV.getValue();
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (AttentionOp op : ops)
-      if (failed(Tiler(op, tileQ, tileKV).run(rewriter)))
+      if (failed(Tiler(op, tileQ, tileKV, countVisits).run(rewriter)))
         return signalPassFailure();
   }
 };

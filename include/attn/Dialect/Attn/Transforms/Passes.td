@@ -56,6 +56,9 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
            "Query rows per tile">,
     Option<"tileKV", "tile-kv", "int64_t", /*default=*/"64",
            "Key/value rows per tile">,
+    Option<"countVisits", "count-visits", "bool", /*default=*/"false",
+           "Count the kv tiles visited in the public i64 global "
+           "@attn_kv_tile_visits (for tests and attn-run)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

@@ -1,0 +1,33 @@
+// RUN: attn-opt %s --attn-to-host="tile-q=32 tile-kv=32" | FileCheck %s
+// RUN: attn-opt %s --attn-to-host="count-visits=true" | FileCheck %s --check-prefix=COUNT
+
+// The whole host pipeline leaves only the LLVM dialect: no attn, scf,
+// memref, arith or math op survives; exp2, log and softcap's tanh become
+// LLVM intrinsics; the per-tile state is heap-allocated per grid step.
+// CHECK-NOT:   attn.
+// CHECK-DAG:   llvm.func @malloc(i64) -> !llvm.ptr
+// CHECK-DAG:   llvm.func @free(!llvm.ptr)
+// CHECK:       llvm.func @softcap_gqa
+// CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
+// CHECK:       llvm.intr.tanh
+// CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
+// CHECK:       llvm.intr.exp2
+// CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
+// CHECK:       llvm.intr.log
+// CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
+// CHECK:       llvm.return
+
+// With count-visits, each kv tile adds 1 to a public counter.
+// COUNT:       llvm.mlir.global external @attn_kv_tile_visits
+// COUNT:       llvm.func @softcap_gqa
+// COUNT:       llvm.mlir.addressof @attn_kv_tile_visits
+// COUNT:       llvm.atomicrmw add
+func.func @softcap_gqa(%q: tensor<1x4x70x32xbf16>, %k: tensor<1x2x70x32xbf16>,
+                       %v: tensor<1x2x70x32xbf16>)
+    -> (tensor<1x4x70x32xbf16>, tensor<1x4x70xf32>) {
+  %o, %lse = attn.attention %q, %k, %v
+      {mask = #attn.causal, score_mod = #attn.softcap<20.0>}
+      : tensor<1x4x70x32xbf16>, tensor<1x2x70x32xbf16>, tensor<1x2x70x32xbf16>
+      -> tensor<1x4x70x32xbf16>, tensor<1x4x70xf32>
+  return %o, %lse : tensor<1x4x70x32xbf16>, tensor<1x4x70xf32>
+}

@@ -1,0 +1,119 @@
+// RUN: attn-opt %s --attn-online-softmax -split-input-file | FileCheck %s
+
+// The running maximum starts at the lowest finite f32, not -inf, so that a
+// fully masked tile never computes exp2(-inf - -inf); sum and accumulator
+// start at 0.
+// CHECK-LABEL: func.func @init
+// CHECK-DAG:   %[[LOWEST:.+]] = arith.constant -3.40282347E+38 : f32
+// CHECK-DAG:   %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK:       scf.for %[[R:.+]] =
+// CHECK:         memref.store %[[LOWEST]], %arg0[%[[R]]]
+// CHECK:         memref.store %[[ZERO]], %arg1[%[[R]]]
+// CHECK:         scf.for %[[D:.+]] =
+// CHECK:           memref.store %[[ZERO]], %arg2[%[[R]], %[[D]]]
+// CHECK-NOT:   attn.tile_init
+func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>) {
+  attn.tile_init %m, %l, %acc : memref<32xf32>, memref<32xf32>, memref<32x16xf32>
+  return
+}
+
+// -----
+
+// A partial tile: scores scaled by scale * log2(e), dropped elements set to
+// -inf by the mask's predicate (causal: j <= i), the new row maximum, and
+// the state rescaled by exp2(m_old - m_new).
+// CHECK-LABEL: func.func @partial
+// CHECK-DAG:   %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG:   %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
+// CHECK:       scf.for %[[R:.+]] =
+// CHECK:         %[[I:.+]] = arith.addi %{{.+}}, %[[R]] : index
+// CHECK:         %[[MOLD:.+]] = memref.load %arg3[%[[R]]]
+// CHECK:         %[[MNEW:.+]] = scf.for %[[C:.+]] = {{.+}} iter_args(%[[RUNNING:.+]] = %[[MOLD]])
+// CHECK:           %[[J:.+]] = arith.addi %{{.+}}, %[[C]] : index
+// CHECK:           %[[DOT:.+]] = scf.for
+// CHECK:           %[[S:.+]] = arith.mulf %[[DOT]], %[[SCALE]]
+// CHECK:           %[[T:.+]] = arith.mulf %[[S]], %[[LOG2E]]
+// CHECK:           %[[DIST:.+]] = arith.subi %[[J]], %[[I]] : index
+// CHECK:           %[[KEPT:.+]] = arith.cmpi sle, %[[DIST]], %{{.+}} : index
+// CHECK:           %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK:           %[[MASKED:.+]] = arith.select %[[KEPT]], %[[T]], %[[NEGINF]]
+// CHECK:           memref.store %[[MASKED]], %arg6[%[[R]], %[[C]]]
+// CHECK:           %[[MAX:.+]] = arith.maximumf %[[RUNNING]], %[[MASKED]]
+// CHECK:           scf.yield %[[MAX]]
+// CHECK:         %[[DIFF:.+]] = arith.subf %[[MOLD]], %[[MNEW]] : f32
+// CHECK:         %[[ALPHA:.+]] = math.exp2 %[[DIFF]] : f32
+// CHECK:         scf.for
+// CHECK:           arith.subf %{{.+}}, %[[MNEW]]
+// CHECK:           math.exp2
+// CHECK:         %[[LOLD:.+]] = memref.load %arg4[%[[R]]]
+// CHECK:         %[[LSCALED:.+]] = arith.mulf %[[LOLD]], %[[ALPHA]]
+// CHECK:         memref.store %[[MNEW]], %arg3[%[[R]]]
+// CHECK:         scf.for
+// CHECK:           %[[A:.+]] = memref.load %arg5
+// CHECK:           arith.mulf %[[A]], %[[ALPHA]]
+// CHECK-NOT:   attn.tile_update
+func.func @partial(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
+                   %v: memref<1x2x64x16xf32>, %m: memref<32xf32>,
+                   %l: memref<32xf32>, %acc: memref<32x16xf32>,
+                   %s: memref<32x32xf32>, %h: index, %q0: index, %k0: index) {
+  %c0 = arith.constant 0 : index
+  attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
+      scratch(%s) {mask = #attn.causal, scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
+      : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
+        memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
+  return
+}
+
+// -----
+
+// A full tile evaluates no mask: no -inf select at all.
+// CHECK-LABEL: func.func @full
+// CHECK-NOT:   0xFF800000
+// CHECK-NOT:   arith.select
+// CHECK:       math.exp2
+// CHECK-NOT:   arith.select
+// CHECK:       return
+func.func @full(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
+                %v: memref<1x2x64x16xf32>, %m: memref<32xf32>,
+                %l: memref<32xf32>, %acc: memref<32x16xf32>,
+                %s: memref<32x32xf32>, %h: index, %q0: index, %k0: index) {
+  %c0 = arith.constant 0 : index
+  attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
+      scratch(%s) {scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
+      : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
+        memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
+  return
+}
+
+// -----
+
+// Finalize: O = acc / l with 1/l replaced by 0 when l == 0, narrowed to
+// f16; lse = m ln 2 + log(l), or -inf for a row that kept nothing.
+// CHECK-LABEL: func.func @finalize
+// CHECK:       scf.for %[[R:.+]] =
+// CHECK:         %[[M:.+]] = memref.load %arg0[%[[R]]]
+// CHECK:         %[[L:.+]] = memref.load %arg1[%[[R]]]
+// CHECK:         %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[POS:.+]] = arith.cmpf ogt, %[[L]], %[[ZERO]]
+// CHECK:         %[[INV:.+]] = arith.divf
+// CHECK:         %[[SAFEINV:.+]] = arith.select %[[POS]], %[[INV]], %[[ZERO]]
+// CHECK:         scf.for
+// CHECK:           %[[O:.+]] = arith.mulf %{{.+}}, %[[SAFEINV]]
+// CHECK:           %[[O16:.+]] = arith.truncf %[[O]] : f32 to f16
+// CHECK:           memref.store %[[O16]], %arg3
+// CHECK:         %[[LN2:.+]] = arith.constant 0.693147182 : f32
+// CHECK:         %[[MLN2:.+]] = arith.mulf %[[M]], %[[LN2]]
+// CHECK:         %[[LOG:.+]] = math.log
+// CHECK:         %[[NAT:.+]] = arith.addf %[[MLN2]], %[[LOG]]
+// CHECK:         %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK:         %[[LSE:.+]] = arith.select %{{.+}}, %[[NAT]], %[[NEGINF]]
+// CHECK:         memref.store %[[LSE]], %arg4
+func.func @finalize(%m: memref<32xf32>, %l: memref<32xf32>,
+                    %acc: memref<32x16xf32>, %o: memref<1x2x64x16xf16>,
+                    %lse: memref<1x2x64xf32>, %h: index, %q0: index) {
+  %c0 = arith.constant 0 : index
+  attn.tile_finalize state(%m, %l, %acc) into %o, %lse at(%c0, %h, %q0)
+      {tile_q = 32} : memref<32xf32>, memref<32xf32>, memref<32x16xf32>,
+      memref<1x2x64x16xf16>, memref<1x2x64xf32>
+  return
+}

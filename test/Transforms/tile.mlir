@@ -1,0 +1,111 @@
+// RUN: attn-opt %s --attn-tile="tile-q=32 tile-kv=32" --canonicalize --cse -split-input-file | FileCheck %s
+
+// Causal GQA (8 query heads over 2 kv heads): a parallel grid over
+// (batch, q head, q tile); query head h reads kv head h / 4 in place; the
+// kv loop's upper bound is the q tile's last row / 32 + 1, so tiles above
+// the diagonal are never visited; full tiles run without a mask and only
+// the partial branch carries #attn.causal.
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK-DAG:   %[[Q:.+]] = bufferization.to_buffer %arg0 read_only
+// CHECK-DAG:   %[[C4:.+]] = arith.constant 4 : index
+// CHECK-DAG:   %[[C32:.+]] = arith.constant 32 : index
+// CHECK:       scf.forall (%[[B:.+]], %[[H:.+]], %[[QT:.+]]) in (2, 8, 4)
+// CHECK:         %[[KVH:.+]] = arith.divui %[[H]], %[[C4]] : index
+// CHECK:         %[[Q0:.+]] = arith.muli %[[QT]], %[[C32]] : index
+// CHECK:         attn.tile_init
+// CHECK:         %[[ROWS:.+]] = arith.minsi %{{.+}}, %[[C32]] : index
+// CHECK:         %[[END:.+]] = arith.addi %[[Q0]], %[[ROWS]] : index
+// CHECK:         %[[QLAST:.+]] = arith.subi %[[END]], %{{.+}} : index
+// CHECK:         %[[LAST:.+]] = arith.floordivsi %[[QLAST]], %[[C32]] : index
+// CHECK:         %[[UB1:.+]] = arith.addi %[[LAST]], %{{.+}} : index
+// CHECK:         %[[UB2:.+]] = arith.minsi %[[UB1]], %[[C4]] : index
+// CHECK:         %[[UB:.+]] = arith.maxsi %[[UB2]], %{{.+}} : index
+// CHECK:         scf.for %[[KT:.+]] = %{{.+}} to %[[UB]] step
+// CHECK:           scf.if %{{.+}} {
+// CHECK:             attn.tile_update %[[Q]], %{{.+}}, %{{.+}} at(%[[B]], %[[H]], %[[KVH]], %[[Q0]], %{{.+}})
+// CHECK-NOT:         mask =
+// CHECK-SAME:        {scale = 1.250000e-01 : f32, tile_kv = 32 : i64, tile_q = 32 : i64}
+// CHECK:           } else {
+// CHECK:             attn.tile_update
+// CHECK-SAME:        mask = #attn.causal
+// CHECK:         attn.tile_finalize state(%{{.+}}) into %{{.+}} at(%[[B]], %[[H]], %[[Q0]]) {tile_q = 32 : i64}
+func.func @causal_gqa(%q: tensor<2x8x100x64xf16>, %k: tensor<2x2x100x64xf16>,
+                      %v: tensor<2x2x100x64xf16>) -> tensor<2x8x100x64xf16> {
+  %o = attn.attention %q, %k, %v {mask = #attn.causal}
+      : tensor<2x8x100x64xf16>, tensor<2x2x100x64xf16>, tensor<2x2x100x64xf16>
+      -> tensor<2x8x100x64xf16>
+  return %o : tensor<2x8x100x64xf16>
+}
+
+// -----
+
+// Without a mask every kv tile is full: no branch, no mask, the loop runs
+// over all 4 kv tiles. MQA: every query head reads kv head 0. (The unit
+// batch dimension of the grid folds away.)
+// CHECK-LABEL: func.func @dense_mqa
+// CHECK:       scf.forall (%[[H:.+]], %[[QT:.+]]) in (4, 2)
+// CHECK-NOT:     scf.if
+// CHECK:         scf.for %{{.+}} = %c0 to %c4 step %c1
+// CHECK-NEXT:      arith.muli
+// CHECK-NEXT:      attn.tile_update %{{.+}} at(%c0, %[[H]], %c0, %{{.+}}, %{{.+}})
+// CHECK-NOT:       mask =
+// CHECK-NOT:     scf.if
+func.func @dense_mqa(%q: tensor<1x4x64x32xf32>, %k: tensor<1x1x128x32xf32>,
+                     %v: tensor<1x1x128x32xf32>) -> tensor<1x4x64x32xf32> {
+  %o = attn.attention %q, %k, %v
+      : tensor<1x4x64x32xf32>, tensor<1x1x128x32xf32>, tensor<1x1x128x32xf32>
+      -> tensor<1x4x64x32xf32>
+  return %o : tensor<1x4x64x32xf32>
+}
+
+// -----
+
+// A static non-band mask gets a compile-time tile table: per q tile the
+// non-empty kv tiles (CSR offsets) and whether each is full. Prefix-LM
+// with prefix 40 over 4 x 4 tiles of 32: rows keep tiles {0, 1}, {0, 1},
+// {0, 1, 2}, {0, 1, 2, 3}: 11 of 16 visited.
+// CHECK-DAG:   memref.global "private" constant @[[FULL:__attn_kv_full_[0-9]+]] : memref<11xi32> = dense<[1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0]>
+// CHECK-DAG:   memref.global "private" constant @[[TILES:__attn_kv_tiles_[0-9]+]] : memref<11xi32> = dense<[0, 1, 0, 1, 0, 1, 2, 0, 1, 2, 3]>
+// CHECK-DAG:   memref.global "private" constant @[[OFFS:__attn_kv_offsets_[0-9]+]] : memref<5xi32> = dense<[0, 2, 4, 7, 11]>
+// CHECK-LABEL: func.func @prefix_table
+// CHECK:       scf.forall (%{{.+}}, %[[QT:.+]]) in (2, 4)
+// CHECK:         %[[OT:.+]] = memref.get_global @[[OFFS]]
+// CHECK:         %[[LO:.+]] = memref.load %[[OT]][%[[QT]]]
+// CHECK:         %[[QT1:.+]] = arith.addi %[[QT]], %c1
+// CHECK:         %[[HI:.+]] = memref.load %[[OT]][%[[QT1]]]
+// CHECK:         scf.for %[[E:.+]] = %{{.+}} to %{{.+}} step %c1
+// CHECK:           memref.load %{{.+}}[%[[E]]]
+func.func @prefix_table(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>,
+                        %v: tensor<1x2x128x16xf32>) -> tensor<1x2x128x16xf32> {
+  %o = attn.attention %q, %k, %v {mask = #attn.prefix_lm<prefix = 40>}
+      : tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>
+      -> tensor<1x2x128x16xf32>
+  return %o : tensor<1x2x128x16xf32>
+}
+
+// -----
+
+// Dynamic lengths: the band bounds come from memref.dim, and outputs that
+// are only materialized into a writable memref are written in place.
+// CHECK-LABEL: func.func @dynamic_window
+// CHECK-SAME:  (%[[QM:.+]]: memref<1x2x?x16xf32>, %[[KM:.+]]: memref<1x2x?x16xf32>, %[[VM:.+]]: memref<1x2x?x16xf32>, %[[OM:.+]]: memref<1x2x?x16xf32>)
+// CHECK-DAG:   %[[SQ:.+]] = memref.dim %[[QM]], %c2
+// CHECK-DAG:   %[[SKV:.+]] = memref.dim %[[KM]], %c2
+// CHECK-NOT:   memref.alloc() : memref<1x2x?x16xf32>
+// CHECK:       scf.forall
+// CHECK:         scf.for
+// CHECK:           mask = #attn.window<left = 64, right = 0>
+// CHECK:         attn.tile_finalize state(%{{.+}}) into %[[OM]]
+// CHECK-NOT:   bufferization.materialize_in_destination
+func.func @dynamic_window(%qm: memref<1x2x?x16xf32>, %km: memref<1x2x?x16xf32>,
+                          %vm: memref<1x2x?x16xf32>, %om: memref<1x2x?x16xf32>) {
+  %q = bufferization.to_tensor %qm restrict : memref<1x2x?x16xf32> to tensor<1x2x?x16xf32>
+  %k = bufferization.to_tensor %km restrict : memref<1x2x?x16xf32> to tensor<1x2x?x16xf32>
+  %v = bufferization.to_tensor %vm restrict : memref<1x2x?x16xf32> to tensor<1x2x?x16xf32>
+  %o = attn.attention %q, %k, %v {mask = #attn.window<left = 64, right = 0>}
+      : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
+      -> tensor<1x2x?x16xf32>
+  bufferization.materialize_in_destination %o in restrict writable %om
+      : (tensor<1x2x?x16xf32>, memref<1x2x?x16xf32>) -> ()
+  return
+}
