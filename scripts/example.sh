@@ -11,3 +11,5 @@ echo "== $example, canonicalized =="
 build/bin/attn-opt "$example" --canonicalize
 echo "== tile map (64 x 64 tiles) =="
 build/bin/attn-opt "$example" --attn-mask-report="tile-q=64 tile-kv=64" -o /dev/null
+echo "== run on the host against the f64 reference =="
+build/bin/attn-run "$example"

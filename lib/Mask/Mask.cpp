@@ -599,6 +599,27 @@ public:
     }
     return result;
   }
+  std::optional<Band> boundingBand() const override {
+    if (isUnion)
+      return band();
+    // Any operand's bounding band bounds the intersection; combine those
+    // that share the first one's alignment.
+    std::optional<Band> result;
+    for (const MaskRef &m : children) {
+      std::optional<Band> b = m->boundingBand();
+      if (!b || (b->lo == -Band::kUnbounded && b->hi == Band::kUnbounded))
+        continue;
+      if (!result) {
+        result = b;
+        continue;
+      }
+      if (b->align != result->align)
+        continue;
+      result->lo = std::max(result->lo, b->lo);
+      result->hi = std::min(result->hi, b->hi);
+    }
+    return result;
+  }
   std::string str() const override {
     return std::string(isUnion ? "#attn.union<[" : "#attn.intersection<[") +
            joinChildren() + "]>";

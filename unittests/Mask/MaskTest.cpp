@@ -1000,3 +1000,32 @@ TEST(MaskBand, BandsMatchElements) {
       makeIntersection({makeCausal(), makeCausal(Alignment::BottomRight)})
           ->band());
 }
+
+// boundingBand() holds every kept element; for an intersection it is the
+// tightest band among its operands' (causal within documents: causal).
+TEST(MaskBand, BoundingBandsContainTheMask) {
+  std::vector<MaskRef> masks = {
+      makeIntersection({makeCausal(), makeDocument()}),
+      makeIntersection({makeWindow(4, 2), makePrefixLM(3)}),
+      makeIntersection({makeCausal(), makeWindow(6, 6), makeGlobal(2)}),
+  };
+  std::vector<int64_t> docs = {0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4};
+  for (const MaskRef &mask : masks) {
+    std::optional<Band> band = mask->boundingBand();
+    ASSERT_TRUE(band) << mask->str();
+    MaskContext ctx;
+    ctx.seqQ = ctx.seqKV = static_cast<int64_t>(docs.size());
+    ctx.qSegmentIds = ctx.kvSegmentIds = docs.data();
+    for (int64_t i = 0; i < ctx.seqQ; ++i)
+      for (int64_t j = 0; j < ctx.seqKV; ++j)
+        if (mask->isKept(ctx, 0, 0, i, j)) {
+          int64_t d = j - i;
+          EXPECT_TRUE(band->lo <= d && d <= band->hi)
+              << mask->str() << " keeps (" << i << ", " << j
+              << ") outside its bounding band";
+        }
+  }
+  EXPECT_EQ(masks[0]->boundingBand()->hi, 0);
+  EXPECT_FALSE(makeDocument()->boundingBand());
+  EXPECT_FALSE(makeComplement(makeCausal())->boundingBand());
+}

@@ -121,6 +121,12 @@ public:
   /// window, and intersections of bands with one alignment).
   virtual std::optional<Band> band() const { return std::nullopt; }
 
+  /// A band that holds every kept element (a superset of the mask), if
+  /// one is known: the band itself for band masks, the intersection of the
+  /// operands' bounding bands for an intersection. It bounds the kv loop of
+  /// masks classified at run time (e.g. causal within documents).
+  virtual std::optional<Band> boundingBand() const { return band(); }
+
 protected:
   /// Classifies a non-empty rectangle already clipped to the sequence.
   virtual TileClass classifyClipped(const MaskContext &ctx,

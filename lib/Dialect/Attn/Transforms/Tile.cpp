@@ -374,9 +374,20 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
       memref::AllocOp::create(b, loc, MemRefType::get({tileQ, tileKV}, f32));
   TileInitOp::create(b, loc, rowMax, rowSum, acc);
 
-  KvPlan plan = band  ? planBand(b, *band, qBegin)
-                : map ? planTable(b, *map, qTile)
-                      : planDense(b);
+  KvPlan plan;
+  if (band) {
+    plan = planBand(b, *band, qBegin);
+  } else if (map) {
+    plan = planTable(b, *map, qTile);
+  } else if (std::optional<mask::Band> bound = maskObj->boundingBand()) {
+    // Classified at run time but contained in a band: visit the band's
+    // tiles only, each with the mask on.
+    plan = planBand(b, *bound, qBegin);
+    plan.alwaysFull = false;
+    plan.isFull = planDense(b).isFull;
+  } else {
+    plan = planDense(b);
+  }
   auto loop =
       scf::ForOp::create(b, loc, plan.lower, plan.upper, cIndex(b, loc, 1));
   b.setInsertionPointToStart(loop.getBody());

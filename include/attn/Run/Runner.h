@@ -1,0 +1,51 @@
+//===- Runner.h - Run an attention on random inputs and check it -*- C++ -*-===//
+//
+// What attn-run does, as a library: compile an attention for the host,
+// run it on seeded random inputs, compare it with a naive f64 reference,
+// and report errors, tiles visited versus dense, and timings.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUN_RUNNER_H
+#define ATTN_RUN_RUNNER_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::attn::run {
+
+struct RunOptions {
+  int64_t tileQ = 64;
+  int64_t tileKV = 64;
+  uint64_t seed = 1;
+  int repetitions = 3; // timed runs of the kernel; the median is reported
+  bool check = true;   // compare with the f64 reference
+};
+
+struct RunReport {
+  std::string mask;
+  int64_t batch = 0, numQHeads = 0, numKVHeads = 0, seqQ = 0, seqKV = 0;
+  int64_t headDimQK = 0, headDimV = 0;
+  std::string elementType;
+  double compileMs = 0, kernelMs = 0, referenceMs = 0;
+  int64_t tilesVisited = 0, tilesDense = 0;
+  bool checked = false;
+  std::string uncheckedReason;
+  double maxAbsError = 0, relL2Error = 0, bound = 0;
+  bool passed = false;
+
+  void print(llvm::raw_ostream &os) const;
+};
+
+/// Compiles the one attn.attention in `mlirText` for the host, runs and
+/// checks it. Errors (parse, verify, compile) come back as llvm::Error.
+llvm::Expected<RunReport> runAttention(llvm::StringRef mlirText,
+                                       const RunOptions &options);
+
+} // namespace mlir::attn::run
+
+#endif // ATTN_RUN_RUNNER_H
