@@ -40,8 +40,8 @@ Value safeReciprocal(OpBuilder &b, Location loc, Value l) {
   Value positive =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
   // Divide by 1 when l == 0 so that no inf is formed even transiently.
-  Value safeL = arith::SelectOp::create(b, loc, positive, l,
-                                        f32Constant(b, loc, 1.0));
+  Value safeL =
+      arith::SelectOp::create(b, loc, positive, l, f32Constant(b, loc, 1.0));
   Value inv = arith::DivFOp::create(b, loc, f32Constant(b, loc, 1.0), safeL);
   return arith::SelectOp::create(b, loc, positive, inv, zero);
 }
@@ -50,8 +50,8 @@ Value logSumExp(OpBuilder &b, Location loc, Value m, Value l) {
   Value zero = f32Constant(b, loc, 0.0);
   Value positive =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
-  Value safeL = arith::SelectOp::create(b, loc, positive, l,
-                                        f32Constant(b, loc, 1.0));
+  Value safeL =
+      arith::SelectOp::create(b, loc, positive, l, f32Constant(b, loc, 1.0));
   Value natural = arith::AddFOp::create(
       b, loc, arith::MulFOp::create(b, loc, m, f32Constant(b, loc, kLn2)),
       math::LogOp::create(b, loc, safeL));

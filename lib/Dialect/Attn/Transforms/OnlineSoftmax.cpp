@@ -12,6 +12,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Numerics.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -28,64 +29,6 @@ using namespace mlir::attn;
 namespace nx = mlir::attn::numerics;
 
 namespace {
-
-Value cIndex(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value dimSize(OpBuilder &b, Location loc, Value memref, int64_t dim) {
-  auto type = cast<MemRefType>(memref.getType());
-  if (!type.isDynamicDim(dim))
-    return cIndex(b, loc, type.getDimSize(dim));
-  return memref::DimOp::create(b, loc, memref, dim);
-}
-
-/// min(tile, extent - begin): the rows or columns of a tile inside the
-/// sequence.
-Value clippedExtent(OpBuilder &b, Location loc, int64_t tile, Value extent,
-                    Value begin) {
-  return arith::MinSIOp::create(b, loc, cIndex(b, loc, tile),
-                                arith::SubIOp::create(b, loc, extent, begin));
-}
-
-/// Loads memref[indices] as f32.
-Value loadF32(OpBuilder &b, Location loc, Value memref, ValueRange indices) {
-  Value v = memref::LoadOp::create(b, loc, memref, indices);
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-}
-
-/// Stores an f32 into memref[indices], narrowing to its element type.
-void storeF32(OpBuilder &b, Location loc, Value v, Value memref,
-              ValueRange indices) {
-  Type elt = cast<MemRefType>(memref.getType()).getElementType();
-  if (elt != v.getType())
-    v = arith::TruncFOp::create(b, loc, elt, v);
-  memref::StoreOp::create(b, loc, v, memref, indices);
-}
-
-/// for (iv = 0; iv < ub; ++iv) with one f32 loop-carried value.
-Value sumLoop(OpBuilder &b, Location loc, Value ub, Value init,
-              function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
-  auto loop = scf::ForOp::create(
-      b, loc, cIndex(b, loc, 0), ub, cIndex(b, loc, 1), ValueRange{init},
-      [&](OpBuilder &nb, Location nloc, Value iv, ValueRange args) {
-        scf::YieldOp::create(nb, nloc, body(nb, nloc, iv, args[0]));
-      });
-  return loop.getResult(0);
-}
-
-/// for (iv = 0; iv < ub; ++iv) without results.
-void forLoop(OpBuilder &b, Location loc, Value ub,
-             function_ref<void(OpBuilder &, Location, Value)> body) {
-  scf::ForOp::create(b, loc, cIndex(b, loc, 0), ub, cIndex(b, loc, 1),
-                     ValueRange(),
-                     [&](OpBuilder &nb, Location nloc, Value iv, ValueRange) {
-                       body(nb, nloc, iv);
-                       scf::YieldOp::create(nb, nloc);
-                     });
-}
 
 /// Inlines a single-block region at the builder's insertion point with its
 /// arguments bound to `args`; returns the yielded value.
@@ -104,14 +47,14 @@ struct ExpandTileInit final : OpRewritePattern<TileInitOp> {
   LogicalResult matchAndRewrite(TileInitOp op,
                                 PatternRewriter &b) const override {
     Location loc = op.getLoc();
-    Value rows = dimSize(b, loc, op.getRowMax(), 0);
-    Value cols = dimSize(b, loc, op.getAcc(), 1);
+    Value rows = memrefDimSize(b, loc, op.getRowMax(), 0);
+    Value cols = memrefDimSize(b, loc, op.getAcc(), 1);
     Value lowest = nx::initialRowMax(b, loc);
     Value zero = nx::f32Constant(b, loc, 0.0);
-    forLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
+    buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
       memref::StoreOp::create(b, loc, lowest, op.getRowMax(), r);
       memref::StoreOp::create(b, loc, zero, op.getRowSum(), r);
-      forLoop(b, loc, cols, [&](OpBuilder &b, Location loc, Value d) {
+      buildForLoop(b, loc, cols, [&](OpBuilder &b, Location loc, Value d) {
         memref::StoreOp::create(b, loc, zero, op.getAcc(), ValueRange{r, d});
       });
     });
@@ -145,12 +88,11 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
   OpBuilder &b = rewriter;
   Value scores = op.getScratch();
 
-  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
-  Value seqKV = dimSize(b, loc, op.getKey(), 2);
+  Value seqQ = memrefDimSize(b, loc, op.getQuery(), 2);
+  Value seqKV = memrefDimSize(b, loc, op.getKey(), 2);
   Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   Value cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
-  Value scale = nx::f32Constant(
-      b, loc, op.getScale().convertToDouble());
+  Value scale = nx::f32Constant(b, loc, op.getScale().convertToDouble());
   Value log2e = nx::f32Constant(b, loc, nx::kLog2e);
   Value zero = nx::f32Constant(b, loc, 0.0);
 
@@ -167,67 +109,68 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
   // Broadcast dims of the bias read index 0.
   auto biasIndex = [&](OpBuilder &b, Location loc, int64_t dim, Value full) {
     auto type = cast<MemRefType>(op.getBias().getType());
-    return type.getDimSize(dim) == 1 ? cIndex(b, loc, 0) : full;
+    return type.getDimSize(dim) == 1 ? indexConstant(b, loc, 0) : full;
   };
 
   bool failedEmit = false;
-  forLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
+  buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
     Value i = arith::AddIOp::create(b, loc, op.getQBegin(), r);
     Value mOld = memref::LoadOp::create(b, loc, op.getRowMax(), r);
     // Scores of row r in base 2, masked elements -inf; their maximum.
-    Value mNew = sumLoop(b, loc, cols, mOld, [&](OpBuilder &b, Location loc,
-                                                 Value c, Value runningMax) {
-      Value j = arith::AddIOp::create(b, loc, op.getKvBegin(), c);
-      Value dot = sumLoop(
-          b, loc, cIndex(b, loc, headDimQK), zero,
-          [&](OpBuilder &b, Location loc, Value d, Value sum) -> Value {
-            Value q = loadF32(b, loc, op.getQuery(),
-                              {op.getBatch(), op.getQHead(), i, d});
-            Value k = loadF32(b, loc, op.getKey(),
-                              {op.getBatch(), op.getKvHead(), j, d});
-            return arith::AddFOp::create(
-                b, loc, sum, arith::MulFOp::create(b, loc, q, k));
-          });
-      Value s = arith::MulFOp::create(b, loc, dot, scale);
-      if (op.getBias()) {
-        Value bias = loadF32(b, loc, op.getBias(),
-                             {biasIndex(b, loc, 0, op.getBatch()),
-                              biasIndex(b, loc, 1, op.getQHead()), i, j});
-        s = arith::AddFOp::create(b, loc, s, bias);
-      }
-      ElementEmitContext elt = ctx;
-      elt.qIndex = i;
-      elt.kvIndex = j;
-      if (!op.getMaskMod().empty())
-        elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
-          return inlineRegion(b, op.getMaskMod(),
-                              {op.getBatch(), op.getQHead(), i, j});
-        };
-      if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
-        FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
-        if (failed(modded))
-          failedEmit = true;
-        else
-          s = *modded;
-      }
-      if (!op.getScoreModRegion().empty())
-        s = inlineRegion(b, op.getScoreModRegion(),
-                         {s, op.getBatch(), op.getQHead(), i, j});
-      Value t = arith::MulFOp::create(b, loc, s, log2e);
-      if (MaskAttrInterface mask = op.getMaskAttr()) {
-        FailureOr<Value> kept = mask.emitKept(b, loc, elt);
-        if (failed(kept))
-          failedEmit = true;
-        else
-          t = arith::SelectOp::create(b, loc, *kept, t,
-                                      nx::maskedScore(b, loc));
-      }
-      memref::StoreOp::create(b, loc, t, scores, ValueRange{r, c});
-      return arith::MaximumFOp::create(b, loc, runningMax, t);
-    });
+    Value mNew = buildReductionLoop(
+        b, loc, cols, mOld,
+        [&](OpBuilder &b, Location loc, Value c, Value runningMax) {
+          Value j = arith::AddIOp::create(b, loc, op.getKvBegin(), c);
+          Value dot = buildReductionLoop(
+              b, loc, indexConstant(b, loc, headDimQK), zero,
+              [&](OpBuilder &b, Location loc, Value d, Value sum) -> Value {
+                Value q = loadAsF32(b, loc, op.getQuery(),
+                                    {op.getBatch(), op.getQHead(), i, d});
+                Value k = loadAsF32(b, loc, op.getKey(),
+                                    {op.getBatch(), op.getKvHead(), j, d});
+                return arith::AddFOp::create(
+                    b, loc, sum, arith::MulFOp::create(b, loc, q, k));
+              });
+          Value s = arith::MulFOp::create(b, loc, dot, scale);
+          if (op.getBias()) {
+            Value bias = loadAsF32(b, loc, op.getBias(),
+                                   {biasIndex(b, loc, 0, op.getBatch()),
+                                    biasIndex(b, loc, 1, op.getQHead()), i, j});
+            s = arith::AddFOp::create(b, loc, s, bias);
+          }
+          ElementEmitContext elt = ctx;
+          elt.qIndex = i;
+          elt.kvIndex = j;
+          if (!op.getMaskMod().empty())
+            elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
+              return inlineRegion(b, op.getMaskMod(),
+                                  {op.getBatch(), op.getQHead(), i, j});
+            };
+          if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
+            FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
+            if (failed(modded))
+              failedEmit = true;
+            else
+              s = *modded;
+          }
+          if (!op.getScoreModRegion().empty())
+            s = inlineRegion(b, op.getScoreModRegion(),
+                             {s, op.getBatch(), op.getQHead(), i, j});
+          Value t = arith::MulFOp::create(b, loc, s, log2e);
+          if (MaskAttrInterface mask = op.getMaskAttr()) {
+            FailureOr<Value> kept = mask.emitKept(b, loc, elt);
+            if (failed(kept))
+              failedEmit = true;
+            else
+              t = arith::SelectOp::create(b, loc, *kept, t,
+                                          nx::maskedScore(b, loc));
+          }
+          memref::StoreOp::create(b, loc, t, scores, ValueRange{r, c});
+          return arith::MaximumFOp::create(b, loc, runningMax, t);
+        });
     // p = exp2(t - m_new), summed; the state is rescaled to m_new.
     Value alpha = nx::rescaleFactor(b, loc, mOld, mNew);
-    Value rowSum = sumLoop(
+    Value rowSum = buildReductionLoop(
         b, loc, cols, zero,
         [&](OpBuilder &b, Location loc, Value c, Value sum) -> Value {
           Value t = memref::LoadOp::create(b, loc, scores, ValueRange{r, c});
@@ -242,25 +185,26 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
     memref::StoreOp::create(b, loc, lNew, op.getRowSum(), r);
     memref::StoreOp::create(b, loc, mNew, op.getRowMax(), r);
     // acc[r, :] = acc[r, :] * alpha + P[r, :] V
-    forLoop(b, loc, cIndex(b, loc, headDimV),
-            [&](OpBuilder &b, Location loc, Value d) {
-              Value a = memref::LoadOp::create(b, loc, op.getAcc(),
-                                               ValueRange{r, d});
-              Value init = arith::MulFOp::create(b, loc, a, alpha);
-              Value updated = sumLoop(
-                  b, loc, cols, init,
-                  [&](OpBuilder &b, Location loc, Value c, Value sum) -> Value {
-                    Value p = memref::LoadOp::create(b, loc, scores,
-                                                     ValueRange{r, c});
-                    Value j = arith::AddIOp::create(b, loc, op.getKvBegin(), c);
-                    Value v = loadF32(b, loc, op.getValue(),
-                                      {op.getBatch(), op.getKvHead(), j, d});
-                    return arith::AddFOp::create(
-                        b, loc, sum, arith::MulFOp::create(b, loc, p, v));
-                  });
-              memref::StoreOp::create(b, loc, updated, op.getAcc(),
-                                      ValueRange{r, d});
-            });
+    buildForLoop(
+        b, loc, indexConstant(b, loc, headDimV),
+        [&](OpBuilder &b, Location loc, Value d) {
+          Value a =
+              memref::LoadOp::create(b, loc, op.getAcc(), ValueRange{r, d});
+          Value init = arith::MulFOp::create(b, loc, a, alpha);
+          Value updated = buildReductionLoop(
+              b, loc, cols, init,
+              [&](OpBuilder &b, Location loc, Value c, Value sum) -> Value {
+                Value p =
+                    memref::LoadOp::create(b, loc, scores, ValueRange{r, c});
+                Value j = arith::AddIOp::create(b, loc, op.getKvBegin(), c);
+                Value v = loadAsF32(b, loc, op.getValue(),
+                                    {op.getBatch(), op.getKvHead(), j, d});
+                return arith::AddFOp::create(
+                    b, loc, sum, arith::MulFOp::create(b, loc, p, v));
+              });
+          memref::StoreOp::create(b, loc, updated, op.getAcc(),
+                                  ValueRange{r, d});
+        });
   });
   if (failedEmit)
     return failure();
@@ -273,19 +217,18 @@ struct ExpandTileFinalize final : OpRewritePattern<TileFinalizeOp> {
   LogicalResult matchAndRewrite(TileFinalizeOp op,
                                 PatternRewriter &b) const override {
     Location loc = op.getLoc();
-    Value seqQ = dimSize(b, loc, op.getOutput(), 2);
+    Value seqQ = memrefDimSize(b, loc, op.getOutput(), 2);
     Value rows = clippedExtent(b, loc, op.getTileQ(), seqQ, op.getQBegin());
-    Value headDimV = dimSize(b, loc, op.getAcc(), 1);
-    forLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
+    Value headDimV = memrefDimSize(b, loc, op.getAcc(), 1);
+    buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
       Value i = arith::AddIOp::create(b, loc, op.getQBegin(), r);
       Value m = memref::LoadOp::create(b, loc, op.getRowMax(), r);
       Value l = memref::LoadOp::create(b, loc, op.getRowSum(), r);
       Value inv = nx::safeReciprocal(b, loc, l);
-      forLoop(b, loc, headDimV, [&](OpBuilder &b, Location loc, Value d) {
-        Value a =
-            memref::LoadOp::create(b, loc, op.getAcc(), ValueRange{r, d});
-        storeF32(b, loc, arith::MulFOp::create(b, loc, a, inv),
-                 op.getOutput(), {op.getBatch(), op.getQHead(), i, d});
+      buildForLoop(b, loc, headDimV, [&](OpBuilder &b, Location loc, Value d) {
+        Value a = memref::LoadOp::create(b, loc, op.getAcc(), ValueRange{r, d});
+        storeFromF32(b, loc, arith::MulFOp::create(b, loc, a, inv),
+                     op.getOutput(), {op.getBatch(), op.getQHead(), i, d});
       });
       if (op.getLogsumexp())
         memref::StoreOp::create(b, loc, nx::logSumExp(b, loc, m, l),

@@ -12,6 +12,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -28,50 +29,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-
-Value cIndex(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-/// The size of dimension `dim` of a memref, as a constant when static.
-Value dimSize(OpBuilder &b, Location loc, Value memref, int64_t dim) {
-  auto type = cast<MemRefType>(memref.getType());
-  if (!type.isDynamicDim(dim))
-    return cIndex(b, loc, type.getDimSize(dim));
-  return memref::DimOp::create(b, loc, memref, dim);
-}
-
-/// The memref behind a tensor operand: read in place when the tensor was
-/// made from a memref, otherwise through bufferization.to_buffer.
-Value toMemref(OpBuilder &b, Location loc, Value tensor) {
-  if (auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>())
-    return toTensor.getBuffer();
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
-      /*read_only=*/true);
-}
-
-/// Where a result goes: the writable memref it is solely materialized into
-/// (that op is returned for erasure), or a new allocation.
-std::pair<Value, Operation *> resultMemref(OpBuilder &b, Location loc,
-                                           Value result,
-                                           ArrayRef<Value> dynamicSizes) {
-  if (result.hasOneUse()) {
-    auto materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(
-        *result.getUsers().begin());
-    if (materialize && isa<BaseMemRefType>(materialize.getDest().getType()) &&
-        materialize.getWritable())
-      return {materialize.getDest(), materialize};
-  }
-  auto type = cast<RankedTensorType>(result.getType());
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  SmallVector<Value> sizes;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      sizes.push_back(dynamicSizes[d]);
-  return {memref::AllocOp::create(b, loc, memrefType, sizes), nullptr};
-}
 
 /// A private constant i32 table in the module, returned by get_global.
 Value i32Table(OpBuilder &b, Location loc, ModuleOp module,
@@ -140,21 +97,22 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
   // smallest d does not pass hi. Both ends are affine in q0.
   Value off = band.align == mask::Alignment::BottomRight
                   ? arith::SubIOp::create(b, loc, seqKV, seqQ).getResult()
-                  : cIndex(b, loc, 0);
+                  : indexConstant(b, loc, 0);
   Value rows =
-      arith::MinSIOp::create(b, loc, cIndex(b, loc, tileQ),
+      arith::MinSIOp::create(b, loc, indexConstant(b, loc, tileQ),
                              arith::SubIOp::create(b, loc, seqQ, qBegin));
-  Value qLast = arith::SubIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, qBegin, rows), cIndex(b, loc, 1));
-  Value tk = cIndex(b, loc, tileKV);
+  Value qLast =
+      arith::SubIOp::create(b, loc, arith::AddIOp::create(b, loc, qBegin, rows),
+                            indexConstant(b, loc, 1));
+  Value tk = indexConstant(b, loc, tileKV);
   bool unboundedBelow = band.lo <= -mask::Band::kUnbounded;
   bool unboundedAbove = band.hi >= mask::Band::kUnbounded;
   // First tile: the one holding j = q0 + off + lo.
-  Value lower = cIndex(b, loc, 0);
+  Value lower = indexConstant(b, loc, 0);
   if (!unboundedBelow) {
     Value x = arith::AddIOp::create(b, loc,
                                     arith::AddIOp::create(b, loc, qBegin, off),
-                                    cIndex(b, loc, band.lo));
+                                    indexConstant(b, loc, band.lo));
     lower = arith::MaxSIOp::create(b, loc, lower,
                                    arith::FloorDivSIOp::create(b, loc, x, tk));
   }
@@ -163,11 +121,11 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
   if (!unboundedAbove) {
     Value y =
         arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qLast, off),
-                              cIndex(b, loc, band.hi));
+                              indexConstant(b, loc, band.hi));
     Value last = arith::FloorDivSIOp::create(b, loc, y, tk);
     upper = arith::MinSIOp::create(
         b, loc, numKVTiles,
-        arith::AddIOp::create(b, loc, last, cIndex(b, loc, 1)));
+        arith::AddIOp::create(b, loc, last, indexConstant(b, loc, 1)));
     upper = arith::MaxSIOp::create(b, loc, upper, lower);
   }
 
@@ -180,13 +138,14 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
   int64_t tq = tileKV;
   plan.isFull = [=](OpBuilder &b, Location loc, Value kt) -> Value {
     // Full iff the smallest d >= lo and the largest d <= hi.
-    Value k0 = arith::MulIOp::create(b, loc, kt, cIndex(b, loc, tq));
+    Value k0 = arith::MulIOp::create(b, loc, kt, indexConstant(b, loc, tq));
     Value kLast = arith::SubIOp::create(
         b, loc,
         arith::MinSIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, k0, cIndex(b, loc, tq)),
+            b, loc,
+            arith::AddIOp::create(b, loc, k0, indexConstant(b, loc, tq)),
             seqKV),
-        cIndex(b, loc, 1));
+        indexConstant(b, loc, 1));
     Value dMin = arith::SubIOp::create(
         b, loc, k0, arith::AddIOp::create(b, loc, qLast, off));
     Value dMax = arith::SubIOp::create(
@@ -196,12 +155,12 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
       full = arith::AndIOp::create(
           b, loc, full,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, dMin,
-                                cIndex(b, loc, lo)));
+                                indexConstant(b, loc, lo)));
     if (!unboundedAbove)
       full = arith::AndIOp::create(
           b, loc, full,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, dMax,
-                                cIndex(b, loc, hi)));
+                                indexConstant(b, loc, hi)));
     return full;
   };
   return plan;
@@ -233,7 +192,7 @@ KvPlan Tiler::planTable(OpBuilder &b, const mask::TileMap &map, Value qTile) {
   plan.lower = loadIndex(b, loc, offsetTable, qTile);
   plan.upper =
       loadIndex(b, loc, offsetTable,
-                arith::AddIOp::create(b, loc, qTile, cIndex(b, loc, 1)));
+                arith::AddIOp::create(b, loc, qTile, indexConstant(b, loc, 1)));
   plan.kvTile = [=](OpBuilder &b, Location loc, Value iv) {
     return loadIndex(b, loc, tileTable, iv);
   };
@@ -247,7 +206,7 @@ KvPlan Tiler::planTable(OpBuilder &b, const mask::TileMap &map, Value qTile) {
 
 KvPlan Tiler::planDense(OpBuilder &b) {
   KvPlan plan;
-  plan.lower = cIndex(b, loc, 0);
+  plan.lower = indexConstant(b, loc, 0);
   plan.upper = numKVTiles;
   plan.kvTile = [](OpBuilder &, Location, Value iv) { return iv; };
   plan.isFull = [](OpBuilder &b, Location loc, Value) -> Value {
@@ -273,11 +232,12 @@ void Tiler::emitVisitCount(OpBuilder &b) {
   Value counter = memref::GetGlobalOp::create(b, loc, type, kVisitCounter);
   memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addi,
                               arith::ConstantIntOp::create(b, loc, 1, 64),
-                              counter, ValueRange{cIndex(b, loc, 0)});
+                              counter, ValueRange{indexConstant(b, loc, 0)});
 }
 
 void Tiler::emitUpdate(OpBuilder &b, Value kt, bool masked) {
-  Value kvBegin = arith::MulIOp::create(b, loc, kt, cIndex(b, loc, tileKV));
+  Value kvBegin =
+      arith::MulIOp::create(b, loc, kt, indexConstant(b, loc, tileKV));
   auto update = TileUpdateOp::create(
       b, loc, Q, K, V, bias, qIds, kvIds, batchIv, headIv, kvHead, qBegin,
       kvBegin, rowMax, rowSum, acc, scratch,
@@ -302,18 +262,18 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   OpBuilder &b = rewriter;
   b.setInsertionPoint(op);
   AttentionShape shape = op.getShape();
-  Q = toMemref(b, loc, op.getQuery());
-  K = toMemref(b, loc, op.getKey());
-  V = toMemref(b, loc, op.getValue());
+  Q = operandMemref(b, loc, op.getQuery());
+  K = operandMemref(b, loc, op.getKey());
+  V = operandMemref(b, loc, op.getValue());
   if (op.getBias())
-    bias = toMemref(b, loc, op.getBias());
+    bias = operandMemref(b, loc, op.getBias());
   if (op.getQSegmentIds()) {
-    qIds = toMemref(b, loc, op.getQSegmentIds());
-    kvIds = toMemref(b, loc, op.getKvSegmentIds());
+    qIds = operandMemref(b, loc, op.getQSegmentIds());
+    kvIds = operandMemref(b, loc, op.getKvSegmentIds());
   }
-  Value batch = dimSize(b, loc, Q, 0);
-  seqQ = dimSize(b, loc, Q, 2);
-  seqKV = dimSize(b, loc, K, 2);
+  Value batch = memrefDimSize(b, loc, Q, 0);
+  seqQ = memrefDimSize(b, loc, Q, 2);
+  seqKV = memrefDimSize(b, loc, K, 2);
   SmallVector<Operation *> toErase;
   auto [outMem, outMaterialize] =
       resultMemref(b, loc, op.getOutput(), {batch, Value(), seqQ, Value()});
@@ -328,10 +288,10 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
       toErase.push_back(lseMaterialize);
   }
 
-  Value tq = cIndex(b, loc, tileQ);
+  Value tq = indexConstant(b, loc, tileQ);
   Value numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, tq);
   numKVTiles =
-      arith::CeilDivUIOp::create(b, loc, seqKV, cIndex(b, loc, tileKV));
+      arith::CeilDivUIOp::create(b, loc, seqKV, indexConstant(b, loc, tileKV));
 
   // Decide the kv-tile plan from the mask algebra.
   mask::MaskRef maskObj = op.buildMask();
@@ -355,11 +315,11 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   headIv = forall.getInductionVar(1);
   Value qTile = forall.getInductionVar(2);
   // GQA: query head h reads kv head h / group; MHA and MQA need no division.
-  kvHead = shape.numKVHeads == 1 ? cIndex(b, loc, 0)
-           : group == 1
-               ? headIv
-               : arith::DivUIOp::create(b, loc, headIv, cIndex(b, loc, group))
-                     .getResult();
+  kvHead = shape.numKVHeads == 1 ? indexConstant(b, loc, 0)
+           : group == 1          ? headIv
+                                 : arith::DivUIOp::create(b, loc, headIv,
+                                                          indexConstant(b, loc, group))
+                              .getResult();
   qBegin = arith::MulIOp::create(b, loc, qTile, tq);
   Type f32 = b.getF32Type();
   // The per-tile state and score buffer live for one grid iteration. They
@@ -388,8 +348,8 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   } else {
     plan = planDense(b);
   }
-  auto loop =
-      scf::ForOp::create(b, loc, plan.lower, plan.upper, cIndex(b, loc, 1));
+  auto loop = scf::ForOp::create(b, loc, plan.lower, plan.upper,
+                                 indexConstant(b, loc, 1));
   b.setInsertionPointToStart(loop.getBody());
   Value kt = plan.kvTile(b, loc, loop.getInductionVar());
   if (countVisits)

@@ -1,0 +1,99 @@
+//===- Utils.cpp - Small IR-building helpers of the attn lowerings --------===//
+//
+// See Utils.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/Transforms/Utils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+
+Value mlir::attn::indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value mlir::attn::memrefDimSize(OpBuilder &b, Location loc, Value memref,
+                                int64_t dim) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.isDynamicDim(dim))
+    return indexConstant(b, loc, type.getDimSize(dim));
+  return memref::DimOp::create(b, loc, memref, dim);
+}
+
+Value mlir::attn::clippedExtent(OpBuilder &b, Location loc, int64_t tile,
+                                Value extent, Value begin) {
+  return arith::MinSIOp::create(b, loc, indexConstant(b, loc, tile),
+                                arith::SubIOp::create(b, loc, extent, begin));
+}
+
+Value mlir::attn::operandMemref(OpBuilder &b, Location loc, Value tensor) {
+  if (auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>())
+    return toTensor.getBuffer();
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+std::pair<Value, Operation *>
+mlir::attn::resultMemref(OpBuilder &b, Location loc, Value result,
+                         ArrayRef<Value> dynamicSizes) {
+  if (result.hasOneUse()) {
+    auto materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(
+        *result.getUsers().begin());
+    if (materialize && isa<BaseMemRefType>(materialize.getDest().getType()) &&
+        materialize.getWritable())
+      return {materialize.getDest(), materialize};
+  }
+  auto type = cast<RankedTensorType>(result.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      sizes.push_back(dynamicSizes[d]);
+  return {memref::AllocOp::create(b, loc, memrefType, sizes), nullptr};
+}
+
+Value mlir::attn::loadAsF32(OpBuilder &b, Location loc, Value memref,
+                            ValueRange indices) {
+  Value v = memref::LoadOp::create(b, loc, memref, indices);
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+void mlir::attn::storeFromF32(OpBuilder &b, Location loc, Value value,
+                              Value memref, ValueRange indices) {
+  Type elt = cast<MemRefType>(memref.getType()).getElementType();
+  if (elt != value.getType())
+    value = arith::TruncFOp::create(b, loc, elt, value);
+  memref::StoreOp::create(b, loc, value, memref, indices);
+}
+
+void mlir::attn::buildForLoop(
+    OpBuilder &b, Location loc, Value ub,
+    function_ref<void(OpBuilder &, Location, Value)> body) {
+  scf::ForOp::create(b, loc, indexConstant(b, loc, 0), ub,
+                     indexConstant(b, loc, 1), ValueRange(),
+                     [&](OpBuilder &nb, Location nloc, Value iv, ValueRange) {
+                       body(nb, nloc, iv);
+                       scf::YieldOp::create(nb, nloc);
+                     });
+}
+
+Value mlir::attn::buildReductionLoop(
+    OpBuilder &b, Location loc, Value ub, Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  auto loop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), ub, indexConstant(b, loc, 1),
+      ValueRange{init},
+      [&](OpBuilder &nb, Location nloc, Value iv, ValueRange args) {
+        scf::YieldOp::create(nb, nloc, body(nb, nloc, iv, args[0]));
+      });
+  return loop.getResult(0);
+}
