@@ -325,26 +325,32 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   if (!input)
     return failure();
 
-  SmallVector<AttentionOp> ops;
-  input->walk([&](AttentionOp op) { ops.push_back(op); });
+  SmallVector<Operation *> ops;
+  input->walk([&](Operation *op) {
+    if (isa<AttentionOp, LinearAttentionOp>(op))
+      ops.push_back(op);
+  });
   if (ops.size() != 1) {
     emitError(UnknownLoc::get(&context))
-        << "expected exactly one attn.attention, found " << ops.size();
+        << "expected exactly one attn.attention or attn.linear_attention, "
+           "found "
+        << ops.size();
     return failure();
   }
-  AttentionOp source = ops.front();
-  SmallVector<Value> tensors(source->getOperands());
-  llvm::append_range(tensors, source->getResults());
-  for (Value v : tensors)
+  Operation *source = ops.front();
+  for (Value v :
+       llvm::concat<Value>(source->getOperands(), source->getResults()))
     if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
-      source.emitError("the host JIT needs static shapes; got ") << v.getType();
+      source->emitError("the host JIT needs static shapes; got ")
+          << v.getType();
       return failure();
     }
 
-  // The entry function on memrefs around a clone of the attention.
-  OwningOpRef<ModuleOp> module = ModuleOp::create(source.getLoc());
+  // The entry function on memrefs around a clone of the attention. Its
+  // arguments follow the op's operands, then its results.
+  OwningOpRef<ModuleOp> module = ModuleOp::create(source->getLoc());
   OpBuilder b = OpBuilder::atBlockBegin(module->getBody());
-  Location loc = source.getLoc();
+  Location loc = source->getLoc();
   SmallVector<std::pair<ArgRole, ArgShape>> roles;
   SmallVector<Type> argTypes;
   auto addArg = [&](ArgRole role, Type tensor) {
@@ -352,22 +358,30 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     argTypes.push_back(MemRefType::get(type.getShape(), type.getElementType()));
     roles.push_back({role, ArgShape{SmallVector<int64_t, 4>(type.getShape())}});
   };
-  addArg(ArgRole::Query, source.getQuery().getType());
-  addArg(ArgRole::Key, source.getKey().getType());
-  addArg(ArgRole::Value, source.getValue().getType());
-  if (source.getBias())
-    addArg(ArgRole::Bias, source.getBias().getType());
-  if (source.getQSegmentIds()) {
-    addArg(ArgRole::QIds, source.getQSegmentIds().getType());
-    addArg(ArgRole::KvIds, source.getKvSegmentIds().getType());
+  if (auto attention = dyn_cast<AttentionOp>(source)) {
+    if (!attention.getCaptures().empty()) {
+      attention.emitError("the host JIT does not support captured tensors yet");
+      return failure();
+    }
+    addArg(ArgRole::Query, attention.getQuery().getType());
+    addArg(ArgRole::Key, attention.getKey().getType());
+    addArg(ArgRole::Value, attention.getValue().getType());
+    if (attention.getBias())
+      addArg(ArgRole::Bias, attention.getBias().getType());
+    if (attention.getQSegmentIds()) {
+      addArg(ArgRole::QIds, attention.getQSegmentIds().getType());
+      addArg(ArgRole::KvIds, attention.getKvSegmentIds().getType());
+    }
+    addArg(ArgRole::Output, attention.getOutput().getType());
+    if (attention.getLogsumexp())
+      addArg(ArgRole::Lse, attention.getLogsumexp().getType());
+  } else {
+    auto linear = cast<LinearAttentionOp>(source);
+    addArg(ArgRole::Query, linear.getQuery().getType());
+    addArg(ArgRole::Key, linear.getKey().getType());
+    addArg(ArgRole::Value, linear.getValue().getType());
+    addArg(ArgRole::Output, linear.getOutput().getType());
   }
-  if (!source.getCaptures().empty()) {
-    source.emitError("the host JIT does not support captured tensors yet");
-    return failure();
-  }
-  addArg(ArgRole::Output, source.getOutput().getType());
-  if (source.getLogsumexp())
-    addArg(ArgRole::Lse, source.getLogsumexp().getType());
 
   auto func = func::FuncOp::create(b, loc, "attn_entry",
                                    b.getFunctionType(argTypes, {}));

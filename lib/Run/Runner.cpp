@@ -66,8 +66,7 @@ void append(Buffer &buffer, Type type, double x) {
         static_cast<uint16_t>(value.bitcastToAPInt().getZExtValue());
     push(&bits, 2);
     APFloat widened = value;
-    widened.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                    &lost);
+    widened.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
     buffer.exact.push_back(widened.convertToDouble());
   } else if (type.isInteger(32)) {
     int32_t i = static_cast<int32_t>(x);
@@ -156,10 +155,9 @@ void RunReport::print(llvm::raw_ostream &os) const {
      << " Sq=" << seqQ << " Skv=" << seqKV << " D=" << headDimQK << "/"
      << headDimV << " " << elementType << "\n";
   os << "mask: " << mask << "\n";
-  os << "tiles visited: " << tilesVisited << " of " << tilesDense
-     << " dense ("
-     << llvm::format("%.1f%%", tilesDense ? 100.0 * tilesVisited / tilesDense
-                                          : 0.0)
+  os << "tiles visited: " << tilesVisited << " of " << tilesDense << " dense ("
+     << llvm::format("%.1f%%",
+                     tilesDense ? 100.0 * tilesVisited / tilesDense : 0.0)
      << ")\n";
   os << "time: compile " << llvm::format("%.1f", compileMs) << " ms, kernel "
      << llvm::format("%.3f", kernelMs) << " ms (median)";
@@ -176,8 +174,8 @@ void RunReport::print(llvm::raw_ostream &os) const {
   os << "check: " << (passed ? "PASS" : "FAIL") << "\n";
 }
 
-llvm::Expected<RunReport> mlir::attn::run::runAttention(
-    StringRef text, const RunOptions &options) {
+llvm::Expected<RunReport>
+mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   DialectRegistry registry;
   registry.insert<AttnDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, func::FuncDialect,
@@ -235,12 +233,10 @@ llvm::Expected<RunReport> mlir::attn::run::runAttention(
   }
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   Buffer out;
-  out.bytes.assign(outType.getNumElements() *
-                       (elt.isF32() ? 4 : 2),
+  out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
                    0xff); // NaN in every element type
-  std::vector<float> lse(op.getLogsumexp() ? shape.batch * shape.numQHeads *
-                                                 shape.seqQ
-                                           : 0);
+  std::vector<float> lse(
+      op.getLogsumexp() ? shape.batch * shape.numQHeads * shape.seqQ : 0);
   jit::HostArgs args;
   args.query = q.data();
   args.key = k.data();
@@ -355,7 +351,7 @@ llvm::Expected<RunReport> mlir::attn::run::runAttention(
   report.checked = true;
   report.relL2Error = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
   report.bound = elt.isF32() ? 1e-5 : 1e-2;
-  report.passed = std::isfinite(report.relL2Error) &&
-                  report.relL2Error <= report.bound;
+  report.passed =
+      std::isfinite(report.relL2Error) && report.relL2Error <= report.bound;
   return report;
 }

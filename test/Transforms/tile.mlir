@@ -109,3 +109,24 @@ func.func @dynamic_window(%qm: memref<1x2x?x16xf32>, %km: memref<1x2x?x16xf32>,
       : (tensor<1x2x?x16xf32>, memref<1x2x?x16xf32>) -> ()
   return
 }
+
+// -----
+
+// Causal linear attention in chunks of 32 queries (tile-q): a Dk x Dv state
+// and a 32 x 32 intra-chunk buffer, never a 100 x 100 score matrix.
+// CHECK-LABEL: func.func @linear_causal
+// CHECK:       scf.forall (%{{.+}}) in (2)
+// CHECK-DAG:     memref.alloc() : memref<16x8xf32>
+// CHECK-DAG:     memref.alloc() : memref<16xf32>
+// CHECK-DAG:     memref.alloc() : memref<32x32xf32>
+// CHECK-NOT:     memref<100x100xf32>
+// CHECK:         scf.for %[[C0:.+]] = %c0 to %c100 step %c32
+// CHECK:           math.exp
+// CHECK-NOT:   memref<100x100xf32>
+func.func @linear_causal(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>,
+                         %v: tensor<1x2x100x8xf32>) -> tensor<1x2x100x8xf32> {
+  %o = attn.linear_attention %q, %k, %v {causal, normalize}
+      : tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x8xf32>
+      -> tensor<1x2x100x8xf32>
+  return %o : tensor<1x2x100x8xf32>
+}

@@ -16,9 +16,8 @@
 
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional,
-                                      cl::desc("<input .mlir file>"),
-                                      cl::Required);
+static cl::opt<std::string>
+    inputFile(cl::Positional, cl::desc("<input .mlir file>"), cl::Required);
 static cl::opt<int64_t> tileQ("tile-q", cl::desc("Query tile size"),
                               cl::init(64));
 static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Key/value tile size"),
@@ -51,8 +50,7 @@ int main(int argc, char **argv) {
   options.seed = seed;
   options.repetitions = repetitions;
   options.check = !noCheck;
-  auto report =
-      mlir::attn::run::runAttention((*file)->getBuffer(), options);
+  auto report = mlir::attn::run::runAttention((*file)->getBuffer(), options);
   if (!report) {
     llvm::errs() << llvm::toString(report.takeError()) << "\n";
     return 1;

@@ -614,3 +614,110 @@ TEST(HostJIT, VisitsOnlyNonEmptyTiles) {
 }
 
 } // namespace
+
+namespace {
+
+// Linear attention through the chunked lowering against the quadratic
+// f64 formula: O_i = sum_j (phi(q_i).phi(k_j)) v_j [/ (sum_j phi(q_i).
+// phi(k_j) + eps)], j <= i when causal.
+struct LinearCase {
+  std::string featureMap;
+  bool causal, normalize;
+  ElementType type;
+  int64_t heads, kvHeads, seqQ, seqKV, dk, dv;
+};
+
+double phi(const std::string &map, double x) {
+  if (map == "relu")
+    return std::max(x, 0.0);
+  if (map == "elu_plus_one")
+    return x > 0 ? x + 1 : std::exp(x);
+  return x;
+}
+
+TEST(HostNumerics, LinearAttention) {
+  std::vector<LinearCase> cases = {
+      {"elu_plus_one", true, true, ElementType::F32, 4, 2, 100, 100, 32, 16},
+      {"elu_plus_one", false, true, ElementType::BF16, 2, 2, 37, 90, 16, 24},
+      {"relu", true, false, ElementType::F16, 2, 1, 70, 70, 16, 16},
+      {"identity", false, false, ElementType::F32, 2, 2, 33, 65, 8, 8},
+      {"identity", true, false, ElementType::F32, 1, 1, 1, 1, 8, 8},
+  };
+  Compiler compiler(CompileOptions{16, 16});
+  uint64_t seed = 100;
+  for (const LinearCase &c : cases) {
+    std::string elt = c.type == ElementType::F32   ? "f32"
+                      : c.type == ElementType::F16 ? "f16"
+                                                   : "bf16";
+    auto tensor = [&](int64_t h, int64_t s, int64_t d) {
+      return "tensor<1x" + std::to_string(h) + "x" + std::to_string(s) + "x" +
+             std::to_string(d) + "x" + elt + ">";
+    };
+    std::string qT = tensor(c.heads, c.seqQ, c.dk),
+                kT = tensor(c.kvHeads, c.seqKV, c.dk),
+                vT = tensor(c.kvHeads, c.seqKV, c.dv),
+                oT = tensor(c.heads, c.seqQ, c.dv);
+    std::string attrs = "feature_map = #attn.feature_map<" + c.featureMap +
+                        ">" + (c.causal ? ", causal" : "") +
+                        (c.normalize ? ", normalize" : "");
+    std::string text = "func.func @f(%q: " + qT + ", %k: " + kT +
+                       ", %v: " + vT + ") -> " + oT +
+                       " {\n  %o = attn.linear_attention %q, %k, %v {" + attrs +
+                       "} : " + qT + ", " + kT + ", " + vT + " -> " + oT +
+                       "\n  return %o : " + oT + "\n}\n";
+    SCOPED_TRACE(text);
+    auto kernel = compiler.compileForHost(text);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    std::mt19937_64 rng(seed++);
+    Tensor q = randomTensor(rng, c.heads * c.seqQ * c.dk, c.type, 1.0);
+    Tensor k = randomTensor(rng, c.kvHeads * c.seqKV * c.dk, c.type, 1.0);
+    Tensor v = randomTensor(rng, c.kvHeads * c.seqKV * c.dv, c.type, 1.0);
+    size_t outSize = c.heads * c.seqQ * c.dv;
+    std::vector<float> outF32(outSize, std::nanf(""));
+    std::vector<uint16_t> outHalf(outSize, 0x7e00);
+    HostArgs args;
+    args.query = q.data();
+    args.key = k.data();
+    args.value = v.data();
+    args.output = c.type == ElementType::F32
+                      ? static_cast<void *>(outF32.data())
+                      : static_cast<void *>(outHalf.data());
+    llvm::Error err = (*kernel)->run(args);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+
+    Case view;
+    view.spec.elementType = c.type;
+    double errSq = 0, refSq = 0;
+    int64_t group = c.heads / c.kvHeads;
+    for (int64_t h = 0; h < c.heads; ++h)
+      for (int64_t i = 0; i < c.seqQ; ++i) {
+        int64_t g = h / group;
+        std::vector<double> num(c.dv, 0.0);
+        double den = 0;
+        for (int64_t j = 0; j < c.seqKV; ++j) {
+          if (c.causal && j > i)
+            continue;
+          double a = 0;
+          for (int64_t d = 0; d < c.dk; ++d)
+            a += phi(c.featureMap, q.exact[(h * c.seqQ + i) * c.dk + d]) *
+                 phi(c.featureMap, k.exact[(g * c.seqKV + j) * c.dk + d]);
+          den += a;
+          for (int64_t e = 0; e < c.dv; ++e)
+            num[e] += a * v.exact[(g * c.seqKV + j) * c.dv + e];
+        }
+        for (int64_t e = 0; e < c.dv; ++e) {
+          double ref = c.normalize ? num[e] / (den + 1e-6) : num[e];
+          size_t n = (h * c.seqQ + i) * c.dv + e;
+          double got = outputValue(view, outF32, outHalf, n);
+          ASSERT_TRUE(std::isfinite(got)) << "output " << n;
+          errSq += (got - ref) * (got - ref);
+          refSq += ref * ref;
+        }
+      }
+    double bound = c.type == ElementType::F32 ? 1e-5 : 1e-2;
+    EXPECT_LE(std::sqrt(errSq / refSq), bound);
+  }
+}
+
+} // namespace

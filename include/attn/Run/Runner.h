@@ -1,4 +1,5 @@
-//===- Runner.h - Run an attention on random inputs and check it -*- C++ -*-===//
+//===- Runner.h - Run an attention on random inputs and check it -*- C++
+//-*-===//
 //
 // What attn-run does, as a library: compile an attention for the host,
 // run it on seeded random inputs, compare it with a naive f64 reference,

@@ -409,6 +409,12 @@ public:
     for (AttentionOp op : ops)
       if (failed(Tiler(op, tileQ, tileKV, countVisits).run(rewriter)))
         return signalPassFailure();
+    // Linear attention: chunks of tile-q queries.
+    SmallVector<LinearAttentionOp> linearOps;
+    getOperation()->walk(
+        [&](LinearAttentionOp op) { linearOps.push_back(op); });
+    for (LinearAttentionOp op : linearOps)
+      lowerLinearAttention(op, tileQ, rewriter);
   }
 };
 

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::attn {
@@ -22,6 +23,13 @@ namespace mlir::attn {
 
 #define GEN_PASS_REGISTRATION
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+
+class LinearAttentionOp;
+
+/// Lowers one attn.linear_attention in chunked form (chunks of `chunk`
+/// queries); used by attn-tile.
+void lowerLinearAttention(LinearAttentionOp op, int64_t chunk,
+                          IRRewriter &rewriter);
 
 /// Registers the named pipelines (e.g. attn-mask-report).
 void registerAttnPipelines();

@@ -50,6 +50,10 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     (GQA/MQA without copies). Tensors become memrefs: operands produced by
     `bufferization.to_tensor` are read in place, and a result that is only
     materialized into a writable memref is written there directly.
+
+    `attn.linear_attention` is lowered here too, in chunked form: chunks of
+    `tile-q` queries, a quadratic term inside each chunk (causal) and a
+    running `Dk x Dv` state across chunks; no `Sq x Skv` matrix is formed.
   }];
   let options = [
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
@@ -62,7 +66,8 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 
