@@ -130,3 +130,35 @@ func.func @linear_causal(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>,
       -> tensor<1x2x100x8xf32>
   return %o : tensor<1x2x100x8xf32>
 }
+
+// -----
+
+// Document ids are only known at run time: a first grid over
+// (batch, head, q tile, kv tile) counts each tile's kept elements into an
+// i8 table (0 empty, 1 full, 2 partial); the attention's kv loop, bounded by
+// the causal band, skips empty tiles and masks only partial ones.
+// CHECK-LABEL: func.func @documents
+// CHECK:       %[[TABLE:.+]] = memref.alloc() : memref<1x2x2x2xi8>
+// CHECK:       scf.forall (%[[TH:.+]], %[[TQ:.+]], %[[TK:.+]]) in (2, 2, 2)
+// CHECK:         arith.cmpi eq, %{{.+}}, %{{.+}} : i32
+// CHECK:         memref.store %{{.+}}, %[[TABLE]][%c0, %[[TH]], %[[TQ]], %[[TK]]]
+// CHECK:       scf.forall (%[[H:.+]], %[[QT:.+]]) in (2, 2)
+// CHECK:         scf.for %[[KT:.+]] =
+// CHECK:           %[[CLASS:.+]] = memref.load %[[TABLE]][%c0, %[[H]], %[[QT]], %[[KT]]]
+// CHECK:           %[[NONEMPTY:.+]] = arith.cmpi ne, %[[CLASS]], %c0_i8
+// CHECK:           scf.if %[[NONEMPTY]] {
+// CHECK:             arith.cmpi eq, %{{.+}}, %c1_i8
+// CHECK:             attn.tile_update
+// CHECK-NOT:         mask =
+// CHECK:             attn.tile_update
+// CHECK-SAME:        mask = #attn.intersection<[#attn.causal, #attn.document]>
+// CHECK:       memref.dealloc %[[TABLE]]
+func.func @documents(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>,
+                     %v: tensor<1x2x64x16xf32>, %qi: tensor<1x64xi32>,
+                     %ki: tensor<1x64xi32>) -> tensor<1x2x64x16xf32> {
+  %o = attn.attention %q, %k, %v segments(%qi, %ki : tensor<1x64xi32>, tensor<1x64xi32>)
+      {mask = #attn.intersection<[#attn.causal, #attn.document]>}
+      : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>
+      -> tensor<1x2x64x16xf32>
+  return %o : tensor<1x2x64x16xf32>
+}

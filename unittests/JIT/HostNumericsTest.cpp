@@ -721,3 +721,56 @@ TEST(HostNumerics, LinearAttention) {
 }
 
 } // namespace
+
+namespace {
+
+// Run-time tile tables: with document ids (packed sequences) the kernel
+// visits exactly the tiles whose kept set is non-empty, as counted from
+// the ids by brute force; the causal band bounds the rest.
+TEST(HostJIT, RuntimeTableVisitsOnlyNonEmptyTiles) {
+  const int64_t tile = 32, seq = 300, heads = 2;
+  Compiler compiler(CompileOptions{tile, tile, /*countTileVisits=*/true});
+  AttentionSpec spec =
+      makeSpec({heads, heads, 32, 32, seq, seq}, ElementType::F32);
+  spec.batch = 2;
+  spec.mask = "#attn.intersection<[#attn.causal, #attn.document]>";
+  spec.hasSegmentIds = true;
+  spec.withLogsumexp = false;
+  auto kernel = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  // Documents of 40..90 tokens; batch 1 is one document.
+  std::vector<int32_t> ids;
+  std::mt19937_64 rng(5);
+  for (int64_t b = 0; b < spec.batch; ++b) {
+    int32_t doc = 0;
+    int64_t left = 40 + rng() % 50;
+    for (int64_t i = 0; i < seq; ++i) {
+      if (b == 0 && --left == 0) {
+        ++doc;
+        left = 40 + rng() % 50;
+      }
+      ids.push_back(doc);
+    }
+  }
+  std::vector<float> x(spec.batch * heads * seq * 32, 0.25f), out(x.size());
+  HostArgs args;
+  args.query = args.key = args.value = x.data();
+  args.qSegmentIds = args.kvSegmentIds = ids.data();
+  args.output = out.data();
+  int64_t visits = -1;
+  llvm::Error err = (*kernel)->run(args, &visits);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  int64_t expected = 0;
+  for (int64_t b = 0; b < spec.batch; ++b)
+    expected +=
+        heads * nonEmptyBlocks(seq, seq, tile, tile,
+                               [&](int64_t, int64_t, int64_t i, int64_t j) {
+                                 return j <= i &&
+                                        ids[b * seq + i] == ids[b * seq + j];
+                               });
+  EXPECT_EQ(visits, expected);
+  // Batch 1 is one causal document: 1 + 2 + ... + 10 tiles per head.
+  EXPECT_LT(visits, spec.batch * heads * 55);
+}
+
+} // namespace

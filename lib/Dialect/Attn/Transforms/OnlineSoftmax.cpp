@@ -30,18 +30,6 @@ namespace nx = mlir::attn::numerics;
 
 namespace {
 
-/// Inlines a single-block region at the builder's insertion point with its
-/// arguments bound to `args`; returns the yielded value.
-Value inlineRegion(OpBuilder &b, Region &region, ValueRange args) {
-  Block &body = region.front();
-  IRMapping mapping;
-  for (auto [arg, value] : llvm::zip(body.getArguments(), args))
-    mapping.map(arg, value);
-  for (Operation &inner : body.without_terminator())
-    b.clone(inner, mapping);
-  return mapping.lookup(cast<YieldOp>(body.getTerminator()).getValues()[0]);
-}
-
 struct ExpandTileInit final : OpRewritePattern<TileInitOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(TileInitOp op,
@@ -143,8 +131,8 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
           elt.kvIndex = j;
           if (!op.getMaskMod().empty())
             elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
-              return inlineRegion(b, op.getMaskMod(),
-                                  {op.getBatch(), op.getQHead(), i, j});
+              return inlineRegionAt(b, op.getMaskMod(),
+                                    {op.getBatch(), op.getQHead(), i, j});
             };
           if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
             FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
@@ -154,8 +142,8 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
               s = *modded;
           }
           if (!op.getScoreModRegion().empty())
-            s = inlineRegion(b, op.getScoreModRegion(),
-                             {s, op.getBatch(), op.getQHead(), i, j});
+            s = inlineRegionAt(b, op.getScoreModRegion(),
+                               {s, op.getBatch(), op.getQHead(), i, j});
           Value t = arith::MulFOp::create(b, loc, s, log2e);
           if (MaskAttrInterface mask = op.getMaskAttr()) {
             FailureOr<Value> kept = mask.emitKept(b, loc, elt);

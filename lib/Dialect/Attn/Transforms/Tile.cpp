@@ -61,8 +61,14 @@ struct KvPlan {
   Value lower, upper; // kv-tile loop bounds
   std::function<Value(OpBuilder &, Location, Value)> kvTile; // loop iv -> kt
   std::function<Value(OpBuilder &, Location, Value)> isFull; // loop iv -> i1
+  /// Set when the bounds may include empty tiles (run-time tables): loop
+  /// iv -> i1, false for a tile to skip.
+  std::function<Value(OpBuilder &, Location, Value)> isNonEmpty;
   bool alwaysFull = false;
 };
+
+/// Tile classes as stored in run-time tables.
+enum RuntimeTileClass : int8_t { kEmpty = 0, kFull = 1, kPartial = 2 };
 
 class Tiler {
 public:
@@ -76,6 +82,11 @@ private:
   KvPlan planBand(OpBuilder &b, const mask::Band &band, Value qBegin);
   KvPlan planTable(OpBuilder &b, const mask::TileMap &map, Value qTile);
   KvPlan planDense(OpBuilder &b);
+  KvPlan planRuntimeTable(OpBuilder &b, Value table, Value qTile,
+                          const std::optional<mask::Band> &bound);
+  Value buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles);
+  Value emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
+                 Value j);
   void emitUpdate(OpBuilder &b, Value kt, bool masked);
 
   void emitVisitCount(OpBuilder &b);
@@ -235,6 +246,111 @@ void Tiler::emitVisitCount(OpBuilder &b) {
                               counter, ValueRange{indexConstant(b, loc, 0)});
 }
 
+Value Tiler::emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
+                      Value j) {
+  ElementEmitContext ctx;
+  ctx.batch = bIv;
+  ctx.qHead = hIv;
+  ctx.qIndex = i;
+  ctx.kvIndex = j;
+  ctx.seqQ = seqQ;
+  ctx.seqKV = seqKV;
+  ctx.qSegmentIds = qIds;
+  ctx.kvSegmentIds = kvIds;
+  ctx.numQHeads = op.getShape().numQHeads;
+  ctx.symbolTable = module;
+  if (!op.getMaskMod().empty())
+    ctx.emitCustom = [&](OpBuilder &b, Location) {
+      return inlineRegionAt(b, op.getMaskMod(), {bIv, hIv, i, j});
+    };
+  FailureOr<Value> kept = op.getEffectiveMask().emitKept(b, loc, ctx);
+  // Every mask the tiler accepts can be emitted (checked in run()).
+  return succeeded(kept) ? *kept : arith::ConstantIntOp::create(b, loc, 1, 1);
+}
+
+/// A run-time tile table [B, Hq, q tiles, kv tiles] of RuntimeTileClass,
+/// computed before the attention by counting the kept elements of every
+/// tile (what FlexAttention's create_block_mask does, here on the device
+/// of the attention itself). Cheap next to the attention: no head-dim loop.
+Value Tiler::buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles) {
+  int64_t heads = op.getShape().numQHeads;
+  auto type = MemRefType::get(
+      {ShapedType::kDynamic, heads, ShapedType::kDynamic, ShapedType::kDynamic},
+      b.getI8Type());
+  Value table = memref::AllocOp::create(
+      b, loc, type, ValueRange{batch, numQTiles, numKVTiles});
+  SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(heads), numQTiles,
+                                numKVTiles};
+  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(), std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value bIv = forall.getInductionVar(0), hIv = forall.getInductionVar(1);
+  Value qt = forall.getInductionVar(2), kt = forall.getInductionVar(3);
+  Value q0 = arith::MulIOp::create(b, loc, qt, indexConstant(b, loc, tileQ));
+  Value k0 = arith::MulIOp::create(b, loc, kt, indexConstant(b, loc, tileKV));
+  Value rows = clippedExtent(b, loc, tileQ, seqQ, q0);
+  Value cols = clippedExtent(b, loc, tileKV, seqKV, k0);
+  Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
+  auto countLoop =
+      [&](OpBuilder &b, Location loc, Value ub, Value init,
+          function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+        auto loop = scf::ForOp::create(
+            b, loc, zero, ub, one, ValueRange{init},
+            [&](OpBuilder &nb, Location nloc, Value iv, ValueRange args) {
+              scf::YieldOp::create(nb, nloc, body(nb, nloc, iv, args[0]));
+            });
+        return loop.getResult(0);
+      };
+  Value kept = countLoop(
+      b, loc, rows, zero,
+      [&](OpBuilder &b, Location loc, Value r, Value count) -> Value {
+        Value i = arith::AddIOp::create(b, loc, q0, r);
+        return countLoop(
+            b, loc, cols, count,
+            [&](OpBuilder &b, Location loc, Value c, Value count) -> Value {
+              Value j = arith::AddIOp::create(b, loc, k0, c);
+              Value bit = arith::IndexCastUIOp::create(
+                  b, loc, b.getIndexType(), emitKept(b, loc, bIv, hIv, i, j));
+              return arith::AddIOp::create(b, loc, count, bit);
+            });
+      });
+  Value area = arith::MulIOp::create(b, loc, rows, cols);
+  auto i8 = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, v, 8);
+  };
+  Value isEmpty =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kept, zero);
+  Value isFull =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kept, area);
+  Value cls = arith::SelectOp::create(
+      b, loc, isEmpty, i8(kEmpty),
+      arith::SelectOp::create(b, loc, isFull, i8(kFull), i8(kPartial)));
+  memref::StoreOp::create(b, loc, cls, table, ValueRange{bIv, hIv, qt, kt});
+  return table;
+}
+
+KvPlan Tiler::planRuntimeTable(OpBuilder &b, Value table, Value qTile,
+                               const std::optional<mask::Band> &bound) {
+  KvPlan plan = bound ? planBand(b, *bound, qBegin) : planDense(b);
+  plan.alwaysFull = false;
+  auto load = [=](OpBuilder &b, Location loc, Value kt) -> Value {
+    return memref::LoadOp::create(b, loc, table,
+                                  ValueRange{batchIv, headIv, qTile, kt});
+  };
+  // The band and dense plans iterate over kv tiles directly (iv == kt).
+  plan.isNonEmpty = [=](OpBuilder &b, Location loc, Value kt) -> Value {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, load(b, loc, kt),
+        arith::ConstantIntOp::create(b, loc, kEmpty, 8));
+  };
+  plan.isFull = [=](OpBuilder &b, Location loc, Value kt) -> Value {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, load(b, loc, kt),
+        arith::ConstantIntOp::create(b, loc, kFull, 8));
+  };
+  return plan;
+}
+
 void Tiler::emitUpdate(OpBuilder &b, Value kt, bool masked) {
   Value kvBegin =
       arith::MulIOp::create(b, loc, kt, indexConstant(b, loc, tileKV));
@@ -258,6 +374,10 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
                         "supported yet");
   if (!module)
     return op.emitError("attn-tile: the attention must be inside a module");
+  if (maskContains<RandomBlocksMaskAttr>(op.getEffectiveMask()) &&
+      !op.getShape().hasStaticSequences())
+    return op.emitError("attn-tile: #attn.random_blocks needs static "
+                        "sequence lengths");
 
   OpBuilder &b = rewriter;
   b.setInsertionPoint(op);
@@ -305,6 +425,13 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     map = mask::computeTileMap(*maskObj, ctx, tileQ, tileKV);
   }
 
+  // Masks that are neither bands nor classifiable at compile time (run-time
+  // data, dynamic lengths, dependence on batch or head) get a run-time
+  // tile table, computed before the attention.
+  Value runtimeTable;
+  if (!band && !map)
+    runtimeTable = buildRuntimeTable(b, batch, numQTiles);
+
   int64_t group = shape.numQHeads / shape.numKVHeads;
   SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
                                 numQTiles};
@@ -334,30 +461,26 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
       memref::AllocOp::create(b, loc, MemRefType::get({tileQ, tileKV}, f32));
   TileInitOp::create(b, loc, rowMax, rowSum, acc);
 
-  KvPlan plan;
-  if (band) {
-    plan = planBand(b, *band, qBegin);
-  } else if (map) {
-    plan = planTable(b, *map, qTile);
-  } else if (std::optional<mask::Band> bound = maskObj->boundingBand()) {
-    // Classified at run time but contained in a band: visit the band's
-    // tiles only, each with the mask on.
-    plan = planBand(b, *bound, qBegin);
-    plan.alwaysFull = false;
-    plan.isFull = planDense(b).isFull;
-  } else {
-    plan = planDense(b);
-  }
+  KvPlan plan =
+      band  ? planBand(b, *band, qBegin)
+      : map ? planTable(b, *map, qTile)
+            : planRuntimeTable(b, runtimeTable, qTile, maskObj->boundingBand());
   auto loop = scf::ForOp::create(b, loc, plan.lower, plan.upper,
                                  indexConstant(b, loc, 1));
   b.setInsertionPointToStart(loop.getBody());
-  Value kt = plan.kvTile(b, loc, loop.getInductionVar());
+  Value iv = loop.getInductionVar();
+  Value kt = plan.kvTile(b, loc, iv);
+  if (plan.isNonEmpty) {
+    auto nonEmpty = scf::IfOp::create(b, loc, plan.isNonEmpty(b, loc, iv),
+                                      /*withElseRegion=*/false);
+    b.setInsertionPointToStart(nonEmpty.thenBlock());
+  }
   if (countVisits)
     emitVisitCount(b);
   if (plan.alwaysFull) {
     emitUpdate(b, kt, /*masked=*/false);
   } else {
-    Value full = plan.isFull(b, loc, loop.getInductionVar());
+    Value full = plan.isFull(b, loc, iv);
     auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
     b.setInsertionPointToStart(ifOp.thenBlock());
     emitUpdate(b, kt, /*masked=*/false);
@@ -372,6 +495,8 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
 
   // Results: tensors over the written memrefs.
   b.setInsertionPointAfter(forall);
+  if (runtimeTable)
+    memref::DeallocOp::create(b, loc, runtimeTable);
   for (Operation *erase : toErase)
     rewriter.eraseOp(erase);
   SmallVector<Value> results;

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 
@@ -96,4 +97,15 @@ Value mlir::attn::buildReductionLoop(
         scf::YieldOp::create(nb, nloc, body(nb, nloc, iv, args[0]));
       });
   return loop.getResult(0);
+}
+
+Value mlir::attn::inlineRegionAt(OpBuilder &b, Region &region,
+                                 ValueRange args) {
+  Block &body = region.front();
+  IRMapping mapping;
+  for (auto [arg, value] : llvm::zip(body.getArguments(), args))
+    mapping.map(arg, value);
+  for (Operation &inner : body.without_terminator())
+    b.clone(inner, mapping);
+  return mapping.lookup(body.getTerminator()->getOperand(0));
 }
