@@ -66,17 +66,18 @@ std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
 }
 
 /// A memref descriptor as the C interface passes it: allocated and aligned
-/// pointers, offset, sizes[rank], strides[rank] (rank at most 4).
+/// pointers, offset, sizes[rank], strides[rank] (rank at most 8).
 struct Descriptor {
   void *allocated = nullptr;
   void *aligned = nullptr;
   int64_t offset = 0;
-  int64_t sizesAndStrides[8] = {};
+  int64_t sizesAndStrides[16] = {};
 };
 
 /// The shape of one entry-function argument.
 struct ArgShape {
   SmallVector<int64_t, 4> dims;
+  unsigned captureIndex = 0; // for ArgRole::Capture
 };
 
 Descriptor describe(const void *data, const ArgShape &shape) {
@@ -93,11 +94,23 @@ Descriptor describe(const void *data, const ArgShape &shape) {
 }
 
 /// Which buffers the entry function takes, in order.
-enum class ArgRole { Query, Key, Value, Bias, QIds, KvIds, Output, Lse };
+enum class ArgRole {
+  Query,
+  Key,
+  Value,
+  Bias,
+  QIds,
+  KvIds,
+  Capture,
+  Output,
+  Lse
+};
 
 class HostKernelImpl final : public HostKernel {
 public:
-  HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, void *entry,
+  using PackedEntry = void (*)(void **);
+
+  HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, PackedEntry entry,
                  int64_t *visitCounter,
                  SmallVector<std::pair<ArgRole, ArgShape>> args)
       : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
@@ -109,49 +122,38 @@ public:
                        "compiled without CompileOptions::countTileVisits");
     SmallVector<Descriptor, 8> descriptors;
     for (const auto &[role, shape] : args) {
-      const void *data = bufferFor(host, role);
+      if (role == ArgRole::Capture && shape.captureIndex >= host.numCaptures)
+        return makeError("attn: the attention captures " +
+                         Twine(shape.captureIndex + 1) +
+                         " tensors or more but HostArgs::numCaptures is " +
+                         Twine(host.numCaptures));
+      const void *data = bufferFor(host, role, shape);
       if (!data)
         return makeError(Twine("attn: the ") + roleName(role) +
                          " buffer is required by this attention but is null");
       descriptors.push_back(describe(data, shape));
     }
-    SmallVector<void *, 8> p;
+    // The packed interface takes a pointer to each argument, and each
+    // argument of the C interface is a pointer to a descriptor.
+    SmallVector<void *, 8> pointers, packed;
     for (Descriptor &d : descriptors)
-      p.push_back(&d);
+      pointers.push_back(&d);
+    for (void *&p : pointers)
+      packed.push_back(&p);
     if (tileVisits)
       *visitCounter = 0;
-    using P = void *;
-    switch (p.size()) {
-    case 4:
-      reinterpret_cast<void (*)(P, P, P, P)>(entry)(p[0], p[1], p[2], p[3]);
-      break;
-    case 5:
-      reinterpret_cast<void (*)(P, P, P, P, P)>(entry)(p[0], p[1], p[2], p[3],
-                                                       p[4]);
-      break;
-    case 6:
-      reinterpret_cast<void (*)(P, P, P, P, P, P)>(entry)(p[0], p[1], p[2],
-                                                          p[3], p[4], p[5]);
-      break;
-    case 7:
-      reinterpret_cast<void (*)(P, P, P, P, P, P, P)>(entry)(
-          p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-      break;
-    case 8:
-      reinterpret_cast<void (*)(P, P, P, P, P, P, P, P)>(entry)(
-          p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-      break;
-    default:
-      return makeError("attn: unexpected number of kernel arguments");
-    }
+    entry(packed.data());
     if (tileVisits)
       *tileVisits = *visitCounter;
     return llvm::Error::success();
   }
 
 private:
-  static const void *bufferFor(const HostArgs &host, ArgRole role) {
+  static const void *bufferFor(const HostArgs &host, ArgRole role,
+                               const ArgShape &shape) {
     switch (role) {
+    case ArgRole::Capture:
+      return host.captures ? host.captures[shape.captureIndex] : nullptr;
     case ArgRole::Query:
       return host.query;
     case ArgRole::Key:
@@ -185,6 +187,8 @@ private:
       return "query segment id";
     case ArgRole::KvIds:
       return "key/value segment id";
+    case ArgRole::Capture:
+      return "captured tensor";
     case ArgRole::Output:
       return "output";
     case ArgRole::Lse:
@@ -194,7 +198,7 @@ private:
   }
 
   std::unique_ptr<ExecutionEngine> engine;
-  void *entry;
+  PackedEntry entry;
   /// The kernel's @attn_kv_tile_visits counter (its memref's data), or
   /// null when not instrumented.
   int64_t *visitCounter;
@@ -359,10 +363,6 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     roles.push_back({role, ArgShape{SmallVector<int64_t, 4>(type.getShape())}});
   };
   if (auto attention = dyn_cast<AttentionOp>(source)) {
-    if (!attention.getCaptures().empty()) {
-      attention.emitError("the host JIT does not support captured tensors yet");
-      return failure();
-    }
     addArg(ArgRole::Query, attention.getQuery().getType());
     addArg(ArgRole::Key, attention.getKey().getType());
     addArg(ArgRole::Value, attention.getValue().getType());
@@ -371,6 +371,10 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     if (attention.getQSegmentIds()) {
       addArg(ArgRole::QIds, attention.getQSegmentIds().getType());
       addArg(ArgRole::KvIds, attention.getKvSegmentIds().getType());
+    }
+    for (auto [k, capture] : llvm::enumerate(attention.getCaptures())) {
+      addArg(ArgRole::Capture, capture.getType());
+      roles.back().second.captureIndex = k;
     }
     addArg(ArgRole::Output, attention.getOutput().getType());
     if (attention.getLogsumexp())
@@ -427,7 +431,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     diagnostics << "error: " << llvm::toString(engine.takeError()) << "\n";
     return failure();
   }
-  llvm::Expected<void *> entry = (*engine)->lookup("_mlir_ciface_attn_entry");
+  auto entry = (*engine)->lookupPacked("_mlir_ciface_attn_entry");
   if (!entry) {
     diagnostics << "error: " << llvm::toString(entry.takeError()) << "\n";
     return failure();

@@ -231,6 +231,22 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
     qIds = segmentBuffer(rng, op.getQSegmentIds().getType());
     kvIds = segmentBuffer(rng, op.getKvSegmentIds().getType());
   }
+  // Captured tensors: small non-negative integers (usable as lengths or
+  // indices) or floats in [-1, 1].
+  std::vector<Buffer> captureBuffers;
+  std::vector<const void *> capturePointers;
+  for (Value capture : op.getCaptures()) {
+    auto type = cast<RankedTensorType>(capture.getType());
+    Buffer buffer;
+    for (int64_t n = 0; n < type.getNumElements(); ++n)
+      append(buffer, type.getElementType(),
+             isa<FloatType>(type.getElementType())
+                 ? std::uniform_real_distribution<double>(-1, 1)(rng)
+                 : static_cast<double>(rng() % 64));
+    captureBuffers.push_back(std::move(buffer));
+  }
+  for (Buffer &buffer : captureBuffers)
+    capturePointers.push_back(buffer.data());
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   Buffer out;
   out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
@@ -246,6 +262,8 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   args.kvSegmentIds = op.getQSegmentIds() ? kvIds.data() : nullptr;
   args.output = out.data();
   args.logsumexp = lse.empty() ? nullptr : lse.data();
+  args.captures = capturePointers.data();
+  args.numCaptures = capturePointers.size();
 
   std::vector<double> times;
   for (int r = 0; r < std::max(1, options.repetitions); ++r) {
@@ -268,6 +286,12 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   if (!op.getScoreModRegion().empty()) {
     report.uncheckedReason = "the f64 reference cannot evaluate score_mod "
                              "regions";
+    return report;
+  }
+  if (maskContains<CustomMaskAttr>(op.getEffectiveMask()) &&
+      failed(interpretMaskModRegion(op.getMaskMod()))) {
+    report.uncheckedReason = "the f64 reference can only evaluate mask_mod "
+                             "regions of integer arithmetic";
     return report;
   }
 

@@ -162,3 +162,27 @@ func.func @documents(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>,
       -> tensor<1x2x64x16xf32>
   return %o : tensor<1x2x64x16xf32>
 }
+
+// -----
+
+// Captured tensors stay SSA values in scope: the regions cloned into the
+// tile ops read them directly and keep only their (b, h, i, j) arguments.
+// CHECK-LABEL: func.func @captures
+// CHECK-SAME:  %[[WIN:[^ :]+]]: tensor<2xi32>
+// CHECK:       attn.tile_update {{.+}} {mask = #attn.custom, {{.+}}} mask_mod {
+// CHECK-NEXT:  ^bb0(%{{[^ :]+}}: index, %[[H:[^ :]+]]: index, %{{[^ :]+}}: index, %{{[^ :]+}}: index):
+// CHECK:         tensor.extract %[[WIN]][%[[H]]] : tensor<2xi32>
+func.func @captures(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>,
+                    %v: tensor<1x2x64x16xf32>, %win: tensor<2xi32>)
+    -> tensor<1x2x64x16xf32> {
+  %o = attn.attention %q, %k, %v captures(%win : tensor<2xi32>) mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index, %w: tensor<2xi32>):
+    %wi = tensor.extract %w[%h] : tensor<2xi32>
+    %wl = arith.index_cast %wi : i32 to index
+    %d = arith.subi %i, %j : index
+    %keep = arith.cmpi ule, %d, %wl : index
+    attn.yield %keep : i1
+  } : tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>
+    -> tensor<1x2x64x16xf32>
+  return %o : tensor<1x2x64x16xf32>
+}

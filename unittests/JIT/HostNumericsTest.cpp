@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/JIT/Compiler.h"
+#include "attn/Mask/Mask.h"
 
 #include "gtest/gtest.h"
 
@@ -349,6 +350,21 @@ std::vector<MaskCase> maskCases() {
          };
        },
        blockLayoutFor},
+      // The blocks a seed selects are defined by the mask algebra's
+      // generator (checked on its own in unittests/Mask); the reference
+      // takes the selection from there and does the rest independently.
+      {"random_blocks",
+       "#attn.random_blocks<block = 16, per_row = 2, seed = 9>", "", false,
+       [](const AttentionSpec &s) -> KeepFn {
+         auto blocks = mlir::attn::mask::makeRandomBlocks(16, 2, 9);
+         mlir::attn::mask::MaskContext ctx;
+         ctx.seqQ = s.seqQ;
+         ctx.seqKV = s.seqKV;
+         return [=](int64_t, int64_t, int64_t i, int64_t j) {
+           return blocks->isKept(ctx, 0, 0, i, j);
+         };
+       },
+       nullptr},
       {"prefix_lm", "#attn.prefix_lm<prefix = 20>", "", false,
        [](const AttentionSpec &) -> KeepFn {
          return [](int64_t, int64_t, int64_t i, int64_t j) {
@@ -771,6 +787,92 @@ TEST(HostJIT, RuntimeTableVisitsOnlyNonEmptyTiles) {
   EXPECT_EQ(visits, expected);
   // Batch 1 is one causal document: 1 + 2 + ... + 10 tiles per head.
   EXPECT_LT(visits, spec.batch * heads * 55);
+}
+
+} // namespace
+
+namespace {
+
+// Regions that read captured tensors (FlexAttention's captured tensors): a
+// per-head window length read by mask_mod and a per-key bias read by
+// score_mod. Their tiles are classified at run time.
+TEST(HostNumerics, CapturedTensors) {
+  const char *text = R"mlir(
+    func.func @f(%q: tensor<1x4x60x32xf32>, %k: tensor<1x2x60x32xf32>,
+                 %v: tensor<1x2x60x32xf32>, %win: tensor<4xi32>,
+                 %kb: tensor<60xf32>) -> tensor<1x4x60x32xf32> {
+      %o = attn.attention %q, %k, %v
+          captures(%win, %kb : tensor<4xi32>, tensor<60xf32>)
+          mask_mod {
+          ^bb0(%b: index, %h: index, %i: index, %j: index,
+               %w: tensor<4xi32>, %x: tensor<60xf32>):
+            %wi = tensor.extract %w[%h] : tensor<4xi32>
+            %wl = arith.index_cast %wi : i32 to index
+            %causal = arith.cmpi ule, %j, %i : index
+            %d = arith.subi %i, %j : index
+            %near = arith.cmpi ule, %d, %wl : index
+            %keep = arith.andi %causal, %near : i1
+            attn.yield %keep : i1
+          }
+          score_mod {
+          ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index,
+               %w: tensor<4xi32>, %x: tensor<60xf32>):
+            %xj = tensor.extract %x[%j] : tensor<60xf32>
+            %t = arith.addf %s, %xj : f32
+            attn.yield %t : f32
+          }
+          : tensor<1x4x60x32xf32>, tensor<1x2x60x32xf32>, tensor<1x2x60x32xf32>
+          -> tensor<1x4x60x32xf32>
+      return %o : tensor<1x4x60x32xf32>
+    })mlir";
+  Compiler compiler(CompileOptions{16, 16});
+  auto kernel = compiler.compileForHost(text);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+
+  Case c;
+  c.spec = makeSpec({4, 2, 32, 32, 60, 60}, ElementType::F32);
+  c.spec.withLogsumexp = false;
+  std::vector<int32_t> window = {0, 5, 17, 100};
+  std::vector<float> keyBias(60);
+  for (int j = 0; j < 60; ++j)
+    keyBias[j] = 0.05f * static_cast<float>(j % 7) - 0.1f;
+  c.keep = [&](int64_t, int64_t h, int64_t i, int64_t j) {
+    return j <= i && i - j <= window[h];
+  };
+  c.mod = [&](double s, int64_t, int64_t, int64_t, int64_t j) {
+    return s + keyBias[j];
+  };
+  std::mt19937_64 rng(31);
+  Tensor q = randomTensor(rng, 4 * 60 * 32, ElementType::F32, 1.0);
+  Tensor k = randomTensor(rng, 2 * 60 * 32, ElementType::F32, 1.0);
+  Tensor v = randomTensor(rng, 2 * 60 * 32, ElementType::F32, 1.0);
+  std::vector<float> out(4 * 60 * 32, std::nanf(""));
+  const void *captures[] = {window.data(), keyBias.data()};
+  HostArgs args;
+  args.query = q.data();
+  args.key = k.data();
+  args.value = v.data();
+  args.output = out.data();
+  args.captures = captures;
+  args.numCaptures = 2;
+  llvm::Error err = (*kernel)->run(args);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  std::vector<double> ref, lse;
+  reference(c, q, k, v, {}, ref, lse);
+  double errSq = 0, refSq = 0;
+  for (size_t n = 0; n < out.size(); ++n) {
+    ASSERT_TRUE(std::isfinite(out[n])) << n;
+    errSq += (out[n] - ref[n]) * (out[n] - ref[n]);
+    refSq += ref[n] * ref[n];
+  }
+  EXPECT_LE(std::sqrt(errSq / refSq), 1e-5);
+
+  // Too few captures are reported, not read out of bounds.
+  args.numCaptures = 1;
+  llvm::Error missing = (*kernel)->run(args);
+  ASSERT_TRUE(static_cast<bool>(missing));
+  EXPECT_NE(llvm::toString(std::move(missing)).find("numCaptures is 1"),
+            std::string::npos);
 }
 
 } // namespace

@@ -70,6 +70,9 @@ struct HostArgs {
   const void *kvSegmentIds = nullptr;
   void *output = nullptr;
   float *logsumexp = nullptr; // when it returns the logsumexp
+  /// The tensors captured by mask_mod / score_mod regions, in operand order.
+  const void *const *captures = nullptr;
+  size_t numCaptures = 0;
 };
 
 /// A compiled host kernel. Thread-safe to run concurrently.

@@ -88,6 +88,8 @@ private:
   Value emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
                  Value j);
   void emitUpdate(OpBuilder &b, Value kt, bool masked);
+  void cloneRegionBindingCaptures(Region &from, Region &to,
+                                  unsigned numLeading);
 
   void emitVisitCount(OpBuilder &b);
 
@@ -261,7 +263,9 @@ Value Tiler::emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
   ctx.symbolTable = module;
   if (!op.getMaskMod().empty())
     ctx.emitCustom = [&](OpBuilder &b, Location) {
-      return inlineRegionAt(b, op.getMaskMod(), {bIv, hIv, i, j});
+      SmallVector<Value> args{bIv, hIv, i, j};
+      llvm::append_range(args, op.getCaptures());
+      return inlineRegionAt(b, op.getMaskMod(), args);
     };
   FailureOr<Value> kept = op.getEffectiveMask().emitKept(b, loc, ctx);
   // Every mask the tiler accepts can be emitted (checked in run()).
@@ -361,17 +365,32 @@ void Tiler::emitUpdate(OpBuilder &b, Value kt, bool masked) {
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
       masked ? op.getEffectiveMask() : MaskAttrInterface(),
       op.getScoreModAttr());
-  IRMapping mapping;
   if (masked)
-    op.getMaskMod().cloneInto(&update.getMaskMod(), mapping);
-  op.getScoreModRegion().cloneInto(&update.getScoreModRegion(), mapping);
+    cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
+                               /*numLeading=*/4);
+  cloneRegionBindingCaptures(op.getScoreModRegion(), update.getScoreModRegion(),
+                             /*numLeading=*/5);
+}
+
+/// Clones an attention region into a tile op, where the captured tensors
+/// are plain SSA values in scope: the capture arguments are replaced by the
+/// attention's capture operands, leaving the `numLeading` index/score
+/// arguments.
+void Tiler::cloneRegionBindingCaptures(Region &from, Region &to,
+                                       unsigned numLeading) {
+  if (from.empty())
+    return;
+  IRMapping mapping;
+  from.cloneInto(&to, mapping);
+  Block &block = to.front();
+  for (unsigned k = block.getNumArguments(); k-- > numLeading;) {
+    block.getArgument(k).replaceAllUsesWith(op.getCaptures()[k - numLeading]);
+    block.eraseArgument(k);
+  }
 }
 
 LogicalResult Tiler::run(IRRewriter &rewriter) {
   module = op->getParentOfType<ModuleOp>();
-  if (!op.getCaptures().empty())
-    return op.emitError("attn-tile: captured tensors in regions are not "
-                        "supported yet");
   if (!module)
     return op.emitError("attn-tile: the attention must be inside a module");
   if (maskContains<RandomBlocksMaskAttr>(op.getEffectiveMask()) &&
