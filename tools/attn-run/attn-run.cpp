@@ -3,10 +3,12 @@
 // attn-run FILE.mlir: compiles the file's attn.attention for the host, runs
 // it on seeded random inputs, checks it against a naive f64 reference and
 // prints the errors, the kv tiles visited versus dense, and the timings.
+// Without a file, the attention is stated with flags (--seq-q, --mask, ...).
 // Exit code 0 when the check passes (or is skipped), 1 otherwise.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/JIT/Compiler.h"
 #include "attn/Run/Runner.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -17,7 +19,7 @@
 namespace cl = llvm::cl;
 
 static cl::opt<std::string>
-    inputFile(cl::Positional, cl::desc("<input .mlir file>"), cl::Required);
+    inputFile(cl::Positional, cl::desc("[input .mlir file]"), cl::Optional);
 static cl::opt<int64_t> tileQ("tile-q", cl::desc("Query tile size"),
                               cl::init(64));
 static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Key/value tile size"),
@@ -30,15 +32,89 @@ static cl::opt<int> repetitions("repeat",
 static cl::opt<bool> noCheck("no-check",
                              cl::desc("Skip the f64 reference check"));
 
+// The spec as flags, used when no file is given.
+static cl::OptionCategory specCategory("Attention spec (without a file)");
+static cl::opt<int64_t> batch("batch", cl::desc("Batch size"), cl::init(1),
+                              cl::cat(specCategory));
+static cl::opt<int64_t> headsQ("heads-q", cl::desc("Query heads"), cl::init(4),
+                               cl::cat(specCategory));
+static cl::opt<int64_t> headsKV("heads-kv",
+                                cl::desc("Key/value heads (default: heads-q)"),
+                                cl::init(0), cl::cat(specCategory));
+static cl::opt<int64_t> seqQ("seq-q", cl::desc("Query length"), cl::init(256),
+                             cl::cat(specCategory));
+static cl::opt<int64_t> seqKV("seq-kv",
+                              cl::desc("Key/value length (default: seq-q)"),
+                              cl::init(0), cl::cat(specCategory));
+static cl::opt<int64_t> dim("dim", cl::desc("Head dim of Q and K"),
+                            cl::init(64), cl::cat(specCategory));
+static cl::opt<int64_t> dimV("dim-v", cl::desc("Head dim of V (default: dim)"),
+                             cl::init(0), cl::cat(specCategory));
+static cl::opt<std::string> dtype("dtype", cl::desc("f32, f16 or bf16"),
+                                  cl::init("f32"), cl::cat(specCategory));
+static cl::opt<std::string>
+    mask("mask", cl::desc("Mask attribute, e.g. '#attn.causal'"), cl::init(""),
+         cl::cat(specCategory));
+static cl::opt<std::string>
+    scoreMod("score-mod",
+             cl::desc("Score-mod attribute, e.g. '#attn.softcap<30.0>'"),
+             cl::init(""), cl::cat(specCategory));
+static cl::opt<bool> withBias("bias", cl::desc("Add an f32 bias operand"),
+                              cl::cat(specCategory));
+static cl::opt<bool> withSegments("segments",
+                                  cl::desc("Add document-id operands"),
+                                  cl::cat(specCategory));
+static cl::opt<bool> withLse("lse", cl::desc("Also return the logsumexp"),
+                             cl::cat(specCategory));
+
+/// The attention stated by the spec flags, as MLIR.
+static llvm::Expected<std::string> specFromFlags() {
+  mlir::attn::jit::AttentionSpec spec;
+  spec.batch = batch;
+  spec.numQHeads = headsQ;
+  spec.numKVHeads = headsKV ? headsKV : headsQ;
+  spec.seqQ = seqQ;
+  spec.seqKV = seqKV ? seqKV : seqQ;
+  spec.headDimQK = dim;
+  spec.headDimV = dimV ? dimV : dim;
+  if (dtype == "f32")
+    spec.elementType = mlir::attn::jit::ElementType::F32;
+  else if (dtype == "f16")
+    spec.elementType = mlir::attn::jit::ElementType::F16;
+  else if (dtype == "bf16")
+    spec.elementType = mlir::attn::jit::ElementType::BF16;
+  else
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "attn-run: unknown --dtype '" + dtype +
+                                       "'; expected f32, f16 or bf16");
+  spec.mask = mask;
+  spec.scoreMod = scoreMod;
+  spec.hasBias = withBias;
+  spec.hasSegmentIds = withSegments;
+  spec.withLogsumexp = withLse;
+  return spec.toMLIR();
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-run: run and check an attention\n");
-  auto file = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
-  if (!file) {
-    llvm::errs() << "attn-run: cannot read " << inputFile << ": "
-                 << file.getError().message() << "\n";
-    return 1;
+  std::string text;
+  if (inputFile.empty()) {
+    llvm::Expected<std::string> spec = specFromFlags();
+    if (!spec) {
+      llvm::errs() << llvm::toString(spec.takeError()) << "\n";
+      return 1;
+    }
+    text = *spec;
+  } else {
+    auto file = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+    if (!file) {
+      llvm::errs() << "attn-run: cannot read " << inputFile << ": "
+                   << file.getError().message() << "\n";
+      return 1;
+    }
+    text = (*file)->getBuffer().str();
   }
   if (tileQ <= 0 || tileKV <= 0) {
     llvm::errs() << "attn-run: tile sizes must be positive\n";
@@ -50,7 +126,7 @@ int main(int argc, char **argv) {
   options.seed = seed;
   options.repetitions = repetitions;
   options.check = !noCheck;
-  auto report = mlir::attn::run::runAttention((*file)->getBuffer(), options);
+  auto report = mlir::attn::run::runAttention(text, options);
   if (!report) {
     llvm::errs() << llvm::toString(report.takeError()) << "\n";
     return 1;
