@@ -119,6 +119,14 @@ private:
   Alignment align;
 };
 
+/// Ends the attribute text of a causal-like pattern: its alignment when
+/// not the default, then the closing '>'.
+std::string closeWithAlignment(std::string text, Alignment align) {
+  if (align != Alignment::TopLeft)
+    text += std::string(", alignment = ") + alignName(align);
+  return text + ">";
+}
+
 class WindowMask final : public Mask {
 public:
   WindowMask(int64_t left, int64_t right, Alignment align)
@@ -132,11 +140,9 @@ public:
     return Band{-left, right, align};
   }
   std::string str() const override {
-    std::string s = "#attn.window<left = " + std::to_string(left) +
-                    ", right = " + std::to_string(right);
-    if (align != Alignment::TopLeft)
-      s += std::string(", alignment = ") + alignName(align);
-    return s + ">";
+    return closeWithAlignment("#attn.window<left = " + std::to_string(left) +
+                                  ", right = " + std::to_string(right),
+                              align);
   }
 
 protected:
@@ -164,11 +170,10 @@ public:
     return d % dilation == 0 && d >= -bound && d <= bound;
   }
   std::string str() const override {
-    std::string s = "#attn.dilated<window = " + std::to_string(window) +
-                    ", dilation = " + std::to_string(dilation);
-    if (align != Alignment::TopLeft)
-      s += std::string(", alignment = ") + alignName(align);
-    return s + ">";
+    return closeWithAlignment(
+        "#attn.dilated<window = " + std::to_string(window) +
+            ", dilation = " + std::to_string(dilation),
+        align);
   }
 
 protected:
