@@ -96,6 +96,7 @@ private:
   AttentionOp op;
   int64_t tileQ, tileKV;
   bool countVisits;
+  bool emitFailed = false;
   Location loc;
   ModuleOp module;
   // Set while emitting one attention.
@@ -268,8 +269,12 @@ Value Tiler::emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
       return inlineRegionAt(b, op.getMaskMod(), args);
     };
   FailureOr<Value> kept = op.getEffectiveMask().emitKept(b, loc, ctx);
-  // Every mask the tiler accepts can be emitted (checked in run()).
-  return succeeded(kept) ? *kept : arith::ConstantIntOp::create(b, loc, 1, 1);
+  if (succeeded(kept))
+    return *kept;
+  // The emitter has reported why; run() fails the pass. A placeholder keeps
+  // the loop being built well formed until then.
+  emitFailed = true;
+  return arith::ConstantIntOp::create(b, loc, 1, 1);
 }
 
 /// A run-time tile table [B, Hq, q tiles, kv tiles] of RuntimeTileClass,
@@ -450,6 +455,8 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   Value runtimeTable;
   if (!band && !map)
     runtimeTable = buildRuntimeTable(b, batch, numQTiles);
+  if (emitFailed)
+    return failure();
 
   int64_t group = shape.numQHeads / shape.numKVHeads;
   SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
