@@ -116,7 +116,9 @@ def main():
         return 2
 
     passes = [[], ["--canonicalize"], ["--attn-print-tile-map=tile-q=3 tile-kv=5"],
-              ["--mlir-print-op-generic"]]
+              ["--mlir-print-op-generic"],
+              ["--attn-tile=tile-q=16 tile-kv=8", "--attn-online-softmax"],
+              ["--attn-to-host=tile-q=8 tile-kv=16"]]
     failures = 0
     rejected = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -981,3 +981,48 @@ func.func @output_too_large(%q: tensor<1x4x?x8xf32>, %k: tensor<1x4x?x8xf32>, %v
   %o = attn.attention %q, %k, %v : tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x3000000000x8xf32>
   return
 }
+
+// -----
+
+// Tile ops check their operands too: the expansion indexes them by rank.
+func.func @tile_update_rank(%q: memref<2x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
+                            %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
+                            %s: memref<16x16xf32>, %i: index) {
+  // expected-error @+1 {{'attn.tile_update' op query must have rank 4, got 'memref<2x16xf32>'}}
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc) scratch(%s)
+      {scale = 1.0 : f32, tile_q = 16, tile_kv = 16}
+      : memref<2x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_update_scratch(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
+                               %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
+                               %s: memref<16x8xf32>, %i: index) {
+  // expected-error @+1 {{'attn.tile_update' op scratch must be memref<16x16xf32>, got 'memref<16x8xf32>'}}
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc) scratch(%s)
+      {scale = 1.0 : f32, tile_q = 16, tile_kv = 16}
+      : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x8xf32>
+  return
+}
+
+// -----
+
+func.func @tile_finalize_state(%m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x8xf32>,
+                               %o: memref<1x1x16x16xf32>, %i: index) {
+  // expected-error @+1 {{'attn.tile_finalize' op accumulator must be memref<16x16xf32>, got 'memref<16x8xf32>'}}
+  attn.tile_finalize state(%m, %l, %acc) into %o at(%i, %i, %i) {tile_q = 16}
+      : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<1x1x16x16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_init_mismatch(%m: memref<16xf32>, %l: memref<8xf32>, %acc: memref<16x8xf32>) {
+  // expected-error @+1 {{'attn.tile_init' op row state must be memref<16xf32>, got 'memref<8xf32>'}}
+  attn.tile_init %m, %l, %acc : memref<16xf32>, memref<8xf32>, memref<16x8xf32>
+  return
+}

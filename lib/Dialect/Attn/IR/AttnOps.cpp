@@ -208,9 +208,9 @@ am::MaskRef AttentionOp::buildMask() {
       ctx.customIsExact = true;
     }
     Block &body = getMaskMod().front();
-    ctx.customDependsOnBatchOrHead =
-        body.getNumArguments() < 2 || !body.getArgument(0).use_empty() ||
-        !body.getArgument(1).use_empty();
+    ctx.customDependsOnBatchOrHead = body.getNumArguments() < 2 ||
+                                     !body.getArgument(0).use_empty() ||
+                                     !body.getArgument(1).use_empty();
   }
   return getEffectiveMask().buildMask(ctx);
 }
@@ -419,4 +419,123 @@ LogicalResult LinearAttentionOp::verify() {
     return emitOpError() << "epsilon must be non-negative and finite, got "
                          << eps;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tile ops
+//===----------------------------------------------------------------------===//
+
+/// Checks that `value` is a memref of rank `rank` with an f32, f16 or bf16
+/// (or, when `integer`, i32/i64) element type.
+static LogicalResult verifyTileOperand(Operation *op, StringRef name,
+                                       Value value, int64_t rank,
+                                       bool integer = false) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getRank() != rank)
+    return op->emitOpError()
+           << name << " must have rank " << rank << ", got " << type;
+  Type elt = type.getElementType();
+  bool ok = integer ? (elt.isSignlessInteger(32) || elt.isSignlessInteger(64))
+                    : isSupportedElementType(elt);
+  if (!ok)
+    return op->emitOpError() << name << " has unsupported element type " << elt;
+  return success();
+}
+
+/// Checks the running state of one q tile: row_max and row_sum [tile_q],
+/// acc [tile_q, dv].
+static LogicalResult verifyTileState(Operation *op, Value rowMax, Value rowSum,
+                                     Value acc, int64_t tileQ,
+                                     int64_t headDimV) {
+  if (tileQ <= 0)
+    return op->emitOpError() << "tile_q must be positive, got " << tileQ;
+  for (Value v : {rowMax, rowSum})
+    if (cast<MemRefType>(v.getType()).getShape() != ArrayRef<int64_t>{tileQ})
+      return op->emitOpError() << "row state must be memref<" << tileQ
+                               << "xf32>, got " << v.getType();
+  if (cast<MemRefType>(acc.getType()).getShape() !=
+      ArrayRef<int64_t>{tileQ, headDimV})
+    return op->emitOpError() << "accumulator must be memref<" << tileQ << "x"
+                             << headDimV << "xf32>, got " << acc.getType();
+  return success();
+}
+
+LogicalResult TileUpdateOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyTileOperand(op, "query", getQuery(), 4)) ||
+      failed(verifyTileOperand(op, "key", getKey(), 4)) ||
+      failed(verifyTileOperand(op, "value", getValue(), 4)))
+    return failure();
+  if (getBias() && failed(verifyTileOperand(op, "bias", getBias(), 4)))
+    return failure();
+  if (static_cast<bool>(getQSegmentIds()) !=
+      static_cast<bool>(getKvSegmentIds()))
+    return emitOpError("segments need both query and key/value ids");
+  if (getQSegmentIds() &&
+      (failed(verifyTileOperand(op, "query segment ids", getQSegmentIds(), 2,
+                                /*integer=*/true)) ||
+       failed(verifyTileOperand(op, "key/value segment ids", getKvSegmentIds(),
+                                2, /*integer=*/true))))
+    return failure();
+  auto q = cast<MemRefType>(getQuery().getType());
+  auto k = cast<MemRefType>(getKey().getType());
+  auto v = cast<MemRefType>(getValue().getType());
+  if (q.isDynamicDim(1) || q.isDynamicDim(3) || k.isDynamicDim(3) ||
+      v.isDynamicDim(3) || q.getDimSize(3) != k.getDimSize(3))
+    return emitOpError("query and key need one static head dim and static "
+                       "head counts");
+  // The attributes are signless 64-bit; read them as signed sizes.
+  int64_t tileQ = static_cast<int64_t>(getTileQ());
+  int64_t tileKV = static_cast<int64_t>(getTileKv());
+  if (tileKV <= 0)
+    return emitOpError() << "tile_kv must be positive, got " << tileKV;
+  if (cast<MemRefType>(getScratch().getType()).getShape() !=
+      ArrayRef<int64_t>{tileQ, tileKV})
+    return emitOpError() << "scratch must be memref<" << tileQ << "x" << tileKV
+                         << "xf32>, got " << getScratch().getType();
+  if (getMaskAttr() && maskContains<DocumentMaskAttr>(getMaskAttr()) &&
+      !getQSegmentIds())
+    return emitOpError("#attn.document mask needs segment ids");
+  if (getMaskAttr() && maskContains<CustomMaskAttr>(getMaskAttr()) &&
+      getMaskMod().empty())
+    return emitOpError("#attn.custom mask needs a mask_mod region");
+  for (auto [region, count, name] :
+       {std::tuple{&getMaskMod(), 4u, "mask_mod"},
+        std::tuple{&getScoreModRegion(), 5u, "score_mod"}}) {
+    if (region->empty())
+      continue;
+    Block &block = region->front();
+    if (block.getNumArguments() != count || block.empty() ||
+        !isa<YieldOp>(block.back()) || block.back().getNumOperands() != 1)
+      return emitOpError() << name << " region must take " << count
+                           << " arguments and yield one value";
+  }
+  return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
+                         v.getDimSize(3));
+}
+
+LogicalResult TileFinalizeOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyTileOperand(op, "output", getOutput(), 4)))
+    return failure();
+  if (getLogsumexp()) {
+    auto lse = cast<MemRefType>(getLogsumexp().getType());
+    if (lse.getRank() != 3 || !lse.getElementType().isF32())
+      return emitOpError() << "logsumexp must be a rank-3 f32 memref, got "
+                           << lse;
+  }
+  auto out = cast<MemRefType>(getOutput().getType());
+  if (out.isDynamicDim(3))
+    return emitOpError("output head dim must be static");
+  return verifyTileState(op, getRowMax(), getRowSum(), getAcc(),
+                         static_cast<int64_t>(getTileQ()), out.getDimSize(3));
+}
+
+LogicalResult TileInitOp::verify() {
+  int64_t rows = cast<MemRefType>(getRowMax().getType()).getDimSize(0);
+  if (ShapedType::isDynamic(rows))
+    return emitOpError("row state must have a static size");
+  return verifyTileState(getOperation(), getRowMax(), getRowSum(), getAcc(),
+                         rows,
+                         cast<MemRefType>(getAcc().getType()).getDimSize(1));
 }

@@ -192,6 +192,7 @@ def Attn_TileInitOp : Attn_Op<"tile_init"> {
     $row_max `,` $row_sum `,` $acc attr-dict
     `:` type($row_max) `,` type($row_sum) `,` type($acc)
   }];
+  let hasVerifier = 1;
 }
 
 def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
@@ -249,6 +250,7 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
     `:` type($query) `,` type($key) `,` type($value) `,` type($row_max) `,`
         type($row_sum) `,` type($acc) `,` type($scratch)
   }];
+  let hasVerifier = 1;
 }
 
 def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
@@ -280,6 +282,7 @@ def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
     `:` type($row_max) `,` type($row_sum) `,` type($acc) `,` type($output)
     (`,` type($logsumexp)^)?
   }];
+  let hasVerifier = 1;
 }
 
 def Attn_YieldOp : Attn_Op<"yield", [
