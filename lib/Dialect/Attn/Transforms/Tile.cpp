@@ -112,9 +112,7 @@ KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
   Value off = band.align == mask::Alignment::BottomRight
                   ? arith::SubIOp::create(b, loc, seqKV, seqQ).getResult()
                   : indexConstant(b, loc, 0);
-  Value rows =
-      arith::MinSIOp::create(b, loc, indexConstant(b, loc, tileQ),
-                             arith::SubIOp::create(b, loc, seqQ, qBegin));
+  Value rows = clippedExtent(b, loc, tileQ, seqQ, qBegin);
   Value qLast =
       arith::SubIOp::create(b, loc, arith::AddIOp::create(b, loc, qBegin, rows),
                             indexConstant(b, loc, 1));
