@@ -34,7 +34,7 @@ extern "C" void __sanitizer_finish_switch_fiber(void *fakeStackSave,
                                                 size_t *sizeOld);
 #endif
 
-using namespace attn::emu;
+using namespace mlir::attn::emu;
 
 namespace {
 
@@ -64,6 +64,7 @@ struct Block {
   uint32_t ctaid[3] = {0, 0, 0};
   std::vector<Thread> threads;
   std::vector<uint8_t> shared;
+  std::vector<uint8_t> staticShared;
   ucontext_t scheduler;
   const void *schedulerStack = nullptr;
   size_t schedulerStackSize = 0;
@@ -287,6 +288,7 @@ void runBlock(Block &block) {
         makecontext(&t.context, fiberEntry, 0);
       }
   block.shared.assign(config.dynamicSharedBytes, 0);
+  block.staticShared.assign(config.staticSharedBytes, 0);
   currentBlock = &block;
   while (block.error.empty()) {
     bool ran = false;
@@ -325,8 +327,8 @@ Block &requireBlock(const char *what) {
 
 } // namespace
 
-LaunchResult attn::emu::launch(const LaunchConfig &config, KernelFn kernel,
-                               void **args) {
+LaunchResult mlir::attn::emu::launch(const LaunchConfig &config,
+                                     KernelFn kernel, void **args) {
   LaunchResult result;
   if (config.block.count() == 0 || config.grid.count() == 0) {
     result.ok = false;
@@ -399,6 +401,20 @@ uint32_t attn_emu_shfl_sync(uint32_t mode, uint32_t memberMask, uint32_t value,
   if (inRange)
     *inRange = self.collective.inRange;
   return self.collective.result;
+}
+
+uint64_t attn_emu_shfl_sync_packed(uint32_t mode, uint32_t memberMask,
+                                   uint32_t value, uint32_t laneOrOffset,
+                                   uint32_t clamp) {
+  bool inRange = false;
+  uint32_t result = attn_emu_shfl_sync(mode, memberMask, value, laneOrOffset,
+                                       clamp, &inRange);
+  return uint64_t{result} | (uint64_t{inRange} << 32);
+}
+
+void *attn_emu_static_shared() {
+  Block &block = requireBlock("static shared memory");
+  return block.staticShared.empty() ? nullptr : block.staticShared.data();
 }
 
 void *attn_emu_dynamic_shared() {

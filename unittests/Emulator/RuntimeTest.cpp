@@ -16,7 +16,7 @@
 
 #include <vector>
 
-using namespace attn::emu;
+using namespace mlir::attn::emu;
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string>
 
-namespace attn::emu {
+namespace mlir::attn::emu {
 
 struct Dim3 {
   uint32_t x = 1, y = 1, z = 1;
@@ -36,6 +36,9 @@ struct Counters {
 struct LaunchConfig {
   Dim3 grid, block;
   size_t dynamicSharedBytes = 0;
+  /// Static shared memory (the kernel's addrspace(3) globals, laid out by
+  /// the emulation rewrite).
+  size_t staticSharedBytes = 0;
   /// Stack of each emulated thread.
   size_t stackBytes = 64 * 1024;
 };
@@ -53,7 +56,7 @@ struct LaunchResult {
 /// Runs `kernel` over the grid; every thread of a block runs as a fiber.
 LaunchResult launch(const LaunchConfig &config, KernelFn kernel, void **args);
 
-} // namespace attn::emu
+} // namespace mlir::attn::emu
 
 //===----------------------------------------------------------------------===//
 // The C ABI that emulated kernels call (one function per NVVM operation).
@@ -77,8 +80,15 @@ void attn_emu_barrier0();
 uint32_t attn_emu_shfl_sync(uint32_t mode, uint32_t memberMask, uint32_t value,
                             uint32_t laneOrOffset, uint32_t clamp,
                             bool *inRange);
+/// shfl.sync with both results packed for generated code: the value in
+/// bits 0-31, the predicate in bit 32.
+uint64_t attn_emu_shfl_sync_packed(uint32_t mode, uint32_t memberMask,
+                                   uint32_t value, uint32_t laneOrOffset,
+                                   uint32_t clamp);
 /// The running block's dynamic shared memory.
 void *attn_emu_dynamic_shared();
+/// The running block's static shared memory.
+void *attn_emu_static_shared();
 }
 
 #endif // ATTN_EMULATOR_RUNTIME_H
