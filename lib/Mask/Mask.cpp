@@ -57,6 +57,25 @@ TileClass fromFlags(bool anyKept, bool anyDropped) {
   return TileClass::Partial;
 }
 
+/// Classifies by testing every cell of [row0, row1) x [col0, col1) with
+/// `kept`, stopping at the first mix of kept and dropped cells; `anyDropped`
+/// says whether cells outside the scanned range are already dropped.
+template <typename KeptFn>
+TileClass classifyByScan(int64_t row0, int64_t row1, int64_t col0, int64_t col1,
+                         bool anyDropped, KeptFn kept) {
+  bool anyKept = false;
+  for (int64_t row = row0; row < row1; ++row)
+    for (int64_t col = col0; col < col1; ++col) {
+      if (kept(row, col))
+        anyKept = true;
+      else
+        anyDropped = true;
+      if (anyKept && anyDropped)
+        return TileClass::Partial;
+    }
+  return fromFlags(anyKept, anyDropped);
+}
+
 const char *alignName(Alignment a) {
   return a == Alignment::BottomRight ? "bottom_right" : "top_left";
 }
@@ -416,22 +435,13 @@ protected:
     int64_t qEnd = std::min(r.qEnd, saturatingMul(numRows, blockQ));
     int64_t kvEnd = std::min(r.kvEnd, saturatingMul(numCols, blockKV));
     bool anyDropped = qEnd < r.qEnd || kvEnd < r.kvEnd;
-    bool anyKept = false;
-    if (r.qBegin < qEnd && r.kvBegin < kvEnd) {
-      int64_t c0 = r.kvBegin / blockKV, c1 = (kvEnd - 1) / blockKV;
-      for (int64_t row = r.qBegin / blockQ, lastRow = (qEnd - 1) / blockQ;
-           row <= lastRow; ++row) {
-        for (int64_t c = c0; c <= c1; ++c) {
-          if (isSet(row, c))
-            anyKept = true;
-          else
-            anyDropped = true;
-          if (anyKept && anyDropped)
-            return TileClass::Partial;
-        }
-      }
-    }
-    return fromFlags(anyKept, anyDropped);
+    if (r.qBegin >= qEnd || r.kvBegin >= kvEnd)
+      return fromFlags(false, anyDropped);
+    // Scan the layout blocks the covered part overlaps.
+    return classifyByScan(
+        r.qBegin / blockQ, (qEnd - 1) / blockQ + 1, r.kvBegin / blockKV,
+        (kvEnd - 1) / blockKV + 1, anyDropped,
+        [&](int64_t row, int64_t col) { return isSet(row, col); });
   }
 
 private:
@@ -518,18 +528,10 @@ protected:
                             const TileRect &r) const override {
     if (!exactTiles)
       return TileClass::Partial;
-    bool anyKept = false, anyDropped = false;
-    for (int64_t i = r.qBegin; i < r.qEnd; ++i) {
-      for (int64_t j = r.kvBegin; j < r.kvEnd; ++j) {
-        if (pred(r.batch, r.head, i, j))
-          anyKept = true;
-        else
-          anyDropped = true;
-        if (anyKept && anyDropped)
-          return TileClass::Partial;
-      }
-    }
-    return fromFlags(anyKept, anyDropped);
+    return classifyByScan(r.qBegin, r.qEnd, r.kvBegin, r.kvEnd,
+                          /*anyDropped=*/false, [&](int64_t i, int64_t j) {
+                            return pred(r.batch, r.head, i, j);
+                          });
   }
 
 private:
