@@ -54,29 +54,14 @@ Value inRange(OpBuilder &b, Location loc, Value d, int64_t lo, int64_t hi) {
   return arith::AndIOp::create(b, loc, geLo, leHi);
 }
 
-/// Returns a memref.get_global of a private constant holding `values`,
-/// creating the global in the context's symbol table the first time.
+/// A constant table for an element emitter, in the context's module.
 FailureOr<Value> constantTable(OpBuilder &b, Location loc,
                                const ElementEmitContext &ctx,
                                DenseElementsAttr values) {
   auto module = dyn_cast_or_null<ModuleOp>(ctx.symbolTable);
   if (!module)
     return emitError(loc) << "attn: a constant table needs an enclosing module";
-  auto tensorType = cast<RankedTensorType>(values.getType());
-  auto memrefType =
-      MemRefType::get(tensorType.getShape(), tensorType.getElementType());
-  std::string name =
-      "__attn_table_" +
-      std::to_string(static_cast<uint64_t>(hash_value(values)));
-  SymbolTable symbols(module);
-  if (!symbols.lookup(name)) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
-                             memrefType, values, /*constant=*/true,
-                             /*alignment=*/IntegerAttr());
-  }
-  return memref::GetGlobalOp::create(b, loc, memrefType, name).getResult();
+  return getConstantTable(b, loc, module, values, "__attn_table");
 }
 
 /// The f32 value of an index.
@@ -105,6 +90,36 @@ FailureOr<Value> emitCombined(OpBuilder &b, Location loc,
 }
 
 } // namespace
+
+Value mlir::attn::getConstantTable(OpBuilder &b, Location loc, ModuleOp module,
+                                   DenseElementsAttr values, StringRef prefix) {
+  auto tensorType = cast<RankedTensorType>(values.getType());
+  auto memrefType =
+      MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+  std::string base =
+      (prefix + "_" + std::to_string(static_cast<uint64_t>(hash_value(values))))
+          .str();
+  // Reuse a global only if it holds the same values: names come from a
+  // hash, and a collision must not alias two different tables.
+  SymbolTable symbols(module);
+  std::string name = base;
+  for (int suffix = 1;; ++suffix) {
+    auto existing = symbols.lookup<memref::GlobalOp>(name);
+    if (!existing)
+      break;
+    if (existing.getInitialValue() == Attribute(values))
+      return memref::GetGlobalOp::create(b, loc, memrefType, name);
+    name = base + "_" + std::to_string(suffix);
+  }
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
+                             memrefType, values, /*constant=*/true,
+                             /*alignment=*/IntegerAttr());
+  }
+  return memref::GetGlobalOp::create(b, loc, memrefType, name);
+}
 
 //===----------------------------------------------------------------------===//
 // Masks
@@ -187,9 +202,8 @@ static FailureOr<Value> emitBlockLookup(OpBuilder &b, Location loc,
   Value rc = arith::MinUIOp::create(b, loc, r, cIndex(b, loc, rows - 1));
   Value cc = arith::MinUIOp::create(b, loc, c, cIndex(b, loc, cols - 1));
   Value bit = memref::LoadOp::create(b, loc, *table, ValueRange{rc, cc});
-  Value set = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ne, bit,
-      arith::ConstantIntOp::create(b, loc, 0, 8));
+  Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit,
+                                    arith::ConstantIntOp::create(b, loc, 0, 8));
   return arith::AndIOp::create(b, loc, inside, set).getResult();
 }
 
@@ -225,8 +239,7 @@ RandomBlocksMaskAttr::emitKept(OpBuilder &b, Location loc,
     for (int64_t c = 0; c < cols; ++c)
       bits.push_back(
           mask->isKept(mctx, 0, 0, r * getBlock(), c * getBlock()) ? 1 : 0);
-  return emitBlockLookup(b, loc, ctx, getBlock(), getBlock(), rows, cols,
-                         bits);
+  return emitBlockLookup(b, loc, ctx, getBlock(), getBlock(), rows, cols, bits);
 }
 
 FailureOr<Value>
@@ -265,8 +278,7 @@ ComplementMaskAttr::emitKept(OpBuilder &b, Location loc,
   FailureOr<Value> kept = getMask().emitKept(b, loc, ctx);
   if (failed(kept))
     return failure();
-  return arith::XOrIOp::create(b, loc, *kept, cBool(b, loc, true))
-      .getResult();
+  return arith::XOrIOp::create(b, loc, *kept, cBool(b, loc, true)).getResult();
 }
 
 //===----------------------------------------------------------------------===//
@@ -281,8 +293,8 @@ FailureOr<Value> AlibiAttr::emitScoreMod(OpBuilder &b, Location loc,
     slopes.push_back(static_cast<float>(slope));
   auto type = RankedTensorType::get({static_cast<int64_t>(slopes.size())},
                                     b.getF32Type());
-  FailureOr<Value> table =
-      constantTable(b, loc, ctx, DenseElementsAttr::get(type, ArrayRef(slopes)));
+  FailureOr<Value> table = constantTable(
+      b, loc, ctx, DenseElementsAttr::get(type, ArrayRef(slopes)));
   if (failed(table))
     return failure();
   Value slope = memref::LoadOp::create(b, loc, *table, ValueRange{ctx.qHead});

@@ -18,7 +18,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/ADT/Hashing.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILE
@@ -33,21 +32,10 @@ namespace {
 /// A private constant i32 table in the module, returned by get_global.
 Value i32Table(OpBuilder &b, Location loc, ModuleOp module,
                ArrayRef<int32_t> values, StringRef prefix) {
-  auto tensorType = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                          b.getI32Type());
-  auto attr = DenseElementsAttr::get(tensorType, values);
-  auto memrefType = MemRefType::get(tensorType.getShape(), b.getI32Type());
-  std::string name =
-      (prefix + "_" + std::to_string(static_cast<uint64_t>(hash_value(attr))))
-          .str();
-  if (!SymbolTable(module).lookup(name)) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
-                             memrefType, attr, /*constant=*/true,
-                             IntegerAttr());
-  }
-  return memref::GetGlobalOp::create(b, loc, memrefType, name);
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    b.getI32Type());
+  return getConstantTable(b, loc, module, DenseElementsAttr::get(type, values),
+                          prefix);
 }
 
 Value loadIndex(OpBuilder &b, Location loc, Value table, Value index) {

@@ -15,6 +15,7 @@
 #include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -113,6 +114,12 @@ MaskAttrInterface simplifyMask(MaskAttrInterface mask);
 /// and index arithmetic on its (b, h, i, j) arguments; fails otherwise
 /// (e.g. when it reads a captured tensor).
 FailureOr<::mlir::attn::mask::Predicate> interpretMaskModRegion(Region &region);
+
+/// A memref.get_global of a private constant global in `module` holding
+/// `values`, named `prefix` plus a hash of the values; an existing global
+/// with the same values is reused.
+Value getConstantTable(OpBuilder &b, Location loc, ModuleOp module,
+                       DenseElementsAttr values, StringRef prefix);
 
 /// Returns true if `mask` mentions an attribute of type AttrT anywhere.
 template <typename AttrT> bool maskContains(MaskAttrInterface mask) {
