@@ -5,17 +5,18 @@
 // thread a barrier or collective waits for has arrived, the scheduler
 // completes it and makes them runnable again. Anything else (a barrier some
 // threads never reach, lanes disagreeing on a collective, nobody runnable)
-// is an error that ends the launch.
+// is an error that ends the launch. Blocks are independent and may run on
+// several host threads.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Emulator/Runtime.h"
+#include "Internal.h"
 
+#include <algorithm>
 #include <cstring>
-#include <memory>
+#include <mutex>
 #include <sstream>
-#include <ucontext.h>
-#include <vector>
+#include <thread>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -35,61 +36,21 @@ extern "C" void __sanitizer_finish_switch_fiber(void *fakeStackSave,
 #endif
 
 using namespace mlir::attn::emu;
+using namespace mlir::attn::emu::detail;
 
-namespace {
-
-enum class State { Runnable, AtBarrier, AtCollective, Done };
-
-/// One lane's view of a warp collective it waits in.
-struct CollectiveArgs {
-  uint32_t mode = 0, memberMask = 0, value = 0, laneOrOffset = 0, clamp = 0;
-  uint32_t result = 0;
-  bool inRange = false;
-};
-
-struct Thread {
-  ucontext_t context;
-  std::unique_ptr<char[]> stack;
-  State state = State::Runnable;
-  uint32_t tid[3] = {0, 0, 0};
-  uint32_t linear = 0;
-  CollectiveArgs collective;
-  void *fakeStack = nullptr; // ASan's bookkeeping while switched out
-};
-
-struct Block {
-  const LaunchConfig *config = nullptr;
-  KernelFn kernel = nullptr;
-  void **args = nullptr;
-  uint32_t ctaid[3] = {0, 0, 0};
-  std::vector<Thread> threads;
-  std::vector<uint8_t> shared;
-  std::vector<uint8_t> staticShared;
-  ucontext_t scheduler;
-  const void *schedulerStack = nullptr;
-  size_t schedulerStackSize = 0;
-  void *schedulerFakeStack = nullptr;
-  std::string error;
-  Counters *counters = nullptr;
-
-  std::string where(const Thread &t) const {
-    std::ostringstream os;
-    os << "block (" << ctaid[0] << ", " << ctaid[1] << ", " << ctaid[2]
-       << ") thread (" << t.tid[0] << ", " << t.tid[1] << ", " << t.tid[2]
-       << ")";
-    return os.str();
-  }
-  void fail(const std::string &message) {
-    if (error.empty())
-      error = message;
-  }
-};
+namespace mlir::attn::emu::detail {
 
 thread_local Block *currentBlock = nullptr;
 thread_local Thread *currentThread = nullptr;
 
-/// Switches from the running fiber back to the scheduler; returns when the
-/// scheduler resumes this fiber. `finished` fibers never resume.
+std::string Block::where(const Thread &t) const {
+  std::ostringstream os;
+  os << "kernel '" << config->kernelName << "' block (" << ctaid[0] << ", "
+     << ctaid[1] << ", " << ctaid[2] << ") thread (" << t.tid[0] << ", "
+     << t.tid[1] << ", " << t.tid[2] << ")";
+  return os.str();
+}
+
 void switchToScheduler(bool finished) {
   Block *block = currentBlock;
   Thread *self = currentThread;
@@ -105,6 +66,35 @@ void switchToScheduler(bool finished) {
 #endif
 }
 
+void enterCollective(const CollectiveArgs &args) {
+  if (!(args.memberMask & (1u << (currentThread->linear % 32)))) {
+    currentBlock->fail("warp collective in " +
+                       currentBlock->where(*currentThread) +
+                       ": the member mask does not include the executing lane");
+    switchToScheduler(/*finished=*/false); // never resumed: the launch ends
+  }
+  currentThread->collective = args;
+  currentThread->state = State::AtCollective;
+  switchToScheduler(/*finished=*/false);
+}
+
+} // namespace mlir::attn::emu::detail
+
+Counters &Counters::operator+=(const Counters &other) {
+  barriers += other.barriers;
+  warpCollectives += other.warpCollectives;
+  mmaInstructions += other.mmaInstructions;
+  ldmatrixInstructions += other.ldmatrixInstructions;
+  cpAsyncBytes += other.cpAsyncBytes;
+  globalBytesRead += other.globalBytesRead;
+  globalBytesWritten += other.globalBytesWritten;
+  sharedBytesRead += other.sharedBytesRead;
+  sharedBytesWritten += other.sharedBytesWritten;
+  return *this;
+}
+
+namespace {
+
 void fiberEntry() {
   Block *block = currentBlock;
 #ifdef ATTN_EMU_ASAN
@@ -112,6 +102,11 @@ void fiberEntry() {
                                   &block->schedulerStackSize);
 #endif
   block->kernel(block->args);
+  // Copies still in flight land when the thread exits.
+  currentThread->pendingGroups.push_back(
+      std::move(currentThread->openGroup));
+  currentThread->openGroup.clear();
+  completeAsyncCopies(*block, *currentThread, 0);
   currentThread->state = State::Done;
   switchToScheduler(/*finished=*/true);
 }
@@ -128,104 +123,6 @@ void resume(Block &block, Thread &t) {
   __sanitizer_finish_switch_fiber(block.schedulerFakeStack, nullptr, nullptr);
 #endif
   currentThread = nullptr;
-}
-
-/// PTX ISA shfl.sync semantics for one lane.
-void completeShuffle(std::vector<Thread *> &warp, Thread &t, uint32_t lane,
-                     Block &block) {
-  const CollectiveArgs &a = t.collective;
-  uint32_t segmask = (a.clamp >> 8) & 0x1f;
-  uint32_t cval = a.clamp & 0x1f;
-  int maxLane = static_cast<int>((lane & segmask) | (cval & ~segmask));
-  int minLane = static_cast<int>(lane & segmask);
-  int b = static_cast<int>(a.laneOrOffset & 0x1f);
-  int j = 0;
-  bool pval = false;
-  switch (a.mode) {
-  case 0: // idx
-    j = minLane | (b & ~static_cast<int>(segmask));
-    pval = j <= maxLane;
-    break;
-  case 1: // up
-    j = static_cast<int>(lane) - b;
-    pval = j >= maxLane;
-    break;
-  case 2: // down
-    j = static_cast<int>(lane) + b;
-    pval = j <= maxLane;
-    break;
-  default: // bfly
-    j = static_cast<int>(lane) ^ b;
-    pval = j <= maxLane;
-    break;
-  }
-  if (!pval)
-    j = static_cast<int>(lane);
-  if (j < 0 || j >= static_cast<int>(warp.size()) || !warp[j] ||
-      !(a.memberMask & (1u << j))) {
-    block.fail("shfl.sync in " + block.where(t) + " reads lane " +
-               std::to_string(j) + ", which is not in the member mask");
-    return;
-  }
-  t.collective.result = warp[j]->collective.value;
-  t.collective.inRange = pval;
-}
-
-/// Completes the warp collectives whose lanes have all arrived. Returns
-/// true if any thread became runnable.
-bool resolveCollectives(Block &block) {
-  bool progressed = false;
-  size_t numWarps = (block.threads.size() + 31) / 32;
-  for (size_t w = 0; w < numWarps; ++w) {
-    std::vector<Thread *> warp(32, nullptr);
-    for (size_t l = 0; l < 32 && w * 32 + l < block.threads.size(); ++l)
-      warp[l] = &block.threads[w * 32 + l];
-    // The first waiting lane defines the collective.
-    Thread *first = nullptr;
-    for (Thread *t : warp)
-      if (t && t->state == State::AtCollective) {
-        first = t;
-        break;
-      }
-    if (!first)
-      continue;
-    uint32_t mask = first->collective.memberMask;
-    bool complete = true;
-    for (uint32_t l = 0; l < 32; ++l) {
-      if (!(mask & (1u << l)))
-        continue;
-      Thread *t = warp[l];
-      if (!t) {
-        block.fail("warp collective in " + block.where(*first) +
-                   " names lane " + std::to_string(l) +
-                   " in its member mask, which does not exist");
-        return false;
-      }
-      if (t->state != State::AtCollective) {
-        complete = false;
-        continue;
-      }
-      if (t->collective.mode != first->collective.mode ||
-          t->collective.memberMask != mask) {
-        block.fail("divergent warp collective: " + block.where(*t) + " and " +
-                   block.where(*first) + " execute different shuffles");
-        return false;
-      }
-    }
-    if (!complete)
-      continue;
-    for (uint32_t l = 0; l < 32; ++l)
-      if (mask & (1u << l))
-        completeShuffle(warp, *warp[l], l, block);
-    if (!block.error.empty())
-      return false;
-    for (uint32_t l = 0; l < 32; ++l)
-      if (mask & (1u << l))
-        warp[l]->state = State::Runnable;
-    ++block.counters->warpCollectives;
-    progressed = true;
-  }
-  return progressed;
 }
 
 /// Releases a block barrier once every thread waits at it.
@@ -249,16 +146,19 @@ bool resolveBarrier(Block &block) {
                " waits at it but " + block.where(*exited) + " has exited");
     return false;
   }
+  flushDeferredReports(block);
   for (Thread &t : block.threads)
     t.state = State::Runnable;
-  ++block.counters->barriers;
+  ++block.counters.barriers;
+  ++block.epoch;
   return true;
 }
 
 std::string describeDeadlock(const Block &block) {
   std::ostringstream os;
-  os << "deadlock in block (" << block.ctaid[0] << ", " << block.ctaid[1]
-     << ", " << block.ctaid[2] << "): ";
+  os << "deadlock in kernel '" << block.config->kernelName << "' block ("
+     << block.ctaid[0] << ", " << block.ctaid[1] << ", " << block.ctaid[2]
+     << "): ";
   size_t counts[4] = {0, 0, 0, 0};
   for (const Thread &t : block.threads)
     ++counts[static_cast<int>(t.state)];
@@ -287,8 +187,11 @@ void runBlock(Block &block) {
         t.context.uc_link = nullptr;
         makecontext(&t.context, fiberEntry, 0);
       }
-  block.shared.assign(config.dynamicSharedBytes, 0);
-  block.staticShared.assign(config.staticSharedBytes, 0);
+  // Shared memory starts as garbage on the GPU: fill it with a NaN pattern
+  // so that an unchecked read of it shows.
+  block.dynamicOffset = (config.staticSharedBytes + 15) / 16 * 16;
+  block.shared.assign(block.dynamicOffset + config.dynamicSharedBytes, 0xff);
+  block.shadow.assign(block.shared.size(), ShadowByte{});
   currentBlock = &block;
   while (block.error.empty()) {
     bool ran = false;
@@ -315,51 +218,83 @@ void runBlock(Block &block) {
     if (!progressed && !ran)
       block.fail(describeDeadlock(block));
   }
+  flushDeferredReports(block);
   currentBlock = nullptr;
 }
 
-Block &requireBlock(const char *what) {
-  // Kernels only call the ABI inside a launch; a call outside is a bug in
-  // the caller, reported by a null dereference rather than silently.
-  (void)what;
-  return *currentBlock;
+LaunchResult failed(std::string message) {
+  LaunchResult result;
+  result.ok = false;
+  result.error = std::move(message);
+  return result;
 }
 
 } // namespace
 
 LaunchResult mlir::attn::emu::launch(const LaunchConfig &config,
                                      KernelFn kernel, void **args) {
-  LaunchResult result;
-  if (config.block.count() == 0 || config.grid.count() == 0) {
-    result.ok = false;
-    result.error = "empty grid or block";
-    return result;
-  }
-  if (config.block.count() > 1024) {
-    result.ok = false;
-    result.error = "block of " + std::to_string(config.block.count()) +
-                   " threads exceeds the 1024 that CUDA allows";
-    return result;
-  }
+  if (config.block.count() == 0 || config.grid.count() == 0)
+    return failed("kernel '" + config.kernelName + "': empty grid or block");
+  if (config.block.count() > 1024)
+    return failed("kernel '" + config.kernelName + "': block of " +
+                  std::to_string(config.block.count()) +
+                  " threads exceeds the 1024 that CUDA allows");
+  if (config.staticSharedBytes + config.dynamicSharedBytes > 227 * 1024)
+    return failed("kernel '" + config.kernelName + "': " +
+                  std::to_string(config.staticSharedBytes +
+                                 config.dynamicSharedBytes) +
+                  " bytes of shared memory exceed the 227 KiB of sm_90");
   const Dim3 &grid = config.grid;
-  for (uint32_t z = 0; z < grid.z; ++z)
-    for (uint32_t y = 0; y < grid.y; ++y)
-      for (uint32_t x = 0; x < grid.x; ++x) {
-        Block block;
-        block.config = &config;
-        block.kernel = kernel;
-        block.args = args;
-        block.ctaid[0] = x;
-        block.ctaid[1] = y;
-        block.ctaid[2] = z;
-        block.counters = &result.counters;
-        runBlock(block);
-        if (!block.error.empty()) {
-          result.ok = false;
+  uint64_t numBlocks = grid.count();
+  unsigned workers = static_cast<unsigned>(
+      std::max<uint64_t>(1, std::min<uint64_t>(config.hostThreads, numBlocks)));
+
+  // Blocks are handed out in order; the error of the lowest failing block
+  // is reported, so the message does not depend on the host threads.
+  std::mutex mutex;
+  uint64_t next = 0;
+  uint64_t firstFailure = UINT64_MAX;
+  LaunchResult result;
+  auto work = [&] {
+    Counters local;
+    while (true) {
+      uint64_t index;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (next >= numBlocks || next > firstFailure)
+          break;
+        index = next++;
+      }
+      Block block;
+      block.config = &config;
+      block.kernel = kernel;
+      block.args = args;
+      block.ctaid[0] = static_cast<uint32_t>(index % grid.x);
+      block.ctaid[1] = static_cast<uint32_t>(index / grid.x % grid.y);
+      block.ctaid[2] = static_cast<uint32_t>(index / grid.x / grid.y);
+      runBlock(block);
+      local += block.counters;
+      if (!block.error.empty()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (index < firstFailure) {
+          firstFailure = index;
           result.error = block.error;
-          return result;
         }
       }
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    result.counters += local;
+  };
+  if (workers == 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < workers; ++i)
+      pool.emplace_back(work);
+    for (std::thread &t : pool)
+      t.join();
+  }
+  result.ok = result.error.empty();
   return result;
 }
 
@@ -368,16 +303,14 @@ extern "C" {
 uint32_t attn_emu_tid(uint32_t dim) { return currentThread->tid[dim % 3]; }
 
 uint32_t attn_emu_ntid(uint32_t dim) {
-  const Dim3 &d = requireBlock("ntid").config->block;
+  const Dim3 &d = currentBlock->config->block;
   return dim == 0 ? d.x : dim == 1 ? d.y : d.z;
 }
 
-uint32_t attn_emu_ctaid(uint32_t dim) {
-  return requireBlock("ctaid").ctaid[dim % 3];
-}
+uint32_t attn_emu_ctaid(uint32_t dim) { return currentBlock->ctaid[dim % 3]; }
 
 uint32_t attn_emu_nctaid(uint32_t dim) {
-  const Dim3 &d = requireBlock("nctaid").config->grid;
+  const Dim3 &d = currentBlock->config->grid;
   return dim == 0 ? d.x : dim == 1 ? d.y : d.z;
 }
 
@@ -390,36 +323,16 @@ void attn_emu_barrier0() {
   switchToScheduler(/*finished=*/false);
 }
 
-uint32_t attn_emu_shfl_sync(uint32_t mode, uint32_t memberMask, uint32_t value,
-                            uint32_t laneOrOffset, uint32_t clamp,
-                            bool *inRange) {
-  Thread &self = *currentThread;
-  self.collective =
-      CollectiveArgs{mode, memberMask, value, laneOrOffset, clamp, 0, false};
-  self.state = State::AtCollective;
-  switchToScheduler(/*finished=*/false);
-  if (inRange)
-    *inRange = self.collective.inRange;
-  return self.collective.result;
-}
-
-uint64_t attn_emu_shfl_sync_packed(uint32_t mode, uint32_t memberMask,
-                                   uint32_t value, uint32_t laneOrOffset,
-                                   uint32_t clamp) {
-  bool inRange = false;
-  uint32_t result = attn_emu_shfl_sync(mode, memberMask, value, laneOrOffset,
-                                       clamp, &inRange);
-  return uint64_t{result} | (uint64_t{inRange} << 32);
-}
-
 void *attn_emu_static_shared() {
-  Block &block = requireBlock("static shared memory");
-  return block.staticShared.empty() ? nullptr : block.staticShared.data();
+  Block &block = *currentBlock;
+  return block.config->staticSharedBytes ? block.shared.data() : nullptr;
 }
 
 void *attn_emu_dynamic_shared() {
-  Block &block = requireBlock("dynamic shared memory");
-  return block.shared.empty() ? nullptr : block.shared.data();
+  Block &block = *currentBlock;
+  return block.config->dynamicSharedBytes
+             ? block.shared.data() + block.dynamicOffset
+             : nullptr;
 }
 
 } // extern "C"

@@ -25,7 +25,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include "gtest/gtest.h"
@@ -126,21 +125,7 @@ TEST(EmulatedKernel, BlockReductionMatchesTheCpu) {
   llvm::InitializeNativeTargetAsmPrinter();
   auto engine = ExecutionEngine::create(*module);
   ASSERT_TRUE(static_cast<bool>(engine)) << llvm::toString(engine.takeError());
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    auto add = [&](const char *name, auto *fn) {
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
-                                 llvm::JITSymbolFlags::Exported};
-    };
-    add("attn_emu_tid", &attn_emu_tid);
-    add("attn_emu_ntid", &attn_emu_ntid);
-    add("attn_emu_ctaid", &attn_emu_ctaid);
-    add("attn_emu_nctaid", &attn_emu_nctaid);
-    add("attn_emu_barrier0", &attn_emu_barrier0);
-    add("attn_emu_shfl_sync_packed", &attn_emu_shfl_sync_packed);
-    add("attn_emu_static_shared", &attn_emu_static_shared);
-    return symbols;
-  });
+  attn::registerEmulatorSymbols(**engine);
   auto kernel = (*engine)->lookupPacked("block_sum");
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
 

@@ -224,7 +224,7 @@ TEST(EmulatorRuntime, DeadlockIsReported) {
   config.block = {32, 1, 1};
   LaunchResult result = launch(config, shuffleThenBarrier, nullptr);
   ASSERT_FALSE(result.ok);
-  EXPECT_NE(result.error.find("deadlock in block (0, 0, 0): 1 threads at a "
+  EXPECT_NE(result.error.find("deadlock in kernel 'kernel' block (0, 0, 0): 1 threads at a "
                               "barrier, 31 at a warp collective"),
             std::string::npos)
       << result.error;

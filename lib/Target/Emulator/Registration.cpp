@@ -17,8 +17,24 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 void mlir::attn::registerGpuLoweringInterfaces(DialectRegistry &registry) {
+  registry.insert<arith::ArithDialect, cf::ControlFlowDialect,
+                  gpu::GPUDialect, index::IndexDialect, LLVM::LLVMDialect,
+                  math::MathDialect, memref::MemRefDialect,
+                  nvgpu::NVGPUDialect, NVVM::NVVMDialect, scf::SCFDialect,
+                  vector::VectorDialect>();
   arith::registerConvertArithToLLVMInterface(registry);
   cf::registerConvertControlFlowToLLVMInterface(registry);
   registerConvertFuncToLLVMInterface(registry);
@@ -27,19 +43,26 @@ void mlir::attn::registerGpuLoweringInterfaces(DialectRegistry &registry) {
   registerConvertMemRefToLLVMInterface(registry);
   registerConvertNVVMToLLVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
+  vector::registerConvertVectorToLLVMInterface(registry);
 }
 
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
-void mlir::attn::buildEmulateGpuPipeline(OpPassManager &pm) {
-  // The lowering that precedes gpu-module-to-binary on the PTX path ...
+void mlir::attn::buildLowerGpuToNVVMPipeline(OpPassManager &pm) {
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createSCFToControlFlowPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::attn::buildEmulateGpuPipeline(OpPassManager &pm) {
+  // The lowering that precedes gpu-module-to-binary on the PTX path ...
+  buildLowerGpuToNVVMPipeline(pm);
   // ... then the emulation rewrite instead of PTX emission.
   pm.addPass(createAttnEmulateNVVM());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -47,8 +70,14 @@ void mlir::attn::buildEmulateGpuPipeline(OpPassManager &pm) {
 
 void mlir::attn::registerEmulateGpuPipeline() {
   PassPipelineRegistration<>(
+      "attn-lower-gpu-to-nvvm",
+      "Lower gpu.modules to the LLVM and NVVM dialects (convert-nvgpu-to-nvvm, "
+      "convert-scf-to-cf, convert-gpu-to-nvvm): the IR that both PTX "
+      "emission and the emulator take",
+      buildLowerGpuToNVVMPipeline);
+  PassPipelineRegistration<>(
       "attn-emulate-gpu",
-      "Lower gpu.modules to NVVM as for PTX, then rewrite them for the "
+      "attn-lower-gpu-to-nvvm as for PTX, then rewrite the kernels for the "
       "emulator (host code calling the emulation runtime)",
       buildEmulateGpuPipeline);
 }

@@ -2,14 +2,17 @@
 //
 // The emulation runtime (issue 5): a kernel compiled for the host from the
 // same NVVM-level IR that becomes PTX calls into this library for every
-// NVVM operation (special registers, barriers, warp collectives). Each
-// block's threads run as fibers that switch at barriers and collectives,
-// so the kernel code itself is plain sequential host code. Blocks run one
-// after another. No MLIR dependency.
+// NVVM operation (special registers, barriers, warp collectives, tensor-core
+// ops, asynchronous copies) and, before each load and store it cannot prove
+// local, for a memory check. Each block's threads run as fibers that switch
+// at barriers and warp collectives, so the kernel code itself is plain
+// sequential host code. No MLIR dependency.
 //
-// Errors (a barrier some threads never reach, a warp collective the lanes
-// reach with different arguments, a deadlock) fail the launch with a
-// message naming the block and thread; they never abort the process.
+// Errors (an out-of-bounds access, a shared-memory race, a read of
+// uninitialised shared memory, a barrier some threads never reach, a warp
+// collective the lanes reach with different arguments, a deadlock) fail the
+// launch with a message naming the kernel, block, thread and address; they
+// never abort the process.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mlir::attn::emu {
 
@@ -30,17 +34,45 @@ struct Dim3 {
 /// What one launch did, for tests that prove work was skipped.
 struct Counters {
   uint64_t barriers = 0;        // block-wide barrier completions
-  uint64_t warpCollectives = 0; // completed warp collectives (shfl, ...)
+  uint64_t warpCollectives = 0; // completed shfl/vote/ldmatrix/mma (per warp)
+  uint64_t mmaInstructions = 0; // tensor-core mma.sync, per warp
+  uint64_t ldmatrixInstructions = 0; // per warp
+  uint64_t cpAsyncBytes = 0;         // bytes requested by cp.async
+  uint64_t globalBytesRead = 0, globalBytesWritten = 0;
+  uint64_t sharedBytesRead = 0, sharedBytesWritten = 0;
+
+  Counters &operator+=(const Counters &other);
+};
+
+/// A global-memory buffer the kernel may access; with `LaunchConfig::buffers`
+/// non-empty, every global access must fall inside one of them.
+struct Buffer {
+  const void *base = nullptr;
+  size_t bytes = 0;
+  std::string name;
+};
+
+/// The checks made while emulating (all on by default).
+struct Checks {
+  bool bounds = true;                // global and shared bounds
+  bool races = true;                 // shared-memory races between barriers
+  bool uninitializedShared = true;   // reads of never-written shared bytes
 };
 
 struct LaunchConfig {
   Dim3 grid, block;
   size_t dynamicSharedBytes = 0;
   /// Static shared memory (the kernel's addrspace(3) globals, laid out by
-  /// the emulation rewrite).
+  /// the emulation rewrite). Dynamic shared memory follows it, 16-aligned.
   size_t staticSharedBytes = 0;
   /// Stack of each emulated thread.
   size_t stackBytes = 64 * 1024;
+  /// Host threads running blocks (blocks are independent, as on the GPU).
+  unsigned hostThreads = 1;
+  /// For messages.
+  std::string kernelName = "kernel";
+  std::vector<Buffer> buffers;
+  Checks checks;
 };
 
 /// A kernel entry in the packed calling convention (a pointer to each
@@ -49,12 +81,38 @@ using KernelFn = void (*)(void **args);
 
 struct LaunchResult {
   bool ok = true;
-  std::string error; // the first error, with block and thread
+  std::string error; // the first error, with kernel, block and thread
   Counters counters;
 };
 
 /// Runs `kernel` over the grid; every thread of a block runs as a fiber.
 LaunchResult launch(const LaunchConfig &config, KernelFn kernel, void **args);
+
+/// Every function of the C ABI below, and the libdevice (`__nv_*`)
+/// replacements under their `attn_emu_nv_*` names, for a JIT's symbol map.
+struct Symbol {
+  const char *name;
+  void *address;
+};
+const std::vector<Symbol> &runtimeSymbols();
+
+/// Whether libdevice function `name` (e.g. "__nv_expf") has an emulation;
+/// the rewrite calls `attn_emu_nv_<name without __nv_>` instead.
+bool hasLibdeviceEmulation(const std::string &name);
+
+/// mma.sync shapes and multiplicand types, as attn_emu_mma takes them.
+enum class MmaShape : uint32_t { M16N8K16 = 0, M16N8K8 = 1 };
+enum class MmaType : uint32_t { F16 = 0, BF16 = 1 };
+/// vote.sync kinds.
+enum class VoteKind : uint32_t { All = 0, Any = 1, Uni = 2, Ballot = 3 };
+/// Address spaces as NVVM numbers them (attn_emu_access's `space`).
+enum AddressSpace : uint32_t {
+  Generic = 0,
+  Global = 1,
+  Shared = 3,
+  Constant = 4,
+  Local = 5
+};
 
 } // namespace mlir::attn::emu
 
@@ -85,6 +143,34 @@ uint32_t attn_emu_shfl_sync(uint32_t mode, uint32_t memberMask, uint32_t value,
 uint64_t attn_emu_shfl_sync_packed(uint32_t mode, uint32_t memberMask,
                                    uint32_t value, uint32_t laneOrOffset,
                                    uint32_t clamp);
+/// vote.sync (VoteKind): the ballot mask, or 0/1.
+uint32_t attn_emu_vote_sync(uint32_t kind, uint32_t memberMask, uint32_t pred);
+/// ldmatrix.sync.aligned.m8n8.x{1,2,4}[.trans].shared.b16: `rowAddress` is
+/// this lane's row pointer (lanes 8i..8i+7 give matrix i's rows); writes
+/// `num` registers of two b16 elements each to `out`.
+void attn_emu_ldmatrix(const void *rowAddress, uint32_t num, uint32_t trans,
+                       uint32_t *out);
+/// mma.sync.aligned.{m16n8k16,m16n8k8}.row.col.f32.{f16,bf16}.{..}.f32:
+/// this lane's A and B registers (two 16-bit elements each) and four f32
+/// accumulators; writes the four f32 results to `d`.
+void attn_emu_mma(uint32_t shape, uint32_t type, const uint32_t *a,
+                  const uint32_t *b, const float *c, float *d);
+/// cp.async.ca/cg.shared.global: copies `srcBytes` of `bytes` from global to
+/// shared (the rest zero-filled) when a later wait completes its group.
+void attn_emu_cp_async(void *dst, const void *src, uint32_t bytes,
+                       uint32_t srcBytes);
+void attn_emu_cp_async_commit();
+/// cp.async.wait_group n: completes all but the n most recent groups.
+void attn_emu_cp_async_wait(uint32_t n);
+/// A load or store of `bytes` at `address` (flags bit 0: write) through a
+/// pointer of NVVM address space `space`: bounds, race and initialisation
+/// checks, and the byte counters.
+void attn_emu_access(const void *address, uint64_t bytes, uint32_t flags,
+                     uint32_t space);
+/// ex2.approx.f32 and rcp.approx.f32 (ftz: flush subnormals to zero), with
+/// errors at the bounds the PTX ISA documents.
+float attn_emu_ex2_approx(float x, uint32_t ftz);
+float attn_emu_rcp_approx(float x, uint32_t ftz);
 /// The running block's dynamic shared memory.
 void *attn_emu_dynamic_shared();
 /// The running block's static shared memory.

@@ -12,20 +12,32 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
 namespace mlir::attn {
 
 /// Module attribute: bytes of static shared memory per block.
 constexpr llvm::StringLiteral kEmuStaticSharedAttr =
     "attn.emu.static_shared_bytes";
 
-/// Registers the ConvertToLLVM interfaces that convert-gpu-to-nvvm needs
-/// for the dialects inside kernels (arith, memref, cf, math, index, ...).
+/// Registers the dialects that GPU kernels are written in (gpu, nvgpu,
+/// nvvm, arith, memref, scf, cf, math, index, vector) and the ConvertToLLVM
+/// interfaces that convert-gpu-to-nvvm needs for them.
 void registerGpuLoweringInterfaces(DialectRegistry &registry);
 
-/// scf-to-cf and convert-gpu-to-nvvm on every gpu.module (the PTX path's
-/// lowering), then attn-emulate-nvvm and reconcile-unrealized-casts.
+/// Registers the emulation runtime's functions (emu::runtimeSymbols) with
+/// a JIT, so that rewritten kernels link against them.
+void registerEmulatorSymbols(ExecutionEngine &engine);
+
+/// convert-nvgpu-to-nvvm, scf-to-cf and convert-gpu-to-nvvm on every
+/// gpu.module, then reconcile-unrealized-casts: the IR that PTX emission
+/// and the emulator both take.
+void buildLowerGpuToNVVMPipeline(OpPassManager &pm);
+/// That lowering, then attn-emulate-nvvm and reconcile-unrealized-casts.
 void buildEmulateGpuPipeline(OpPassManager &pm);
-/// Registers that pipeline as `attn-emulate-gpu`.
+/// Registers both pipelines (`attn-lower-gpu-to-nvvm`, `attn-emulate-gpu`).
 void registerEmulateGpuPipeline();
 
 #define GEN_PASS_DECL

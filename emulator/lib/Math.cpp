@@ -1,0 +1,109 @@
+//===- Math.cpp - Approximate math, libdevice, and the symbol table -------===//
+//
+// ex2.approx and rcp.approx are emulated at the accuracy the PTX ISA
+// documents, not better, so that a kernel relying on more precision than
+// the GPU gives fails here too: ex2.approx.f32 has a maximum relative error
+// of 2^-22 (the result is rounded to 22 significant bits); rcp.approx.f32
+// is within 1 ulp (the host's correctly rounded reciprocal). .ftz flushes
+// subnormal inputs and results to sign-preserving zero.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Internal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace mlir::attn::emu;
+
+namespace {
+
+float flushSubnormal(float x) {
+  return std::fpclassify(x) == FP_SUBNORMAL ? std::copysign(0.0f, x) : x;
+}
+
+/// Rounds `x` to `bits` significant bits (to nearest, ties away).
+float roundSignificand(float x, int bits) {
+  if (!std::isfinite(x) || x == 0.0f)
+    return x;
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof(u));
+  int drop = 24 - bits;
+  uint32_t half = 1u << (drop - 1);
+  u = (u + half) & ~((1u << drop) - 1);
+  std::memcpy(&x, &u, sizeof(x));
+  return x;
+}
+
+} // namespace
+
+extern "C" {
+
+float attn_emu_ex2_approx(float x, uint32_t ftz) {
+  if (ftz)
+    x = flushSubnormal(x);
+  float r = roundSignificand(static_cast<float>(std::exp2(double{x})), 22);
+  return ftz ? flushSubnormal(r) : r;
+}
+
+float attn_emu_rcp_approx(float x, uint32_t ftz) {
+  if (ftz)
+    x = flushSubnormal(x);
+  float r = 1.0f / x;
+  return ftz ? flushSubnormal(r) : r;
+}
+
+#define ATTN_EMU_NV1(name, T, expr)                                            \
+  T attn_emu_nv_##name(T a) { return expr; }
+#define ATTN_EMU_NV2(name, T, expr)                                            \
+  T attn_emu_nv_##name(T a, T b) { return expr; }
+#define ATTN_EMU_NV3(name, T, expr)                                            \
+  T attn_emu_nv_##name(T a, T b, T c) { return expr; }
+#include "attn/Emulator/Libdevice.def"
+
+} // extern "C"
+
+const std::vector<Symbol> &mlir::attn::emu::runtimeSymbols() {
+  static const std::vector<Symbol> symbols = [] {
+    std::vector<Symbol> s;
+#define ADD(fn) s.push_back(Symbol{#fn, reinterpret_cast<void *>(&fn)})
+    ADD(attn_emu_tid);
+    ADD(attn_emu_ntid);
+    ADD(attn_emu_ctaid);
+    ADD(attn_emu_nctaid);
+    ADD(attn_emu_laneid);
+    ADD(attn_emu_warpid);
+    ADD(attn_emu_barrier0);
+    ADD(attn_emu_shfl_sync);
+    ADD(attn_emu_shfl_sync_packed);
+    ADD(attn_emu_vote_sync);
+    ADD(attn_emu_ldmatrix);
+    ADD(attn_emu_mma);
+    ADD(attn_emu_cp_async);
+    ADD(attn_emu_cp_async_commit);
+    ADD(attn_emu_cp_async_wait);
+    ADD(attn_emu_access);
+    ADD(attn_emu_ex2_approx);
+    ADD(attn_emu_rcp_approx);
+    ADD(attn_emu_dynamic_shared);
+    ADD(attn_emu_static_shared);
+#define ATTN_EMU_NV1(name, T, expr) ADD(attn_emu_nv_##name);
+#define ATTN_EMU_NV2(name, T, expr) ADD(attn_emu_nv_##name);
+#define ATTN_EMU_NV3(name, T, expr) ADD(attn_emu_nv_##name);
+#include "attn/Emulator/Libdevice.def"
+#undef ADD
+    return s;
+  }();
+  return symbols;
+}
+
+bool mlir::attn::emu::hasLibdeviceEmulation(const std::string &name) {
+  static const std::vector<std::string> names = {
+#define ATTN_EMU_NV1(name, T, expr) "__nv_" #name,
+#define ATTN_EMU_NV2(name, T, expr) "__nv_" #name,
+#define ATTN_EMU_NV3(name, T, expr) "__nv_" #name,
+#include "attn/Emulator/Libdevice.def"
+  };
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
