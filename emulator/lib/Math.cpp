@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 using namespace mlir::attn::emu;
 
@@ -23,17 +22,14 @@ float flushSubnormal(float x) {
   return std::fpclassify(x) == FP_SUBNORMAL ? std::copysign(0.0f, x) : x;
 }
 
-/// Rounds `x` to `bits` significant bits (to nearest, ties away).
-float roundSignificand(float x, int bits) {
-  if (!std::isfinite(x) || x == 0.0f)
+/// Rounds `x` to `bits` significant bits (to nearest), straight from the
+/// double so that no second rounding adds to the error.
+double roundSignificand(double x, int bits) {
+  if (!std::isfinite(x) || x == 0.0)
     return x;
-  uint32_t u;
-  std::memcpy(&u, &x, sizeof(u));
-  int drop = 24 - bits;
-  uint32_t half = 1u << (drop - 1);
-  u = (u + half) & ~((1u << drop) - 1);
-  std::memcpy(&x, &u, sizeof(x));
-  return x;
+  int e = 0;
+  double m = std::frexp(x, &e); // x = m * 2^e, |m| in [0.5, 1)
+  return std::ldexp(std::round(std::ldexp(m, bits)), e - bits);
 }
 
 } // namespace
@@ -43,7 +39,7 @@ extern "C" {
 float attn_emu_ex2_approx(float x, uint32_t ftz) {
   if (ftz)
     x = flushSubnormal(x);
-  float r = roundSignificand(static_cast<float>(std::exp2(double{x})), 22);
+  auto r = static_cast<float>(roundSignificand(std::exp2(double{x}), 22));
   return ftz ? flushSubnormal(r) : r;
 }
 
