@@ -1,35 +1,40 @@
-//===- EmulatedKernelTest.cpp - A GPU kernel, emulated on the CPU --------===//
+//===- EmulatedKernelTest.cpp - GPU kernels, emulated on the CPU ---------===//
 //
-// A block reduction written in the gpu dialect goes through the upstream
-// GPU-to-NVVM lowering (the IR that becomes PTX), attn-emulate-nvvm and the
-// ExecutionEngine, and runs on the emulation runtime: thread ids, warp
-// shuffles, shared memory and barriers must all behave as on the GPU.
+// Kernels written in the gpu and nvgpu dialects go through the lowering
+// that precedes PTX emission (attn-lower-gpu-to-nvvm), attn-emulate-nvvm
+// and the ExecutionEngine, and run on the emulation runtime:
+//  - a block reduction (thread ids, shuffles, shared memory, barriers);
+//  - an mma.sync matmul with ldmatrix fragments and double-buffered
+//    cp.async staging, in f16 and bf16, for several sizes, against an f64
+//    reference, with counters proportional to the work;
+//  - the same lowered module assembled by ptxas for sm_80;
+//  - broken kernels (a missing barrier, an off-by-one store, a
+//    lane-divergent shuffle), which must be reported.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Emulator/Runtime.h"
 #include "attn/Target/Emulator/Passes.h"
 
-#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "attn/Target/PTX/PTX.h"
+
+#include "../Support/Dtypes.h"
+
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include "gtest/gtest.h"
 
+#include <fstream>
 #include <random>
+#include <sstream>
 
 using namespace mlir;
 
@@ -94,57 +99,123 @@ module attributes {gpu.container_module} {
 }
 )mlir";
 
-/// A rank-1 memref descriptor as the lowered kernel takes it.
-struct Memref1D {
-  float *allocated, *aligned;
-  int64_t offset, size, stride;
+/// A kernel module: parsed, lowered as for PTX, rewritten for the
+/// emulator and JIT-compiled.
+class EmulatedModule {
+public:
+  explicit EmulatedModule(StringRef source) : context(makeRegistry()) {
+    module = parseSourceString<ModuleOp>(source, &context);
+    if (!module)
+      return;
+    PassManager lower(&context);
+    attn::buildLowerGpuToNVVMPipeline(lower);
+    if (failed(lower.run(*module)))
+      module = nullptr;
+  }
+
+  /// The lowered module (what PTX emission takes) before the rewrite.
+  ModuleOp lowered() { return *module; }
+
+  /// Rewrites the lowered module for the host and JIT-compiles it.
+  LogicalResult emulate() {
+    PassManager pm(&context);
+    pm.addPass(attn::createAttnEmulateNVVM());
+    pm.addPass(createReconcileUnrealizedCastsPass());
+    if (failed(pm.run(*module)))
+      return failure();
+    staticShared = static_cast<size_t>(
+        (*module)->getAttrOfType<IntegerAttr>(attn::kEmuStaticSharedAttr)
+            .getInt());
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto created = ExecutionEngine::create(*module);
+    if (!created) {
+      llvm::consumeError(created.takeError());
+      return failure();
+    }
+    engine = std::move(*created);
+    attn::registerEmulatorSymbols(*engine);
+    return success();
+  }
+
+  attn::emu::LaunchResult launch(StringRef kernel,
+                                 attn::emu::LaunchConfig config,
+                                 void **args) {
+    auto fn = engine->lookupPacked(kernel);
+    if (!fn) {
+      attn::emu::LaunchResult failure;
+      failure.ok = false;
+      failure.error = llvm::toString(fn.takeError());
+      return failure;
+    }
+    config.kernelName = kernel.str();
+    config.staticSharedBytes = staticShared;
+    return attn::emu::launch(config, *fn, args);
+  }
+
+  explicit operator bool() const { return static_cast<bool>(module); }
+
+private:
+  static DialectRegistry makeRegistry() {
+    DialectRegistry registry;
+    attn::registerGpuLoweringInterfaces(registry);
+    attn::ptx::registerPTXTarget(registry);
+    return registry;
+  }
+
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+  std::unique_ptr<ExecutionEngine> engine;
+  size_t staticShared = 0;
+};
+
+/// A memref descriptor as lowered kernels take it, and the pointers to its
+/// fields that the packed calling convention wants.
+template <typename T, int Rank>
+struct Memref {
+  T *allocated, *aligned;
+  int64_t offset = 0, sizes[Rank], strides[Rank];
+
+  Memref(T *data, std::array<int64_t, Rank> shape)
+      : allocated(data), aligned(data) {
+    int64_t stride = 1;
+    for (int d = Rank - 1; d >= 0; --d) {
+      sizes[d] = shape[d];
+      strides[d] = stride;
+      stride *= shape[d];
+    }
+  }
+  void appendArgs(std::vector<void *> &args) {
+    args.push_back(&allocated);
+    args.push_back(&aligned);
+    args.push_back(&offset);
+    for (int d = 0; d < Rank; ++d)
+      args.push_back(&sizes[d]);
+    for (int d = 0; d < Rank; ++d)
+      args.push_back(&strides[d]);
+  }
 };
 
 TEST(EmulatedKernel, BlockReductionMatchesTheCpu) {
-  DialectRegistry registry;
-  registry.insert<arith::ArithDialect, cf::ControlFlowDialect, gpu::GPUDialect,
-                  LLVM::LLVMDialect, memref::MemRefDialect, NVVM::NVVMDialect,
-                  scf::SCFDialect>();
-  attn::registerGpuLoweringInterfaces(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(kReduceKernel, &context);
+  EmulatedModule module(kReduceKernel);
   ASSERT_TRUE(module);
-
-  PassManager pm(&context);
-  attn::buildEmulateGpuPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-  auto shared =
-      (*module)->getAttrOfType<IntegerAttr>(attn::kEmuStaticSharedAttr);
-  ASSERT_TRUE(shared);
-  EXPECT_EQ(shared.getInt(), 16); // four f32 partial sums
-
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto engine = ExecutionEngine::create(*module);
-  ASSERT_TRUE(static_cast<bool>(engine)) << llvm::toString(engine.takeError());
-  attn::registerEmulatorSymbols(**engine);
-  auto kernel = (*engine)->lookupPacked("block_sum");
-  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  ASSERT_TRUE(succeeded(module.emulate()));
 
   std::vector<float> in(512), out(4, -1.0f);
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> dist(-1, 1);
   for (float &x : in)
     x = dist(rng);
-  Memref1D inDesc{in.data(), in.data(), 0, 512, 1};
-  Memref1D outDesc{out.data(), out.data(), 0, 4, 1};
-  void *args[] = {&inDesc.allocated, &inDesc.aligned, &inDesc.offset,
-                  &inDesc.size,      &inDesc.stride,  &outDesc.allocated,
-                  &outDesc.aligned,  &outDesc.offset, &outDesc.size,
-                  &outDesc.stride};
+  Memref<float, 1> inDesc(in.data(), {512}), outDesc(out.data(), {4});
+  std::vector<void *> args;
+  inDesc.appendArgs(args);
+  outDesc.appendArgs(args);
   attn::emu::LaunchConfig config;
   config.grid = {4, 1, 1};
   config.block = {128, 1, 1};
-  config.staticSharedBytes = static_cast<size_t>(shared.getInt());
-  attn::emu::LaunchResult result = attn::emu::launch(config, *kernel, args);
+  config.buffers = {{in.data(), 512 * 4, "in"}, {out.data(), 4 * 4, "out"}};
+  attn::emu::LaunchResult result =
+      module.launch("block_sum", config, args.data());
   ASSERT_TRUE(result.ok) << result.error;
   for (int b = 0; b < 4; ++b) {
     double expected = 0;
@@ -152,9 +223,288 @@ TEST(EmulatedKernel, BlockReductionMatchesTheCpu) {
       expected += in[b * 128 + t];
     EXPECT_NEAR(out[b], expected, 1e-4) << "block " << b;
   }
-  // Five shuffles per warp, four warps per block; one barrier per block.
+  // Five shuffles per warp, four warps per block; one barrier per block;
+  // four partial sums per block through shared memory.
   EXPECT_EQ(result.counters.warpCollectives, 4u * 4 * 5);
   EXPECT_EQ(result.counters.barriers, 4u);
+  EXPECT_EQ(result.counters.globalBytesRead, 512u * 4);
+  EXPECT_EQ(result.counters.globalBytesWritten, 4u * 4);
+  EXPECT_EQ(result.counters.sharedBytesWritten, 4u * 4 * 4);
+  EXPECT_EQ(result.counters.sharedBytesRead, 4u * 4 * 4);
+}
+
+//===----------------------------------------------------------------------===//
+// The mma.sync matmul
+//===----------------------------------------------------------------------===//
+
+std::string readKernel(const char *name) {
+  std::ifstream in(std::string(ATTN_SOURCE_DIR) +
+                   "/test/Target/Emulator/Inputs/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The matmul kernel with f16 or bf16 multiplicands.
+std::string matmulKernel(bool bf16) {
+  std::string text = readKernel("mma-matmul.mlir");
+  if (bf16)
+    for (size_t at = text.find("xf16"); at != std::string::npos;
+         at = text.find("xf16", at + 5))
+      text.replace(at, 4, "xbf16");
+  return text;
+}
+
+struct MatmulRun {
+  attn::emu::LaunchResult result;
+  double maxError = 0;
+};
+
+/// Runs C = A*B (M x K times K x N) with random inputs rounded to the
+/// element type, against an f64 reference on the rounded values.
+MatmulRun runMatmul(EmulatedModule &module, bool bf16, int64_t m, int64_t n,
+                    int64_t k) {
+  std::mt19937 rng(static_cast<unsigned>(m * 131 + n * 7 + k));
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto round = [&](float x, uint16_t &bits) {
+    bits = bf16 ? attn_test::toBf16Bits(x) : attn_test::toF16Bits(x);
+    return bf16 ? attn_test::fromBf16Bits(bits) : attn_test::fromF16Bits(bits);
+  };
+  std::vector<uint16_t> a(m * k), b(k * n);
+  std::vector<double> aExact(m * k), bExact(k * n);
+  for (int64_t i = 0; i < m * k; ++i)
+    aExact[i] = round(dist(rng), a[i]);
+  for (int64_t i = 0; i < k * n; ++i)
+    bExact[i] = round(dist(rng), b[i]);
+  std::vector<float> c(m * n, std::nanf(""));
+  Memref<uint16_t, 2> aDesc(a.data(), {m, k}), bDesc(b.data(), {k, n});
+  Memref<float, 2> cDesc(c.data(), {m, n});
+  std::vector<void *> args;
+  aDesc.appendArgs(args);
+  bDesc.appendArgs(args);
+  cDesc.appendArgs(args);
+  attn::emu::LaunchConfig config;
+  config.grid = {static_cast<uint32_t>(n / 32), static_cast<uint32_t>(m / 32),
+                 1};
+  config.block = {128, 1, 1};
+  config.buffers = {{a.data(), a.size() * 2, "A"},
+                    {b.data(), b.size() * 2, "B"},
+                    {c.data(), c.size() * 4, "C"}};
+  MatmulRun run;
+  run.result = module.launch("matmul", config, args.data());
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double expected = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        expected += aExact[i * k + kk] * bExact[kk * n + j];
+      double error = std::fabs(c[i * n + j] - expected);
+      run.maxError = std::max(run.maxError, std::isnan(error) ? 1e30 : error);
+    }
+  return run;
+}
+
+class MmaMatmul : public ::testing::TestWithParam<bool> {};
+
+TEST_P(MmaMatmul, MatchesTheReferenceWithCountsProportionalToTheWork) {
+  bool bf16 = GetParam();
+  EmulatedModule module(matmulKernel(bf16));
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(succeeded(module.emulate()));
+  for (auto [m, n, k] : {std::array<int64_t, 3>{32, 32, 16},
+                         std::array<int64_t, 3>{64, 96, 48},
+                         std::array<int64_t, 3>{96, 64, 128}}) {
+    MatmulRun run = runMatmul(module, bf16, m, n, k);
+    ASSERT_TRUE(run.result.ok) << run.result.error;
+    // f32 accumulation of exact products, against f64.
+    EXPECT_LT(run.maxError, 1e-5 * static_cast<double>(k))
+        << m << "x" << n << "x" << k;
+    uint64_t blocks = static_cast<uint64_t>(m / 32 * (n / 32));
+    uint64_t steps = static_cast<uint64_t>(k / 16);
+    const attn::emu::Counters &counters = run.result.counters;
+    // Four warps, two mma and three ldmatrix per warp and k step.
+    EXPECT_EQ(counters.mmaInstructions, blocks * 4 * steps * 2);
+    EXPECT_EQ(counters.ldmatrixInstructions, blocks * 4 * steps * 3);
+    EXPECT_EQ(counters.barriers, blocks * steps * 2);
+    // Each block stages its 32 rows of A and 32 columns of B once.
+    EXPECT_EQ(counters.cpAsyncBytes, blocks * 2 * 32 * k * 2);
+    EXPECT_EQ(counters.globalBytesRead, blocks * 2 * 32 * k * 2);
+    EXPECT_EQ(counters.globalBytesWritten, static_cast<uint64_t>(m * n * 4));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, MmaMatmul, ::testing::Values(false, true),
+                         [](const auto &info) {
+                           return info.param ? "bf16" : "f16";
+                         });
+
+/// ptxas from the CUDA toolkit, or empty.
+std::string findPtxas() {
+  if (const char *env = std::getenv("ATTN_PTXAS"))
+    return env;
+  if (auto path = llvm::sys::findProgramByName("ptxas"))
+    return *path;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  return "";
+}
+
+/// Assembles `ptx` for sm_80; returns ptxas's exit code and -v output.
+std::pair<int, std::string> assemble(const std::string &ptxas,
+                                     const std::string &ptx) {
+  llvm::SmallString<128> ptxPath, logPath, cubinPath;
+  if (llvm::sys::fs::createTemporaryFile("kernel", "ptx", ptxPath) ||
+      llvm::sys::fs::createTemporaryFile("ptxas", "log", logPath) ||
+      llvm::sys::fs::createTemporaryFile("kernel", "cubin", cubinPath))
+    return {-1, "cannot create temporary files"};
+  {
+    std::ofstream out(ptxPath.c_str());
+    out << ptx;
+  }
+  std::optional<StringRef> redirects[] = {std::nullopt, logPath.str(),
+                                          logPath.str()};
+  int rc = llvm::sys::ExecuteAndWait(
+      ptxas, {ptxas, "-arch=sm_80", "-v", ptxPath.str(), "-o", cubinPath.str()},
+      std::nullopt, redirects);
+  auto log = llvm::MemoryBuffer::getFile(logPath);
+  std::string logText = log ? (*log)->getBuffer().str() : "";
+  llvm::sys::fs::remove(ptxPath);
+  llvm::sys::fs::remove(logPath);
+  llvm::sys::fs::remove(cubinPath);
+  return {rc, logText};
+}
+
+class OneLowering : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OneLowering, AssembledByPtxasAndEmulated) {
+  bool bf16 = GetParam();
+  EmulatedModule module(matmulKernel(bf16));
+  ASSERT_TRUE(module);
+  // PTX from the lowered module (emission works on a clone of it) ...
+  auto ptx = attn::ptx::emitPTX(module.lowered());
+  ASSERT_TRUE(succeeded(ptx));
+  ASSERT_EQ(ptx->count("kernels"), 1u);
+  const std::string &text = ptx->at("kernels");
+  EXPECT_NE(text.find(bf16 ? "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"
+                           : "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"),
+            std::string::npos);
+  EXPECT_NE(text.find("ldmatrix.sync.aligned.m8n8.x4.shared.b16"),
+            std::string::npos);
+  EXPECT_NE(text.find("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16"),
+            std::string::npos);
+  EXPECT_NE(text.find("cp.async.ca.shared.global"), std::string::npos);
+  // ... and the very same module, rewritten, runs in the emulator.
+  ASSERT_TRUE(succeeded(module.emulate()));
+  MatmulRun run = runMatmul(module, bf16, 64, 64, 32);
+  ASSERT_TRUE(run.result.ok) << run.result.error;
+  EXPECT_LT(run.maxError, 1e-4);
+
+  std::string ptxas = findPtxas();
+  if (ptxas.empty())
+    GTEST_SKIP() << "ptxas not found (install the CUDA toolkit or set "
+                    "ATTN_PTXAS); the emulated half of the test ran";
+  auto [rc, log] = assemble(ptxas, text);
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("0 bytes spill stores, 0 bytes spill loads"),
+            std::string::npos)
+      << log;
+  std::cout << "ptxas sm_80 (" << (bf16 ? "bf16" : "f16") << "): " << log;
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, OneLowering, ::testing::Values(false, true),
+                         [](const auto &info) {
+                           return info.param ? "bf16" : "f16";
+                         });
+
+//===----------------------------------------------------------------------===//
+// Broken kernels
+//===----------------------------------------------------------------------===//
+
+// Three bugs, one kernel each: neighbour_sum without its barrier, a store
+// one element past the end, and a shuffle that half the warp executes in
+// another mode.
+const char *kBrokenKernels = R"mlir(
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @missing_barrier(%in: memref<64xf32>, %out: memref<64xf32>)
+        workgroup(%s: memref<64xf32, #gpu.address_space<workgroup>>) kernel {
+      %c1 = arith.constant 1 : index
+      %c64 = arith.constant 64 : index
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<64xf32>
+      memref.store %v, %s[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+      %n1 = arith.addi %t, %c1 : index
+      %n = arith.remui %n1, %c64 : index
+      %w = memref.load %s[%n] : memref<64xf32, #gpu.address_space<workgroup>>
+      memref.store %w, %out[%t] : memref<64xf32>
+      gpu.return
+    }
+    gpu.func @off_by_one(%in: memref<64xf32>, %out: memref<64xf32>) kernel {
+      %c1 = arith.constant 1 : index
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<64xf32>
+      %t1 = arith.addi %t, %c1 : index
+      memref.store %v, %out[%t1] : memref<64xf32>
+      gpu.return
+    }
+    gpu.func @divergent_shuffle(%in: memref<64xf32>, %out: memref<64xf32>) kernel {
+      %c16 = arith.constant 16 : index
+      %c32 = arith.constant 32 : index
+      %one = arith.constant 1 : i32
+      %width = arith.constant 32 : i32
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<64xf32>
+      %lane = arith.remui %t, %c32 : index
+      %low = arith.cmpi ult, %lane, %c16 : index
+      %r = scf.if %low -> f32 {
+        %x, %p = gpu.shuffle xor %v, %one, %width : f32
+        scf.yield %x : f32
+      } else {
+        %x, %p = gpu.shuffle down %v, %one, %width : f32
+        scf.yield %x : f32
+      }
+      memref.store %r, %out[%t] : memref<64xf32>
+      gpu.return
+    }
+  }
+}
+)mlir";
+
+std::string runBroken(EmulatedModule &module, StringRef kernel) {
+  std::vector<float> in(64, 1.0f), out(64, 0.0f);
+  Memref<float, 1> inDesc(in.data(), {64}), outDesc(out.data(), {64});
+  std::vector<void *> args;
+  inDesc.appendArgs(args);
+  outDesc.appendArgs(args);
+  attn::emu::LaunchConfig config;
+  config.block = {64, 1, 1};
+  config.buffers = {{in.data(), 256, "in"}, {out.data(), 256, "out"}};
+  attn::emu::LaunchResult result = module.launch(kernel, config, args.data());
+  EXPECT_FALSE(result.ok) << kernel.str() << " was not caught";
+  return result.error;
+}
+
+TEST(EmulatedKernel, BrokenKernelsAreCaught) {
+  EmulatedModule module(kBrokenKernels);
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(succeeded(module.emulate()));
+  std::string race = runBroken(module, "missing_barrier");
+  EXPECT_NE(race.find("shared-memory race at "), std::string::npos) << race;
+  EXPECT_NE(race.find("kernel 'missing_barrier' block (0, 0, 0) thread "
+                      "(1, 0, 0) writes a byte that thread (0, 0, 0) read "
+                      "since the last barrier"),
+            std::string::npos)
+      << race;
+  std::string oob = runBroken(module, "off_by_one");
+  EXPECT_NE(oob.find("out-of-bounds global write of 4 bytes at "),
+            std::string::npos)
+      << oob;
+  EXPECT_NE(oob.find("kernel 'off_by_one' block (0, 0, 0) thread (63, 0, 0): "
+                     "256 bytes from the start of buffer 'out' (256 bytes)"),
+            std::string::npos)
+      << oob;
+  std::string divergent = runBroken(module, "divergent_shuffle");
+  EXPECT_NE(divergent.find("divergent warp collective: "), std::string::npos)
+      << divergent;
 }
 
 } // namespace

@@ -16,6 +16,8 @@
 
 #include "attn/Emulator/Runtime.h"
 
+#include "../Support/Dtypes.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -124,23 +126,8 @@ TEST(EmulatorLdmatrix, TransposedFragmentsFollowThePtxTable) {
 // mma.sync
 //===----------------------------------------------------------------------===//
 
-/// f16 encoding of a small integer (exact).
-uint16_t toHalf(float x) {
-  if (x == 0)
-    return 0;
-  uint16_t sign = x < 0 ? 0x8000 : 0;
-  float m = std::fabs(x);
-  int e = 0;
-  float frac = std::frexp(m, &e); // m = frac * 2^e, frac in [0.5, 1)
-  auto mantissa = static_cast<uint16_t>(std::ldexp(frac, 11)) & 0x3ff;
-  return static_cast<uint16_t>(sign | ((e - 1 + 15) << 10) | mantissa);
-}
-
-uint16_t toBf16(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof(bits));
-  return static_cast<uint16_t>(bits >> 16); // exact for small integers
-}
+using attn_test::toBf16Bits;
+using attn_test::toF16Bits;
 
 struct MmaProblem {
   MmaShape shape;
@@ -185,7 +172,7 @@ void mmaKernel(void **args) {
   auto *p = static_cast<MmaProblem *>(args[0]);
   int lane = static_cast<int>(attn_emu_laneid());
   auto encode = [&](float x) {
-    return p->type == MmaType::F16 ? toHalf(x) : toBf16(x);
+    return p->type == MmaType::F16 ? toF16Bits(x) : toBf16Bits(x);
   };
   uint32_t a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
   float c[4], d[4];

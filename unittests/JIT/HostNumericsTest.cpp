@@ -14,6 +14,8 @@
 #include "attn/JIT/Compiler.h"
 #include "attn/Mask/Mask.h"
 
+#include "../Support/Dtypes.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -26,31 +28,10 @@ using namespace mlir::attn::jit;
 
 namespace {
 
-// --- dtype rounding, independent of the compiler -------------------------
-
-uint16_t toBf16Bits(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  uint32_t rounding = 0x7fff + ((bits >> 16) & 1); // round to nearest even
-  return static_cast<uint16_t>((bits + rounding) >> 16);
-}
-float fromBf16Bits(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float x;
-  std::memcpy(&x, &bits, 4);
-  return x;
-}
-uint16_t toF16Bits(float x) {
-  _Float16 h = static_cast<_Float16>(x);
-  uint16_t bits;
-  std::memcpy(&bits, &h, 2);
-  return bits;
-}
-float fromF16Bits(uint16_t bits) {
-  _Float16 h;
-  std::memcpy(&h, &bits, 2);
-  return static_cast<float>(h);
-}
+using attn_test::fromBf16Bits;
+using attn_test::fromF16Bits;
+using attn_test::toBf16Bits;
+using attn_test::toF16Bits;
 
 /// A tensor in the kernel's element type plus the exact values it holds.
 struct Tensor {

@@ -54,6 +54,7 @@ void mlir::attn::registerGpuLoweringInterfaces(DialectRegistry &registry) {
 #include "mlir/Pass/PassRegistry.h"
 
 void mlir::attn::buildLowerGpuToNVVMPipeline(OpPassManager &pm) {
+  pm.addNestedPass<gpu::GPUModuleOp>(createAttnBf16MmaToNVVM());
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createSCFToControlFlowPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
@@ -71,7 +72,7 @@ void mlir::attn::buildEmulateGpuPipeline(OpPassManager &pm) {
 void mlir::attn::registerEmulateGpuPipeline() {
   PassPipelineRegistration<>(
       "attn-lower-gpu-to-nvvm",
-      "Lower gpu.modules to the LLVM and NVVM dialects (convert-nvgpu-to-nvvm, "
+      "Lower gpu.modules to the LLVM and NVVM dialects (attn-bf16-mma-to-nvvm, convert-nvgpu-to-nvvm, "
       "convert-scf-to-cf, convert-gpu-to-nvvm): the IR that both PTX "
       "emission and the emulator take",
       buildLowerGpuToNVVMPipeline);

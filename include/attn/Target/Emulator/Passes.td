@@ -26,4 +26,20 @@ def AttnEmulateNVVM : Pass<"attn-emulate-nvvm", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def AttnBf16MmaToNVVM : Pass<"attn-bf16-mma-to-nvvm"> {
+  let summary = "Lower bf16 nvgpu.mma.sync to nvvm.mma.sync";
+  let description = [{
+    `convert-nvgpu-to-nvvm` (MLIR 22) cannot deduce the PTX types of an
+    `nvgpu.mma.sync` with bf16 multiplicands. This pass, which runs just
+    before it in `attn-lower-gpu-to-nvvm`, rewrites such an op (shapes
+    m16n8k16 and m16n8k8, f32 accumulators) into `nvvm.mma.sync` with its
+    A and B registers as `i32` (two bf16 each, as `ldmatrix` delivers them)
+    and `multiplicandAPtxType`/`multiplicandBPtxType = bf16`: PTX's
+    `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // ATTN_TARGET_EMULATOR_PASSES_TD

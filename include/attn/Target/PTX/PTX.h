@@ -1,0 +1,39 @@
+//===- PTX.h - GPU modules to PTX text ---------------------------*- C++ -*-===//
+//
+// The last step of the GPU path: gpu.modules already lowered to the LLVM
+// and NVVM dialects (attn-lower-gpu-to-nvvm) go through MLIR's NVVM target
+// (nvvm-attach-target, gpu-module-to-binary{format=isa}) and LLVM's NVPTX
+// backend to PTX text, in memory. The emulator takes the same lowered IR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TARGET_PTX_PTX_H
+#define ATTN_TARGET_PTX_PTX_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <map>
+#include <string>
+
+namespace mlir::attn::ptx {
+
+struct PTXOptions {
+  std::string chip = "sm_80";
+  std::string features = "+ptx80";
+  unsigned optLevel = 3;
+};
+
+/// Registers what PTX emission needs: the NVVM target attribute's
+/// serialisation interface and the LLVM IR translations.
+void registerPTXTarget(DialectRegistry &registry);
+
+/// PTX text per gpu.module name, for the gpu.modules of `module` (which is
+/// left unchanged: emission works on a clone). Errors go to the context's
+/// diagnostic handler.
+FailureOr<std::map<std::string, std::string>>
+emitPTX(ModuleOp module, const PTXOptions &options = {});
+
+} // namespace mlir::attn::ptx
+
+#endif // ATTN_TARGET_PTX_PTX_H
