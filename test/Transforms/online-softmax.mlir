@@ -23,15 +23,15 @@ func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>)
 // -inf by the mask's predicate (causal: j <= i), the new row maximum, and
 // the state rescaled by exp2(m_old - m_new).
 // CHECK-LABEL: func.func @partial
-// CHECK-DAG:   %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
-// CHECK-DAG:   %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
 // CHECK:       scf.for %[[R:.+]] =
 // CHECK:         %[[I:.+]] = arith.addi %{{.+}}, %[[R]] : index
 // CHECK:         %[[MOLD:.+]] = memref.load %arg3[%[[R]]]
 // CHECK:         %[[MNEW:.+]] = scf.for %[[C:.+]] = {{.+}} iter_args(%[[RUNNING:.+]] = %[[MOLD]])
 // CHECK:           %[[J:.+]] = arith.addi %{{.+}}, %[[C]] : index
 // CHECK:           %[[DOT:.+]] = scf.for
+// CHECK:           %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
 // CHECK:           %[[S:.+]] = arith.mulf %[[DOT]], %[[SCALE]]
+// CHECK:           %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
 // CHECK:           %[[T:.+]] = arith.mulf %[[S]], %[[LOG2E]]
 // CHECK:           %[[DIST:.+]] = arith.subi %[[J]], %[[I]] : index
 // CHECK:           %[[KEPT:.+]] = arith.cmpi sle, %[[DIST]], %{{.+}} : index

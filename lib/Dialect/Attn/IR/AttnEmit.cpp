@@ -58,10 +58,10 @@ Value inRange(OpBuilder &b, Location loc, Value d, int64_t lo, int64_t hi) {
 FailureOr<Value> constantTable(OpBuilder &b, Location loc,
                                const ElementEmitContext &ctx,
                                DenseElementsAttr values) {
-  auto module = dyn_cast_or_null<ModuleOp>(ctx.symbolTable);
-  if (!module)
+  if (!ctx.symbolTable ||
+      !ctx.symbolTable->hasTrait<OpTrait::SymbolTable>())
     return emitError(loc) << "attn: a constant table needs an enclosing module";
-  return getConstantTable(b, loc, module, values, "__attn_table");
+  return getConstantTable(b, loc, ctx.symbolTable, values, "__attn_table");
 }
 
 /// The f32 value of an index.
@@ -91,8 +91,9 @@ FailureOr<Value> emitCombined(OpBuilder &b, Location loc,
 
 } // namespace
 
-Value mlir::attn::getConstantTable(OpBuilder &b, Location loc, ModuleOp module,
-                                   DenseElementsAttr values, StringRef prefix) {
+Value mlir::attn::getConstantTable(OpBuilder &b, Location loc,
+                                   Operation *module, DenseElementsAttr values,
+                                   StringRef prefix) {
   auto tensorType = cast<RankedTensorType>(values.getType());
   auto memrefType =
       MemRefType::get(tensorType.getShape(), tensorType.getElementType());
@@ -113,7 +114,7 @@ Value mlir::attn::getConstantTable(OpBuilder &b, Location loc, ModuleOp module,
   }
   {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
+    b.setInsertionPointToStart(&module->getRegion(0).front());
     memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
                              memrefType, values, /*constant=*/true,
                              /*alignment=*/IntegerAttr());

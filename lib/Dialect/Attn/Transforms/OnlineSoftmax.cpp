@@ -12,6 +12,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Numerics.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/TileElements.h"
 #include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -67,12 +68,8 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
   int64_t headDimQK = qType.getDimSize(3), headDimV = vType.getDimSize(3);
 
   // The one mask that cannot be emitted is said so before any IR is built.
-  if (MaskAttrInterface mask = op.getMaskAttr())
-    if (maskContains<RandomBlocksMaskAttr>(mask) &&
-        (qType.isDynamicDim(2) ||
-         cast<MemRefType>(op.getKey().getType()).isDynamicDim(2)))
-      return op.emitError("#attn.random_blocks needs static sequence lengths "
-                          "to be lowered");
+  if (failed(checkTileMaskEmittable(op)))
+    return failure();
   OpBuilder &b = rewriter;
   Value scores = op.getScratch();
 
@@ -80,25 +77,9 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
   Value seqKV = memrefDimSize(b, loc, op.getKey(), 2);
   Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   Value cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
-  Value scale = nx::f32Constant(b, loc, op.getScale().convertToDouble());
-  Value log2e = nx::f32Constant(b, loc, nx::kLog2e);
   Value zero = nx::f32Constant(b, loc, 0.0);
-
-  ElementEmitContext ctx;
-  ctx.batch = op.getBatch();
-  ctx.qHead = op.getQHead();
-  ctx.seqQ = seqQ;
-  ctx.seqKV = seqKV;
-  ctx.qSegmentIds = op.getQSegmentIds();
-  ctx.kvSegmentIds = op.getKvSegmentIds();
-  ctx.numQHeads = qType.getDimSize(1);
-  ctx.symbolTable = op->getParentOfType<ModuleOp>();
-
-  // Broadcast dims of the bias read index 0.
-  auto biasIndex = [&](OpBuilder &b, Location loc, int64_t dim, Value full) {
-    auto type = cast<MemRefType>(op.getBias().getType());
-    return type.getDimSize(dim) == 1 ? indexConstant(b, loc, 0) : full;
-  };
+  ElementEmitContext ctx = tileElementContext(
+      op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
 
   bool failedEmit = false;
   buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
@@ -119,40 +100,12 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
                 return arith::AddFOp::create(
                     b, loc, sum, arith::MulFOp::create(b, loc, q, k));
               });
-          Value s = arith::MulFOp::create(b, loc, dot, scale);
-          if (op.getBias()) {
-            Value bias = loadAsF32(b, loc, op.getBias(),
-                                   {biasIndex(b, loc, 0, op.getBatch()),
-                                    biasIndex(b, loc, 1, op.getQHead()), i, j});
-            s = arith::AddFOp::create(b, loc, s, bias);
+          FailureOr<Value> score = emitTileScore(b, loc, op, ctx, dot, i, j);
+          if (failed(score)) {
+            failedEmit = true;
+            score = zero;
           }
-          ElementEmitContext elt = ctx;
-          elt.qIndex = i;
-          elt.kvIndex = j;
-          if (!op.getMaskMod().empty())
-            elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
-              return inlineRegionAt(b, op.getMaskMod(),
-                                    {op.getBatch(), op.getQHead(), i, j});
-            };
-          if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
-            FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
-            if (failed(modded))
-              failedEmit = true;
-            else
-              s = *modded;
-          }
-          if (!op.getScoreModRegion().empty())
-            s = inlineRegionAt(b, op.getScoreModRegion(),
-                               {s, op.getBatch(), op.getQHead(), i, j});
-          Value t = arith::MulFOp::create(b, loc, s, log2e);
-          if (MaskAttrInterface mask = op.getMaskAttr()) {
-            FailureOr<Value> kept = mask.emitKept(b, loc, elt);
-            if (failed(kept))
-              failedEmit = true;
-            else
-              t = arith::SelectOp::create(b, loc, *kept, t,
-                                          nx::maskedScore(b, loc));
-          }
+          Value t = *score;
           memref::StoreOp::create(b, loc, t, scores, ValueRange{r, c});
           return arith::MaximumFOp::create(b, loc, runningMax, t);
         });

@@ -115,10 +115,10 @@ MaskAttrInterface simplifyMask(MaskAttrInterface mask);
 /// (e.g. when it reads a captured tensor).
 FailureOr<::mlir::attn::mask::Predicate> interpretMaskModRegion(Region &region);
 
-/// A memref.get_global of a private constant global in `module` holding
-/// `values`, named `prefix` plus a hash of the values; an existing global
-/// with the same values is reused.
-Value getConstantTable(OpBuilder &b, Location loc, ModuleOp module,
+/// A memref.get_global of a private constant global in `module` (a symbol
+/// table: a builtin or gpu module) holding `values`, named `prefix` plus a
+/// hash of the values; an existing global with the same values is reused.
+Value getConstantTable(OpBuilder &b, Location loc, Operation *module,
                        DenseElementsAttr values, StringRef prefix);
 
 /// Returns true if `mask` mentions an attribute of type AttrT anywhere.

@@ -1,0 +1,36 @@
+//===- TileElements.h - One score element of an attn.tile_update -*- C++ -*-===//
+//
+// What happens to one element of a tile between the dot product q.k and the
+// online softmax: scale, bias, score modifications (attribute and region),
+// conversion to base 2, and, on partial tiles, the mask. The host expansion
+// (attn-online-softmax) and the GPU lowering (attn-tile-to-gpu) both call
+// these, per scalar element or per tensor-core fragment element.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_TRANSFORMS_TILEELEMENTS_H
+#define ATTN_DIALECT_ATTN_TRANSFORMS_TILEELEMENTS_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+namespace mlir::attn {
+
+/// The emission context of `op`'s elements, with the sequence lengths and
+/// the symbol table (a module or gpu.module) for constant tables.
+ElementEmitContext tileElementContext(TileUpdateOp op, Value seqQ,
+                                      Value seqKV, Operation *symbolTable);
+
+/// Fails, with a diagnostic, if `op`'s mask cannot be emitted (a
+/// random-blocks mask over dynamic lengths).
+LogicalResult checkTileMaskEmittable(TileUpdateOp op);
+
+/// The base-2 score of element (i, j) (absolute query and key positions)
+/// from its dot product: scale * dot (+ bias), score mods, times log2(e);
+/// -inf where `op`'s mask, if any, drops the element.
+FailureOr<Value> emitTileScore(OpBuilder &b, Location loc, TileUpdateOp op,
+                               const ElementEmitContext &ctx, Value dot,
+                               Value i, Value j);
+
+} // namespace mlir::attn
+
+#endif // ATTN_DIALECT_ATTN_TRANSFORMS_TILEELEMENTS_H

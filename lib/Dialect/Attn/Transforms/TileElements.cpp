@@ -1,0 +1,81 @@
+//===- TileElements.cpp - One score element of an attn.tile_update --------===//
+
+#include "attn/Dialect/Attn/Transforms/TileElements.h"
+
+#include "attn/Dialect/Attn/Transforms/Numerics.h"
+#include "attn/Dialect/Attn/Transforms/Utils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace nx = mlir::attn::numerics;
+
+ElementEmitContext mlir::attn::tileElementContext(TileUpdateOp op, Value seqQ,
+                                                  Value seqKV,
+                                                  Operation *symbolTable) {
+  ElementEmitContext ctx;
+  ctx.batch = op.getBatch();
+  ctx.qHead = op.getQHead();
+  ctx.seqQ = seqQ;
+  ctx.seqKV = seqKV;
+  ctx.qSegmentIds = op.getQSegmentIds();
+  ctx.kvSegmentIds = op.getKvSegmentIds();
+  ctx.numQHeads = cast<MemRefType>(op.getQuery().getType()).getDimSize(1);
+  ctx.symbolTable = symbolTable;
+  return ctx;
+}
+
+LogicalResult mlir::attn::checkTileMaskEmittable(TileUpdateOp op) {
+  MaskAttrInterface mask = op.getMaskAttr();
+  if (mask && maskContains<RandomBlocksMaskAttr>(mask) &&
+      (cast<MemRefType>(op.getQuery().getType()).isDynamicDim(2) ||
+       cast<MemRefType>(op.getKey().getType()).isDynamicDim(2)))
+    return op.emitError("#attn.random_blocks needs static sequence lengths "
+                        "to be lowered");
+  return success();
+}
+
+FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
+                                           TileUpdateOp op,
+                                           const ElementEmitContext &ctx,
+                                           Value dot, Value i, Value j) {
+  Value scale = nx::f32Constant(b, loc, op.getScale().convertToDouble());
+  Value s = arith::MulFOp::create(b, loc, dot, scale);
+  if (Value biasMemref = op.getBias()) {
+    // Broadcast dims of the bias read index 0.
+    auto type = cast<MemRefType>(biasMemref.getType());
+    auto at = [&](int64_t dim, Value full) {
+      return type.getDimSize(dim) == 1 ? indexConstant(b, loc, 0) : full;
+    };
+    Value bias = loadAsF32(b, loc, biasMemref,
+                           {at(0, op.getBatch()), at(1, op.getQHead()), i, j});
+    s = arith::AddFOp::create(b, loc, s, bias);
+  }
+  ElementEmitContext elt = ctx;
+  elt.qIndex = i;
+  elt.kvIndex = j;
+  if (!op.getMaskMod().empty())
+    elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
+      return inlineRegionAt(b, op.getMaskMod(),
+                            {op.getBatch(), op.getQHead(), i, j});
+    };
+  if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
+    FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
+    if (failed(modded))
+      return failure();
+    s = *modded;
+  }
+  if (!op.getScoreModRegion().empty())
+    s = inlineRegionAt(b, op.getScoreModRegion(),
+                       {s, op.getBatch(), op.getQHead(), i, j});
+  Value t = arith::MulFOp::create(b, loc, s,
+                                  nx::f32Constant(b, loc, nx::kLog2e));
+  if (MaskAttrInterface mask = op.getMaskAttr()) {
+    FailureOr<Value> kept = mask.emitKept(b, loc, elt);
+    if (failed(kept))
+      return failure();
+    t = arith::SelectOp::create(b, loc, *kept, t, nx::maskedScore(b, loc));
+  }
+  return t;
+}
