@@ -3,9 +3,11 @@
 // ex2.approx and rcp.approx are emulated at the accuracy the PTX ISA
 // documents, not better, so that a kernel relying on more precision than
 // the GPU gives fails here too: ex2.approx.f32 has a maximum relative error
-// of 2^-22 (the result is rounded to 22 significant bits); rcp.approx.f32
-// is within 1 ulp (the host's correctly rounded reciprocal). .ftz flushes
-// subnormal inputs and results to sign-preserving zero.
+// of 2^-22 (the result is rounded to 22 significant bits), lg2.approx.f32
+// likewise (2^-22 relative, the PTX ISA bounds its absolute error by
+// 2^-22.6 near 1); rcp.approx.f32 is within 1 ulp (the host's correctly
+// rounded reciprocal). .ftz flushes subnormal inputs and results to
+// sign-preserving zero.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace mlir::attn::emu;
 
@@ -43,11 +46,33 @@ float attn_emu_ex2_approx(float x, uint32_t ftz) {
   return ftz ? flushSubnormal(r) : r;
 }
 
+float attn_emu_lg2_approx(float x, uint32_t ftz) {
+  if (ftz)
+    x = flushSubnormal(x);
+  return static_cast<float>(roundSignificand(std::log2(double{x}), 22));
+}
+
 float attn_emu_rcp_approx(float x, uint32_t ftz) {
   if (ftz)
     x = flushSubnormal(x);
   float r = 1.0f / x;
   return ftz ? flushSubnormal(r) : r;
+}
+
+/// f32 -> bf16, round to nearest even (NaN stays NaN): the soft-float
+/// routine LLVM calls for fptrunc to bfloat on x86, which the JIT's process
+/// may not provide.
+__bf16 attn_emu_truncsfbf2(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  uint16_t result;
+  if (std::isnan(x))
+    result = static_cast<uint16_t>((bits >> 16) | 0x40);
+  else
+    result = static_cast<uint16_t>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+  __bf16 out;
+  std::memcpy(&out, &result, sizeof(out));
+  return out;
 }
 
 #define ATTN_EMU_NV1(name, T, expr)                                            \
@@ -82,6 +107,9 @@ const std::vector<Symbol> &mlir::attn::emu::runtimeSymbols() {
     ADD(attn_emu_access);
     ADD(attn_emu_ex2_approx);
     ADD(attn_emu_rcp_approx);
+    ADD(attn_emu_lg2_approx);
+    s.push_back(Symbol{"__truncsfbf2",
+                       reinterpret_cast<void *>(&attn_emu_truncsfbf2)});
     ADD(attn_emu_dynamic_shared);
     ADD(attn_emu_static_shared);
 #define ATTN_EMU_NV1(name, T, expr) ADD(attn_emu_nv_##name);

@@ -10,7 +10,9 @@
 
 #include "attn/JIT/Compiler.h"
 
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Target/Emulator/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -106,6 +108,60 @@ enum class ArgRole {
   Lse
 };
 
+/// The buffer of a role, for both kernel kinds.
+const void *bufferFor(const HostArgs &host, ArgRole role,
+                      const ArgShape &shape) {
+  switch (role) {
+  case ArgRole::Capture:
+    return host.captures && shape.captureIndex < host.numCaptures
+               ? host.captures[shape.captureIndex]
+               : nullptr;
+  case ArgRole::Query:
+    return host.query;
+  case ArgRole::Key:
+    return host.key;
+  case ArgRole::Value:
+    return host.value;
+  case ArgRole::Bias:
+    return host.bias;
+  case ArgRole::QIds:
+    return host.qSegmentIds;
+  case ArgRole::KvIds:
+    return host.kvSegmentIds;
+  case ArgRole::Output:
+    return host.output;
+  case ArgRole::Lse:
+    return host.logsumexp;
+  }
+  return nullptr;
+}
+
+/// A role's name, for messages.
+const char *roleName(ArgRole role) {
+  switch (role) {
+  case ArgRole::Query:
+    return "query";
+  case ArgRole::Key:
+    return "key";
+  case ArgRole::Value:
+    return "value";
+  case ArgRole::Bias:
+    return "bias";
+  case ArgRole::QIds:
+    return "query segment id";
+  case ArgRole::KvIds:
+    return "key/value segment id";
+  case ArgRole::Capture:
+    return "captured tensor";
+  case ArgRole::Output:
+    return "output";
+  case ArgRole::Lse:
+    return "logsumexp";
+  }
+  return "?";
+}
+
+
 class HostKernelImpl final : public HostKernel {
 public:
   using PackedEntry = void (*)(void **);
@@ -149,60 +205,100 @@ public:
   }
 
 private:
-  static const void *bufferFor(const HostArgs &host, ArgRole role,
-                               const ArgShape &shape) {
-    switch (role) {
-    case ArgRole::Capture:
-      return host.captures ? host.captures[shape.captureIndex] : nullptr;
-    case ArgRole::Query:
-      return host.query;
-    case ArgRole::Key:
-      return host.key;
-    case ArgRole::Value:
-      return host.value;
-    case ArgRole::Bias:
-      return host.bias;
-    case ArgRole::QIds:
-      return host.qSegmentIds;
-    case ArgRole::KvIds:
-      return host.kvSegmentIds;
-    case ArgRole::Output:
-      return host.output;
-    case ArgRole::Lse:
-      return host.logsumexp;
-    }
-    return nullptr;
-  }
-  static const char *roleName(ArgRole role) {
-    switch (role) {
-    case ArgRole::Query:
-      return "query";
-    case ArgRole::Key:
-      return "key";
-    case ArgRole::Value:
-      return "value";
-    case ArgRole::Bias:
-      return "bias";
-    case ArgRole::QIds:
-      return "query segment id";
-    case ArgRole::KvIds:
-      return "key/value segment id";
-    case ArgRole::Capture:
-      return "captured tensor";
-    case ArgRole::Output:
-      return "output";
-    case ArgRole::Lse:
-      return "logsumexp";
-    }
-    return "?";
-  }
-
   std::unique_ptr<ExecutionEngine> engine;
   PackedEntry entry;
   /// The kernel's @attn_kv_tile_visits counter (its memref's data), or
   /// null when not instrumented.
   int64_t *visitCounter;
   SmallVector<std::pair<ArgRole, ArgShape>> args;
+};
+
+class EmulatedKernelImpl final : public EmulatedKernel {
+public:
+  /// One kernel parameter: a buffer of the caller (by role) or a
+  /// temporary the launcher allocates.
+  struct Param {
+    ArgRole role = ArgRole::Query;
+    ArgShape shape;
+    int64_t elementBytes = 1;
+    std::optional<unsigned> temp;
+  };
+  /// One kernel launch, in order (tile-table builders, then the attention).
+  struct Launch {
+    emu::KernelFn fn = nullptr;
+    GpuLaunch info;
+    SmallVector<Param> params;
+  };
+
+  EmulatedKernelImpl(std::unique_ptr<ExecutionEngine> engine,
+                     SmallVector<Launch> launches,
+                     SmallVector<int64_t> tempBytes)
+      : engine(std::move(engine)), launches(std::move(launches)),
+        tempBytes(std::move(tempBytes)) {}
+
+  const GpuLaunch &launch() const override { return launches.back().info; }
+
+  llvm::Error run(const HostArgs &host, emu::Counters *counters,
+                  unsigned hostThreads) const override {
+    // Temporaries start as garbage, as device allocations do.
+    std::vector<std::vector<uint8_t>> temps;
+    for (int64_t bytes : tempBytes)
+      temps.emplace_back(static_cast<size_t>(bytes), 0xa5);
+    emu::Counters total;
+    for (const Launch &launch : launches) {
+      emu::LaunchConfig config;
+      config.kernelName = launch.info.kernelName;
+      config.grid = {static_cast<uint32_t>(launch.info.grid[0]),
+                     static_cast<uint32_t>(launch.info.grid[1]),
+                     static_cast<uint32_t>(launch.info.grid[2])};
+      config.block = {static_cast<uint32_t>(launch.info.block[0]),
+                      static_cast<uint32_t>(launch.info.block[1]),
+                      static_cast<uint32_t>(launch.info.block[2])};
+      config.dynamicSharedBytes =
+          static_cast<size_t>(launch.info.dynamicSharedBytes);
+      config.hostThreads = hostThreads;
+      // The lowered kernel takes each memref as its descriptor's fields.
+      SmallVector<Descriptor, 8> descriptors;
+      for (const Param &param : launch.params) {
+        const void *data =
+            param.temp ? temps[*param.temp].data()
+                       : bufferFor(host, param.role, param.shape);
+        if (!data)
+          return makeError(Twine("attn: the ") + roleName(param.role) +
+                           " buffer is required by this attention but is "
+                           "null");
+        descriptors.push_back(describe(data, param.shape));
+        int64_t elements = 1;
+        for (int64_t d : param.shape.dims)
+          elements *= d;
+        config.buffers.push_back(
+            {data, static_cast<size_t>(elements * param.elementBytes),
+             param.temp ? "temporary " + std::to_string(*param.temp)
+                        : std::string(roleName(param.role))});
+      }
+      SmallVector<void *, 64> fields;
+      for (auto [param, d] : llvm::zip(launch.params, descriptors)) {
+        size_t rank = param.shape.dims.size();
+        fields.push_back(&d.allocated);
+        fields.push_back(&d.aligned);
+        fields.push_back(&d.offset);
+        for (size_t k = 0; k < 2 * rank; ++k)
+          fields.push_back(&d.sizesAndStrides[k]);
+      }
+      emu::LaunchResult result = emu::launch(config, launch.fn, fields.data());
+      total += result.counters;
+      if (!result.ok)
+        return makeError("attn: emulated kernel failed: " + result.error);
+    }
+    if (counters)
+      *counters = total;
+    return llvm::Error::success();
+  }
+
+private:
+  std::unique_ptr<ExecutionEngine> engine;
+  SmallVector<Launch> launches;
+  SmallVector<int64_t> tempBytes;
 };
 
 DialectRegistry makeRegistry() {
@@ -212,6 +308,7 @@ DialectRegistry makeRegistry() {
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
                   scf::SCFDialect, tensor::TensorDialect>();
   registerAttnToHostInterfaces(registry);
+  registerGpuLoweringInterfaces(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   return registry;
@@ -290,6 +387,21 @@ struct Compiler::Impl {
   FailureOr<std::shared_ptr<const HostKernel>>
   compileLocked(StringRef text, llvm::raw_ostream &diagnostics);
 
+  /// The entry function on memrefs (attn_entry) around a clone of the one
+  /// attention in `text`, and the roles of its arguments.
+  struct Entry {
+    OwningOpRef<ModuleOp> module;
+    SmallVector<std::pair<ArgRole, ArgShape>> roles;
+  };
+  FailureOr<Entry> buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
+                              StringRef target);
+
+  llvm::Expected<std::shared_ptr<const EmulatedKernel>>
+  compileEmulated(StringRef text);
+  FailureOr<std::shared_ptr<const EmulatedKernel>>
+  compileEmulatedLocked(StringRef text, llvm::raw_ostream &diagnostics);
+  llvm::StringMap<std::shared_ptr<const EmulatedKernel>> emulatedCache;
+
   CompileOptions options;
   MLIRContext context;
   std::mutex mutex;
@@ -319,12 +431,11 @@ Compiler::Impl::compile(StringRef text) {
   return *kernel;
 }
 
-FailureOr<std::shared_ptr<const HostKernel>>
-Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
-  llvm::SourceMgr sourceMgr;
+FailureOr<Compiler::Impl::Entry>
+Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
+                           StringRef target) {
   sourceMgr.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(text, "attention"), llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagnostics);
   OwningOpRef<ModuleOp> input = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!input)
     return failure();
@@ -345,8 +456,8 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   for (Value v :
        llvm::concat<Value>(source->getOperands(), source->getResults()))
     if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
-      source->emitError("the host JIT needs static shapes; got ")
-          << v.getType();
+      source->emitError("the ")
+          << target << " JIT needs static shapes; got " << v.getType();
       return failure();
     }
 
@@ -406,6 +517,19 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
         b, loc, Type(), result, body->getArgument(numInputs + i),
         b.getUnitAttr(), b.getUnitAttr());
   func::ReturnOp::create(b, loc);
+  return Entry{std::move(module), std::move(roles)};
+}
+
+FailureOr<std::shared_ptr<const HostKernel>>
+Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagnostics);
+  FailureOr<Entry> entryModule = buildEntry(sourceMgr, text, "host");
+  if (failed(entryModule))
+    return failure();
+  OwningOpRef<ModuleOp> module = std::move(entryModule->module);
+  SmallVector<std::pair<ArgRole, ArgShape>> roles =
+      std::move(entryModule->roles);
 
   PassManager pm(&context);
   AttnToHostOptions pipeline;
@@ -447,6 +571,151 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   }
   return std::shared_ptr<const HostKernel>(std::make_shared<HostKernelImpl>(
       std::move(*engine), *entry, visitCounter, std::move(roles)));
+}
+
+llvm::Expected<std::shared_ptr<const EmulatedKernel>>
+Compiler::Impl::compileEmulated(StringRef text) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = emulatedCache.find(text);
+  if (it != emulatedCache.end()) {
+    ++hits;
+    return it->second;
+  }
+  ++misses;
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  auto kernel = compileEmulatedLocked(text, os);
+  if (failed(kernel))
+    return makeError("attn: cannot compile the attention for the "
+                     "emulator:\n" +
+                     diagnostics);
+  emulatedCache[text] = *kernel;
+  return *kernel;
+}
+
+FailureOr<std::shared_ptr<const EmulatedKernel>>
+Compiler::Impl::compileEmulatedLocked(StringRef text,
+                                      llvm::raw_ostream &diagnostics) {
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagnostics);
+  FailureOr<Entry> entry = buildEntry(sourceMgr, text, "GPU");
+  if (failed(entry))
+    return failure();
+  if (!entry->module->getOps<func::FuncOp>().empty()) {
+    auto func = *entry->module->getOps<func::FuncOp>().begin();
+    bool linear = false;
+    func.walk([&](LinearAttentionOp) { linear = true; });
+    if (linear) {
+      func.emitError("the GPU path does not lower attn.linear_attention yet");
+      return failure();
+    }
+  }
+  PassManager pm(&context);
+  buildAttnToGpuPipeline(pm);
+  if (failed(pm.run(*entry->module)))
+    return failure();
+
+  // The kernels in launch order and their contracts.
+  gpu::GPUModuleOp gpuModule;
+  entry->module->walk([&](gpu::GPUModuleOp m) { gpuModule = m; });
+  auto order = gpuModule ? gpuModule->getAttrOfType<ArrayAttr>(kGpuLaunchOrderAttr)
+                         : ArrayAttr();
+  if (!order || order.empty()) {
+    emitError(entry->module->getLoc()) << "attn-to-gpu produced no kernel";
+    return failure();
+  }
+  SmallVector<EmulatedKernelImpl::Launch> launches;
+  for (auto name : order.getAsRange<StringAttr>()) {
+    auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(name);
+    EmulatedKernelImpl::Launch launch;
+    launch.info.kernelName = name.str();
+    auto grid = kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuGridAttr);
+    auto block = kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuBlockAttr);
+    for (int d = 0; d < 3; ++d) {
+      launch.info.grid[d] = grid[d];
+      launch.info.block[d] = block[d];
+    }
+    launch.info.dynamicSharedBytes =
+        kernel->getAttrOfType<IntegerAttr>(kGpuSharedAttr).getInt();
+    for (auto [attr, arg] :
+         llvm::zip(kernel->getAttrOfType<ArrayAttr>(kGpuParamsAttr)
+                       .getAsRange<StringAttr>(),
+                   kernel.getArguments())) {
+      StringRef origin = attr.getValue();
+      auto type = cast<MemRefType>(arg.getType());
+      EmulatedKernelImpl::Param param;
+      param.shape.dims = SmallVector<int64_t, 4>(type.getShape());
+      param.elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
+      unsigned index = 0;
+      if (origin.consume_front("temp") && !origin.getAsInteger(10, index)) {
+        param.temp = index;
+      } else if (origin.consume_front("arg") &&
+                 !origin.getAsInteger(10, index) &&
+                 index < entry->roles.size()) {
+        param.role = entry->roles[index].first;
+        param.shape = entry->roles[index].second;
+      } else {
+        kernel.emitError("unexpected kernel parameter origin ") << attr;
+        return failure();
+      }
+      launch.params.push_back(param);
+    }
+    launches.push_back(std::move(launch));
+  }
+  SmallVector<int64_t> tempBytes(
+      gpuModule->getAttrOfType<DenseI64ArrayAttr>(kGpuTempBytesAttr)
+          .asArrayRef());
+
+  // Only the GPU module goes on: lowered as for PTX, then for the emulator.
+  OwningOpRef<ModuleOp> device = ModuleOp::create(gpuModule.getLoc());
+  (*device)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                     UnitAttr::get(&context));
+  OpBuilder b = OpBuilder::atBlockBegin(device->getBody());
+  b.clone(*gpuModule);
+  PassManager lower(&context);
+  buildEmulateGpuPipeline(lower);
+  if (failed(lower.run(*device)))
+    return failure();
+
+  static std::once_flag targetInit;
+  std::call_once(targetInit, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = optimize;
+  auto engine = ExecutionEngine::create(*device, engineOptions);
+  if (!engine) {
+    diagnostics << "error: " << llvm::toString(engine.takeError()) << "\n";
+    return failure();
+  }
+  registerEmulatorSymbols(**engine);
+  for (EmulatedKernelImpl::Launch &launch : launches) {
+    auto fn = (*engine)->lookupPacked(launch.info.kernelName);
+    if (!fn) {
+      diagnostics << "error: " << llvm::toString(fn.takeError()) << "\n";
+      return failure();
+    }
+    launch.fn = *fn;
+  }
+  return std::shared_ptr<const EmulatedKernel>(
+      std::make_shared<EmulatedKernelImpl>(
+          std::move(*engine), std::move(launches), std::move(tempBytes)));
+}
+
+EmulatedKernel::~EmulatedKernel() = default;
+
+llvm::Expected<std::shared_ptr<const EmulatedKernel>>
+Compiler::compileForEmulator(const AttentionSpec &spec) {
+  return impl->compileEmulated(spec.toMLIR());
+}
+
+llvm::Expected<std::shared_ptr<const EmulatedKernel>>
+Compiler::compileForEmulator(StringRef mlirText) {
+  return impl->compileEmulated(mlirText);
 }
 
 Compiler::Compiler(CompileOptions options)

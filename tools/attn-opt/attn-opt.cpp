@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
@@ -31,6 +32,8 @@ int main(int argc, char **argv) {
   mlir::attn::registerAttnToHostPipeline();
   mlir::attn::registerAttnEmulatorPasses();
   mlir::attn::registerEmulateGpuPipeline();
+  mlir::attn::registerAttnToGPUPasses();
+  mlir::attn::registerAttnToGpuPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::attn::AttnDialect, mlir::arith::ArithDialect,

@@ -4,13 +4,17 @@
 // attn.attention), compile it, and run it on caller-owned buffers. Compiled
 // kernels are cached in memory by a hash of the spec and the compile
 // options. Bad specs come back as llvm::Error carrying the verifier's
-// message, never as an abort. The host target JIT-compiles through MLIR's
-// ExecutionEngine; the GPU target joins this API later.
+// message, never as an abort. The host target JIT-compiles the host
+// lowering through MLIR's ExecutionEngine; the emulate target runs the GPU
+// kernel's NVVM IR on the CPU through the emulator; the GPU target joins
+// this API with the CUDA runtime.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_JIT_COMPILER_H
 #define ATTN_JIT_COMPILER_H
+
+#include "attn/Emulator/Runtime.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -86,6 +90,31 @@ public:
                           int64_t *tileVisits = nullptr) const = 0;
 };
 
+/// How a GPU kernel is launched: the same contract for the emulator and
+/// the CUDA runtime (from the kernel's attn.gpu.* attributes).
+struct GpuLaunch {
+  std::string kernelName;
+  int64_t grid[3] = {1, 1, 1};
+  int64_t block[3] = {1, 1, 1};
+  int64_t dynamicSharedBytes = 0;
+};
+
+/// A GPU kernel compiled for the emulator: the NVVM-level IR that becomes
+/// PTX, rewritten for the host (docs/emulator.md). Thread-safe to run
+/// concurrently.
+class EmulatedKernel {
+public:
+  virtual ~EmulatedKernel();
+  virtual const GpuLaunch &launch() const = 0;
+  /// Runs the kernel with the emulator's checks on (bounds against the
+  /// HostArgs buffers, races, uninitialised shared memory, barriers,
+  /// divergence); a failed check is an error naming kernel, block, thread
+  /// and address. The launch's counters go to `counters`.
+  virtual llvm::Error run(const HostArgs &args,
+                          emu::Counters *counters = nullptr,
+                          unsigned hostThreads = 1) const = 0;
+};
+
 class Compiler {
 public:
   explicit Compiler(CompileOptions options = {});
@@ -98,6 +127,13 @@ public:
   /// `mlirText` holds exactly one attn.attention with static shapes.
   llvm::Expected<std::shared_ptr<const HostKernel>>
   compileForHost(llvm::StringRef mlirText);
+
+  /// The GPU kernel (attn-to-gpu: f16/bf16, static shapes, head dims
+  /// multiples of 64) compiled for the emulator.
+  llvm::Expected<std::shared_ptr<const EmulatedKernel>>
+  compileForEmulator(const AttentionSpec &spec);
+  llvm::Expected<std::shared_ptr<const EmulatedKernel>>
+  compileForEmulator(llvm::StringRef mlirText);
 
   int64_t cacheHits() const;
   int64_t cacheMisses() const;

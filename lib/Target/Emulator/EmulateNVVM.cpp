@@ -92,21 +92,39 @@ emu::VoteKind voteKind(NVVM::VoteSyncKind kind) {
   return emu::VoteKind::Any;
 }
 
+/// The value inserted at `position` of the struct `container` by a chain
+/// of llvm.insertvalue ops (how lowered memref descriptors are built), or
+/// null.
+Value insertedValue(Value container, ArrayRef<int64_t> position) {
+  while (auto insert = container.getDefiningOp<LLVM::InsertValueOp>()) {
+    if (insert.getPosition() == position)
+      return insert.getValue();
+    container = insert.getContainer();
+  }
+  return Value();
+}
+
 /// Whether a pointer provably addresses the thread's own stack or a
-/// module constant, so that its accesses need no check: a chain of GEPs
-/// and casts from an alloca or a (non-shared) global.
+/// module constant, so that its accesses need no check: a chain of GEPs,
+/// casts and memref-descriptor fields from an alloca or a (non-shared)
+/// global.
 bool needsNoCheck(Value ptr) {
-  while (Operation *def = ptr.getDefiningOp()) {
+  while (ptr) {
+    Operation *def = ptr.getDefiningOp();
+    if (!def)
+      return false; // a kernel argument
     if (isa<LLVM::AllocaOp, LLVM::AddressOfOp>(def))
       return true;
     if (auto gep = dyn_cast<LLVM::GEPOp>(def))
       ptr = gep.getBase();
     else if (auto cast = dyn_cast<LLVM::AddrSpaceCastOp>(def))
       ptr = cast.getArg();
+    else if (auto extract = dyn_cast<LLVM::ExtractValueOp>(def))
+      ptr = insertedValue(extract.getContainer(), extract.getPosition());
     else
       return false;
   }
-  return false; // a kernel argument
+  return false;
 }
 
 /// Rewrites the NVVM operations of one kernel function.
@@ -354,6 +372,9 @@ LogicalResult FunctionEmulator::emulateIntrinsic(LLVM::CallIntrinsicOp op) {
                      .Cases({"llvm.nvvm.rcp.approx.f",
                              "llvm.nvvm.rcp.approx.ftz.f"},
                             "attn_emu_rcp_approx")
+                     .Cases({"llvm.nvvm.lg2.approx.f",
+                             "llvm.nvvm.lg2.approx.ftz.f"},
+                            "attn_emu_lg2_approx")
                      .Default("");
   if (fn.empty() || op.getArgs().size() != 1 ||
       op.getArgs().front().getType() != f32)

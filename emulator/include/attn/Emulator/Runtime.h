@@ -167,10 +167,11 @@ void attn_emu_cp_async_wait(uint32_t n);
 /// checks, and the byte counters.
 void attn_emu_access(const void *address, uint64_t bytes, uint32_t flags,
                      uint32_t space);
-/// ex2.approx.f32 and rcp.approx.f32 (ftz: flush subnormals to zero), with
+/// ex2.approx.f32, rcp.approx.f32 and lg2.approx.f32 (ftz: flush subnormals to zero), with
 /// errors at the bounds the PTX ISA documents.
 float attn_emu_ex2_approx(float x, uint32_t ftz);
 float attn_emu_rcp_approx(float x, uint32_t ftz);
+float attn_emu_lg2_approx(float x, uint32_t ftz);
 /// The running block's dynamic shared memory.
 void *attn_emu_dynamic_shared();
 /// The running block's static shared memory.

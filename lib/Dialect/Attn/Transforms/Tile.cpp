@@ -268,12 +268,23 @@ Value Tiler::emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
 /// tile (what FlexAttention's create_block_mask does, here on the device
 /// of the attention itself). Cheap next to the attention: no head-dim loop.
 Value Tiler::buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles) {
-  int64_t heads = op.getShape().numQHeads;
-  auto type = MemRefType::get(
-      {ShapedType::kDynamic, heads, ShapedType::kDynamic, ShapedType::kDynamic},
-      b.getI8Type());
-  Value table = memref::AllocOp::create(
-      b, loc, type, ValueRange{batch, numQTiles, numKVTiles});
+  AttentionShape shape = op.getShape();
+  int64_t heads = shape.numQHeads;
+  // Static when the shapes are (the GPU path allocates it as a buffer).
+  Value table;
+  if (shape.hasStaticSequences() && !ShapedType::isDynamic(shape.batch)) {
+    auto type = MemRefType::get({shape.batch, heads,
+                                 (shape.seqQ + tileQ - 1) / tileQ,
+                                 (shape.seqKV + tileKV - 1) / tileKV},
+                                b.getI8Type());
+    table = memref::AllocOp::create(b, loc, type);
+  } else {
+    auto type = MemRefType::get({ShapedType::kDynamic, heads,
+                                 ShapedType::kDynamic, ShapedType::kDynamic},
+                                b.getI8Type());
+    table = memref::AllocOp::create(b, loc, type,
+                                    ValueRange{batch, numQTiles, numKVTiles});
+  }
   SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(heads), numQTiles,
                                 numKVTiles};
   auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(), std::nullopt);

@@ -1,0 +1,53 @@
+//===- AttnToGPU.h - attn to tensor-core GPU kernels ------------*- C++ -*-===//
+//
+// attn-tile-to-gpu (Passes.td) and the attn-to-gpu pipeline: attn.attention
+// through attn-tile (64 x 64 tiles) into gpu.func kernels launched by
+// gpu.launch_func. The kernels then go through attn-lower-gpu-to-nvvm to
+// PTX (lib/Target/PTX) or to the emulator (lib/Target/Emulator).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+#define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::attn {
+
+/// The GPU kernels' tile sizes and block size.
+constexpr int64_t kGpuTileQ = 64, kGpuTileKV = 64, kGpuThreads = 128;
+
+/// Kernel attributes: the launch contract.
+constexpr llvm::StringLiteral kGpuGridAttr = "attn.gpu.grid";
+constexpr llvm::StringLiteral kGpuBlockAttr = "attn.gpu.block";
+constexpr llvm::StringLiteral kGpuSharedAttr = "attn.gpu.dynamic_shared_bytes";
+constexpr llvm::StringLiteral kGpuParamsAttr = "attn.gpu.params";
+/// GPU module attributes: the kernels in launch order, and the byte sizes
+/// of the temporaries (params `tempN`) the launcher allocates.
+constexpr llvm::StringLiteral kGpuLaunchOrderAttr = "attn.gpu.launch_order";
+constexpr llvm::StringLiteral kGpuTempBytesAttr = "attn.gpu.temp_bytes";
+
+/// attn-tile (64 x 64) then attn-tile-to-gpu.
+void buildAttnToGpuPipeline(OpPassManager &pm);
+/// Registers the `attn-to-gpu` pipeline (registerAttnToGPUPasses()
+/// registers the pass).
+void registerAttnToGpuPipeline();
+
+#define GEN_PASS_DECL
+#include "attn/Conversion/AttnToGPU/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attn/Conversion/AttnToGPU/Passes.h.inc"
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
