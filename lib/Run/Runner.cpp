@@ -155,6 +155,11 @@ void RunReport::print(llvm::raw_ostream &os) const {
      << " Sq=" << seqQ << " Skv=" << seqKV << " D=" << headDimQK << "/"
      << headDimV << " " << elementType << "\n";
   os << "mask: " << mask << "\n";
+  os << "target: " << target << "\n";
+  if (target == "emulate")
+    os << "emulator: " << mmaInstructions << " mma.sync, "
+       << globalBytesRead << " global bytes read, " << globalBytesWritten
+       << " written, " << barriers << " barriers, all checks passed\n";
   os << "tiles visited: " << tilesVisited << " of " << tilesDense << " dense ("
      << llvm::format("%.1f%%",
                      tilesDense ? 100.0 * tilesVisited / tilesDense : 0.0)
@@ -212,12 +217,26 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   llvm::raw_string_ostream(report.elementType) << elt;
   llvm::raw_string_ostream(report.mask) << op.getEffectiveMask();
 
+  bool emulate = options.target == Target::Emulate;
+  report.target = emulate ? "emulate" : "host";
+  int64_t tileQ = emulate ? 64 : options.tileQ;
+  int64_t tileKV = emulate ? 64 : options.tileKV;
   jit::Compiler compiler(jit::CompileOptions{options.tileQ, options.tileKV,
                                              /*countTileVisits=*/true});
   auto start = std::chrono::steady_clock::now();
-  auto kernel = compiler.compileForHost(text);
-  if (!kernel)
-    return kernel.takeError();
+  std::shared_ptr<const jit::HostKernel> hostKernel;
+  std::shared_ptr<const jit::EmulatedKernel> emulatedKernel;
+  if (emulate) {
+    auto kernel = compiler.compileForEmulator(text);
+    if (!kernel)
+      return kernel.takeError();
+    emulatedKernel = *kernel;
+  } else {
+    auto kernel = compiler.compileForHost(text);
+    if (!kernel)
+      return kernel.takeError();
+    hostKernel = *kernel;
+  }
   report.compileMs = millisecondsSince(start);
 
   std::mt19937_64 rng(options.seed);
@@ -268,15 +287,32 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   std::vector<double> times;
   for (int r = 0; r < std::max(1, options.repetitions); ++r) {
     auto runStart = std::chrono::steady_clock::now();
-    if (llvm::Error err = (*kernel)->run(args, &report.tilesVisited))
-      return std::move(err);
+    if (hostKernel) {
+      if (llvm::Error err = hostKernel->run(args, &report.tilesVisited))
+        return std::move(err);
+    } else {
+      emu::Counters counters;
+      if (llvm::Error err = emulatedKernel->run(args, &counters,
+                                                /*hostThreads=*/2))
+        return std::move(err);
+      // Each visited (q tile, kv tile) block runs a fixed number of
+      // mma.sync per warp (four warps): QK^T and PV.
+      uint64_t perBlock = 4 * ((shape.headDimQK / 16) * 8 +
+                               4 * (shape.headDimV / 8));
+      report.tilesVisited =
+          static_cast<int64_t>(counters.mmaInstructions / perBlock);
+      report.mmaInstructions = counters.mmaInstructions;
+      report.globalBytesRead = counters.globalBytesRead;
+      report.globalBytesWritten = counters.globalBytesWritten;
+      report.barriers = counters.barriers;
+    }
     times.push_back(millisecondsSince(runStart));
   }
   std::nth_element(times.begin(), times.begin() + times.size() / 2,
                    times.end());
   report.kernelMs = times[times.size() / 2];
-  int64_t qTiles = llvm::divideCeil(shape.seqQ, options.tileQ);
-  int64_t kvTiles = llvm::divideCeil(shape.seqKV, options.tileKV);
+  int64_t qTiles = llvm::divideCeil(shape.seqQ, tileQ);
+  int64_t kvTiles = llvm::divideCeil(shape.seqKV, tileKV);
   report.tilesDense = shape.batch * shape.numQHeads * qTiles * kvTiles;
 
   if (!options.check) {

@@ -31,6 +31,11 @@ static cl::opt<int> repetitions("repeat",
                                 cl::init(3));
 static cl::opt<bool> noCheck("no-check",
                              cl::desc("Skip the f64 reference check"));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("host (the host lowering) or emulate (the GPU kernel, "
+                    "run in the emulator with its checks)"),
+           cl::init("host"));
 
 // The spec as flags, used when no file is given.
 static cl::OptionCategory specCategory("Attention spec (without a file)");
@@ -121,6 +126,15 @@ int main(int argc, char **argv) {
     return 1;
   }
   mlir::attn::run::RunOptions options;
+  if (target == "host") {
+    options.target = mlir::attn::run::Target::Host;
+  } else if (target == "emulate") {
+    options.target = mlir::attn::run::Target::Emulate;
+  } else {
+    llvm::errs() << "attn-run: unknown --target '" << target
+                 << "'; expected host or emulate\n";
+    return 1;
+  }
   options.tileQ = tileQ;
   options.tileKV = tileKV;
   options.seed = seed;

@@ -487,6 +487,58 @@ TEST(EmulatedNumerics, MaskMatrix) {
   }
 }
 
+// The emulator's counters prove that the GPU kernel skips the tiles a mask
+// empties: tensor-core instructions and K/V bytes staged by cp.async are
+// proportional to the visited (q tile, kv tile) blocks, counted here by
+// brute force over the elements.
+int64_t nonEmptyBlocks(int64_t seqQ, int64_t seqKV, int64_t tileQ,
+                       int64_t tileKV, const KeepFn &keep);
+
+TEST(EmulatedNumerics, WorkIsProportionalToKeptTiles) {
+  Compiler compiler;
+  struct Variant {
+    std::string mask;
+    KeepFn keep;
+  };
+  const int64_t s = 256, d = 64, heads = 2;
+  std::vector<Variant> variants = {
+      {"", nullptr},
+      {"#attn.causal",
+       [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; }},
+      {"#attn.window<left = 64, right = 0>",
+       [](int64_t, int64_t, int64_t i, int64_t j) {
+         return j <= i && i - j <= 64;
+       }},
+  };
+  for (const Variant &v : variants) {
+    Case c;
+    c.spec.batch = 1;
+    c.spec.numQHeads = heads;
+    c.spec.numKVHeads = 1;
+    c.spec.seqQ = c.spec.seqKV = s;
+    c.spec.headDimQK = c.spec.headDimV = d;
+    c.spec.elementType = ElementType::F16;
+    c.spec.mask = v.mask;
+    c.keep = v.keep;
+    c.name = "work " + (v.mask.empty() ? std::string("dense") : v.mask);
+    mlir::attn::emu::Counters counters;
+    runCase(compiler, c, 7, Target::Emulator, &counters);
+    int64_t blocks =
+        heads * nonEmptyBlocks(s, s, 64, 64,
+                               v.keep ? v.keep
+                                      : [](int64_t, int64_t, int64_t,
+                                           int64_t) { return true; });
+    // Per visited block and warp: QK^T is (d/16) k steps x 8 key tiles,
+    // PV is 4 k steps x (d/8) value tiles; four warps per block.
+    uint64_t perBlock = 4 * ((d / 16) * 8 + 4 * (d / 8));
+    EXPECT_EQ(counters.mmaInstructions, perBlock * blocks) << c.name;
+    // cp.async: Q once per (q tile, head), K and V once per visited block.
+    uint64_t qBytes = heads * (s / 64) * 64 * d * 2;
+    EXPECT_EQ(counters.cpAsyncBytes, qBytes + blocks * 2 * 64 * d * 2)
+        << c.name;
+  }
+}
+
 TEST(HostNumerics, LongSequence) {
   // 1000 tokens, causal GQA in bf16 and a window in f32.
   Compiler compiler;

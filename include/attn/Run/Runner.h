@@ -1,8 +1,8 @@
 //===- Runner.h - Run an attention on random inputs and check it -*- C++
 //-*-===//
 //
-// What attn-run does, as a library: compile an attention for the host,
-// run it on seeded random inputs, compare it with a naive f64 reference,
+// What attn-run does, as a library: compile an attention for the host (or
+// its GPU kernel for the emulator), run it on seeded random inputs, compare it with a naive f64 reference,
 // and report errors, tiles visited versus dense, and timings.
 //
 //===----------------------------------------------------------------------===//
@@ -19,7 +19,12 @@
 
 namespace mlir::attn::run {
 
+enum class Target { Host, Emulate };
+
 struct RunOptions {
+  /// Host: the host lowering (tiles tileQ x tileKV). Emulate: the GPU
+  /// kernel (64 x 64 tiles) in the emulator, all checks on.
+  Target target = Target::Host;
   int64_t tileQ = 64;
   int64_t tileKV = 64;
   uint64_t seed = 1;
@@ -38,6 +43,10 @@ struct RunReport {
   std::string uncheckedReason;
   double maxAbsError = 0, relL2Error = 0, bound = 0;
   bool passed = false;
+  std::string target = "host";
+  /// Emulate target: the launch's counters.
+  uint64_t mmaInstructions = 0, globalBytesRead = 0, globalBytesWritten = 0;
+  uint64_t barriers = 0;
 
   void print(llvm::raw_ostream &os) const;
 };
