@@ -618,36 +618,32 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   // The kernels in launch order and their contracts.
   gpu::GPUModuleOp gpuModule;
   entry->module->walk([&](gpu::GPUModuleOp m) { gpuModule = m; });
-  auto order = gpuModule ? gpuModule->getAttrOfType<ArrayAttr>(kGpuLaunchOrderAttr)
-                         : ArrayAttr();
-  if (!order || order.empty()) {
+  if (!gpuModule) {
     emitError(entry->module->getLoc()) << "attn-to-gpu produced no kernel";
     return failure();
   }
+  FailureOr<ModuleContract> contract = readLaunchContract(gpuModule);
+  if (failed(contract))
+    return failure();
   SmallVector<EmulatedKernelImpl::Launch> launches;
-  for (auto name : order.getAsRange<StringAttr>()) {
-    auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(name);
+  for (const KernelContract &k : contract->kernels) {
+    auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(k.name);
     EmulatedKernelImpl::Launch launch;
-    launch.info.kernelName = name.str();
-    auto grid = kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuGridAttr);
-    auto block = kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuBlockAttr);
+    launch.info.kernelName = k.name;
     for (int d = 0; d < 3; ++d) {
-      launch.info.grid[d] = grid[d];
-      launch.info.block[d] = block[d];
+      launch.info.grid[d] = k.grid[d];
+      launch.info.block[d] = k.block[d];
     }
-    launch.info.dynamicSharedBytes =
-        kernel->getAttrOfType<IntegerAttr>(kGpuSharedAttr).getInt();
-    for (auto [attr, arg] :
-         llvm::zip(kernel->getAttrOfType<ArrayAttr>(kGpuParamsAttr)
-                       .getAsRange<StringAttr>(),
-                   kernel.getArguments())) {
-      StringRef origin = attr.getValue();
+    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
+    for (auto [originString, arg] : llvm::zip(k.params, kernel.getArguments())) {
+      StringRef origin = originString;
       auto type = cast<MemRefType>(arg.getType());
       EmulatedKernelImpl::Param param;
       param.shape.dims = SmallVector<int64_t, 4>(type.getShape());
       param.elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
       unsigned index = 0;
-      if (origin.consume_front("temp") && !origin.getAsInteger(10, index)) {
+      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
+          index < contract->tempBytes.size()) {
         param.temp = index;
       } else if (origin.consume_front("arg") &&
                  !origin.getAsInteger(10, index) &&
@@ -655,16 +651,15 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
         param.role = entry->roles[index].first;
         param.shape = entry->roles[index].second;
       } else {
-        kernel.emitError("unexpected kernel parameter origin ") << attr;
+        kernel.emitError("unexpected kernel parameter origin ")
+            << originString;
         return failure();
       }
       launch.params.push_back(param);
     }
     launches.push_back(std::move(launch));
   }
-  SmallVector<int64_t> tempBytes(
-      gpuModule->getAttrOfType<DenseI64ArrayAttr>(kGpuTempBytesAttr)
-          .asArrayRef());
+  SmallVector<int64_t> tempBytes = contract->tempBytes;
 
   // Only the GPU module goes on: lowered as for PTX, then for the emulator.
   OwningOpRef<ModuleOp> device = ModuleOp::create(gpuModule.getLoc());

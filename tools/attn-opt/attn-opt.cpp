@@ -10,11 +10,13 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Target/Emulator/Passes.h"
+#include "attn/Target/PTX/PTX.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -34,6 +36,8 @@ int main(int argc, char **argv) {
   mlir::attn::registerEmulateGpuPipeline();
   mlir::attn::registerAttnToGPUPasses();
   mlir::attn::registerAttnToGpuPipeline();
+  // nvvm-attach-target and gpu-module-to-binary, for PTX by hand.
+  mlir::registerGPUPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::attn::AttnDialect, mlir::arith::ArithDialect,
@@ -44,6 +48,7 @@ int main(int argc, char **argv) {
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
   mlir::attn::registerAttnToHostInterfaces(registry);
   mlir::attn::registerGpuLoweringInterfaces(registry);
+  mlir::attn::ptx::registerPTXTarget(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "attn optimizer driver\n", registry));
 }

@@ -848,6 +848,47 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
 
 } // namespace
 
+FailureOr<ModuleContract>
+mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
+  auto order = gpuModule->getAttrOfType<ArrayAttr>(kGpuLaunchOrderAttr);
+  auto temps = gpuModule->getAttrOfType<DenseI64ArrayAttr>(kGpuTempBytesAttr);
+  if (!order || !temps || order.empty())
+    return gpuModule.emitError("no attn-tile-to-gpu launch contract");
+  ModuleContract contract;
+  contract.tempBytes.assign(temps.asArrayRef().begin(),
+                            temps.asArrayRef().end());
+  for (Attribute nameAttr : order) {
+    auto name = dyn_cast<StringAttr>(nameAttr);
+    auto kernel =
+        name ? gpuModule.lookupSymbol<gpu::GPUFuncOp>(name) : gpu::GPUFuncOp();
+    auto grid = kernel ? kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuGridAttr)
+                       : DenseI64ArrayAttr();
+    auto block = kernel
+                     ? kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuBlockAttr)
+                     : DenseI64ArrayAttr();
+    auto shared = kernel ? kernel->getAttrOfType<IntegerAttr>(kGpuSharedAttr)
+                         : IntegerAttr();
+    auto params = kernel ? kernel->getAttrOfType<ArrayAttr>(kGpuParamsAttr)
+                         : ArrayAttr();
+    if (!grid || !block || !shared || !params || grid.size() != 3 ||
+        block.size() != 3 ||
+        params.size() != kernel.getNumArguments())
+      return gpuModule.emitError("malformed launch contract for kernel ")
+             << nameAttr;
+    KernelContract k;
+    k.name = name.str();
+    for (int d = 0; d < 3; ++d) {
+      k.grid[d] = grid[d];
+      k.block[d] = block[d];
+    }
+    k.dynamicSharedBytes = shared.getInt();
+    for (auto p : params.getAsRange<StringAttr>())
+      k.params.push_back(p.str());
+    contract.kernels.push_back(std::move(k));
+  }
+  return contract;
+}
+
 void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm) {
   AttnTileOptions tile;
   tile.tileQ = kGpuTileQ;

@@ -2,6 +2,8 @@
 
 #include "attn/Target/PTX/PTX.h"
 
+#include "attn/Target/Emulator/Passes.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -10,6 +12,8 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/TargetSelect.h"
 
 using namespace mlir;
@@ -51,4 +55,85 @@ mlir::attn::ptx::emitPTX(ModuleOp module, const PTXOptions &options) {
     result[binaryOp.getSymName().str()] = object.getObject().getValue().str();
   }
   return result;
+}
+
+FailureOr<mlir::attn::ptx::CompiledAttention>
+mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
+  OwningOpRef<ModuleOp> clone(module.clone());
+  CompiledAttention compiled;
+  auto funcs = llvm::to_vector(clone->getOps<func::FuncOp>());
+  if (funcs.size() != 1)
+    return module.emitError("expected one function holding the attention");
+  auto describe = [](Type type) {
+    CompiledAttention::Tensor t;
+    auto shaped = cast<ShapedType>(type);
+    t.shape.assign(shaped.getShape().begin(), shaped.getShape().end());
+    llvm::raw_string_ostream(t.elementType) << shaped.getElementType();
+    return t;
+  };
+  for (Type t : funcs[0].getArgumentTypes())
+    compiled.arguments.push_back(describe(t));
+  for (Type t : funcs[0].getResultTypes())
+    compiled.results.push_back(describe(t));
+
+  PassManager pm(module.getContext());
+  buildAttnToGpuPipeline(pm);
+  if (failed(pm.run(*clone)))
+    return failure();
+  auto gpuModules = llvm::to_vector(clone->getOps<gpu::GPUModuleOp>());
+  if (gpuModules.size() != 1)
+    return module.emitError("attn-to-gpu produced no GPU module");
+  FailureOr<ModuleContract> contract = readLaunchContract(gpuModules[0]);
+  if (failed(contract))
+    return failure();
+  compiled.contract = std::move(*contract);
+
+  // Only the GPU module goes on.
+  OwningOpRef<ModuleOp> device = ModuleOp::create(module.getLoc());
+  (*device)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                     UnitAttr::get(module.getContext()));
+  OpBuilder b = OpBuilder::atBlockBegin(device->getBody());
+  b.clone(*gpuModules[0]);
+  PassManager lower(module.getContext());
+  buildLowerGpuToNVVMPipeline(lower);
+  if (failed(lower.run(*device)))
+    return failure();
+  FailureOr<std::map<std::string, std::string>> ptx = emitPTX(*device, options);
+  if (failed(ptx) || ptx->size() != 1)
+    return failure();
+  compiled.ptx = ptx->begin()->second;
+  return compiled;
+}
+
+std::string mlir::attn::ptx::contractToJson(const CompiledAttention &compiled,
+                                            const PTXOptions &options) {
+  namespace json = llvm::json;
+  auto tensors = [](ArrayRef<CompiledAttention::Tensor> list) {
+    json::Array array;
+    for (const CompiledAttention::Tensor &t : list)
+      array.push_back(json::Object{{"shape", json::Array(t.shape)},
+                                   {"dtype", t.elementType}});
+    return array;
+  };
+  json::Array kernels;
+  for (const KernelContract &k : compiled.contract.kernels) {
+    json::Array params;
+    for (const std::string &p : k.params)
+      params.push_back(p);
+    kernels.push_back(json::Object{
+        {"name", k.name},
+        {"grid", json::Array{k.grid[0], k.grid[1], k.grid[2]}},
+        {"block", json::Array{k.block[0], k.block[1], k.block[2]}},
+        {"dynamic_shared_bytes", k.dynamicSharedBytes},
+        {"params", std::move(params)}});
+  }
+  json::Object root{{"chip", options.chip},
+                    {"kernels", std::move(kernels)},
+                    {"temp_bytes", json::Array(compiled.contract.tempBytes)},
+                    {"arguments", tensors(compiled.arguments)},
+                    {"results", tensors(compiled.results)}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", json::Value(std::move(root)));
+  return text;
 }

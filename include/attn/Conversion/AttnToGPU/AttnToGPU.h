@@ -36,6 +36,25 @@ constexpr llvm::StringLiteral kGpuParamsAttr = "attn.gpu.params";
 constexpr llvm::StringLiteral kGpuLaunchOrderAttr = "attn.gpu.launch_order";
 constexpr llvm::StringLiteral kGpuTempBytesAttr = "attn.gpu.temp_bytes";
 
+/// One kernel's launch contract, read from its attributes.
+struct KernelContract {
+  std::string name;
+  int64_t grid[3] = {1, 1, 1};
+  int64_t block[3] = {1, 1, 1};
+  int64_t dynamicSharedBytes = 0;
+  /// Per parameter: `argN` (host function argument N), `resultN`, or
+  /// `tempN` (a temporary of tempBytes[N] bytes the launcher allocates).
+  SmallVector<std::string> params;
+};
+/// A GPU module's kernels in launch order and its temporaries.
+struct ModuleContract {
+  SmallVector<KernelContract> kernels;
+  SmallVector<int64_t> tempBytes;
+};
+/// Reads the contract attn-tile-to-gpu recorded on `gpuModule`; fails with
+/// a diagnostic when it is missing or malformed.
+FailureOr<ModuleContract> readLaunchContract(gpu::GPUModuleOp gpuModule);
+
 /// attn-tile (64 x 64) then attn-tile-to-gpu.
 void buildAttnToGpuPipeline(OpPassManager &pm);
 /// Registers the `attn-to-gpu` pipeline (registerAttnToGPUPasses()

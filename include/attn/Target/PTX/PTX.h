@@ -10,6 +10,8 @@
 #ifndef ATTN_TARGET_PTX_PTX_H
 #define ATTN_TARGET_PTX_PTX_H
 
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
@@ -33,6 +35,30 @@ void registerPTXTarget(DialectRegistry &registry);
 /// diagnostic handler.
 FailureOr<std::map<std::string, std::string>>
 emitPTX(ModuleOp module, const PTXOptions &options = {});
+
+/// An attention compiled to PTX: the text (all kernels of its GPU module),
+/// the launch contract, and the host function's signature that the
+/// contract's argN / resultN refer to.
+struct CompiledAttention {
+  std::string ptx;
+  ModuleContract contract;
+  struct Tensor {
+    SmallVector<int64_t> shape;
+    std::string elementType; // "f16", "bf16", "f32", "i32", ...
+  };
+  SmallVector<Tensor> arguments, results;
+};
+
+/// attn-to-gpu on a clone of `module` (one function with one
+/// attn.attention), attn-lower-gpu-to-nvvm, and PTX emission.
+FailureOr<CompiledAttention> compileAttention(ModuleOp module,
+                                              const PTXOptions &options = {});
+
+/// The compiled attention as JSON: chip, kernels in launch order with
+/// grid, block, dynamic shared memory and parameters, temporaries, and the
+/// host signature.
+std::string contractToJson(const CompiledAttention &compiled,
+                           const PTXOptions &options);
 
 } // namespace mlir::attn::ptx
 

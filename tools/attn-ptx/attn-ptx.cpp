@@ -1,0 +1,106 @@
+//===- attn-ptx.cpp - Compile an attention to PTX and a launch contract ---===//
+//
+// attn-ptx in.mlir -o out [--chip=sm_80]: writes out.ptx (the kernels of
+// attn-to-gpu through MLIR's NVVM target and LLVM's NVPTX backend) and
+// out.json (kernels in launch order with grid, block, dynamic shared
+// memory and parameters; temporaries; the host signature). This is what
+// the CUDA runtime (runtime/) loads and what scripts/gpu-check carries to a
+// GPU machine. --print-ptx writes the PTX to stdout instead.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/Emulator/Passes.h"
+#include "attn/Target/PTX/PTX.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace cl = llvm::cl;
+using namespace mlir;
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<input .mlir file>"),
+                                      cl::init("-"));
+static cl::opt<std::string>
+    outputPrefix("o", cl::desc("Output prefix: writes <prefix>.ptx and "
+                               "<prefix>.json"),
+                 cl::value_desc("prefix"));
+static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
+                                 cl::init("sm_80"));
+static cl::opt<bool> printPtx("print-ptx",
+                              cl::desc("Print the PTX to stdout"));
+
+static bool writeFile(const std::string &path, const std::string &text) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    llvm::errs() << "attn-ptx: cannot write " << path << ": " << ec.message()
+                 << "\n";
+    return false;
+  }
+  out.os() << text;
+  out.keep();
+  return true;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "attn-ptx: compile an attention to PTX\n");
+  if (chip != "sm_80" && chip != "sm_90") {
+    llvm::errs() << "attn-ptx: unsupported --chip '" << chip
+                 << "'; expected sm_80 or sm_90\n";
+    return 1;
+  }
+  if (!printPtx && outputPrefix.empty()) {
+    llvm::errs() << "attn-ptx: give -o <prefix> or --print-ptx\n";
+    return 1;
+  }
+  DialectRegistry registry;
+  registry.insert<attn::AttnDialect, bufferization::BufferizationDialect,
+                  func::FuncDialect, tensor::TensorDialect>();
+  attn::registerAttnToHostInterfaces(registry);
+  attn::registerGpuLoweringInterfaces(registry);
+  attn::ptx::registerPTXTarget(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  std::string error;
+  auto buffer = openInputFile(inputFile, &error);
+  if (!buffer) {
+    llvm::errs() << "attn-ptx: " << error << "\n";
+    return 1;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+  attn::ptx::PTXOptions options;
+  options.chip = chip;
+  options.features = "+ptx80";
+  auto compiled = attn::ptx::compileAttention(*module, options);
+  if (failed(compiled))
+    return 1;
+  if (printPtx) {
+    llvm::outs() << compiled->ptx;
+    return 0;
+  }
+  if (!writeFile(outputPrefix + ".ptx", compiled->ptx) ||
+      !writeFile(outputPrefix + ".json",
+                 attn::ptx::contractToJson(*compiled, options)))
+    return 1;
+  return 0;
+}
