@@ -20,4 +20,5 @@ config.substitutions.append(("%mlir_include", config.mlir_include_dir))
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attn-ptx"],
+                                   [config.attn_tools_dir])

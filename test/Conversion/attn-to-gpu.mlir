@@ -1,0 +1,96 @@
+// RUN: attn-opt %s --attn-to-gpu --canonicalize --cse -split-input-file | FileCheck %s
+
+// Causal MQA (two query heads over one key/value head), S = 256, D = 64:
+// the forall of attn-tile becomes a launch over (4 query tiles, 2 heads,
+// 1 batch) of 128 threads with 24 KiB of dynamic shared memory (Q, K, V
+// tiles of 64 x 64 f16), and a kernel that carries the same contract.
+// CHECK-LABEL: func.func @causal_mqa
+// CHECK:         gpu.launch_func  @attn_kernels::@causal_mqa_kernel blocks in (%c4, %c2, %c1) threads in (%c128, %c1, %c1)  dynamic_shared_memory_size %c24576_i32
+// CHECK-SAME:      args(%{{.+}} : memref<1x2x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x2x256x64xf16>)
+// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["causal_mqa_kernel"], attn.gpu.temp_bytes = array<i64>}
+// CHECK:         gpu.func @causal_mqa_kernel(
+// CHECK-SAME:      attn.gpu.block = array<i64: 128, 1, 1>, attn.gpu.dynamic_shared_bytes = 24576 : i64, attn.gpu.grid = array<i64: 4, 2, 1>, attn.gpu.params = ["arg0", "arg1", "arg2", "result0"]
+// The query tile is staged once per block (four 16-byte cp.async per
+// thread), before the kv loop.
+// CHECK:           %[[QT:.+]] = gpu.block_id  x
+// CHECK-NEXT:      %[[Q0:.+]] = arith.muli %[[QT]], %c64
+// CHECK-COUNT-4:   nvgpu.device_async_copy %arg0[
+// CHECK:           nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// CHECK-NEXT:      gpu.barrier
+// Empty tiles are skipped: the kv loop ends at the diagonal of this query
+// tile (band bounds computed from the block id).
+// CHECK-NEXT:      arith.subi %c256, %[[Q0]]
+// CHECK:           %[[UB:.+]] = arith.maxsi
+// CHECK:           scf.for %{{.+}} = %c0 to %[[UB]] step %c1 {
+// Full tiles (the branch taken below the diagonal) have no mask; MQA reads
+// key/value head 0; K and V land in two cp.async groups, QK^T waiting only
+// for K.
+// CHECK:             scf.if
+// CHECK:               gpu.barrier
+// CHECK-COUNT-4:       nvgpu.device_async_copy %arg1[%{{.+}}, %c0,
+// CHECK:               nvgpu.device_async_create_group
+// CHECK-COUNT-4:       nvgpu.device_async_copy %arg2[%{{.+}}, %c0,
+// CHECK:               nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK-NEXT:          gpu.barrier
+// CHECK:               nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK-COUNT-32:      nvgpu.mma.sync
+// CHECK-NOT:           arith.cmpi
+// CHECK:               gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
+// CHECK:               gpu.shuffle  xor %{{.+}}, %c2_i32, %c32_i32 : f32
+// CHECK:               llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:               nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// CHECK-NEXT:          gpu.barrier
+// CHECK:               nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK-COUNT-32:      nvgpu.mma.sync
+// Partial tiles (on the diagonal) test the causal predicate per element.
+// CHECK:             } else {
+// CHECK-COUNT-32:      nvgpu.mma.sync
+// CHECK:               arith.cmpi sle
+// CHECK:               arith.select
+// CHECK-COUNT-32:      nvgpu.mma.sync
+// CHECK:             }
+// CHECK:           }
+// The epilogue: row sums across the four lanes of a row, O = acc / l.
+// CHECK:           gpu.shuffle  xor
+// CHECK:           arith.divf
+// CHECK:           memref.store %{{.+}}, %arg3[
+// CHECK:           gpu.return
+
+func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
+                      %v: tensor<1x1x256x64xf16>) -> tensor<1x2x256x64xf16> {
+  %o = attn.attention %q, %k, %v {mask = #attn.causal}
+      : tensor<1x2x256x64xf16>, tensor<1x1x256x64xf16>, tensor<1x1x256x64xf16>
+      -> tensor<1x2x256x64xf16>
+  return %o : tensor<1x2x256x64xf16>
+}
+
+// -----
+
+// Document masks need run-time tile tables: a first kernel (one thread
+// per (batch, head, q tile, kv tile)) classifies the tiles into a
+// temporary of 1 x 4 x 2 x 2 bytes, which the attention kernel reads to
+// skip empty tiles; bf16 and GQA (4 query heads over 2 kv heads); rows past
+// the 100-token end are not stored.
+// CHECK-LABEL: func.func @document_gqa
+// CHECK:         %[[TABLE:.+]] = memref.alloc() : memref<1x4x2x2xi8>
+// CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_tile_table blocks in (%c1, %c1, %c1) threads in (%c128, %c1, %c1)
+// CHECK-SAME:      args({{.*}}%[[TABLE]] : memref<1x4x2x2xi8>)
+// CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_kernel_1 blocks in (%c2, %c4, %c1)
+// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["document_gqa_tile_table", "document_gqa_kernel_1"], attn.gpu.temp_bytes = array<i64: 16>}
+// CHECK:         gpu.func @document_gqa_tile_table(
+// CHECK-SAME:      attn.gpu.params = ["arg3", "arg4", "temp0"]
+// CHECK:         gpu.func @document_gqa_kernel_1(
+// CHECK-SAME:      attn.gpu.params = ["temp0", "arg0", "arg1", "arg2", "arg3", "arg4", "result0"]
+// CHECK:           memref.load %arg0[
+// CHECK:           arith.cmpi ult, %{{.+}}, %c100
+// CHECK:           scf.if
+// CHECK:             memref.store %{{.+}}, %arg6[
+func.func @document_gqa(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x2x100x64xbf16>,
+                        %v: tensor<1x2x100x64xbf16>, %qids: tensor<1x100xi32>,
+                        %kvids: tensor<1x100xi32>) -> tensor<1x4x100x64xbf16> {
+  %o = attn.attention %q, %k, %v segments(%qids, %kvids : tensor<1x100xi32>, tensor<1x100xi32>)
+      {mask = #attn.document}
+      : tensor<1x4x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
+      -> tensor<1x4x100x64xbf16>
+  return %o : tensor<1x4x100x64xbf16>
+}

@@ -1,0 +1,49 @@
+// RUN: attn-ptx %s --print-ptx | FileCheck %s --check-prefix=SM80
+// RUN: attn-ptx %s --print-ptx --chip=sm_90 | FileCheck %s --check-prefix=SM90
+// RUN: attn-ptx %s -o %t && FileCheck %s --check-prefix=JSON < %t.json
+// RUN: FileCheck %s --check-prefix=SM80 < %t.ptx
+// RUN: not attn-ptx %s --chip=sm_75 -o %t 2>&1 | FileCheck %s --check-prefix=CHIP
+
+// The sliding-window GQA attention of the examples to PTX: tensor cores
+// (mma.sync m16n8k16, bf16), ldmatrix (transposed for V), cp.async staging
+// and the approximate exp2 of the online softmax, for sm_80 and sm_90.
+// SM80:      .target sm_80
+// SM80-LABEL: .visible .entry attention_kernel(
+// SM80:      cp.async.ca.shared.global
+// SM80:      ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// SM80:      mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM80:      ex2.approx.ftz.f32
+// SM80:      ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// SM90:      .target sm_90
+
+// The launch contract next to the PTX.
+// JSON:      "chip": "sm_80"
+// JSON:      "kernels": [
+// JSON:          "block": [
+// JSON-NEXT:       128,
+// JSON:          "dynamic_shared_bytes": 24576,
+// JSON:          "grid": [
+// JSON-NEXT:       4,
+// JSON-NEXT:       8,
+// JSON-NEXT:       1
+// JSON:          "name": "attention_kernel",
+// JSON:          "params": [
+// JSON-NEXT:       "arg0",
+// JSON-NEXT:       "arg1",
+// JSON-NEXT:       "arg2",
+// JSON-NEXT:       "result0"
+// JSON:      "results": [
+// JSON:          "dtype": "bf16",
+
+// CHIP: attn-ptx: unsupported --chip 'sm_75'; expected sm_80 or sm_90
+func.func @attention(%q: tensor<1x8x256x64xbf16>, %k: tensor<1x2x256x64xbf16>,
+                     %v: tensor<1x2x256x64xbf16>) -> tensor<1x8x256x64xbf16> {
+  %o = attn.attention %q, %k, %v
+      {mask = #attn.intersection<[#attn.causal,
+                #attn.union<[#attn.window<left = 128, right = 0>,
+                             #attn.global<first = 4>]>]>,
+       score_mod = #attn.softcap<30.0>}
+      : tensor<1x8x256x64xbf16>, tensor<1x2x256x64xbf16>, tensor<1x2x256x64xbf16>
+      -> tensor<1x8x256x64xbf16>
+  return %o : tensor<1x8x256x64xbf16>
+}
