@@ -26,6 +26,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <chrono>
+
 namespace cl = llvm::cl;
 using namespace mlir;
 
@@ -40,6 +42,9 @@ static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
                                  cl::init("sm_80"));
 static cl::opt<bool> printPtx("print-ptx",
                               cl::desc("Print the PTX to stdout"));
+static cl::opt<bool> printTime(
+    "time", cl::desc("Print the in-process compile time (attn-to-gpu, "
+                     "lowering, PTX emission) to stderr"));
 
 static bool writeFile(const std::string &path, const std::string &text) {
   std::error_code ec;
@@ -91,9 +96,16 @@ int main(int argc, char **argv) {
   attn::ptx::PTXOptions options;
   options.chip = chip;
   options.features = "+ptx80";
+  auto start = std::chrono::steady_clock::now();
   auto compiled = attn::ptx::compileAttention(*module, options);
   if (failed(compiled))
     return 1;
+  if (printTime)
+    llvm::errs() << "attn-ptx: compiled in "
+                 << std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count()
+                 << " ms\n";
   if (printPtx) {
     llvm::outs() << compiled->ptx;
     return 0;

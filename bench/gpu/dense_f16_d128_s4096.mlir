@@ -1,0 +1,8 @@
+// The performance target's dense shape: B=4, H=16, S=4096, D=128, f16.
+func.func @attention(%q: tensor<4x16x4096x128xf16>, %k: tensor<4x16x4096x128xf16>,
+                     %v: tensor<4x16x4096x128xf16>) -> tensor<4x16x4096x128xf16> {
+  %o = attn.attention %q, %k, %v 
+      : tensor<4x16x4096x128xf16>, tensor<4x16x4096x128xf16>, tensor<4x16x4096x128xf16>
+      -> tensor<4x16x4096x128xf16>
+  return %o : tensor<4x16x4096x128xf16>
+}
