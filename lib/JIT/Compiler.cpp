@@ -12,7 +12,9 @@
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Runtime/Runtime.h"
 #include "attn/Target/Emulator/Passes.h"
+#include "attn/Target/PTX/PTX.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -31,6 +33,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -301,6 +304,86 @@ private:
   SmallVector<int64_t> tempBytes;
 };
 
+class GpuKernelImpl final : public GpuKernel {
+public:
+  struct Param {
+    ArgRole role = ArgRole::Query;
+    ArgShape shape;
+    std::optional<unsigned> temp;
+  };
+  struct Launch {
+    GpuLaunch info;
+    SmallVector<Param> params;
+  };
+
+  GpuKernelImpl(std::string ptxText, SmallVector<Launch> launches,
+                SmallVector<int64_t> tempBytes, int device)
+      : ptxText(std::move(ptxText)), launches(std::move(launches)),
+        tempBytes(std::move(tempBytes)), device(device) {}
+  ~GpuKernelImpl() override {
+    if (module)
+      attn_rt_module_unload(module);
+  }
+
+  const GpuLaunch &launch() const override { return launches.back().info; }
+  const std::string &ptx() const override { return ptxText; }
+
+  llvm::Error run(const HostArgs &args, void *stream) const override {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!module && attn_rt_module_load(device, ptxText.c_str(), &module))
+        return makeError(attn_rt_last_error());
+    }
+    SmallVector<uint64_t> temps;
+    llvm::scope_exit freeTemps([&] {
+      for (uint64_t t : temps)
+        attn_rt_free(t);
+    });
+    for (int64_t bytes : tempBytes) {
+      uint64_t ptr = 0;
+      if (attn_rt_alloc(device, static_cast<size_t>(bytes), &ptr))
+        return makeError(attn_rt_last_error());
+      temps.push_back(ptr);
+    }
+    for (const Launch &launch : launches) {
+      SmallVector<attn_rt_tensor> tensors;
+      for (const Param &param : launch.params) {
+        attn_rt_tensor t{};
+        const void *data = param.temp
+                               ? reinterpret_cast<const void *>(
+                                     static_cast<uintptr_t>(temps[*param.temp]))
+                               : bufferFor(args, param.role, param.shape);
+        if (!data)
+          return makeError(Twine("attn: the ") + roleName(param.role) +
+                           " buffer is required by this attention but is "
+                           "null");
+        t.device_pointer = reinterpret_cast<uintptr_t>(data);
+        t.rank = static_cast<int32_t>(param.shape.dims.size());
+        for (size_t d = 0; d < param.shape.dims.size(); ++d)
+          t.shape[d] = param.shape.dims[d];
+        tensors.push_back(t);
+      }
+      if (attn_rt_launch_memrefs(module, launch.info.kernelName.c_str(),
+                                 launch.info.grid, launch.info.block,
+                                 launch.info.dynamicSharedBytes, stream,
+                                 tensors.data(), tensors.size()))
+        return makeError(attn_rt_last_error());
+    }
+    // Temporaries must outlive the kernels that read them.
+    if (!temps.empty() && attn_rt_synchronize(stream))
+      return makeError(attn_rt_last_error());
+    return llvm::Error::success();
+  }
+
+private:
+  std::string ptxText;
+  SmallVector<Launch> launches;
+  SmallVector<int64_t> tempBytes;
+  int device;
+  mutable std::mutex mutex;
+  mutable attn_rt_module *module = nullptr;
+};
+
 DialectRegistry makeRegistry() {
   DialectRegistry registry;
   registry.insert<AttnDialect, arith::ArithDialect,
@@ -309,6 +392,7 @@ DialectRegistry makeRegistry() {
                   scf::SCFDialect, tensor::TensorDialect>();
   registerAttnToHostInterfaces(registry);
   registerGpuLoweringInterfaces(registry);
+  ptx::registerPTXTarget(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   return registry;
@@ -401,6 +485,10 @@ struct Compiler::Impl {
   FailureOr<std::shared_ptr<const EmulatedKernel>>
   compileEmulatedLocked(StringRef text, llvm::raw_ostream &diagnostics);
   llvm::StringMap<std::shared_ptr<const EmulatedKernel>> emulatedCache;
+
+  llvm::Expected<std::shared_ptr<const GpuKernel>>
+  compileGpu(StringRef text, const GpuOptions &gpu);
+  llvm::StringMap<std::shared_ptr<const GpuKernel>> gpuCache;
 
   CompileOptions options;
   MLIRContext context;
@@ -699,6 +787,89 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   return std::shared_ptr<const EmulatedKernel>(
       std::make_shared<EmulatedKernelImpl>(
           std::move(*engine), std::move(launches), std::move(tempBytes)));
+}
+
+llvm::Expected<std::shared_ptr<const GpuKernel>>
+Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string key = (text + "\n// gpu " + gpu.chip + " device " +
+                     Twine(gpu.device))
+                        .str();
+  auto it = gpuCache.find(key);
+  if (it != gpuCache.end()) {
+    ++hits;
+    return it->second;
+  }
+  ++misses;
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+  auto fail = [&]() -> llvm::Error {
+    return makeError("attn: cannot compile the attention for the GPU:\n" +
+                     diagnostics);
+  };
+  if (gpu.chip != "sm_80" && gpu.chip != "sm_90") {
+    emitError(UnknownLoc::get(&context))
+        << "unsupported chip '" << gpu.chip << "'; expected sm_80 or sm_90";
+    return fail();
+  }
+  FailureOr<Entry> entry = buildEntry(sourceMgr, text, "GPU");
+  if (failed(entry))
+    return fail();
+  ptx::PTXOptions options;
+  options.chip = gpu.chip;
+  FailureOr<ptx::CompiledAttention> compiled =
+      ptx::compileAttention(*entry->module, options);
+  if (failed(compiled))
+    return fail();
+  SmallVector<GpuKernelImpl::Launch> launches;
+  for (const KernelContract &k : compiled->contract.kernels) {
+    GpuKernelImpl::Launch launch;
+    launch.info.kernelName = k.name;
+    for (int d = 0; d < 3; ++d) {
+      launch.info.grid[d] = k.grid[d];
+      launch.info.block[d] = k.block[d];
+    }
+    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
+    for (const std::string &originString : k.params) {
+      StringRef origin = originString;
+      GpuKernelImpl::Param param;
+      unsigned index = 0;
+      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
+          index < compiled->contract.tempBytes.size()) {
+        param.temp = index;
+        param.shape.dims = {compiled->contract.tempBytes[index]};
+      } else if (origin.consume_front("arg") &&
+                 !origin.getAsInteger(10, index) &&
+                 index < entry->roles.size()) {
+        param.role = entry->roles[index].first;
+        param.shape = entry->roles[index].second;
+      } else {
+        return makeError("attn: unexpected kernel parameter origin '" +
+                         originString + "'");
+      }
+      launch.params.push_back(param);
+    }
+    launches.push_back(std::move(launch));
+  }
+  auto kernel = std::make_shared<GpuKernelImpl>(
+      std::move(compiled->ptx), std::move(launches),
+      SmallVector<int64_t>(compiled->contract.tempBytes), gpu.device);
+  gpuCache[key] = kernel;
+  return std::shared_ptr<const GpuKernel>(kernel);
+}
+
+GpuKernel::~GpuKernel() = default;
+
+llvm::Expected<std::shared_ptr<const GpuKernel>>
+Compiler::compileForGpu(const AttentionSpec &spec, const GpuOptions &options) {
+  return impl->compileGpu(spec.toMLIR(), options);
+}
+
+llvm::Expected<std::shared_ptr<const GpuKernel>>
+Compiler::compileForGpu(StringRef mlirText, const GpuOptions &options) {
+  return impl->compileGpu(mlirText, options);
 }
 
 EmulatedKernel::~EmulatedKernel() = default;

@@ -115,6 +115,28 @@ public:
                           unsigned hostThreads = 1) const = 0;
 };
 
+/// A GPU kernel compiled to PTX, launched through runtime/ (the CUDA
+/// driver, opened at first use). Thread-safe to run concurrently.
+class GpuKernel {
+public:
+  virtual ~GpuKernel();
+  /// The attention kernel's launch (tile-table kernels may run first).
+  virtual const GpuLaunch &launch() const = 0;
+  virtual const std::string &ptx() const = 0;
+  /// Launches on `stream` (a CUstream; null: the default stream), without
+  /// waiting. The pointers in `deviceArgs` are device pointers (in the
+  /// current context, e.g. PyTorch's); temporaries are allocated by the
+  /// runtime. Without a CUDA driver this fails with the runtime's "no CUDA
+  /// driver" message.
+  virtual llvm::Error run(const HostArgs &deviceArgs,
+                          void *stream = nullptr) const = 0;
+};
+
+struct GpuOptions {
+  std::string chip = "sm_80"; // or "sm_90"
+  int device = 0;
+};
+
 class Compiler {
 public:
   explicit Compiler(CompileOptions options = {});
@@ -134,6 +156,12 @@ public:
   compileForEmulator(const AttentionSpec &spec);
   llvm::Expected<std::shared_ptr<const EmulatedKernel>>
   compileForEmulator(llvm::StringRef mlirText);
+
+  /// The GPU kernel as PTX (cached in memory by spec and chip).
+  llvm::Expected<std::shared_ptr<const GpuKernel>>
+  compileForGpu(const AttentionSpec &spec, const GpuOptions &options = {});
+  llvm::Expected<std::shared_ptr<const GpuKernel>>
+  compileForGpu(llvm::StringRef mlirText, const GpuOptions &options = {});
 
   int64_t cacheHits() const;
   int64_t cacheMisses() const;

@@ -1,0 +1,111 @@
+//===- GpuJitTest.cpp - The JIT's GPU target without (or with) a GPU -----===//
+//
+// compileForGpu produces the tensor-core PTX and its launch contract on any
+// machine; running it needs the CUDA driver, and without one the error is
+// the runtime's "no CUDA driver" message, not a crash. Bad specs and chips
+// are errors. (On a GPU machine scripts/gpu-check runs the kernels.)
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/JIT/Compiler.h"
+#include "attn/Runtime/Runtime.h"
+
+#include "gtest/gtest.h"
+
+using namespace mlir::attn::jit;
+
+namespace {
+
+AttentionSpec causalGqa() {
+  AttentionSpec spec;
+  spec.numQHeads = 8;
+  spec.numKVHeads = 2;
+  spec.seqQ = spec.seqKV = 300;
+  spec.headDimQK = spec.headDimV = 128;
+  spec.elementType = ElementType::BF16;
+  spec.mask = "#attn.causal";
+  return spec;
+}
+
+TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
+  Compiler compiler;
+  auto kernel = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0});
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const std::string &ptx = (*kernel)->ptx();
+  EXPECT_NE(ptx.find(".target sm_90"), std::string::npos);
+  EXPECT_NE(ptx.find("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"),
+            std::string::npos);
+  const GpuLaunch &launch = (*kernel)->launch();
+  EXPECT_EQ(launch.kernelName, "attn_entry_kernel");
+  EXPECT_EQ(launch.grid[0], 5); // ceil(300 / 64) query tiles
+  EXPECT_EQ(launch.grid[1], 8);
+  EXPECT_EQ(launch.grid[2], 1);
+  EXPECT_EQ(launch.block[0], 128);
+  EXPECT_EQ(launch.dynamicSharedBytes, 3 * 64 * 128 * 2);
+
+  // The same spec and chip again is a cache hit: the same kernel object.
+  int64_t hits = compiler.cacheHits();
+  auto again = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0});
+  ASSERT_TRUE(static_cast<bool>(again));
+  EXPECT_EQ(again->get(), kernel->get());
+  EXPECT_EQ(compiler.cacheHits(), hits + 1);
+  // Another chip is another kernel.
+  auto sm80 = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_80", 0});
+  ASSERT_TRUE(static_cast<bool>(sm80));
+  EXPECT_NE(sm80->get(), kernel->get());
+}
+
+TEST(GpuJit, RunsOnlyWithADriver) {
+  Compiler compiler;
+  auto kernel = compiler.compileForGpu(causalGqa());
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  int devices = 0;
+  if (attn_rt_device_count(&devices) == 0 && devices > 0)
+    GTEST_SKIP() << "a GPU is present: scripts/gpu-check runs the kernels";
+  HostArgs args;
+  int dummy = 0;
+  args.query = args.key = args.value = &dummy;
+  args.output = &dummy;
+  llvm::Error err = (*kernel)->run(args);
+  ASSERT_TRUE(static_cast<bool>(err));
+  std::string message = llvm::toString(std::move(err));
+  EXPECT_NE(message.find("no CUDA driver"), std::string::npos) << message;
+}
+
+TEST(GpuJit, BadSpecsAndChipsAreErrors) {
+  Compiler compiler;
+  AttentionSpec f32 = causalGqa();
+  f32.elementType = ElementType::F32;
+  auto kernel = compiler.compileForGpu(f32);
+  ASSERT_FALSE(static_cast<bool>(kernel));
+  std::string message = llvm::toString(kernel.takeError());
+  EXPECT_NE(message.find("the GPU path takes f16 or bf16 inputs"),
+            std::string::npos)
+      << message;
+
+  AttentionSpec odd = causalGqa();
+  odd.headDimQK = odd.headDimV = 80;
+  auto oddKernel = compiler.compileForGpu(odd);
+  ASSERT_FALSE(static_cast<bool>(oddKernel));
+  message = llvm::toString(oddKernel.takeError());
+  EXPECT_NE(message.find("head dimensions must be multiples of 64"),
+            std::string::npos)
+      << message;
+
+  AttentionSpec gqa = causalGqa();
+  gqa.numKVHeads = 3;
+  auto bad = compiler.compileForGpu(gqa);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  message = llvm::toString(bad.takeError());
+  EXPECT_NE(message.find("must be a multiple of key/value heads (3)"),
+            std::string::npos)
+      << message;
+
+  auto chip = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_75", 0});
+  ASSERT_FALSE(static_cast<bool>(chip));
+  message = llvm::toString(chip.takeError());
+  EXPECT_NE(message.find("unsupported chip 'sm_75'"), std::string::npos)
+      << message;
+}
+
+} // namespace
