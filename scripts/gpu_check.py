@@ -237,8 +237,9 @@ def run_kernels(torch, rt, out, entry, chip, inputs, outputs, stream):
     contract = json.load(open(os.path.join(out, entry["chips"][chip]["contract"])))
     ptx = open(os.path.join(out, entry["chips"][chip]["ptx"])).read()
     module = rt.load(ptx)
-    temps = [torch.empty(n, dtype=torch.uint8, device="cuda")
-             for n in contract["temp_bytes"]]
+    # Temporaries (run-time tile tables, i8) in their memref shapes.
+    temps = [torch.empty(shape, dtype=torch.uint8, device="cuda")
+             for shape in contract["temp_shapes"]]
     launches = []
     for kernel in contract["kernels"]:
         tensors = []

@@ -207,19 +207,26 @@ void attn_emu_cp_async(void *dst, const void *src, uint32_t bytes,
                        uint32_t srcBytes) {
   Block &block = *currentBlock;
   Thread &t = *currentThread;
+  // The message is recorded before the fiber is abandoned, so that no
+  // temporary of this frame outlives it (the fiber never resumes).
   auto fail = [&](const std::string &message) {
     block.fail("cp.async by " + block.where(t) + ": " + message);
-    switchToScheduler(/*finished=*/false);
   };
-  if (bytes != 4 && bytes != 8 && bytes != 16)
-    return fail("copy size " + std::to_string(bytes) + " is not 4, 8 or 16");
-  if (srcBytes > bytes)
-    return fail("source size " + std::to_string(srcBytes) +
-                " exceeds the copy size " + std::to_string(bytes));
+  if (bytes != 4 && bytes != 8 && bytes != 16) {
+    fail("copy size " + std::to_string(bytes) + " is not 4, 8 or 16");
+    return switchToScheduler(/*finished=*/false);
+  }
+  if (srcBytes > bytes) {
+    fail("source size " + std::to_string(srcBytes) +
+         " exceeds the copy size " + std::to_string(bytes));
+    return switchToScheduler(/*finished=*/false);
+  }
   if (reinterpret_cast<uintptr_t>(dst) % bytes ||
-      reinterpret_cast<uintptr_t>(src) % bytes)
-    return fail("addresses " + hex(dst) + " <- " + hex(src) +
-                " are not aligned to the copy size " + std::to_string(bytes));
+      reinterpret_cast<uintptr_t>(src) % bytes) {
+    fail("addresses " + hex(dst) + " <- " + hex(src) +
+         " are not aligned to the copy size " + std::to_string(bytes));
+    return switchToScheduler(/*finished=*/false);
+  }
   checkAccess(block, t, src, srcBytes, /*write=*/false, AddressSpace::Global);
   if (block.error.empty())
     checkAccess(block, t, dst, bytes, /*write=*/true, AddressSpace::Shared);

@@ -83,6 +83,7 @@ struct Descriptor {
 struct ArgShape {
   SmallVector<int64_t, 4> dims;
   unsigned captureIndex = 0; // for ArgRole::Capture
+  int64_t elementBytes = 1;
 };
 
 Descriptor describe(const void *data, const ArgShape &shape) {
@@ -216,25 +217,85 @@ private:
   SmallVector<std::pair<ArgRole, ArgShape>> args;
 };
 
+/// One parameter of a GPU kernel launch: a caller buffer (by role) or a
+/// temporary the launcher allocates.
+struct LaunchParam {
+  ArgRole role = ArgRole::Query;
+  ArgShape shape;
+  std::optional<unsigned> temp;
+};
+
+/// One kernel launch of a compiled attention, in order (tile-table
+/// builders, then the attention). `fn` is set for the emulator.
+struct KernelLaunch {
+  GpuLaunch info;
+  SmallVector<LaunchParam> params;
+  emu::KernelFn fn = nullptr;
+};
+
+/// The launches of a launch contract with their parameters resolved to
+/// the entry function's roles (argN) or temporaries (tempN).
+llvm::Expected<SmallVector<KernelLaunch>>
+resolveLaunches(const ModuleContract &contract,
+                ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
+  SmallVector<KernelLaunch> launches;
+  for (const KernelContract &k : contract.kernels) {
+    KernelLaunch launch;
+    launch.info.kernelName = k.name;
+    for (int d = 0; d < 3; ++d) {
+      launch.info.grid[d] = k.grid[d];
+      launch.info.block[d] = k.block[d];
+    }
+    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
+    for (const std::string &originString : k.params) {
+      StringRef origin = originString;
+      LaunchParam param;
+      unsigned index = 0;
+      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
+          index < contract.tempBytes.size()) {
+        param.temp = index;
+        const SmallVector<int64_t> &dims = contract.tempShapes[index];
+        param.shape.dims.assign(dims.begin(), dims.end());
+        int64_t elements = 1;
+        for (int64_t d : dims)
+          elements *= d;
+        param.shape.elementBytes =
+            elements ? contract.tempBytes[index] / elements : 1;
+      } else if (origin.consume_front("arg") &&
+                 !origin.getAsInteger(10, index) && index < roles.size()) {
+        param.role = roles[index].first;
+        param.shape = roles[index].second;
+      } else {
+        return makeError("attn: unexpected kernel parameter origin '" +
+                         originString + "' in kernel " + k.name);
+      }
+      launch.params.push_back(param);
+    }
+    launches.push_back(std::move(launch));
+  }
+  return launches;
+}
+
+/// A JIT for a module in the LLVM dialect, optimised at `optLevel`.
+llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module,
+                                                             unsigned optLevel) {
+  static std::once_flag targetInit;
+  std::call_once(targetInit, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = optimize;
+  return ExecutionEngine::create(module, engineOptions);
+}
+
 class EmulatedKernelImpl final : public EmulatedKernel {
 public:
-  /// One kernel parameter: a buffer of the caller (by role) or a
-  /// temporary the launcher allocates.
-  struct Param {
-    ArgRole role = ArgRole::Query;
-    ArgShape shape;
-    int64_t elementBytes = 1;
-    std::optional<unsigned> temp;
-  };
-  /// One kernel launch, in order (tile-table builders, then the attention).
-  struct Launch {
-    emu::KernelFn fn = nullptr;
-    GpuLaunch info;
-    SmallVector<Param> params;
-  };
-
   EmulatedKernelImpl(std::unique_ptr<ExecutionEngine> engine,
-                     SmallVector<Launch> launches,
+                     SmallVector<KernelLaunch> launches,
                      SmallVector<int64_t> tempBytes)
       : engine(std::move(engine)), launches(std::move(launches)),
         tempBytes(std::move(tempBytes)) {}
@@ -248,7 +309,7 @@ public:
     for (int64_t bytes : tempBytes)
       temps.emplace_back(static_cast<size_t>(bytes), 0xa5);
     emu::Counters total;
-    for (const Launch &launch : launches) {
+    for (const KernelLaunch &launch : launches) {
       emu::LaunchConfig config;
       config.kernelName = launch.info.kernelName;
       config.grid = {static_cast<uint32_t>(launch.info.grid[0]),
@@ -262,7 +323,7 @@ public:
       config.hostThreads = hostThreads;
       // The lowered kernel takes each memref as its descriptor's fields.
       SmallVector<Descriptor, 8> descriptors;
-      for (const Param &param : launch.params) {
+      for (const LaunchParam &param : launch.params) {
         const void *data =
             param.temp ? temps[*param.temp].data()
                        : bufferFor(host, param.role, param.shape);
@@ -275,7 +336,7 @@ public:
         for (int64_t d : param.shape.dims)
           elements *= d;
         config.buffers.push_back(
-            {data, static_cast<size_t>(elements * param.elementBytes),
+            {data, static_cast<size_t>(elements * param.shape.elementBytes),
              param.temp ? "temporary " + std::to_string(*param.temp)
                         : std::string(roleName(param.role))});
       }
@@ -300,23 +361,13 @@ public:
 
 private:
   std::unique_ptr<ExecutionEngine> engine;
-  SmallVector<Launch> launches;
+  SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
 };
 
 class GpuKernelImpl final : public GpuKernel {
 public:
-  struct Param {
-    ArgRole role = ArgRole::Query;
-    ArgShape shape;
-    std::optional<unsigned> temp;
-  };
-  struct Launch {
-    GpuLaunch info;
-    SmallVector<Param> params;
-  };
-
-  GpuKernelImpl(std::string ptxText, SmallVector<Launch> launches,
+  GpuKernelImpl(std::string ptxText, SmallVector<KernelLaunch> launches,
                 SmallVector<int64_t> tempBytes, int device)
       : ptxText(std::move(ptxText)), launches(std::move(launches)),
         tempBytes(std::move(tempBytes)), device(device) {}
@@ -345,9 +396,9 @@ public:
         return makeError(attn_rt_last_error());
       temps.push_back(ptr);
     }
-    for (const Launch &launch : launches) {
+    for (const KernelLaunch &launch : launches) {
       SmallVector<attn_rt_tensor> tensors;
-      for (const Param &param : launch.params) {
+      for (const LaunchParam &param : launch.params) {
         attn_rt_tensor t{};
         const void *data = param.temp
                                ? reinterpret_cast<const void *>(
@@ -377,7 +428,7 @@ public:
 
 private:
   std::string ptxText;
-  SmallVector<Launch> launches;
+  SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
   int device;
   mutable std::mutex mutex;
@@ -559,7 +610,10 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
   auto addArg = [&](ArgRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
     argTypes.push_back(MemRefType::get(type.getShape(), type.getElementType()));
-    roles.push_back({role, ArgShape{SmallVector<int64_t, 4>(type.getShape())}});
+    ArgShape shape;
+    shape.dims.assign(type.getShape().begin(), type.getShape().end());
+    shape.elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
+    roles.push_back({role, shape});
   };
   if (auto attention = dyn_cast<AttentionOp>(source)) {
     addArg(ArgRole::Query, attention.getQuery().getType());
@@ -628,17 +682,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   if (failed(pm.run(*module)))
     return failure();
 
-  static std::once_flag targetInit;
-  std::call_once(targetInit, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-  std::function<llvm::Error(llvm::Module *)> optimize =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = optimize;
-  auto engine = ExecutionEngine::create(*module, engineOptions);
+  auto engine = createEngine(*module, /*optLevel=*/3);
   if (!engine) {
     diagnostics << "error: " << llvm::toString(engine.takeError()) << "\n";
     return failure();
@@ -713,39 +757,10 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   FailureOr<ModuleContract> contract = readLaunchContract(gpuModule);
   if (failed(contract))
     return failure();
-  SmallVector<EmulatedKernelImpl::Launch> launches;
-  for (const KernelContract &k : contract->kernels) {
-    auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(k.name);
-    EmulatedKernelImpl::Launch launch;
-    launch.info.kernelName = k.name;
-    for (int d = 0; d < 3; ++d) {
-      launch.info.grid[d] = k.grid[d];
-      launch.info.block[d] = k.block[d];
-    }
-    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
-    for (auto [originString, arg] : llvm::zip(k.params, kernel.getArguments())) {
-      StringRef origin = originString;
-      auto type = cast<MemRefType>(arg.getType());
-      EmulatedKernelImpl::Param param;
-      param.shape.dims = SmallVector<int64_t, 4>(type.getShape());
-      param.elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
-      unsigned index = 0;
-      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
-          index < contract->tempBytes.size()) {
-        param.temp = index;
-      } else if (origin.consume_front("arg") &&
-                 !origin.getAsInteger(10, index) &&
-                 index < entry->roles.size()) {
-        param.role = entry->roles[index].first;
-        param.shape = entry->roles[index].second;
-      } else {
-        kernel.emitError("unexpected kernel parameter origin ")
-            << originString;
-        return failure();
-      }
-      launch.params.push_back(param);
-    }
-    launches.push_back(std::move(launch));
+  auto launches = resolveLaunches(*contract, entry->roles);
+  if (!launches) {
+    diagnostics << "error: " << llvm::toString(launches.takeError()) << "\n";
+    return failure();
   }
   SmallVector<int64_t> tempBytes = contract->tempBytes;
 
@@ -760,23 +775,13 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   if (failed(lower.run(*device)))
     return failure();
 
-  static std::once_flag targetInit;
-  std::call_once(targetInit, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-  std::function<llvm::Error(llvm::Module *)> optimize =
-      makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = optimize;
-  auto engine = ExecutionEngine::create(*device, engineOptions);
+  auto engine = createEngine(*device, /*optLevel=*/2);
   if (!engine) {
     diagnostics << "error: " << llvm::toString(engine.takeError()) << "\n";
     return failure();
   }
   registerEmulatorSymbols(**engine);
-  for (EmulatedKernelImpl::Launch &launch : launches) {
+  for (KernelLaunch &launch : *launches) {
     auto fn = (*engine)->lookupPacked(launch.info.kernelName);
     if (!fn) {
       diagnostics << "error: " << llvm::toString(fn.takeError()) << "\n";
@@ -786,7 +791,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   }
   return std::shared_ptr<const EmulatedKernel>(
       std::make_shared<EmulatedKernelImpl>(
-          std::move(*engine), std::move(launches), std::move(tempBytes)));
+          std::move(*engine), std::move(*launches), std::move(tempBytes)));
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
@@ -823,38 +828,11 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
       ptx::compileAttention(*entry->module, options);
   if (failed(compiled))
     return fail();
-  SmallVector<GpuKernelImpl::Launch> launches;
-  for (const KernelContract &k : compiled->contract.kernels) {
-    GpuKernelImpl::Launch launch;
-    launch.info.kernelName = k.name;
-    for (int d = 0; d < 3; ++d) {
-      launch.info.grid[d] = k.grid[d];
-      launch.info.block[d] = k.block[d];
-    }
-    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
-    for (const std::string &originString : k.params) {
-      StringRef origin = originString;
-      GpuKernelImpl::Param param;
-      unsigned index = 0;
-      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
-          index < compiled->contract.tempBytes.size()) {
-        param.temp = index;
-        param.shape.dims = {compiled->contract.tempBytes[index]};
-      } else if (origin.consume_front("arg") &&
-                 !origin.getAsInteger(10, index) &&
-                 index < entry->roles.size()) {
-        param.role = entry->roles[index].first;
-        param.shape = entry->roles[index].second;
-      } else {
-        return makeError("attn: unexpected kernel parameter origin '" +
-                         originString + "'");
-      }
-      launch.params.push_back(param);
-    }
-    launches.push_back(std::move(launch));
-  }
+  auto launches = resolveLaunches(compiled->contract, entry->roles);
+  if (!launches)
+    return launches.takeError();
   auto kernel = std::make_shared<GpuKernelImpl>(
-      std::move(compiled->ptx), std::move(launches),
+      std::move(compiled->ptx), std::move(*launches),
       SmallVector<int64_t>(compiled->contract.tempBytes), gpu.device);
   gpuCache[key] = kernel;
   return std::shared_ptr<const GpuKernel>(kernel);

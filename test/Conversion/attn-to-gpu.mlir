@@ -7,7 +7,7 @@
 // CHECK-LABEL: func.func @causal_mqa
 // CHECK:         gpu.launch_func  @attn_kernels::@causal_mqa_kernel blocks in (%c4, %c2, %c1) threads in (%c128, %c1, %c1)  dynamic_shared_memory_size %c24576_i32
 // CHECK-SAME:      args(%{{.+}} : memref<1x2x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x2x256x64xf16>)
-// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["causal_mqa_kernel"], attn.gpu.temp_bytes = array<i64>}
+// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["causal_mqa_kernel"], attn.gpu.temp_bytes = array<i64>, attn.gpu.temp_shapes = []}
 // CHECK:         gpu.func @causal_mqa_kernel(
 // CHECK-SAME:      attn.gpu.block = array<i64: 128, 1, 1>, attn.gpu.dynamic_shared_bytes = 24576 : i64, attn.gpu.grid = array<i64: 4, 2, 1>, attn.gpu.params = ["arg0", "arg1", "arg2", "result0"]
 // The query tile is staged once per block (four 16-byte cp.async per
@@ -76,7 +76,7 @@ func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
 // CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_tile_table blocks in (%c1, %c1, %c1) threads in (%c128, %c1, %c1)
 // CHECK-SAME:      args({{.*}}%[[TABLE]] : memref<1x4x2x2xi8>)
 // CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_kernel_1 blocks in (%c2, %c4, %c1)
-// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["document_gqa_tile_table", "document_gqa_kernel_1"], attn.gpu.temp_bytes = array<i64: 16>}
+// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["document_gqa_tile_table", "document_gqa_kernel_1"], attn.gpu.temp_bytes = array<i64: 16>, attn.gpu.temp_shapes = [array<i64: 1, 4, 2, 2>]}
 // CHECK:         gpu.func @document_gqa_tile_table(
 // CHECK-SAME:      attn.gpu.params = ["arg3", "arg4", "temp0"]
 // CHECK:         gpu.func @document_gqa_kernel_1(

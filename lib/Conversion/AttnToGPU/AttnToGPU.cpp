@@ -519,6 +519,10 @@ public:
       gpuModule->setAttr(kGpuLaunchOrderAttr, b.getArrayAttr(launchOrder));
       gpuModule->setAttr(kGpuTempBytesAttr,
                          b.getDenseI64ArrayAttr(tempBytes));
+      SmallVector<Attribute> shapes;
+      for (ArrayRef<int64_t> shape : tempShapes)
+        shapes.push_back(b.getDenseI64ArrayAttr(shape));
+      gpuModule->setAttr(kGpuTempShapesAttr, b.getArrayAttr(shapes));
     }
   }
 
@@ -557,6 +561,7 @@ private:
 
   SmallVector<Attribute> launchOrder;
   SmallVector<int64_t> tempBytes;
+  SmallVector<SmallVector<int64_t>> tempShapes;
   DenseMap<Value, unsigned> temps;
   unsigned kernelCount = 0;
 };
@@ -570,9 +575,11 @@ std::string AttnTileToGPUPass::originOf(Value v, func::FuncOp func) {
   if (!alloc || !type.hasStaticShape())
     return "";
   auto [it, inserted] = temps.try_emplace(v, tempBytes.size());
-  if (inserted)
+  if (inserted) {
     tempBytes.push_back(type.getNumElements() *
                         ((type.getElementTypeBitWidth() + 7) / 8));
+    tempShapes.emplace_back(type.getShape());
+  }
   return "temp" + std::to_string(it->second);
 }
 
@@ -852,11 +859,19 @@ FailureOr<ModuleContract>
 mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
   auto order = gpuModule->getAttrOfType<ArrayAttr>(kGpuLaunchOrderAttr);
   auto temps = gpuModule->getAttrOfType<DenseI64ArrayAttr>(kGpuTempBytesAttr);
-  if (!order || !temps || order.empty())
+  auto shapes = gpuModule->getAttrOfType<ArrayAttr>(kGpuTempShapesAttr);
+  if (!order || !temps || !shapes || order.empty() ||
+      static_cast<int64_t>(shapes.size()) != temps.size())
     return gpuModule.emitError("no attn-tile-to-gpu launch contract");
   ModuleContract contract;
   contract.tempBytes.assign(temps.asArrayRef().begin(),
                             temps.asArrayRef().end());
+  for (Attribute shape : shapes) {
+    auto dims = dyn_cast<DenseI64ArrayAttr>(shape);
+    if (!dims)
+      return gpuModule.emitError("malformed temporary shapes");
+    contract.tempShapes.emplace_back(dims.asArrayRef());
+  }
   for (Attribute nameAttr : order) {
     auto name = dyn_cast<StringAttr>(nameAttr);
     auto kernel =

@@ -130,6 +130,12 @@ std::string mlir::attn::ptx::contractToJson(const CompiledAttention &compiled,
   json::Object root{{"chip", options.chip},
                     {"kernels", std::move(kernels)},
                     {"temp_bytes", json::Array(compiled.contract.tempBytes)},
+                    {"temp_shapes", [&] {
+                       json::Array shapes;
+                       for (const auto &shape : compiled.contract.tempShapes)
+                         shapes.push_back(json::Array(shape));
+                       return shapes;
+                     }()},
                     {"arguments", tensors(compiled.arguments)},
                     {"results", tensors(compiled.results)}};
   std::string text;

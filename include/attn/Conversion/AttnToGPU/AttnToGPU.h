@@ -35,6 +35,7 @@ constexpr llvm::StringLiteral kGpuParamsAttr = "attn.gpu.params";
 /// of the temporaries (params `tempN`) the launcher allocates.
 constexpr llvm::StringLiteral kGpuLaunchOrderAttr = "attn.gpu.launch_order";
 constexpr llvm::StringLiteral kGpuTempBytesAttr = "attn.gpu.temp_bytes";
+constexpr llvm::StringLiteral kGpuTempShapesAttr = "attn.gpu.temp_shapes";
 
 /// One kernel's launch contract, read from its attributes.
 struct KernelContract {
@@ -50,6 +51,7 @@ struct KernelContract {
 struct ModuleContract {
   SmallVector<KernelContract> kernels;
   SmallVector<int64_t> tempBytes;
+  SmallVector<SmallVector<int64_t>> tempShapes; // memref shapes
 };
 /// Reads the contract attn-tile-to-gpu recorded on `gpuModule`; fails with
 /// a diagnostic when it is missing or malformed.
