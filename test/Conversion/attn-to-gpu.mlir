@@ -22,33 +22,35 @@
 // CHECK-NEXT:      arith.subi %c256, %[[Q0]]
 // CHECK:           %[[UB:.+]] = arith.maxsi
 // CHECK:           scf.for %{{.+}} = %c0 to %[[UB]] step %c1 {
-// Full tiles (the branch taken below the diagonal) have no mask; MQA reads
-// key/value head 0; K and V land in two cp.async groups, QK^T waiting only
-// for K.
-// CHECK:             scf.if
-// CHECK:               gpu.barrier
-// CHECK-COUNT-4:       nvgpu.device_async_copy %arg1[%{{.+}}, %c0,
-// CHECK:               nvgpu.device_async_create_group
-// CHECK-COUNT-4:       nvgpu.device_async_copy %arg2[%{{.+}}, %c0,
-// CHECK:               nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
-// CHECK-NEXT:          gpu.barrier
-// CHECK:               nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
-// CHECK-COUNT-32:      nvgpu.mma.sync
+// One tile body serves full and partial tiles: MQA reads key/value head 0;
+// K and V land in two cp.async groups, QK^T waiting only for K; only the
+// scoring differs, full tiles (below the diagonal) testing no mask and
+// partial ones (on it) the causal predicate per element.
+// CHECK:             %[[FULL:.+]] = arith.cmpi sle
+// CHECK:             gpu.barrier
+// CHECK-COUNT-4:     nvgpu.device_async_copy %arg1[%{{.+}}, %c0,
+// CHECK:             nvgpu.device_async_create_group
+// CHECK-COUNT-4:     nvgpu.device_async_copy %arg2[%{{.+}}, %c0,
+// CHECK:             nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK-NEXT:        gpu.barrier
+// CHECK:             nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK-COUNT-32:    nvgpu.mma.sync
+// CHECK:             %{{.+}}:32 = scf.if %[[FULL]] -> (f32,
 // CHECK-NOT:           arith.cmpi
-// CHECK:               gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
-// CHECK:               gpu.shuffle  xor %{{.+}}, %c2_i32, %c32_i32 : f32
-// CHECK:               llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
-// CHECK:               nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
-// CHECK-NEXT:          gpu.barrier
-// CHECK:               nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
-// CHECK-COUNT-32:      nvgpu.mma.sync
-// Partial tiles (on the diagonal) test the causal predicate per element.
-// CHECK:             } else {
-// CHECK-COUNT-32:      nvgpu.mma.sync
+// CHECK:               scf.yield
+// CHECK-NEXT:        } else {
 // CHECK:               arith.cmpi sle
 // CHECK:               arith.select
-// CHECK-COUNT-32:      nvgpu.mma.sync
-// CHECK:             }
+// CHECK:               scf.yield
+// CHECK-NEXT:        }
+// CHECK:             gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
+// CHECK:             gpu.shuffle  xor %{{.+}}, %c2_i32, %c32_i32 : f32
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:             nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// CHECK-NEXT:        gpu.barrier
+// CHECK:             nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK-COUNT-32:    nvgpu.mma.sync
+// CHECK-NOT:         nvgpu.mma.sync
 // CHECK:           }
 // The epilogue: row sums across the four lanes of a row, O = acc / l.
 // CHECK:           gpu.shuffle  xor

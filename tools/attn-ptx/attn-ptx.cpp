@@ -22,6 +22,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -102,9 +103,10 @@ int main(int argc, char **argv) {
     return 1;
   if (printTime)
     llvm::errs() << "attn-ptx: compiled in "
-                 << std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - start)
-                        .count()
+                 << llvm::format("%.1f",
+                                 std::chrono::duration<double, std::milli>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count())
                  << " ms\n";
   if (printPtx) {
     llvm::outs() << compiled->ptx;

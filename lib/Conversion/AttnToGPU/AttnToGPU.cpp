@@ -53,7 +53,15 @@ public:
   void emitPrologue(OpBuilder &b, Location loc);
   void emitInit(TileInitOp op, Value batch, Value qHead, Value qBegin,
                 Value query);
-  LogicalResult emitUpdate(TileUpdateOp op);
+  /// Expands `op` at `at` (the op itself, or the scf.if holding it and
+  /// `masked`, its partial-tile twin: then only the scoring differs
+  /// between the two, under `isFull`, and the tile body is emitted once).
+  LogicalResult emitUpdate(TileUpdateOp op, Operation *at,
+                           TileUpdateOp masked = {}, Value isFull = {});
+  /// The 32 base-2 scores of this lane from the QK^T accumulators.
+  FailureOr<SmallVector<Value>> emitScores(OpBuilder &b, Location loc,
+                                           TileUpdateOp op,
+                                           ArrayRef<Value> s);
   void emitFinalize(TileFinalizeOp op);
 
   int64_t sharedBytes() const {
@@ -251,14 +259,13 @@ void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
   op.erase();
 }
 
-LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
-  if (failed(checkTileMaskEmittable(op)))
+LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
+                                        TileUpdateOp masked, Value isFull) {
+  if (failed(checkTileMaskEmittable(op)) ||
+      (masked && failed(checkTileMaskEmittable(masked))))
     return failure();
-  OpBuilder b(op);
+  OpBuilder b(at);
   Location loc = op.getLoc();
-  auto keyType = cast<MemRefType>(op.getKey().getType());
-  int64_t seqKV = keyType.getDimSize(2);
-  int64_t seqQ = cast<MemRefType>(op.getQuery().getType()).getDimSize(2);
 
   // K and V tiles in two groups: V lands while QK^T runs. The barrier
   // keeps the copies from overwriting the previous tile under its readers.
@@ -291,41 +298,36 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
     }
   }
 
-  // Base-2 scores, masked where the tile's mask (if any) or the sequence
-  // end drops them, and this lane's part of the row maxima.
-  ElementEmitContext elementCtx =
-      tileElementContext(op, idx(b, loc, seqQ), idx(b, loc, seqKV),
-                         op->getParentOfType<gpu::GPUModuleOp>());
-  Value rows[2] = {laneRow(b, loc, op.getQBegin(), 0),
-                   laneRow(b, loc, op.getQBegin(), 1)};
-  Value colBase = add(b, loc, op.getKvBegin(), mulC(b, loc, t4, 2));
+  // Base-2 scores (masked on partial tiles), and this lane's part of the
+  // row maxima.
+  SmallVector<Value> scores;
+  if (!masked) {
+    FailureOr<SmallVector<Value>> t = emitScores(b, loc, op, s);
+    if (failed(t))
+      return failure();
+    scores = *t;
+  } else {
+    SmallVector<Type> types(4 * s.size(), b.getF32Type());
+    auto ifOp = scf::IfOp::create(b, loc, types, isFull, /*withElse=*/true);
+    for (auto [block, variant] :
+         {std::pair<Block *, TileUpdateOp>{ifOp.thenBlock(), op},
+          std::pair<Block *, TileUpdateOp>{ifOp.elseBlock(), masked}}) {
+      OpBuilder ib = OpBuilder::atBlockEnd(block);
+      FailureOr<SmallVector<Value>> t = emitScores(ib, loc, variant, s);
+      if (failed(t))
+        return failure();
+      scf::YieldOp::create(ib, loc, *t);
+    }
+    scores.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+  }
   SmallVector<SmallVector<Value, 4>> t(s.size());
   Value rowTileMax[2] = {nx::maskedScore(b, loc), nx::maskedScore(b, loc)};
   for (size_t j = 0; j < s.size(); ++j)
     for (int64_t e = 0; e < 4; ++e) {
-      Value dot = vector::ExtractOp::create(b, loc, s[j],
-                                            ArrayRef<int64_t>{e / 2, e % 2});
-      Value col = addC(b, loc, colBase, static_cast<int64_t>(8 * j) + e % 2);
-      // Rows and keys past the sequence ends are computed but never kept
-      // or stored; the mask and score emitters (which may read ids, bias
-      // or captured tensors at the position) see the last valid one.
-      Value row = rows[e / 2], key = col;
-      if (seqQ % kGpuTileQ != 0)
-        row = arith::MinUIOp::create(b, loc, row, idx(b, loc, seqQ - 1));
-      if (seqKV % kGpuTileKV != 0)
-        key = arith::MinUIOp::create(b, loc, key, idx(b, loc, seqKV - 1));
-      FailureOr<Value> score =
-          emitTileScore(b, loc, op, elementCtx, dot, row, key);
-      if (failed(score))
-        return failure();
-      Value v = *score;
-      if (seqKV % kGpuTileKV != 0) {
-        Value inside = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ult, col, idx(b, loc, seqKV));
-        v = arith::SelectOp::create(b, loc, inside, v, nx::maskedScore(b, loc));
-      }
+      Value v = scores[4 * j + e];
       t[j].push_back(v);
-      rowTileMax[e / 2] = arith::MaximumFOp::create(b, loc, rowTileMax[e / 2], v);
+      rowTileMax[e / 2] =
+          arith::MaximumFOp::create(b, loc, rowTileMax[e / 2], v);
     }
 
   // Row maxima over the four lanes of a row; the rescale factors.
@@ -398,8 +400,51 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
                  vector::ExtractOp::create(b, loc, o[n],
                                            ArrayRef<int64_t>{e / 2, e % 2}),
                  acc, {n, e});
-  op.erase();
+  if (at != op.getOperation())
+    at->erase(); // the scf.if with both variants
+  else
+    op.erase();
   return success();
+}
+
+FailureOr<SmallVector<Value>>
+KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
+                          ArrayRef<Value> s) {
+  int64_t seqKV = cast<MemRefType>(op.getKey().getType()).getDimSize(2);
+  int64_t seqQ = cast<MemRefType>(op.getQuery().getType()).getDimSize(2);
+  ElementEmitContext elementCtx =
+      tileElementContext(op, idx(b, loc, seqQ), idx(b, loc, seqKV),
+                         op->getParentOfType<gpu::GPUModuleOp>());
+  Value rows[2] = {laneRow(b, loc, op.getQBegin(), 0),
+                   laneRow(b, loc, op.getQBegin(), 1)};
+  Value colBase = add(b, loc, op.getKvBegin(), mulC(b, loc, t4, 2));
+  SmallVector<Value> scores;
+  for (size_t j = 0; j < s.size(); ++j)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value dot = vector::ExtractOp::create(b, loc, s[j],
+                                            ArrayRef<int64_t>{e / 2, e % 2});
+      Value col = addC(b, loc, colBase, static_cast<int64_t>(8 * j) + e % 2);
+      // Rows and keys past the sequence ends are computed but never kept
+      // or stored; the mask and score emitters (which may read ids, bias
+      // or captured tensors at the position) see the last valid one.
+      Value row = rows[e / 2], key = col;
+      if (seqQ % kGpuTileQ != 0)
+        row = arith::MinUIOp::create(b, loc, row, idx(b, loc, seqQ - 1));
+      if (seqKV % kGpuTileKV != 0)
+        key = arith::MinUIOp::create(b, loc, key, idx(b, loc, seqKV - 1));
+      FailureOr<Value> score =
+          emitTileScore(b, loc, op, elementCtx, dot, row, key);
+      if (failed(score))
+        return failure();
+      Value v = *score;
+      if (seqKV % kGpuTileKV != 0) {
+        Value inside = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ult, col, idx(b, loc, seqKV));
+        v = arith::SelectOp::create(b, loc, inside, v, nx::maskedScore(b, loc));
+      }
+      scores.push_back(v);
+    }
+  return scores;
 }
 
 void KernelEmitter::emitFinalize(TileFinalizeOp op) {
@@ -810,9 +855,46 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
                              "not known at tile_init");
   emitter.emitInit(kInit, kFirst.getBatch(), kFirst.getQHead(),
                    kFirst.getQBegin(), kFirst.getQuery());
-  for (TileUpdateOp u : kUpdates)
-    if (failed(emitter.emitUpdate(u)))
+  // A full tile and its partial twin under one scf.if share one body.
+  DenseSet<Operation *> done;
+  for (TileUpdateOp u : kUpdates) {
+    if (done.contains(u))
+      continue;
+    auto ifOp = dyn_cast<scf::IfOp>(u->getParentOp());
+    TileUpdateOp twin;
+    if (ifOp && !u.getMask() && ifOp.getNumResults() == 0 &&
+        &ifOp.getThenRegion() == u->getParentRegion() &&
+        !ifOp.getElseRegion().empty()) {
+      // attn-tile computes the tile's start in each branch: such pure ops
+      // move in front of the scf.if, so that one body can serve both.
+      bool simple = true;
+      for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()})
+        for (Operation &op : region->front().without_terminator())
+          if (!isa<TileUpdateOp>(op) &&
+              (op.getNumRegions() || !isMemoryEffectFree(&op)))
+            simple = false;
+      auto updates = llvm::to_vector(
+          ifOp.getElseRegion().front().getOps<TileUpdateOp>());
+      auto thenUpdates = llvm::to_vector(
+          ifOp.getThenRegion().front().getOps<TileUpdateOp>());
+      if (simple && updates.size() == 1 && thenUpdates.size() == 1 &&
+          updates[0].getMask()) {
+        for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()})
+          for (Operation &op : llvm::make_early_inc_range(
+                   region->front().without_terminator()))
+            if (!isa<TileUpdateOp>(op))
+              op.moveBefore(ifOp);
+        twin = updates[0];
+      }
+    }
+    if (twin) {
+      done.insert(twin);
+      if (failed(emitter.emitUpdate(u, ifOp, twin, ifOp.getCondition())))
+        return failure();
+    } else if (failed(emitter.emitUpdate(u, u))) {
       return failure();
+    }
+  }
   emitter.emitFinalize(kFinal);
   for (Operation *alloc : stateBuffers) {
     if (!alloc)

@@ -9,11 +9,11 @@
 // and the approximate exp2 of the online softmax, for sm_80 and sm_90.
 // SM80:      .target sm_80
 // SM80-LABEL: .visible .entry attention_kernel(
-// SM80:      cp.async.ca.shared.global
-// SM80:      ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// SM80:      mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// SM80:      ex2.approx.ftz.f32
-// SM80:      ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// SM80-DAG:  cp.async.ca.shared.global
+// SM80-DAG:  ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// SM80-DAG:  mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// SM80-DAG:  ex2.approx.ftz.f32
+// SM80-DAG:  ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // SM90:      .target sm_90
 
 // The launch contract next to the PTX.
