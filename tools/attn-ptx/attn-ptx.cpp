@@ -43,6 +43,10 @@ static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
                                  cl::init("sm_80"));
 static cl::opt<bool> printPtx("print-ptx",
                               cl::desc("Print the PTX to stdout"));
+static cl::opt<bool> splitInput(
+    "split-input-file",
+    cl::desc("With --print-ptx: compile each '// -----' chunk of the input "
+             "on its own (for lit tests)"));
 static cl::opt<bool> printTime(
     "time", cl::desc("Print the in-process compile time (attn-to-gpu, "
                      "lowering, PTX emission) to stderr"));
@@ -82,39 +86,50 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   std::string error;
   auto buffer = openInputFile(inputFile, &error);
   if (!buffer) {
     llvm::errs() << "attn-ptx: " << error << "\n";
     return 1;
   }
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
   attn::ptx::PTXOptions options;
   options.chip = chip;
   options.features = "+ptx80";
-  auto start = std::chrono::steady_clock::now();
-  auto compiled = attn::ptx::compileAttention(*module, options);
-  if (failed(compiled))
-    return 1;
-  if (printTime)
-    llvm::errs() << "attn-ptx: compiled in "
-                 << llvm::format("%.1f",
-                                 std::chrono::duration<double, std::milli>(
-                                     std::chrono::steady_clock::now() - start)
-                                     .count())
-                 << " ms\n";
-  if (printPtx) {
-    llvm::outs() << compiled->ptx;
-    return 0;
+  SmallVector<StringRef> chunks;
+  if (splitInput && printPtx)
+    buffer->getBuffer().split(chunks, "// -----");
+  else
+    chunks.push_back(buffer->getBuffer());
+  for (StringRef chunk : chunks) {
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(chunk, inputFile), llvm::SMLoc());
+    SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    OwningOpRef<ModuleOp> module =
+        parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+    auto start = std::chrono::steady_clock::now();
+    auto compiled = attn::ptx::compileAttention(*module, options);
+    if (failed(compiled))
+      return 1;
+    if (printTime)
+      llvm::errs() << "attn-ptx: compiled in "
+                   << llvm::format("%.1f",
+                                   std::chrono::duration<double, std::milli>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count())
+                   << " ms\n";
+    if (printPtx) {
+      llvm::outs() << compiled->ptx;
+      if (chunks.size() > 1)
+        llvm::outs() << "// -----\n";
+      continue;
+    }
+    if (!writeFile(outputPrefix + ".ptx", compiled->ptx) ||
+        !writeFile(outputPrefix + ".json",
+                   attn::ptx::contractToJson(*compiled, options)))
+      return 1;
   }
-  if (!writeFile(outputPrefix + ".ptx", compiled->ptx) ||
-      !writeFile(outputPrefix + ".json",
-                 attn::ptx::contractToJson(*compiled, options)))
-    return 1;
   return 0;
 }
