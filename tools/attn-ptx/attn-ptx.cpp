@@ -43,6 +43,10 @@ static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
                                  cl::init("sm_80"));
 static cl::opt<bool> printPtx("print-ptx",
                               cl::desc("Print the PTX to stdout"));
+static cl::opt<unsigned> optLevel("O",
+                                  cl::desc("LLVM optimisation level for the "
+                                           "NVPTX backend (0-3)"),
+                                  cl::init(3));
 static cl::opt<bool> splitInput(
     "split-input-file",
     cl::desc("With --print-ptx: compile each '// -----' chunk of the input "
@@ -95,6 +99,7 @@ int main(int argc, char **argv) {
   attn::ptx::PTXOptions options;
   options.chip = chip;
   options.features = "+ptx80";
+  options.optLevel = optLevel;
   SmallVector<StringRef> chunks;
   if (splitInput && printPtx)
     buffer->getBuffer().split(chunks, "// -----");
