@@ -557,12 +557,15 @@ TEST(HostNumerics, LongSequence) {
   runCase(compiler, c, 8);
 }
 
-TEST(HostNumerics, ScoreModifications) {
+/// The score modifications: ALiBi (causal), softcap, bias and a score_mod
+/// region, each on `target` (the emulated GPU kernel needs f16/bf16).
+void scoreModificationCases(Target target) {
   Compiler compiler(CompileOptions{16, 16});
+  bool gpu = target == Target::Emulator;
   Shape shape{4, 2, 64, 64, 45, 60};
   // ALiBi with the standard slopes of 4 heads: 2^-2, 2^-4, 2^-6, 2^-8.
   Case alibi;
-  alibi.spec = makeSpec(shape, ElementType::F32);
+  alibi.spec = makeSpec(shape, gpu ? ElementType::BF16 : ElementType::F32);
   alibi.spec.scoreMod = "#attn.alibi";
   alibi.spec.mask = "#attn.causal";
   alibi.keep = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
@@ -570,7 +573,7 @@ TEST(HostNumerics, ScoreModifications) {
     return s - std::pow(2.0, -2.0 * (h + 1)) * std::abs(double(i - j));
   };
   alibi.name = "alibi";
-  runCase(compiler, alibi, 11);
+  runCase(compiler, alibi, 11, target);
 
   Case softcap;
   softcap.spec = makeSpec(shape, ElementType::F16);
@@ -580,16 +583,16 @@ TEST(HostNumerics, ScoreModifications) {
     return 5.0 * std::tanh(s / 5.0);
   };
   softcap.name = "softcap";
-  runCase(compiler, softcap, 12);
+  runCase(compiler, softcap, 12, target);
 
   Case bias;
   bias.spec = makeSpec(shape, ElementType::BF16);
   bias.spec.hasBias = true;
   bias.name = "bias";
-  runCase(compiler, bias, 13);
+  runCase(compiler, bias, 13, target);
 
   Case region;
-  region.spec = makeSpec(shape, ElementType::F32);
+  region.spec = makeSpec(shape, gpu ? ElementType::F16 : ElementType::F32);
   region.spec.scoreModBody = "      %hf = arith.index_cast %h : index to i64\n"
                              "      %hs = arith.sitofp %hf : i64 to f32\n"
                              "      %t = arith.mulf %s, %hs : f32\n"
@@ -598,7 +601,16 @@ TEST(HostNumerics, ScoreModifications) {
     return s * double(h);
   };
   region.name = "score_mod region";
-  runCase(compiler, region, 14);
+  runCase(compiler, region, 14, target);
+}
+
+TEST(HostNumerics, ScoreModifications) { scoreModificationCases(Target::Host); }
+
+// The same score modifications in the GPU kernel, emulated: ALiBi, softcap
+// (tanh through libdevice), a bias read per element (with ragged edges)
+// and a score_mod region.
+TEST(EmulatedNumerics, ScoreModifications) {
+  scoreModificationCases(Target::Emulator);
 }
 
 TEST(HostNumerics, EdgeCases) {
@@ -894,11 +906,15 @@ namespace {
 // Regions that read captured tensors (FlexAttention's captured tensors): a
 // per-head window length read by mask_mod and a per-key bias read by
 // score_mod. Their tiles are classified at run time.
-TEST(HostNumerics, CapturedTensors) {
-  const char *text = R"mlir(
-    func.func @f(%q: tensor<1x4x60x32xf32>, %k: tensor<1x2x60x32xf32>,
-                 %v: tensor<1x2x60x32xf32>, %win: tensor<4xi32>,
-                 %kb: tensor<60xf32>) -> tensor<1x4x60x32xf32> {
+/// An attention whose regions read captured tensors: a per-head window
+/// length (mask_mod) and a per-key bias (score_mod), over 60 tokens with
+/// 4 query heads on 2 kv heads; `elt` and `dim` pick the element type and
+/// head dimension.
+std::string capturedTensorsText(const std::string &elt, int64_t dim) {
+  std::string text = R"mlir(
+    func.func @f(%q: tensor<1x4x60xDxELT>, %k: tensor<1x2x60xDxELT>,
+                 %v: tensor<1x2x60xDxELT>, %win: tensor<4xi32>,
+                 %kb: tensor<60xf32>) -> tensor<1x4x60xDxELT> {
       %o = attn.attention %q, %k, %v
           captures(%win, %kb : tensor<4xi32>, tensor<60xf32>)
           mask_mod {
@@ -919,10 +935,64 @@ TEST(HostNumerics, CapturedTensors) {
             %t = arith.addf %s, %xj : f32
             attn.yield %t : f32
           }
-          : tensor<1x4x60x32xf32>, tensor<1x2x60x32xf32>, tensor<1x2x60x32xf32>
-          -> tensor<1x4x60x32xf32>
-      return %o : tensor<1x4x60x32xf32>
+          : tensor<1x4x60xDxELT>, tensor<1x2x60xDxELT>, tensor<1x2x60xDxELT>
+          -> tensor<1x4x60xDxELT>
+      return %o : tensor<1x4x60xDxELT>
     })mlir";
+  for (size_t at = text.find("xDxELT"); at != std::string::npos;
+       at = text.find("xDxELT", at))
+    text.replace(at, 6, "x" + std::to_string(dim) + "x" + elt);
+  return text;
+}
+
+// The same captured tensors in the GPU kernel, emulated (f16, D = 64):
+// the regions make the tile table a run-time one, built by its own kernel
+// that reads the captures too.
+TEST(EmulatedNumerics, CapturedTensors) {
+  Compiler compiler;
+  auto kernel = compiler.compileForEmulator(capturedTensorsText("f16", 64));
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  Case c;
+  c.spec = makeSpec({4, 2, 64, 64, 60, 60}, ElementType::F16);
+  std::vector<int32_t> window = {0, 5, 17, 100};
+  std::vector<float> keyBias(60);
+  for (int j = 0; j < 60; ++j)
+    keyBias[j] = 0.05f * static_cast<float>(j % 7) - 0.1f;
+  c.keep = [&](int64_t, int64_t h, int64_t i, int64_t j) {
+    return j <= i && i - j <= window[h];
+  };
+  c.mod = [&](double s, int64_t, int64_t, int64_t, int64_t j) {
+    return s + keyBias[j];
+  };
+  std::mt19937_64 rng(32);
+  Tensor q = randomTensor(rng, 4 * 60 * 64, ElementType::F16, 1.0);
+  Tensor k = randomTensor(rng, 2 * 60 * 64, ElementType::F16, 1.0);
+  Tensor v = randomTensor(rng, 2 * 60 * 64, ElementType::F16, 1.0);
+  std::vector<uint16_t> out(4 * 60 * 64, 0x7e00);
+  const void *captures[] = {window.data(), keyBias.data()};
+  HostArgs args;
+  args.query = q.data();
+  args.key = k.data();
+  args.value = v.data();
+  args.output = out.data();
+  args.captures = captures;
+  args.numCaptures = 2;
+  llvm::Error err = (*kernel)->run(args);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  std::vector<double> ref, lse;
+  reference(c, q, k, v, {}, ref, lse);
+  double errSq = 0, refSq = 0;
+  for (size_t n = 0; n < out.size(); ++n) {
+    double got = fromF16Bits(out[n]);
+    ASSERT_TRUE(std::isfinite(got)) << n;
+    errSq += (got - ref[n]) * (got - ref[n]);
+    refSq += ref[n] * ref[n];
+  }
+  EXPECT_LE(std::sqrt(errSq / refSq), 1e-2);
+}
+
+TEST(HostNumerics, CapturedTensors) {
+  std::string text = capturedTensorsText("f32", 32);
   Compiler compiler(CompileOptions{16, 16});
   auto kernel = compiler.compileForHost(text);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());

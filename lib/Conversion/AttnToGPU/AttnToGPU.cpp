@@ -22,6 +22,7 @@
 #include "attn/Dialect/Attn/Transforms/TileElements.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
@@ -641,9 +642,23 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
   getUsedValuesDefinedAbove(forall.getRegion(), used);
   Outlined outlined;
   SmallVector<Attribute> origins;
+  // Captured tensors reach the regions as bufferization.to_tensor of a
+  // memref: the kernel takes the memref and rebuilds the tensor view.
+  SmallVector<std::pair<Value, bufferization::ToTensorOp>> tensorViews;
   for (Value v : used) {
     if (isRematerializable(v))
       continue;
+    if (auto toTensor = v.getDefiningOp<bufferization::ToTensorOp>()) {
+      Value memref = toTensor.getBuffer();
+      std::string origin = originOf(memref, func);
+      if (origin.empty())
+        return forall.emitError("attn-tile-to-gpu: a captured tensor is not "
+                                "an argument of the function");
+      tensorViews.push_back({v, toTensor});
+      outlined.params.push_back(memref);
+      origins.push_back(StringAttr::get(&getContext(), origin));
+      continue;
+    }
     if (!isa<MemRefType>(v.getType()))
       return forall.emitError("attn-tile-to-gpu: the kernel would take a "
                               "non-memref value from the host: ")
@@ -678,6 +693,12 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
   b.setInsertionPointToStart(&entry);
   for (auto [v, arg] : llvm::zip(outlined.params, entry.getArguments()))
     outlined.mapping.map(v, arg);
+  for (auto &[tensor, toTensor] : tensorViews)
+    outlined.mapping.map(
+        tensor, bufferization::ToTensorOp::create(
+                    b, loc, tensor.getType(),
+                    outlined.mapping.lookup(toTensor.getBuffer()),
+                    /*restrict=*/true));
   for (Value v : used)
     if (!outlined.mapping.contains(v))
       rematerialize(b, v, outlined.mapping);
@@ -699,9 +720,32 @@ void AttnTileToGPUPass::copyGlobals(gpu::GPUFuncOp kernel) {
   });
 }
 
+/// tensor.extract from a captured tensor's view becomes a load of its
+/// memref (the GPU pipeline does not bufferize).
+void loadCapturedTensors(gpu::GPUFuncOp kernel) {
+  SmallVector<tensor::ExtractOp> extracts;
+  kernel.walk([&](tensor::ExtractOp op) {
+    if (op.getTensor().getDefiningOp<bufferization::ToTensorOp>())
+      extracts.push_back(op);
+  });
+  for (tensor::ExtractOp op : extracts) {
+    OpBuilder b(op);
+    auto view = op.getTensor().getDefiningOp<bufferization::ToTensorOp>();
+    Value load = memref::LoadOp::create(b, op.getLoc(), view.getBuffer(),
+                                        op.getIndices());
+    op.getResult().replaceAllUsesWith(load);
+    op.erase();
+  }
+  kernel.walk([&](bufferization::ToTensorOp op) {
+    if (op->use_empty())
+      op.erase();
+  });
+}
+
 void AttnTileToGPUPass::launch(scf::ForallOp forall, Outlined &outlined,
                                ArrayRef<int64_t> grid, int64_t sharedBytes) {
   gpu::GPUFuncOp kernel = outlined.kernel;
+  loadCapturedTensors(kernel);
   Builder b(&getContext());
   kernel->setAttr(kGpuGridAttr, b.getDenseI64ArrayAttr(grid));
   kernel->setAttr(kGpuBlockAttr, b.getDenseI64ArrayAttr({kGpuThreads, 1, 1}));
