@@ -35,7 +35,11 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/xxhash.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <mutex>
@@ -540,6 +544,7 @@ struct Compiler::Impl {
   llvm::Expected<std::shared_ptr<const GpuKernel>>
   compileGpu(StringRef text, const GpuOptions &gpu);
   llvm::StringMap<std::shared_ptr<const GpuKernel>> gpuCache;
+  int64_t diskHits = 0;
 
   CompileOptions options;
   MLIRContext context;
@@ -824,10 +829,52 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     return fail();
   ptx::PTXOptions options;
   options.chip = gpu.chip;
-  FailureOr<ptx::CompiledAttention> compiled =
-      ptx::compileAttention(*entry->module, options);
-  if (failed(compiled))
-    return fail();
+  // The on-disk cache: PTX and contract by a hash of the text and chip.
+  std::string diskPath;
+  if (!gpu.cacheDirectory.empty()) {
+    uint64_t hash = llvm::xxh3_64bits(
+        (text + "\n// attn gpu v1 " + gpu.chip).str());
+    diskPath = gpu.cacheDirectory + "/attn-" + llvm::utohexstr(hash);
+  }
+  FailureOr<ptx::CompiledAttention> compiled = failure();
+  if (!diskPath.empty()) {
+    auto ptxFile = llvm::MemoryBuffer::getFile(diskPath + ".ptx");
+    auto jsonFile = llvm::MemoryBuffer::getFile(diskPath + ".json");
+    if (ptxFile && jsonFile) {
+      FailureOr<ModuleContract> contract =
+          ptx::contractFromJson((*jsonFile)->getBuffer());
+      if (succeeded(contract)) {
+        ptx::CompiledAttention cached;
+        cached.ptx = (*ptxFile)->getBuffer().str();
+        cached.contract = std::move(*contract);
+        compiled = std::move(cached);
+        ++diskHits;
+      }
+    }
+  }
+  if (failed(compiled)) {
+    compiled = ptx::compileAttention(*entry->module, options);
+    if (failed(compiled))
+      return fail();
+    if (!diskPath.empty()) {
+      // Written beside and renamed, so that readers never see half a file.
+      llvm::sys::fs::create_directories(gpu.cacheDirectory);
+      for (auto [suffix, content] :
+           {std::pair<std::string, std::string>{".ptx", compiled->ptx},
+            {".json", ptx::contractToJson(*compiled, options)}}) {
+        std::string tmp = diskPath + suffix + ".tmp" +
+                          std::to_string(llvm::sys::Process::getProcessId());
+        std::error_code ec;
+        {
+          llvm::raw_fd_ostream out(tmp, ec);
+          if (!ec)
+            out << content;
+        }
+        if (!ec)
+          llvm::sys::fs::rename(tmp, diskPath + suffix);
+      }
+    }
+  }
   auto launches = resolveLaunches(compiled->contract, entry->roles);
   if (!launches)
     return launches.takeError();
@@ -878,3 +925,4 @@ Compiler::compileForHost(StringRef mlirText) {
 
 int64_t Compiler::cacheHits() const { return impl->hits; }
 int64_t Compiler::cacheMisses() const { return impl->misses; }
+int64_t Compiler::diskCacheHits() const { return impl->diskHits; }

@@ -10,6 +10,9 @@
 #include "attn/JIT/Compiler.h"
 #include "attn/Runtime/Runtime.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
 #include "gtest/gtest.h"
 
 using namespace mlir::attn::jit;
@@ -29,7 +32,7 @@ AttentionSpec causalGqa() {
 
 TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
   Compiler compiler;
-  auto kernel = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0});
+  auto kernel = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0, ""});
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   const std::string &ptx = (*kernel)->ptx();
   EXPECT_NE(ptx.find(".target sm_90"), std::string::npos);
@@ -45,14 +48,56 @@ TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
 
   // The same spec and chip again is a cache hit: the same kernel object.
   int64_t hits = compiler.cacheHits();
-  auto again = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0});
+  auto again = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0, ""});
   ASSERT_TRUE(static_cast<bool>(again));
   EXPECT_EQ(again->get(), kernel->get());
   EXPECT_EQ(compiler.cacheHits(), hits + 1);
   // Another chip is another kernel.
-  auto sm80 = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_80", 0});
+  auto sm80 = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_80", 0, ""});
   ASSERT_TRUE(static_cast<bool>(sm80));
   EXPECT_NE(sm80->get(), kernel->get());
+}
+
+TEST(GpuJit, DiskCacheIsReusedAcrossCompilers) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-ptx-cache", dir));
+  GpuOptions options{"sm_80", 0, dir.str().str()};
+  AttentionSpec spec = causalGqa();
+  spec.mask = "#attn.document";
+  spec.hasSegmentIds = true; // two kernels and a temporary in the contract
+  std::string ptx;
+  GpuLaunch launch;
+  {
+    Compiler first;
+    auto kernel = first.compileForGpu(spec, options);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    EXPECT_EQ(first.diskCacheHits(), 0);
+    ptx = (*kernel)->ptx();
+    launch = (*kernel)->launch();
+  }
+  Compiler second;
+  auto kernel = second.compileForGpu(spec, options);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  EXPECT_EQ(second.diskCacheHits(), 1);
+  EXPECT_EQ((*kernel)->ptx(), ptx);
+  EXPECT_EQ((*kernel)->launch().kernelName, launch.kernelName);
+  EXPECT_EQ((*kernel)->launch().grid[0], launch.grid[0]);
+  EXPECT_EQ((*kernel)->launch().dynamicSharedBytes, launch.dynamicSharedBytes);
+  // A corrupt entry is recompiled, not trusted.
+  std::error_code ec;
+  llvm::sys::fs::directory_iterator it(dir, ec);
+  for (; !ec && it != llvm::sys::fs::directory_iterator(); it.increment(ec))
+    if (llvm::StringRef(it->path()).ends_with(".json")) {
+      llvm::raw_fd_ostream out(it->path(), ec);
+      out << "{not json";
+    }
+  Compiler third;
+  auto recompiled = third.compileForGpu(spec, options);
+  ASSERT_TRUE(static_cast<bool>(recompiled));
+  EXPECT_EQ(third.diskCacheHits(), 0);
+  EXPECT_EQ((*recompiled)->ptx(), ptx);
+  llvm::sys::fs::remove_directories(dir);
 }
 
 TEST(GpuJit, RunsOnlyWithADriver) {
@@ -101,7 +146,7 @@ TEST(GpuJit, BadSpecsAndChipsAreErrors) {
             std::string::npos)
       << message;
 
-  auto chip = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_75", 0});
+  auto chip = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_75", 0, ""});
   ASSERT_FALSE(static_cast<bool>(chip));
   message = llvm::toString(chip.takeError());
   EXPECT_NE(message.find("unsupported chip 'sm_75'"), std::string::npos)

@@ -135,6 +135,9 @@ public:
 struct GpuOptions {
   std::string chip = "sm_80"; // or "sm_90"
   int device = 0;
+  /// When set, compiled PTX and its launch contract are also kept in this
+  /// directory (attn-<hash>.ptx/.json) and reused across processes.
+  std::string cacheDirectory;
 };
 
 class Compiler {
@@ -165,6 +168,8 @@ public:
 
   int64_t cacheHits() const;
   int64_t cacheMisses() const;
+  /// Compilations answered from GpuOptions::cacheDirectory.
+  int64_t diskCacheHits() const;
 
 private:
   struct Impl;

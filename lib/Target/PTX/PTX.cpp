@@ -143,3 +143,69 @@ std::string mlir::attn::ptx::contractToJson(const CompiledAttention &compiled,
   os << llvm::formatv("{0:2}", json::Value(std::move(root)));
   return text;
 }
+
+FailureOr<mlir::attn::ModuleContract>
+mlir::attn::ptx::contractFromJson(StringRef text) {
+  namespace json = llvm::json;
+  llvm::Expected<json::Value> parsed = json::parse(text);
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return failure();
+  }
+  const json::Object *root = parsed->getAsObject();
+  const json::Array *kernels = root ? root->getArray("kernels") : nullptr;
+  const json::Array *bytes = root ? root->getArray("temp_bytes") : nullptr;
+  const json::Array *shapes = root ? root->getArray("temp_shapes") : nullptr;
+  if (!kernels || !bytes || !shapes)
+    return failure();
+  auto ints = [](const json::Array *array,
+                 SmallVectorImpl<int64_t> &out) -> bool {
+    if (!array)
+      return false;
+    for (const json::Value &v : *array) {
+      std::optional<int64_t> i = v.getAsInteger();
+      if (!i)
+        return false;
+      out.push_back(*i);
+    }
+    return true;
+  };
+  ModuleContract contract;
+  if (!ints(bytes, contract.tempBytes))
+    return failure();
+  for (const json::Value &shape : *shapes) {
+    contract.tempShapes.emplace_back();
+    if (!ints(shape.getAsArray(), contract.tempShapes.back()))
+      return failure();
+  }
+  for (const json::Value &k : *kernels) {
+    const json::Object *object = k.getAsObject();
+    if (!object)
+      return failure();
+    KernelContract kernel;
+    std::optional<StringRef> name = object->getString("name");
+    std::optional<int64_t> shared = object->getInteger("dynamic_shared_bytes");
+    SmallVector<int64_t> grid, block;
+    if (!name || !shared || !ints(object->getArray("grid"), grid) ||
+        !ints(object->getArray("block"), block) || grid.size() != 3 ||
+        block.size() != 3)
+      return failure();
+    kernel.name = name->str();
+    kernel.dynamicSharedBytes = *shared;
+    for (int d = 0; d < 3; ++d) {
+      kernel.grid[d] = grid[d];
+      kernel.block[d] = block[d];
+    }
+    const json::Array *params = object->getArray("params");
+    if (!params)
+      return failure();
+    for (const json::Value &p : *params) {
+      std::optional<StringRef> param = p.getAsString();
+      if (!param)
+        return failure();
+      kernel.params.push_back(param->str());
+    }
+    contract.kernels.push_back(std::move(kernel));
+  }
+  return contract;
+}

@@ -60,6 +60,9 @@ FailureOr<CompiledAttention> compileAttention(ModuleOp module,
 std::string contractToJson(const CompiledAttention &compiled,
                            const PTXOptions &options);
 
+/// Reads back the launch contract of contractToJson (for on-disk caches).
+FailureOr<ModuleContract> contractFromJson(StringRef json);
+
 } // namespace mlir::attn::ptx
 
 #endif // ATTN_TARGET_PTX_PTX_H
