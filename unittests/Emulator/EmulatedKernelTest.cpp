@@ -19,6 +19,7 @@
 #include "attn/Target/PTX/PTX.h"
 
 #include "../Support/Dtypes.h"
+#include "../Support/Ptxas.h"
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -27,7 +28,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include "gtest/gtest.h"
@@ -337,41 +337,8 @@ INSTANTIATE_TEST_SUITE_P(Types, MmaMatmul, ::testing::Values(false, true),
                            return info.param ? "bf16" : "f16";
                          });
 
-/// ptxas from the CUDA toolkit, or empty.
-std::string findPtxas() {
-  if (const char *env = std::getenv("ATTN_PTXAS"))
-    return env;
-  if (auto path = llvm::sys::findProgramByName("ptxas"))
-    return *path;
-  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
-    return "/usr/local/cuda/bin/ptxas";
-  return "";
-}
-
-/// Assembles `ptx` for sm_80; returns ptxas's exit code and -v output.
-std::pair<int, std::string> assemble(const std::string &ptxas,
-                                     const std::string &ptx) {
-  llvm::SmallString<128> ptxPath, logPath, cubinPath;
-  if (llvm::sys::fs::createTemporaryFile("kernel", "ptx", ptxPath) ||
-      llvm::sys::fs::createTemporaryFile("ptxas", "log", logPath) ||
-      llvm::sys::fs::createTemporaryFile("kernel", "cubin", cubinPath))
-    return {-1, "cannot create temporary files"};
-  {
-    std::ofstream out(ptxPath.c_str());
-    out << ptx;
-  }
-  std::optional<StringRef> redirects[] = {std::nullopt, logPath.str(),
-                                          logPath.str()};
-  int rc = llvm::sys::ExecuteAndWait(
-      ptxas, {ptxas, "-arch=sm_80", "-v", ptxPath.str(), "-o", cubinPath.str()},
-      std::nullopt, redirects);
-  auto log = llvm::MemoryBuffer::getFile(logPath);
-  std::string logText = log ? (*log)->getBuffer().str() : "";
-  llvm::sys::fs::remove(ptxPath);
-  llvm::sys::fs::remove(logPath);
-  llvm::sys::fs::remove(cubinPath);
-  return {rc, logText};
-}
+using attn_test::assemble;
+using attn_test::findPtxas;
 
 class OneLowering : public ::testing::TestWithParam<bool> {};
 
@@ -402,7 +369,7 @@ TEST_P(OneLowering, AssembledByPtxasAndEmulated) {
   if (ptxas.empty())
     GTEST_SKIP() << "ptxas not found (install the CUDA toolkit or set "
                     "ATTN_PTXAS); the emulated half of the test ran";
-  auto [rc, log] = assemble(ptxas, text);
+  auto [rc, log] = assemble(ptxas, text, "sm_80");
   ASSERT_EQ(rc, 0) << log;
   EXPECT_NE(log.find("0 bytes spill stores, 0 bytes spill loads"),
             std::string::npos)

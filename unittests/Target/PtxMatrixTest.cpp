@@ -15,17 +15,15 @@
 #include "attn/Target/Emulator/Passes.h"
 #include "attn/Target/PTX/PTX.h"
 
+#include "../Support/Ptxas.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Parser/Parser.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Program.h"
 
 #include "gtest/gtest.h"
 
-#include <fstream>
 #include <regex>
 
 using namespace mlir;
@@ -97,42 +95,8 @@ std::vector<Kernel> matrix() {
   return kernels;
 }
 
-std::string findPtxas() {
-  if (const char *env = std::getenv("ATTN_PTXAS"))
-    return env;
-  if (auto path = llvm::sys::findProgramByName("ptxas"))
-    return *path;
-  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
-    return "/usr/local/cuda/bin/ptxas";
-  return "";
-}
-
-/// Assembles `ptx` for `chip`; returns the exit code and ptxas -v output.
-std::pair<int, std::string> assemble(const std::string &ptxas,
-                                     const std::string &ptx,
-                                     const std::string &chip) {
-  llvm::SmallString<128> ptxPath, logPath, cubinPath;
-  if (llvm::sys::fs::createTemporaryFile("attn", "ptx", ptxPath) ||
-      llvm::sys::fs::createTemporaryFile("attn", "log", logPath) ||
-      llvm::sys::fs::createTemporaryFile("attn", "cubin", cubinPath))
-    return {-1, "cannot create temporary files"};
-  {
-    std::ofstream out(ptxPath.c_str());
-    out << ptx;
-  }
-  std::optional<StringRef> redirects[] = {std::nullopt, logPath.str(),
-                                          logPath.str()};
-  std::string arch = "-arch=" + chip;
-  int rc = llvm::sys::ExecuteAndWait(
-      ptxas, {ptxas, arch, "-v", ptxPath.str(), "-o", cubinPath.str()},
-      std::nullopt, redirects);
-  auto log = llvm::MemoryBuffer::getFile(logPath);
-  std::string text = log ? (*log)->getBuffer().str() : "";
-  llvm::sys::fs::remove(ptxPath);
-  llvm::sys::fs::remove(logPath);
-  llvm::sys::fs::remove(cubinPath);
-  return {rc, text};
-}
+using attn_test::assemble;
+using attn_test::findPtxas;
 
 TEST(PtxMatrix, TensorCoreKernelsAssembleWithoutSpills) {
   DialectRegistry registry;
