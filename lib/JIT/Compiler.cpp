@@ -31,8 +31,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
@@ -441,15 +439,8 @@ private:
 
 DialectRegistry makeRegistry() {
   DialectRegistry registry;
-  registry.insert<AttnDialect, arith::ArithDialect,
-                  bufferization::BufferizationDialect, func::FuncDialect,
-                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  scf::SCFDialect, tensor::TensorDialect>();
-  registerAttnToHostInterfaces(registry);
-  registerGpuLoweringInterfaces(registry);
-  ptx::registerPTXTarget(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+  // The host pipeline's dialects are a subset of the GPU path's.
+  ptx::registerAttentionToPTX(registry);
   return registry;
 }
 

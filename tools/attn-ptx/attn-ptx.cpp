@@ -9,14 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Conversion/AttnToHost/AttnToHost.h"
-#include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Target/Emulator/Passes.h"
 #include "attn/Target/PTX/PTX.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -82,11 +76,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   DialectRegistry registry;
-  registry.insert<attn::AttnDialect, bufferization::BufferizationDialect,
-                  func::FuncDialect, tensor::TensorDialect>();
-  attn::registerAttnToHostInterfaces(registry);
-  attn::registerGpuLoweringInterfaces(registry);
-  attn::ptx::registerPTXTarget(registry);
+  attn::ptx::registerAttentionToPTX(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);

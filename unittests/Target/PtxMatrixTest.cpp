@@ -9,17 +9,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Conversion/AttnToHost/AttnToHost.h"
-#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/JIT/Compiler.h"
-#include "attn/Target/Emulator/Passes.h"
 #include "attn/Target/PTX/PTX.h"
 
 #include "../Support/Ptxas.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Parser/Parser.h"
 
 #include "gtest/gtest.h"
@@ -100,11 +94,7 @@ using attn_test::findPtxas;
 
 TEST(PtxMatrix, TensorCoreKernelsAssembleWithoutSpills) {
   DialectRegistry registry;
-  registry.insert<attn::AttnDialect, bufferization::BufferizationDialect,
-                  func::FuncDialect, tensor::TensorDialect>();
-  attn::registerAttnToHostInterfaces(registry);
-  attn::registerGpuLoweringInterfaces(registry);
-  attn::ptx::registerPTXTarget(registry);
+  attn::ptx::registerAttentionToPTX(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   std::string ptxas = findPtxas();

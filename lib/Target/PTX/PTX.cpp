@@ -2,6 +2,8 @@
 
 #include "attn/Target/PTX/PTX.h"
 
+#include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Target/Emulator/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -12,7 +14,9 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -24,6 +28,14 @@ void mlir::attn::ptx::registerPTXTarget(DialectRegistry &registry) {
   registerGPUDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
+}
+
+void mlir::attn::ptx::registerAttentionToPTX(DialectRegistry &registry) {
+  registry.insert<AttnDialect, bufferization::BufferizationDialect,
+                  func::FuncDialect, tensor::TensorDialect>();
+  registerAttnToHostInterfaces(registry);
+  registerGpuLoweringInterfaces(registry);
+  registerPTXTarget(registry);
 }
 
 FailureOr<std::map<std::string, std::string>>
