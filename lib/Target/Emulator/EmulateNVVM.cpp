@@ -178,6 +178,15 @@ private:
                                    ArrayRef<LLVM::GEPArg>{index});
     return LLVM::LoadOp::create(b, loc, element, at);
   }
+  /// An LLVM struct of `type` holding `elements` in order.
+  Value packStruct(OpBuilder &b, Location loc, Type type,
+                   ValueRange elements) {
+    Value result = LLVM::PoisonOp::create(b, loc, type);
+    for (auto [i, v] : llvm::enumerate(elements))
+      result = LLVM::InsertValueOp::create(
+          b, loc, result, v, ArrayRef<int64_t>{static_cast<int64_t>(i)});
+    return result;
+  }
   Value asI32(OpBuilder &b, Location loc, Value v) {
     if (v.getType() == i32)
       return v;
@@ -237,12 +246,7 @@ LogicalResult FunctionEmulator::emulateShuffle(NVVM::ShflOp op) {
         b, loc, packed,
         LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(32)));
     Value valid = LLVM::TruncOp::create(b, loc, b.getI1Type(), shifted);
-    Value pair = LLVM::PoisonOp::create(b, loc, op.getType());
-    pair =
-        LLVM::InsertValueOp::create(b, loc, pair, result, ArrayRef<int64_t>{0});
-    pair =
-        LLVM::InsertValueOp::create(b, loc, pair, valid, ArrayRef<int64_t>{1});
-    result = pair;
+    result = packStruct(b, loc, op.getType(), {result, valid});
   }
   op.getResult().replaceAllUsesWith(result);
   op.erase();
@@ -277,16 +281,11 @@ LogicalResult FunctionEmulator::emulateLdmatrix(NVVM::LdMatrixOp op) {
   call(b, loc, "attn_emu_ldmatrix", voidType,
        {generic(b, loc, op.getPtr()), constI32(b, loc, num),
         constI32(b, loc, trans ? 1 : 0), out});
-  Value result;
-  if (num == 1) {
-    result = loadAt(b, loc, out, i32, 0);
-  } else {
-    result = LLVM::PoisonOp::create(b, loc, op.getType());
-    for (uint32_t i = 0; i < num; ++i)
-      result = LLVM::InsertValueOp::create(
-          b, loc, result, loadAt(b, loc, out, i32, static_cast<int32_t>(i)),
-          ArrayRef<int64_t>{i});
-  }
+  SmallVector<Value, 4> regs;
+  for (uint32_t i = 0; i < num; ++i)
+    regs.push_back(loadAt(b, loc, out, i32, static_cast<int32_t>(i)));
+  Value result =
+      num == 1 ? regs.front() : packStruct(b, loc, op.getType(), regs);
   op.getResult().replaceAllUsesWith(result);
   op.erase();
   return success();
@@ -337,11 +336,10 @@ LogicalResult FunctionEmulator::emulateMma(NVVM::MmaOp op) {
        {constI32(b, loc, static_cast<uint32_t>(emuShape)),
         constI32(b, loc, static_cast<uint32_t>(type)), aBuf, bBuf, cBuf,
         dBuf});
-  Value result = LLVM::PoisonOp::create(b, loc, op.getType());
+  SmallVector<Value, 4> d;
   for (int32_t i = 0; i < 4; ++i)
-    result = LLVM::InsertValueOp::create(b, loc, result,
-                                         loadAt(b, loc, dBuf, f32, i),
-                                         ArrayRef<int64_t>{i});
+    d.push_back(loadAt(b, loc, dBuf, f32, i));
+  Value result = packStruct(b, loc, op.getType(), d);
   op.getResult().replaceAllUsesWith(result);
   op.erase();
   return success();
