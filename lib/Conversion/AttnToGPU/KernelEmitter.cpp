@@ -1,0 +1,360 @@
+//===- KernelEmitter.cpp - The warp-level FlashAttention-2 body -----------===//
+
+#include "KernelEmitter.h"
+
+#include "attn/Dialect/Attn/Transforms/Numerics.h"
+#include "attn/Dialect/Attn/Transforms/TileElements.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::gpu_kernel;
+namespace nx = mlir::attn::numerics;
+
+void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
+  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value warp = divC(b, loc, tid, 32);
+  warpRow = mulC(b, loc, warp, 16);
+  lane = remC(b, loc, tid, 32);
+  g = divC(b, loc, lane, 4);
+  t4 = remC(b, loc, lane, 4);
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  Value dynamic = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+  auto view = [&](int64_t offset, int64_t rows, int64_t d) -> Value {
+    auto type =
+        MemRefType::get({rows, d}, elementType, MemRefLayoutAttrInterface(),
+                        workgroup);
+    return memref::ViewOp::create(b, loc, type, dynamic, idx(b, loc, offset),
+                                  ValueRange{});
+  };
+  sharedQ = view(0, kGpuTileQ, dqk);
+  sharedK = view(kGpuTileQ * dqk * 2, kGpuTileKV, dqk);
+  sharedV = view((kGpuTileQ + kGpuTileKV) * dqk * 2, kGpuTileKV, dv);
+  Type f32 = b.getF32Type();
+  rowMax = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
+  rowSum = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
+  acc = memref::AllocaOp::create(b, loc, MemRefType::get({dv / 8, 4}, f32));
+}
+
+Value KernelEmitter::swizzledColumn(OpBuilder &b, Location loc, Value row,
+                                    Value chunk) {
+  // 16-byte chunk c of row r lives at chunk c ^ (r % 8): the eight rows an
+  // ldmatrix phase reads hit eight different bank groups.
+  Value phys = arith::XOrIOp::create(b, loc, chunk, remC(b, loc, row, 8));
+  return mulC(b, loc, phys, 8);
+}
+
+Value KernelEmitter::copyTile(OpBuilder &b, Location loc, Value global,
+                             Value batch, Value head, Value row0, int64_t d,
+                             Value smem) {
+  auto type = cast<MemRefType>(global.getType());
+  int64_t seqLen = type.getDimSize(2);
+  int64_t chunksPerRow = d / 8;
+  int64_t perThread = kGpuTileKV * chunksPerRow / kGpuThreads;
+  SmallVector<Value> tokens;
+  for (int64_t i = 0; i < perThread; ++i) {
+    Value id = addC(b, loc, tid, i * kGpuThreads);
+    Value row = divC(b, loc, id, chunksPerRow);
+    Value chunk = remC(b, loc, id, chunksPerRow);
+    Value globalRow = add(b, loc, row0, row);
+    Value srcElements;
+    if (seqLen % kGpuTileKV != 0) {
+      // Rows past the end copy nothing (zero fill) from a valid address.
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           globalRow, idx(b, loc, seqLen));
+      globalRow = arith::SelectOp::create(b, loc, inside, globalRow,
+                                          idx(b, loc, 0));
+      srcElements =
+          arith::SelectOp::create(b, loc, inside, idx(b, loc, 8), idx(b, loc, 0));
+    }
+    Value col = mulC(b, loc, chunk, 8);
+    Value dstCol = swizzledColumn(b, loc, row, chunk);
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), smem,
+        ValueRange{row, dstCol}, global,
+        ValueRange{batch, head, globalRow, col}, b.getIndexAttr(8),
+        srcElements, /*bypassL1=*/UnitAttr()));
+  }
+  return nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
+}
+
+Value KernelEmitter::ldmatrix(OpBuilder &b, Location loc, Value smem,
+                              Value row, Value chunk, int64_t d,
+                              bool transpose) {
+  Value col = swizzledColumn(b, loc, row, chunk);
+  return nvgpu::LdMatrixOp::create(b, loc, fragType(4), smem,
+                                   ValueRange{row, col}, transpose,
+                                   /*numTiles=*/4);
+}
+
+std::pair<Value, Value> KernelEmitter::splitB(OpBuilder &b, Location loc,
+                                              Value x4) {
+  auto half = [&](int64_t first) -> Value {
+    Value v = arith::ConstantOp::create(
+        b, loc, fragType(2),
+        DenseElementsAttr::get(fragType(2), b.getZeroAttr(elementType)));
+    for (int64_t r = 0; r < 2; ++r) {
+      Value row = vector::ExtractOp::create(b, loc, x4, first + r);
+      v = vector::InsertOp::create(b, loc, row, v, r);
+    }
+    return v;
+  };
+  return {half(0), half(2)};
+}
+
+void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
+                             Value qBegin, Value query) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value lowest = nx::initialRowMax(b, loc);
+  Value zero = nx::f32Constant(b, loc, 0.0);
+  for (int64_t r = 0; r < 2; ++r) {
+    storeState(b, loc, lowest, rowMax, {r});
+    storeState(b, loc, zero, rowSum, {r});
+  }
+  for (int64_t n = 0; n < dv / 8; ++n)
+    for (int64_t e = 0; e < 4; ++e)
+      storeState(b, loc, zero, acc, {n, e});
+  // The query tile, once per block.
+  Value group = copyTile(b, loc, query, batch, qHead, qBegin, dqk, sharedQ);
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+  gpu::BarrierOp::create(b, loc);
+  op.erase();
+}
+
+LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
+                                        TileUpdateOp masked, Value isFull) {
+  if (failed(checkTileMaskEmittable(op)) ||
+      (masked && failed(checkTileMaskEmittable(masked))))
+    return failure();
+  OpBuilder b(at);
+  Location loc = op.getLoc();
+
+  // K and V tiles in two groups: V lands while QK^T runs. The barrier
+  // keeps the copies from overwriting the previous tile under its readers.
+  gpu::BarrierOp::create(b, loc);
+  copyTile(b, loc, op.getKey(), op.getBatch(), op.getKvHead(), op.getKvBegin(),
+           dqk, sharedK);
+  Value vGroup = copyTile(b, loc, op.getValue(), op.getBatch(),
+                          op.getKvHead(), op.getKvBegin(), dv, sharedV);
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, vGroup, b.getI32IntegerAttr(1));
+  gpu::BarrierOp::create(b, loc);
+
+  // S = Q K^T for this warp's 16 rows: eight n8 tiles of 64 keys.
+  Value zeroAcc = arith::ConstantOp::create(
+      b, loc, accType(), DenseElementsAttr::get(accType(), b.getF32FloatAttr(0)));
+  SmallVector<Value> s(kGpuTileKV / 8, zeroAcc);
+  Value l16 = remC(b, loc, lane, 16), l8 = remC(b, loc, lane, 8);
+  Value lHalf = divC(b, loc, lane, 16);
+  Value lPair = remC(b, loc, divC(b, loc, lane, 8), 2);
+  for (int64_t ks = 0; ks < dqk / 16; ++ks) {
+    Value a = ldmatrix(b, loc, sharedQ, add(b, loc, warpRow, l16),
+                       addC(b, loc, lHalf, 2 * ks), dqk, false);
+    for (int64_t jp = 0; jp < kGpuTileKV / 16; ++jp) {
+      // Matrices: keys 16jp+0..7 / dims 16ks+0..7, +8 dims, +8 keys, both.
+      Value row = addC(b, loc, add(b, loc, l8, mulC(b, loc, lHalf, 8)), 16 * jp);
+      Value x4 = ldmatrix(b, loc, sharedK, row, addC(b, loc, lPair, 2 * ks),
+                          dqk, false);
+      auto [b0, b1] = splitB(b, loc, x4);
+      s[2 * jp] = mma(b, loc, a, b0, s[2 * jp]);
+      s[2 * jp + 1] = mma(b, loc, a, b1, s[2 * jp + 1]);
+    }
+  }
+
+  // Base-2 scores (masked on partial tiles), and this lane's part of the
+  // row maxima.
+  SmallVector<Value> scores;
+  if (!masked) {
+    FailureOr<SmallVector<Value>> t = emitScores(b, loc, op, s);
+    if (failed(t))
+      return failure();
+    scores = *t;
+  } else {
+    SmallVector<Type> types(4 * s.size(), b.getF32Type());
+    auto ifOp = scf::IfOp::create(b, loc, types, isFull, /*withElse=*/true);
+    for (auto [block, variant] :
+         {std::pair<Block *, TileUpdateOp>{ifOp.thenBlock(), op},
+          std::pair<Block *, TileUpdateOp>{ifOp.elseBlock(), masked}}) {
+      OpBuilder ib = OpBuilder::atBlockEnd(block);
+      FailureOr<SmallVector<Value>> t = emitScores(ib, loc, variant, s);
+      if (failed(t))
+        return failure();
+      scf::YieldOp::create(ib, loc, *t);
+    }
+    scores.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+  }
+  SmallVector<SmallVector<Value, 4>> t(s.size());
+  Value rowTileMax[2] = {nx::maskedScore(b, loc), nx::maskedScore(b, loc)};
+  for (size_t j = 0; j < s.size(); ++j)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value v = scores[4 * j + e];
+      t[j].push_back(v);
+      rowTileMax[e / 2] =
+          arith::MaximumFOp::create(b, loc, rowTileMax[e / 2], v);
+    }
+
+  // Row maxima over the four lanes of a row; the rescale factors.
+  Value alpha[2], mNew[2];
+  for (int64_t r = 0; r < 2; ++r) {
+    Value m = rowTileMax[r];
+    for (int32_t offset : {1, 2})
+      m = arith::MaximumFOp::create(b, loc, m, shuffleXor(b, loc, m, offset));
+    Value mOld = loadState(b, loc, rowMax, {r});
+    mNew[r] = arith::MaximumFOp::create(b, loc, mOld, m);
+    alpha[r] = nx::rescaleFactor(b, loc, mOld, mNew[r]);
+    storeState(b, loc, mNew[r], rowMax, {r});
+  }
+  // P = exp2(t - m_new); this lane's part of the row sums (the four lanes
+  // of a row are added up once, at the end).
+  Value rowPartial[2] = {nx::f32Constant(b, loc, 0.0),
+                         nx::f32Constant(b, loc, 0.0)};
+  SmallVector<SmallVector<Value, 4>> p(t.size());
+  for (size_t j = 0; j < t.size(); ++j)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value pe = math::Exp2Op::create(
+          b, loc, arith::SubFOp::create(b, loc, t[j][e], mNew[e / 2]));
+      p[j].push_back(pe);
+      rowPartial[e / 2] = arith::AddFOp::create(b, loc, rowPartial[e / 2], pe);
+    }
+  for (int64_t r = 0; r < 2; ++r) {
+    Value l = loadState(b, loc, rowSum, {r});
+    storeState(b, loc,
+               arith::AddFOp::create(
+                   b, loc, arith::MulFOp::create(b, loc, l, alpha[r]),
+                   rowPartial[r]),
+               rowSum, {r});
+  }
+  // The accumulator, rescaled.
+  SmallVector<Value> o;
+  for (int64_t n = 0; n < dv / 8; ++n) {
+    SmallVector<Value, 4> elems;
+    for (int64_t e = 0; e < 4; ++e)
+      elems.push_back(arith::MulFOp::create(
+          b, loc, loadState(b, loc, acc, {n, e}), alpha[e / 2]));
+    o.push_back(vector::FromElementsOp::create(b, loc, accType(), elems));
+  }
+
+  // O += P V once V has landed. P's accumulator fragments of key tiles 2k
+  // and 2k+1 are exactly the A fragment of k step k.
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, vGroup, b.getI32IntegerAttr(0));
+  gpu::BarrierOp::create(b, loc);
+  for (int64_t ks = 0; ks < kGpuTileKV / 16; ++ks) {
+    SmallVector<Value, 8> aElems;
+    // a0 a1 | a2 a3 | a4 a5 | a6 a7 = P[2k][0,1] | P[2k][2,3] |
+    // P[2k+1][0,1] | P[2k+1][2,3].
+    for (int64_t tile : {2 * ks, 2 * ks + 1})
+      for (int64_t e = 0; e < 4; ++e)
+        aElems.push_back(
+            arith::TruncFOp::create(b, loc, elementType, p[tile][e]));
+    Value a = vector::FromElementsOp::create(b, loc, fragType(4), aElems);
+    // Matrices: keys 16ks+0..7 / dims 16dp+0..7, +8 keys, +8 dims, both.
+    Value row = addC(b, loc, add(b, loc, l8, mulC(b, loc, lPair, 8)), 16 * ks);
+    for (int64_t dp = 0; dp < dv / 16; ++dp) {
+      Value x4 = ldmatrix(b, loc, sharedV, row, addC(b, loc, lHalf, 2 * dp),
+                          dv, true);
+      auto [b0, b1] = splitB(b, loc, x4);
+      o[2 * dp] = mma(b, loc, a, b0, o[2 * dp]);
+      o[2 * dp + 1] = mma(b, loc, a, b1, o[2 * dp + 1]);
+    }
+  }
+  for (int64_t n = 0; n < dv / 8; ++n)
+    for (int64_t e = 0; e < 4; ++e)
+      storeState(b, loc,
+                 vector::ExtractOp::create(b, loc, o[n],
+                                           ArrayRef<int64_t>{e / 2, e % 2}),
+                 acc, {n, e});
+  if (at != op.getOperation())
+    at->erase(); // the scf.if with both variants
+  else
+    op.erase();
+  return success();
+}
+
+FailureOr<SmallVector<Value>>
+KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
+                          ArrayRef<Value> s) {
+  int64_t seqKV = cast<MemRefType>(op.getKey().getType()).getDimSize(2);
+  int64_t seqQ = cast<MemRefType>(op.getQuery().getType()).getDimSize(2);
+  ElementEmitContext elementCtx =
+      tileElementContext(op, idx(b, loc, seqQ), idx(b, loc, seqKV),
+                         op->getParentOfType<gpu::GPUModuleOp>());
+  Value rows[2] = {laneRow(b, loc, op.getQBegin(), 0),
+                   laneRow(b, loc, op.getQBegin(), 1)};
+  Value colBase = add(b, loc, op.getKvBegin(), mulC(b, loc, t4, 2));
+  SmallVector<Value> scores;
+  for (size_t j = 0; j < s.size(); ++j)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value dot = vector::ExtractOp::create(b, loc, s[j],
+                                            ArrayRef<int64_t>{e / 2, e % 2});
+      Value col = addC(b, loc, colBase, static_cast<int64_t>(8 * j) + e % 2);
+      // Rows and keys past the sequence ends are computed but never kept
+      // or stored; the mask and score emitters (which may read ids, bias
+      // or captured tensors at the position) see the last valid one.
+      Value row = rows[e / 2], key = col;
+      if (seqQ % kGpuTileQ != 0)
+        row = arith::MinUIOp::create(b, loc, row, idx(b, loc, seqQ - 1));
+      if (seqKV % kGpuTileKV != 0)
+        key = arith::MinUIOp::create(b, loc, key, idx(b, loc, seqKV - 1));
+      FailureOr<Value> score =
+          emitTileScore(b, loc, op, elementCtx, dot, row, key);
+      if (failed(score))
+        return failure();
+      Value v = *score;
+      if (seqKV % kGpuTileKV != 0) {
+        Value inside = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ult, col, idx(b, loc, seqKV));
+        v = arith::SelectOp::create(b, loc, inside, v, nx::maskedScore(b, loc));
+      }
+      scores.push_back(v);
+    }
+  return scores;
+}
+
+void KernelEmitter::emitFinalize(TileFinalizeOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto outType = cast<MemRefType>(op.getOutput().getType());
+  int64_t seqQ = outType.getDimSize(2);
+  Value inv[2], m[2], l[2], rows[2];
+  for (int64_t r = 0; r < 2; ++r) {
+    l[r] = loadState(b, loc, rowSum, {r});
+    for (int32_t offset : {1, 2})
+      l[r] = arith::AddFOp::create(b, loc, l[r], shuffleXor(b, loc, l[r], offset));
+    m[r] = loadState(b, loc, rowMax, {r});
+    inv[r] = nx::safeReciprocal(b, loc, l[r]);
+    rows[r] = laneRow(b, loc, op.getQBegin(), r);
+  }
+  Value colBase = mulC(b, loc, t4, 2);
+  Value firstOfRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           t4, idx(b, loc, 0));
+  for (int64_t r = 0; r < 2; ++r) {
+    OpBuilder::InsertionGuard guard(b);
+    if (seqQ % kGpuTileQ != 0) {
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           rows[r], idx(b, loc, seqQ));
+      auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+    }
+    for (int64_t n = 0; n < dv / 8; ++n)
+      for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
+        Value v = arith::MulFOp::create(b, loc, loadState(b, loc, acc, {n, e}),
+                                        inv[r]);
+        Value col = addC(b, loc, colBase, 8 * n + e % 2);
+        memref::StoreOp::create(
+            b, loc, arith::TruncFOp::create(b, loc, outType.getElementType(), v),
+            op.getOutput(),
+            ValueRange{op.getBatch(), op.getQHead(), rows[r], col});
+      }
+    if (Value lse = op.getLogsumexp()) {
+      auto ifOp = scf::IfOp::create(b, loc, firstOfRow, /*withElse=*/false);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      memref::StoreOp::create(b, loc, nx::logSumExp(b, loc, m[r], l[r]), lse,
+                              ValueRange{op.getBatch(), op.getQHead(), rows[r]});
+    }
+  }
+  op.erase();
+}
+

@@ -1,0 +1,132 @@
+//===- KernelEmitter.h - The warp-level FlashAttention-2 body ---*- C++ -*-===//
+//
+// What attn-tile-to-gpu writes in place of the attn.tile_* ops inside an
+// outlined kernel (AttnToGPU.cpp outlines; this emits): cp.async staging
+// of Q/K/V tiles into swizzled dynamic shared memory, ldmatrix fragments,
+// mma.sync m16n8k16 for QK^T and PV, and the online softmax with its state
+// in per-thread fragments (private arrays with constant indices, which
+// LLVM promotes to registers).
+//
+// Fragment layouts (PTX ISA, mma.m16n8k16): with g = lane / 4 and
+// t = lane % 4, accumulator element e of an n8 tile sits at row
+// g + 8 * (e / 2), column 2t + e % 2.
+//
+// Internal to lib/Conversion/AttnToGPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELEMITTER_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELEMITTER_H
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+namespace mlir::attn::gpu_kernel {
+
+/// Builds the warp-level code of one kernel.
+class KernelEmitter {
+public:
+  KernelEmitter(gpu::GPUFuncOp kernel, Type elementType, int64_t headDimQK,
+                int64_t headDimV)
+      : kernel(kernel), ctx(kernel.getContext()), elementType(elementType),
+        dqk(headDimQK), dv(headDimV) {}
+
+  /// Thread ids, shared-memory views and the private state, at the kernel
+  /// entry.
+  void emitPrologue(OpBuilder &b, Location loc);
+  void emitInit(TileInitOp op, Value batch, Value qHead, Value qBegin,
+                Value query);
+  /// Expands `op` at `at` (the op itself, or the scf.if holding it and
+  /// `masked`, its partial-tile twin: then only the scoring differs
+  /// between the two, under `isFull`, and the tile body is emitted once).
+  LogicalResult emitUpdate(TileUpdateOp op, Operation *at,
+                           TileUpdateOp masked = {}, Value isFull = {});
+  /// The 32 base-2 scores of this lane from the QK^T accumulators.
+  FailureOr<SmallVector<Value>> emitScores(OpBuilder &b, Location loc,
+                                           TileUpdateOp op,
+                                           ArrayRef<Value> s);
+  void emitFinalize(TileFinalizeOp op);
+
+  int64_t sharedBytes() const {
+    return (kGpuTileQ * dqk + kGpuTileKV * dqk + kGpuTileKV * dv) * 2;
+  }
+
+private:
+  // Small builders.
+  Value idx(OpBuilder &b, Location loc, int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+  Value add(OpBuilder &b, Location loc, Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y);
+  }
+  Value addC(OpBuilder &b, Location loc, Value x, int64_t c) {
+    return c ? add(b, loc, x, idx(b, loc, c)) : x;
+  }
+  Value mulC(OpBuilder &b, Location loc, Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, idx(b, loc, c));
+  }
+  Value divC(OpBuilder &b, Location loc, Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, idx(b, loc, c));
+  }
+  Value remC(OpBuilder &b, Location loc, Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, idx(b, loc, c));
+  }
+  VectorType fragType(int64_t rows) {
+    return VectorType::get({rows, 2}, elementType);
+  }
+  VectorType accType() { return VectorType::get({2, 2}, Float32Type::get(ctx)); }
+
+  /// Issues the cp.async copies of rows [row0, row0 + 64) of
+  /// memref[batch, head, :, :] (head dim d) into the swizzled tile `smem`;
+  /// rows at or past the sequence end are zero-filled. Commits one group
+  /// and returns its token.
+  Value copyTile(OpBuilder &b, Location loc, Value global, Value batch,
+                Value head, Value row0, int64_t d, Value smem);
+  /// The physical column of 16-byte chunk `chunk` in row `row`.
+  Value swizzledColumn(OpBuilder &b, Location loc, Value row, Value chunk);
+  Value ldmatrix(OpBuilder &b, Location loc, Value smem, Value row,
+                 Value chunk, int64_t d, bool transpose);
+  /// The two B fragments (vector<2x2xT>) in an ldmatrix.x4 result.
+  std::pair<Value, Value> splitB(OpBuilder &b, Location loc, Value x4);
+  Value mma(OpBuilder &b, Location loc, Value a, Value bFrag, Value c) {
+    return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, c,
+                                    b.getI64ArrayAttr({16, 8, 16}));
+  }
+  Value shuffleXor(OpBuilder &b, Location loc, Value v, int32_t offset) {
+    Value off = arith::ConstantIntOp::create(b, loc, offset, 32);
+    Value width = arith::ConstantIntOp::create(b, loc, 32, 32);
+    return gpu::ShuffleOp::create(b, loc, v, off, width,
+                                  gpu::ShuffleMode::XOR)
+        .getShuffleResult();
+  }
+  Value loadState(OpBuilder &b, Location loc, Value mem,
+                  ArrayRef<int64_t> at) {
+    SmallVector<Value> indices;
+    for (int64_t i : at)
+      indices.push_back(idx(b, loc, i));
+    return memref::LoadOp::create(b, loc, mem, indices);
+  }
+  void storeState(OpBuilder &b, Location loc, Value v, Value mem,
+                  ArrayRef<int64_t> at) {
+    SmallVector<Value> indices;
+    for (int64_t i : at)
+      indices.push_back(idx(b, loc, i));
+    memref::StoreOp::create(b, loc, v, mem, indices);
+  }
+  /// The absolute query row of accumulator rows r = 0, 1 of this lane.
+  Value laneRow(OpBuilder &b, Location loc, Value qBegin, int64_t r) {
+    return addC(b, loc, add(b, loc, qBegin, add(b, loc, warpRow, g)), 8 * r);
+  }
+
+  gpu::GPUFuncOp kernel;
+  MLIRContext *ctx;
+  Type elementType;
+  int64_t dqk, dv;
+  Value tid, warpRow, lane, g, t4;
+  Value sharedQ, sharedK, sharedV;
+  Value rowMax, rowSum, acc; // private: [2], [2], [dv / 8, 4]
+};
+
+} // namespace mlir::attn::gpu_kernel
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELEMITTER_H
