@@ -1,18 +1,21 @@
 //===- Compiler.cpp - The attn JIT API for host applications ---*- C++ -*-===//
 //
-// Spec -> MLIR -> entry function on memrefs around the one attn.attention ->
-// attn-to-host pipeline -> ExecutionEngine. The entry function reads the
-// caller's buffers in place (bufferization.to_tensor) and writes the
-// results straight into the caller's output buffers (materialize_in_
-// destination), so a run copies nothing.
+// Spec -> MLIR -> entry function on memrefs around the one attn.attention,
+// then per target: attn-to-host and the ExecutionEngine; attn-to-gpu, the
+// NVVM lowering and the emulator rewrite; or attn-to-gpu to PTX. The entry
+// function reads the caller's buffers in place (bufferization.to_tensor)
+// and writes the results straight into the caller's output buffers
+// (materialize_in_destination), so a host run copies nothing. The kernel
+// objects handed out live in Kernels.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/JIT/Compiler.h"
 
+#include "Kernels.h"
+
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
-#include "attn/Runtime/Runtime.h"
 #include "attn/Target/Emulator/Passes.h"
 #include "attn/Target/PTX/PTX.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -26,19 +29,16 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/xxhash.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <mutex>
 #include <sstream>
@@ -47,11 +47,9 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::jit;
 
-namespace {
+using namespace mlir::attn::jit::detail;
 
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
+namespace {
 
 const char *elementTypeName(ElementType type) {
   switch (type) {
@@ -72,371 +70,6 @@ std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
   return s + elt.str() + ">";
 }
 
-/// A memref descriptor as the C interface passes it: allocated and aligned
-/// pointers, offset, sizes[rank], strides[rank] (rank at most 8).
-struct Descriptor {
-  void *allocated = nullptr;
-  void *aligned = nullptr;
-  int64_t offset = 0;
-  int64_t sizesAndStrides[16] = {};
-};
-
-/// The shape of one entry-function argument.
-struct ArgShape {
-  SmallVector<int64_t, 4> dims;
-  unsigned captureIndex = 0; // for ArgRole::Capture
-  int64_t elementBytes = 1;
-};
-
-Descriptor describe(const void *data, const ArgShape &shape) {
-  Descriptor d;
-  d.allocated = d.aligned = const_cast<void *>(data);
-  size_t rank = shape.dims.size();
-  int64_t stride = 1;
-  for (size_t k = rank; k-- > 0;) {
-    d.sizesAndStrides[k] = shape.dims[k];
-    d.sizesAndStrides[rank + k] = stride;
-    stride *= shape.dims[k];
-  }
-  return d;
-}
-
-/// Which buffers the entry function takes, in order.
-enum class ArgRole {
-  Query,
-  Key,
-  Value,
-  Bias,
-  QIds,
-  KvIds,
-  Capture,
-  Output,
-  Lse
-};
-
-/// The buffer of a role, for both kernel kinds.
-const void *bufferFor(const HostArgs &host, ArgRole role,
-                      const ArgShape &shape) {
-  switch (role) {
-  case ArgRole::Capture:
-    return host.captures && shape.captureIndex < host.numCaptures
-               ? host.captures[shape.captureIndex]
-               : nullptr;
-  case ArgRole::Query:
-    return host.query;
-  case ArgRole::Key:
-    return host.key;
-  case ArgRole::Value:
-    return host.value;
-  case ArgRole::Bias:
-    return host.bias;
-  case ArgRole::QIds:
-    return host.qSegmentIds;
-  case ArgRole::KvIds:
-    return host.kvSegmentIds;
-  case ArgRole::Output:
-    return host.output;
-  case ArgRole::Lse:
-    return host.logsumexp;
-  }
-  return nullptr;
-}
-
-/// A role's name, for messages.
-const char *roleName(ArgRole role) {
-  switch (role) {
-  case ArgRole::Query:
-    return "query";
-  case ArgRole::Key:
-    return "key";
-  case ArgRole::Value:
-    return "value";
-  case ArgRole::Bias:
-    return "bias";
-  case ArgRole::QIds:
-    return "query segment id";
-  case ArgRole::KvIds:
-    return "key/value segment id";
-  case ArgRole::Capture:
-    return "captured tensor";
-  case ArgRole::Output:
-    return "output";
-  case ArgRole::Lse:
-    return "logsumexp";
-  }
-  return "?";
-}
-
-
-class HostKernelImpl final : public HostKernel {
-public:
-  using PackedEntry = void (*)(void **);
-
-  HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, PackedEntry entry,
-                 int64_t *visitCounter,
-                 SmallVector<std::pair<ArgRole, ArgShape>> args)
-      : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
-        args(std::move(args)) {}
-
-  llvm::Error run(const HostArgs &host, int64_t *tileVisits) const override {
-    if (tileVisits && !visitCounter)
-      return makeError("attn: tile visits were requested but the kernel was "
-                       "compiled without CompileOptions::countTileVisits");
-    SmallVector<Descriptor, 8> descriptors;
-    for (const auto &[role, shape] : args) {
-      if (role == ArgRole::Capture && shape.captureIndex >= host.numCaptures)
-        return makeError("attn: the attention captures " +
-                         Twine(shape.captureIndex + 1) +
-                         " tensors or more but HostArgs::numCaptures is " +
-                         Twine(host.numCaptures));
-      const void *data = bufferFor(host, role, shape);
-      if (!data)
-        return makeError(Twine("attn: the ") + roleName(role) +
-                         " buffer is required by this attention but is null");
-      descriptors.push_back(describe(data, shape));
-    }
-    // The packed interface takes a pointer to each argument, and each
-    // argument of the C interface is a pointer to a descriptor.
-    SmallVector<void *, 8> pointers, packed;
-    for (Descriptor &d : descriptors)
-      pointers.push_back(&d);
-    for (void *&p : pointers)
-      packed.push_back(&p);
-    if (tileVisits)
-      *visitCounter = 0;
-    entry(packed.data());
-    if (tileVisits)
-      *tileVisits = *visitCounter;
-    return llvm::Error::success();
-  }
-
-private:
-  std::unique_ptr<ExecutionEngine> engine;
-  PackedEntry entry;
-  /// The kernel's @attn_kv_tile_visits counter (its memref's data), or
-  /// null when not instrumented.
-  int64_t *visitCounter;
-  SmallVector<std::pair<ArgRole, ArgShape>> args;
-};
-
-/// One parameter of a GPU kernel launch: a caller buffer (by role) or a
-/// temporary the launcher allocates.
-struct LaunchParam {
-  ArgRole role = ArgRole::Query;
-  ArgShape shape;
-  std::optional<unsigned> temp;
-};
-
-/// One kernel launch of a compiled attention, in order (tile-table
-/// builders, then the attention). `fn` is set for the emulator.
-struct KernelLaunch {
-  GpuLaunch info;
-  SmallVector<LaunchParam> params;
-  emu::KernelFn fn = nullptr;
-};
-
-/// The launches of a launch contract with their parameters resolved to
-/// the entry function's roles (argN) or temporaries (tempN).
-llvm::Expected<SmallVector<KernelLaunch>>
-resolveLaunches(const ModuleContract &contract,
-                ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
-  SmallVector<KernelLaunch> launches;
-  for (const KernelContract &k : contract.kernels) {
-    KernelLaunch launch;
-    launch.info.kernelName = k.name;
-    for (int d = 0; d < 3; ++d) {
-      launch.info.grid[d] = k.grid[d];
-      launch.info.block[d] = k.block[d];
-    }
-    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
-    for (const std::string &originString : k.params) {
-      StringRef origin = originString;
-      LaunchParam param;
-      unsigned index = 0;
-      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
-          index < contract.tempBytes.size()) {
-        param.temp = index;
-        const SmallVector<int64_t> &dims = contract.tempShapes[index];
-        param.shape.dims.assign(dims.begin(), dims.end());
-        int64_t elements = 1;
-        for (int64_t d : dims)
-          elements *= d;
-        param.shape.elementBytes =
-            elements ? contract.tempBytes[index] / elements : 1;
-      } else if (origin.consume_front("arg") &&
-                 !origin.getAsInteger(10, index) && index < roles.size()) {
-        param.role = roles[index].first;
-        param.shape = roles[index].second;
-      } else {
-        return makeError("attn: unexpected kernel parameter origin '" +
-                         originString + "' in kernel " + k.name);
-      }
-      launch.params.push_back(param);
-    }
-    launches.push_back(std::move(launch));
-  }
-  return launches;
-}
-
-/// A JIT for a module in the LLVM dialect, optimised at `optLevel`.
-llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module,
-                                                             unsigned optLevel) {
-  static std::once_flag targetInit;
-  std::call_once(targetInit, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-  std::function<llvm::Error(llvm::Module *)> optimize =
-      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = optimize;
-  return ExecutionEngine::create(module, engineOptions);
-}
-
-class EmulatedKernelImpl final : public EmulatedKernel {
-public:
-  EmulatedKernelImpl(std::unique_ptr<ExecutionEngine> engine,
-                     SmallVector<KernelLaunch> launches,
-                     SmallVector<int64_t> tempBytes)
-      : engine(std::move(engine)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)) {}
-
-  const GpuLaunch &launch() const override { return launches.back().info; }
-
-  llvm::Error run(const HostArgs &host, emu::Counters *counters,
-                  unsigned hostThreads) const override {
-    // Temporaries start as garbage, as device allocations do.
-    std::vector<std::vector<uint8_t>> temps;
-    for (int64_t bytes : tempBytes)
-      temps.emplace_back(static_cast<size_t>(bytes), 0xa5);
-    emu::Counters total;
-    for (const KernelLaunch &launch : launches) {
-      emu::LaunchConfig config;
-      config.kernelName = launch.info.kernelName;
-      config.grid = {static_cast<uint32_t>(launch.info.grid[0]),
-                     static_cast<uint32_t>(launch.info.grid[1]),
-                     static_cast<uint32_t>(launch.info.grid[2])};
-      config.block = {static_cast<uint32_t>(launch.info.block[0]),
-                      static_cast<uint32_t>(launch.info.block[1]),
-                      static_cast<uint32_t>(launch.info.block[2])};
-      config.dynamicSharedBytes =
-          static_cast<size_t>(launch.info.dynamicSharedBytes);
-      config.hostThreads = hostThreads;
-      // The lowered kernel takes each memref as its descriptor's fields.
-      SmallVector<Descriptor, 8> descriptors;
-      for (const LaunchParam &param : launch.params) {
-        const void *data =
-            param.temp ? temps[*param.temp].data()
-                       : bufferFor(host, param.role, param.shape);
-        if (!data)
-          return makeError(Twine("attn: the ") + roleName(param.role) +
-                           " buffer is required by this attention but is "
-                           "null");
-        descriptors.push_back(describe(data, param.shape));
-        int64_t elements = 1;
-        for (int64_t d : param.shape.dims)
-          elements *= d;
-        config.buffers.push_back(
-            {data, static_cast<size_t>(elements * param.shape.elementBytes),
-             param.temp ? "temporary " + std::to_string(*param.temp)
-                        : std::string(roleName(param.role))});
-      }
-      SmallVector<void *, 64> fields;
-      for (auto [param, d] : llvm::zip(launch.params, descriptors)) {
-        size_t rank = param.shape.dims.size();
-        fields.push_back(&d.allocated);
-        fields.push_back(&d.aligned);
-        fields.push_back(&d.offset);
-        for (size_t k = 0; k < 2 * rank; ++k)
-          fields.push_back(&d.sizesAndStrides[k]);
-      }
-      emu::LaunchResult result = emu::launch(config, launch.fn, fields.data());
-      total += result.counters;
-      if (!result.ok)
-        return makeError("attn: emulated kernel failed: " + result.error);
-    }
-    if (counters)
-      *counters = total;
-    return llvm::Error::success();
-  }
-
-private:
-  std::unique_ptr<ExecutionEngine> engine;
-  SmallVector<KernelLaunch> launches;
-  SmallVector<int64_t> tempBytes;
-};
-
-class GpuKernelImpl final : public GpuKernel {
-public:
-  GpuKernelImpl(std::string ptxText, SmallVector<KernelLaunch> launches,
-                SmallVector<int64_t> tempBytes, int device)
-      : ptxText(std::move(ptxText)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)), device(device) {}
-  ~GpuKernelImpl() override {
-    if (module)
-      attn_rt_module_unload(module);
-  }
-
-  const GpuLaunch &launch() const override { return launches.back().info; }
-  const std::string &ptx() const override { return ptxText; }
-
-  llvm::Error run(const HostArgs &args, void *stream) const override {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!module && attn_rt_module_load(device, ptxText.c_str(), &module))
-        return makeError(attn_rt_last_error());
-    }
-    SmallVector<uint64_t> temps;
-    llvm::scope_exit freeTemps([&] {
-      for (uint64_t t : temps)
-        attn_rt_free(t);
-    });
-    for (int64_t bytes : tempBytes) {
-      uint64_t ptr = 0;
-      if (attn_rt_alloc(device, static_cast<size_t>(bytes), &ptr))
-        return makeError(attn_rt_last_error());
-      temps.push_back(ptr);
-    }
-    for (const KernelLaunch &launch : launches) {
-      SmallVector<attn_rt_tensor> tensors;
-      for (const LaunchParam &param : launch.params) {
-        attn_rt_tensor t{};
-        const void *data = param.temp
-                               ? reinterpret_cast<const void *>(
-                                     static_cast<uintptr_t>(temps[*param.temp]))
-                               : bufferFor(args, param.role, param.shape);
-        if (!data)
-          return makeError(Twine("attn: the ") + roleName(param.role) +
-                           " buffer is required by this attention but is "
-                           "null");
-        t.device_pointer = reinterpret_cast<uintptr_t>(data);
-        t.rank = static_cast<int32_t>(param.shape.dims.size());
-        for (size_t d = 0; d < param.shape.dims.size(); ++d)
-          t.shape[d] = param.shape.dims[d];
-        tensors.push_back(t);
-      }
-      if (attn_rt_launch_memrefs(module, launch.info.kernelName.c_str(),
-                                 launch.info.grid, launch.info.block,
-                                 launch.info.dynamicSharedBytes, stream,
-                                 tensors.data(), tensors.size()))
-        return makeError(attn_rt_last_error());
-    }
-    // Temporaries must outlive the kernels that read them.
-    if (!temps.empty() && attn_rt_synchronize(stream))
-      return makeError(attn_rt_last_error());
-    return llvm::Error::success();
-  }
-
-private:
-  std::string ptxText;
-  SmallVector<KernelLaunch> launches;
-  SmallVector<int64_t> tempBytes;
-  int device;
-  mutable std::mutex mutex;
-  mutable attn_rt_module *module = nullptr;
-};
-
 DialectRegistry makeRegistry() {
   DialectRegistry registry;
   // The host pipeline's dialects are a subset of the GPU path's.
@@ -445,8 +78,6 @@ DialectRegistry makeRegistry() {
 }
 
 } // namespace
-
-HostKernel::~HostKernel() = default;
 
 std::string AttentionSpec::toMLIR() const {
   std::string elt = elementTypeName(elementType);
@@ -697,8 +328,8 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     }
     visitCounter = static_cast<int64_t *>(*counter);
   }
-  return std::shared_ptr<const HostKernel>(std::make_shared<HostKernelImpl>(
-      std::move(*engine), *entry, visitCounter, std::move(roles)));
+  return makeHostKernel(std::move(*engine), *entry, visitCounter,
+                        std::move(roles));
 }
 
 llvm::Expected<std::shared_ptr<const EmulatedKernel>>
@@ -785,9 +416,8 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     }
     launch.fn = *fn;
   }
-  return std::shared_ptr<const EmulatedKernel>(
-      std::make_shared<EmulatedKernelImpl>(
-          std::move(*engine), std::move(*launches), std::move(tempBytes)));
+  return makeEmulatedKernel(std::move(*engine), std::move(*launches),
+                            std::move(tempBytes));
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
@@ -869,14 +499,12 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   auto launches = resolveLaunches(compiled->contract, entry->roles);
   if (!launches)
     return launches.takeError();
-  auto kernel = std::make_shared<GpuKernelImpl>(
-      std::move(compiled->ptx), std::move(*launches),
-      SmallVector<int64_t>(compiled->contract.tempBytes), gpu.device);
+  auto kernel = makeGpuKernel(std::move(compiled->ptx), std::move(*launches),
+                              SmallVector<int64_t>(compiled->contract.tempBytes),
+                              gpu.device);
   gpuCache[key] = kernel;
   return std::shared_ptr<const GpuKernel>(kernel);
 }
-
-GpuKernel::~GpuKernel() = default;
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
 Compiler::compileForGpu(const AttentionSpec &spec, const GpuOptions &options) {
@@ -887,8 +515,6 @@ llvm::Expected<std::shared_ptr<const GpuKernel>>
 Compiler::compileForGpu(StringRef mlirText, const GpuOptions &options) {
   return impl->compileGpu(mlirText, options);
 }
-
-EmulatedKernel::~EmulatedKernel() = default;
 
 llvm::Expected<std::shared_ptr<const EmulatedKernel>>
 Compiler::compileForEmulator(const AttentionSpec &spec) {

@@ -1,0 +1,93 @@
+//===- Kernels.h - The JIT's compiled-kernel objects ------------*- C++ -*-===//
+//
+// What Compiler.cpp hands out (HostKernel, EmulatedKernel, GpuKernel) and
+// the pieces both need: the roles of the entry function's arguments, GPU
+// launches resolved against them, and the host JIT engine. Internal to
+// lib/JIT.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_JIT_KERNELS_H
+#define ATTN_LIB_JIT_KERNELS_H
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/JIT/Compiler.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+#include <optional>
+
+namespace mlir::attn::jit::detail {
+
+inline llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The shape of one entry-function argument.
+struct ArgShape {
+  SmallVector<int64_t, 4> dims;
+  unsigned captureIndex = 0; // for ArgRole::Capture
+  int64_t elementBytes = 1;
+};
+
+/// Which buffers the entry function takes, in order.
+enum class ArgRole {
+  Query,
+  Key,
+  Value,
+  Bias,
+  QIds,
+  KvIds,
+  Capture,
+  Output,
+  Lse
+};
+
+/// One parameter of a GPU kernel launch: a caller buffer (by role) or a
+/// temporary the launcher allocates.
+struct LaunchParam {
+  ArgRole role = ArgRole::Query;
+  ArgShape shape;
+  std::optional<unsigned> temp;
+};
+
+/// One kernel launch of a compiled attention, in order (tile-table
+/// builders, then the attention). `fn` is set for the emulator.
+struct KernelLaunch {
+  GpuLaunch info;
+  SmallVector<LaunchParam> params;
+  emu::KernelFn fn = nullptr;
+};
+
+/// The launches of a launch contract with their parameters resolved to
+/// the entry function's roles (argN) or temporaries (tempN).
+llvm::Expected<SmallVector<KernelLaunch>>
+resolveLaunches(const ModuleContract &contract,
+                ArrayRef<std::pair<ArgRole, ArgShape>> roles);
+
+/// A JIT for a module in the LLVM dialect, optimised at `optLevel`.
+llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module,
+                                                             unsigned optLevel);
+
+/// The host kernel: `entry` is the packed _mlir_ciface_attn_entry;
+/// `visitCounter` the kernel's tile-visit counter or null.
+std::shared_ptr<const HostKernel>
+makeHostKernel(std::unique_ptr<ExecutionEngine> engine,
+               void (*entry)(void **), int64_t *visitCounter,
+               SmallVector<std::pair<ArgRole, ArgShape>> roles);
+/// The emulated GPU kernels (their `fn`s set), in launch order.
+std::shared_ptr<const EmulatedKernel>
+makeEmulatedKernel(std::unique_ptr<ExecutionEngine> engine,
+                   SmallVector<KernelLaunch> launches,
+                   SmallVector<int64_t> tempBytes);
+/// The GPU kernels as PTX, launched through runtime/ on `device`.
+std::shared_ptr<const GpuKernel> makeGpuKernel(std::string ptx,
+                                               SmallVector<KernelLaunch> launches,
+                                               SmallVector<int64_t> tempBytes,
+                                               int device);
+
+} // namespace mlir::attn::jit::detail
+
+#endif // ATTN_LIB_JIT_KERNELS_H
