@@ -49,6 +49,15 @@ static cl::opt<bool> printTime(
     "time", cl::desc("Print the in-process compile time (attn-to-gpu, "
                      "lowering, PTX emission) to stderr"));
 
+static cl::opt<bool> passTiming(
+    "pass-timing",
+    cl::desc("Print MLIR pass timing of each pipeline to stderr"));
+
+static cl::opt<bool> verifyEach(
+    "verify-each",
+    cl::desc("Verify the IR after every pass (slower; for debugging and "
+             "tests)"));
+
 static bool writeFile(const std::string &path, const std::string &text) {
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
@@ -90,6 +99,8 @@ int main(int argc, char **argv) {
   options.chip = chip;
   options.features = "+ptx80";
   options.optLevel = optLevel;
+  options.passTiming = passTiming;
+  options.verifyPasses = verifyEach;
   SmallVector<StringRef> chunks;
   if (splitInput && printPtx)
     buffer->getBuffer().split(chunks, "// -----");

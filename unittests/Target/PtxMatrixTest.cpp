@@ -106,6 +106,7 @@ TEST(PtxMatrix, TensorCoreKernelsAssembleWithoutSpills) {
     for (std::string chip : {"sm_80", "sm_90"}) {
       attn::ptx::PTXOptions options;
       options.chip = chip;
+      options.verifyPasses = true;
       auto compiled = attn::ptx::compileAttention(*module, options);
       ASSERT_TRUE(succeeded(compiled)) << k.spec.toMLIR();
       const std::string &ptx = compiled->ptx;

@@ -10,6 +10,16 @@ using namespace mlir::attn;
 using namespace mlir::attn::gpu_kernel;
 namespace nx = mlir::attn::numerics;
 
+Value KernelEmitter::idx(OpBuilder &b, Location loc, int64_t v) {
+  Value &c = constants[v];
+  if (!c) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&kernel.getBody().front());
+    c = arith::ConstantIndexOp::create(b, loc, v);
+  }
+  return c;
+}
+
 void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value warp = divC(b, loc, tid, 32);
@@ -23,9 +33,8 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                       MemRefLayoutAttrInterface(), workgroup));
   auto view = [&](int64_t offset, int64_t rows, int64_t d) -> Value {
-    auto type =
-        MemRefType::get({rows, d}, elementType, MemRefLayoutAttrInterface(),
-                        workgroup);
+    auto type = MemRefType::get({rows * d}, elementType,
+                                MemRefLayoutAttrInterface(), workgroup);
     return memref::ViewOp::create(b, loc, type, dynamic, idx(b, loc, offset),
                                   ValueRange{});
   };
@@ -36,28 +45,108 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
   rowMax = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
   rowSum = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
   acc = memref::AllocaOp::create(b, loc, MemRefType::get({dv / 8, 4}, f32));
+
+  // Per-lane addressing, once: the ldmatrix.x4 roles (PTX ISA: lanes 8m to
+  // 8m + 7 give the row addresses of matrix m) and the tile copies.
+  Value l16 = remC(b, loc, lane, 16), l8 = remC(b, loc, lane, 8);
+  Value lHalf = divC(b, loc, lane, 16);
+  Value lPair = remC(b, loc, divC(b, loc, lane, 8), 2);
+  // A of QK^T: matrices rows 0-7 / 8-15 of k chunk 2j, then of chunk 2j+1.
+  fragQ = fragmentAccess(b, loc, sharedQ, dqk, /*transpose=*/false,
+                         add(b, loc, warpRow, l16), lHalf);
+  // B of QK^T: keys 16i+0..7 / chunk 2j, chunk 2j+1, keys +8 / both.
+  fragK = fragmentAccess(b, loc, sharedK, dqk, /*transpose=*/false,
+                         add(b, loc, l8, mulC(b, loc, lHalf, 8)), lPair);
+  // B of PV (transposed): keys 16i+0..7 / dims chunk 2j, keys +8, then
+  // chunk 2j+1.
+  fragV = fragmentAccess(b, loc, sharedV, dv, /*transpose=*/true,
+                         add(b, loc, l8, mulC(b, loc, lPair, 8)), lHalf);
+  copyQ = tileCopy(b, loc, sharedQ, dqk);
+  copyK = tileCopy(b, loc, sharedK, dqk);
+  copyV = tileCopy(b, loc, sharedV, dv);
 }
 
-Value KernelEmitter::swizzledColumn(OpBuilder &b, Location loc, Value row,
-                                    Value chunk) {
-  // 16-byte chunk c of row r lives at chunk c ^ (r % 8): the eight rows an
-  // ldmatrix phase reads hit eight different bank groups.
+Value KernelEmitter::swizzledOffset(OpBuilder &b, Location loc, Value row,
+                                    Value chunk, int64_t d) {
   Value phys = arith::XOrIOp::create(b, loc, chunk, remC(b, loc, row, 8));
-  return mulC(b, loc, phys, 8);
+  return add(b, loc, mulC(b, loc, row, d), mulC(b, loc, phys, 8));
 }
 
-Value KernelEmitter::copyTile(OpBuilder &b, Location loc, Value global,
-                             Value batch, Value head, Value row0, int64_t d,
-                             Value smem) {
+KernelEmitter::FragmentAccess
+KernelEmitter::fragmentAccess(OpBuilder &b, Location loc, Value smem,
+                              int64_t d, bool transpose, Value rowLane,
+                              Value laneChunk) {
+  FragmentAccess access;
+  access.smem = smem;
+  access.d = d;
+  access.transpose = transpose;
+  Value x = arith::XOrIOp::create(b, loc, laneChunk, remC(b, loc, rowLane, 8));
+  access.base = add(b, loc, mulC(b, loc, rowLane, d), mulC(b, loc, x, 8));
+  return access;
+}
+
+Value KernelEmitter::ldmatrix(OpBuilder &b, Location loc,
+                              const FragmentAccess &access, int64_t i,
+                              int64_t j) {
+  // (2j) ^ x = (2j & ~7) + ((2j & 7) ^ x) for x < 8.
+  Value base = access.base;
+  if (j % 4)
+    base = arith::XOrIOp::create(b, loc, base, idx(b, loc, 16 * (j % 4)));
+  Value offset =
+      addC(b, loc, base, 16 * i * access.d + (2 * j & ~int64_t(7)) * 8);
+  return nvgpu::LdMatrixOp::create(b, loc, fragType(4), access.smem,
+                                   ValueRange{offset}, access.transpose,
+                                   /*numTiles=*/4);
+}
+
+KernelEmitter::TileCopy KernelEmitter::tileCopy(OpBuilder &b, Location loc,
+                                                Value smem, int64_t d) {
+  TileCopy copy;
+  copy.d = d;
+  copy.smem = smem;
+  int64_t chunksPerRow = d / 8;
+  if (kGpuThreads % chunksPerRow != 0)
+    return copy; // copyTile addresses each chunk on its own
+  int64_t rowStep = kGpuThreads / chunksPerRow;
+  int64_t perThread = kGpuTileKV * chunksPerRow / kGpuThreads;
+  copy.row = divC(b, loc, tid, chunksPerRow);
+  Value chunk = remC(b, loc, tid, chunksPerRow);
+  copy.col = mulC(b, loc, chunk, 8);
+  // Row row + i * rowStep swizzles by (row + (i * rowStep) % 8) % 8.
+  DenseMap<int64_t, Value> byResidue;
+  for (int64_t i = 0; i < perThread; ++i) {
+    Value &lanePart = byResidue[i * rowStep % 8];
+    if (!lanePart)
+      lanePart = swizzledOffset(b, loc, addC(b, loc, copy.row, i * rowStep % 8),
+                                chunk, d);
+    // The offset of row + (i * rowStep) % 8 already counts those rows.
+    copy.shared.push_back(lanePart);
+  }
+  return copy;
+}
+
+Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
+                             Value global, Value batch, Value head,
+                             Value row0) {
   auto type = cast<MemRefType>(global.getType());
-  int64_t seqLen = type.getDimSize(2);
+  int64_t seqLen = type.getDimSize(2), d = copy.d;
   int64_t chunksPerRow = d / 8;
   int64_t perThread = kGpuTileKV * chunksPerRow / kGpuThreads;
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < perThread; ++i) {
-    Value id = addC(b, loc, tid, i * kGpuThreads);
-    Value row = divC(b, loc, id, chunksPerRow);
-    Value chunk = remC(b, loc, id, chunksPerRow);
+    Value row, col, dst;
+    if (!copy.shared.empty()) {
+      int64_t rowStep = kGpuThreads / chunksPerRow;
+      row = addC(b, loc, copy.row, i * rowStep);
+      col = copy.col;
+      dst = addC(b, loc, copy.shared[i], (i * rowStep / 8 * 8) * d);
+    } else {
+      Value id = addC(b, loc, tid, i * kGpuThreads);
+      row = divC(b, loc, id, chunksPerRow);
+      Value chunk = remC(b, loc, id, chunksPerRow);
+      col = mulC(b, loc, chunk, 8);
+      dst = swizzledOffset(b, loc, row, chunk, d);
+    }
     Value globalRow = add(b, loc, row0, row);
     Value srcElements;
     if (seqLen % kGpuTileKV != 0) {
@@ -69,25 +158,13 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, Value global,
       srcElements =
           arith::SelectOp::create(b, loc, inside, idx(b, loc, 8), idx(b, loc, 0));
     }
-    Value col = mulC(b, loc, chunk, 8);
-    Value dstCol = swizzledColumn(b, loc, row, chunk);
     tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), smem,
-        ValueRange{row, dstCol}, global,
-        ValueRange{batch, head, globalRow, col}, b.getIndexAttr(8),
-        srcElements, /*bypassL1=*/UnitAttr()));
+        b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), copy.smem,
+        ValueRange{dst}, global, ValueRange{batch, head, globalRow, col},
+        b.getIndexAttr(8), srcElements, /*bypassL1=*/UnitAttr()));
   }
   return nvgpu::DeviceAsyncCreateGroupOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
-}
-
-Value KernelEmitter::ldmatrix(OpBuilder &b, Location loc, Value smem,
-                              Value row, Value chunk, int64_t d,
-                              bool transpose) {
-  Value col = swizzledColumn(b, loc, row, chunk);
-  return nvgpu::LdMatrixOp::create(b, loc, fragType(4), smem,
-                                   ValueRange{row, col}, transpose,
-                                   /*numTiles=*/4);
 }
 
 std::pair<Value, Value> KernelEmitter::splitB(OpBuilder &b, Location loc,
@@ -119,7 +196,7 @@ void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
     for (int64_t e = 0; e < 4; ++e)
       storeState(b, loc, zero, acc, {n, e});
   // The query tile, once per block.
-  Value group = copyTile(b, loc, query, batch, qHead, qBegin, dqk, sharedQ);
+  Value group = copyTile(b, loc, copyQ, query, batch, qHead, qBegin);
   nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
   gpu::BarrierOp::create(b, loc);
   op.erase();
@@ -136,10 +213,10 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
   // K and V tiles in two groups: V lands while QK^T runs. The barrier
   // keeps the copies from overwriting the previous tile under its readers.
   gpu::BarrierOp::create(b, loc);
-  copyTile(b, loc, op.getKey(), op.getBatch(), op.getKvHead(), op.getKvBegin(),
-           dqk, sharedK);
-  Value vGroup = copyTile(b, loc, op.getValue(), op.getBatch(),
-                          op.getKvHead(), op.getKvBegin(), dv, sharedV);
+  copyTile(b, loc, copyK, op.getKey(), op.getBatch(), op.getKvHead(),
+           op.getKvBegin());
+  Value vGroup = copyTile(b, loc, copyV, op.getValue(), op.getBatch(),
+                          op.getKvHead(), op.getKvBegin());
   nvgpu::DeviceAsyncWaitOp::create(b, loc, vGroup, b.getI32IntegerAttr(1));
   gpu::BarrierOp::create(b, loc);
 
@@ -147,17 +224,10 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
   Value zeroAcc = arith::ConstantOp::create(
       b, loc, accType(), DenseElementsAttr::get(accType(), b.getF32FloatAttr(0)));
   SmallVector<Value> s(kGpuTileKV / 8, zeroAcc);
-  Value l16 = remC(b, loc, lane, 16), l8 = remC(b, loc, lane, 8);
-  Value lHalf = divC(b, loc, lane, 16);
-  Value lPair = remC(b, loc, divC(b, loc, lane, 8), 2);
   for (int64_t ks = 0; ks < dqk / 16; ++ks) {
-    Value a = ldmatrix(b, loc, sharedQ, add(b, loc, warpRow, l16),
-                       addC(b, loc, lHalf, 2 * ks), dqk, false);
+    Value a = ldmatrix(b, loc, fragQ, 0, ks);
     for (int64_t jp = 0; jp < kGpuTileKV / 16; ++jp) {
-      // Matrices: keys 16jp+0..7 / dims 16ks+0..7, +8 dims, +8 keys, both.
-      Value row = addC(b, loc, add(b, loc, l8, mulC(b, loc, lHalf, 8)), 16 * jp);
-      Value x4 = ldmatrix(b, loc, sharedK, row, addC(b, loc, lPair, 2 * ks),
-                          dqk, false);
+      Value x4 = ldmatrix(b, loc, fragK, jp, ks);
       auto [b0, b1] = splitB(b, loc, x4);
       s[2 * jp] = mma(b, loc, a, b0, s[2 * jp]);
       s[2 * jp + 1] = mma(b, loc, a, b1, s[2 * jp + 1]);
@@ -250,11 +320,8 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
         aElems.push_back(
             arith::TruncFOp::create(b, loc, elementType, p[tile][e]));
     Value a = vector::FromElementsOp::create(b, loc, fragType(4), aElems);
-    // Matrices: keys 16ks+0..7 / dims 16dp+0..7, +8 keys, +8 dims, both.
-    Value row = addC(b, loc, add(b, loc, l8, mulC(b, loc, lPair, 8)), 16 * ks);
     for (int64_t dp = 0; dp < dv / 16; ++dp) {
-      Value x4 = ldmatrix(b, loc, sharedV, row, addC(b, loc, lHalf, 2 * dp),
-                          dv, true);
+      Value x4 = ldmatrix(b, loc, fragV, ks, dp);
       auto [b0, b1] = splitB(b, loc, x4);
       o[2 * dp] = mma(b, loc, a, b0, o[2 * dp]);
       o[2 * dp + 1] = mma(b, loc, a, b1, o[2 * dp + 1]);

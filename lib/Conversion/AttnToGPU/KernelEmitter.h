@@ -53,9 +53,8 @@ public:
 
 private:
   // Small builders.
-  Value idx(OpBuilder &b, Location loc, int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  }
+  /// Index constants are made once, at the kernel entry.
+  Value idx(OpBuilder &b, Location loc, int64_t v);
   Value add(OpBuilder &b, Location loc, Value x, Value y) {
     return arith::AddIOp::create(b, loc, x, y);
   }
@@ -76,16 +75,50 @@ private:
   }
   VectorType accType() { return VectorType::get({2, 2}, Float32Type::get(ctx)); }
 
+  /// Shared tiles are row-major [rows][d] with 16-byte chunks swizzled:
+  /// chunk c of row r sits at chunk c ^ (r % 8), so that the eight rows an
+  /// ldmatrix phase reads hit eight different bank groups. The element
+  /// offset of (row, chunk), built from index ops.
+  Value swizzledOffset(OpBuilder &b, Location loc, Value row, Value chunk,
+                       int64_t d);
+
+  /// How one lane addresses a tile for one ldmatrix.x4 role: it supplies
+  /// the row `rowLane + 16 * i` and the chunk `laneChunk + 2 * j` for a
+  /// fragment (i, j), laneChunk < 2. Every such row is rowLane modulo 8,
+  /// so the swizzled chunk is (2j) ^ x with x = laneChunk ^ (rowLane % 8)
+  /// < 8, and since rows are 64-element aligned the offset is
+  /// (base ^ 16 (j % 4)) + 16 i d + 64 (j / 4) with base = rowLane d + 8 x,
+  /// computed once at the kernel entry.
+  struct FragmentAccess {
+    Value smem;
+    int64_t d = 0;
+    bool transpose = false;
+    Value base;
+  };
+  FragmentAccess fragmentAccess(OpBuilder &b, Location loc, Value smem,
+                                int64_t d, bool transpose, Value rowLane,
+                                Value laneChunk);
+  /// ldmatrix.x4 of fragment (i, j) (rows 16i.., chunks 2j..).
+  Value ldmatrix(OpBuilder &b, Location loc, const FragmentAccess &access,
+                 int64_t i, int64_t j);
+
+  /// How this thread stages a [64][d] tile: chunk `id = tid + 128 * i` of
+  /// the tile, for i < 64 * d / 8 / 128. When 128 is a multiple of the
+  /// chunks per row (d = 64, 128, 256), the thread's chunk column is fixed
+  /// and its rows step by a constant: the swizzled shared offsets take a
+  /// few lane values, computed once.
+  struct TileCopy {
+    int64_t d = 0;
+    Value smem;
+    Value row, col;            // lane row and element column (linear case)
+    SmallVector<Value> shared; // per i: lane part of the shared offset
+  };
+  TileCopy tileCopy(OpBuilder &b, Location loc, Value smem, int64_t d);
   /// Issues the cp.async copies of rows [row0, row0 + 64) of
-  /// memref[batch, head, :, :] (head dim d) into the swizzled tile `smem`;
-  /// rows at or past the sequence end are zero-filled. Commits one group
-  /// and returns its token.
-  Value copyTile(OpBuilder &b, Location loc, Value global, Value batch,
-                Value head, Value row0, int64_t d, Value smem);
-  /// The physical column of 16-byte chunk `chunk` in row `row`.
-  Value swizzledColumn(OpBuilder &b, Location loc, Value row, Value chunk);
-  Value ldmatrix(OpBuilder &b, Location loc, Value smem, Value row,
-                 Value chunk, int64_t d, bool transpose);
+  /// memref[batch, head, :, :] into the tile; rows at or past the sequence
+  /// end are zero-filled. Commits one group and returns its token.
+  Value copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
+                 Value global, Value batch, Value head, Value row0);
   /// The two B fragments (vector<2x2xT>) in an ldmatrix.x4 result.
   std::pair<Value, Value> splitB(OpBuilder &b, Location loc, Value x4);
   Value mma(OpBuilder &b, Location loc, Value a, Value bFrag, Value c) {
@@ -122,8 +155,11 @@ private:
   MLIRContext *ctx;
   Type elementType;
   int64_t dqk, dv;
+  DenseMap<int64_t, Value> constants;
   Value tid, warpRow, lane, g, t4;
-  Value sharedQ, sharedK, sharedV;
+  Value sharedQ, sharedK, sharedV; // 1-D views of [rows][d] tiles
+  FragmentAccess fragQ, fragK, fragV;
+  TileCopy copyQ, copyK, copyV;
   Value rowMax, rowSum, acc; // private: [2], [2], [dv / 8, 4]
 };
 

@@ -1,4 +1,4 @@
-// RUN: attn-ptx %s --print-ptx --split-input-file | FileCheck %s
+// RUN: attn-ptx %s --print-ptx --split-input-file --verify-each | FileCheck %s
 
 // Every mask family, in f16 and bf16, MHA, GQA and MQA, becomes
 // tensor-core PTX: cp.async staging, ldmatrix (V transposed) and

@@ -25,6 +25,8 @@ namespace mlir::attn {
 
 /// The GPU kernels' tile sizes and block size.
 constexpr int64_t kGpuTileQ = 64, kGpuTileKV = 64, kGpuThreads = 128;
+/// The occupancy the kernels are built for (.minnctapersm).
+constexpr int64_t kGpuMinBlocksPerSM = 2;
 
 /// Kernel attributes: the launch contract.
 constexpr llvm::StringLiteral kGpuGridAttr = "attn.gpu.grid";

@@ -24,6 +24,14 @@ struct PTXOptions {
   std::string chip = "sm_80";
   std::string features = "+ptx80";
   unsigned optLevel = 3;
+  /// Print MLIR pass timing of each pipeline (attn-to-gpu, the NVVM
+  /// lowering, PTX emission) to stderr: for compile-latency work.
+  bool passTiming = false;
+  /// Verify the IR after every pass of the pipelines (the input is always
+  /// verified when parsed). Off by default: it costs about a twentieth of
+  /// the compile, and the tests that exercise the pipelines (lit through
+  /// attn-opt, the PTX matrix) verify every step.
+  bool verifyPasses = false;
 };
 
 /// Registers what PTX emission needs: the NVVM target attribute's
