@@ -53,6 +53,11 @@ static cl::opt<bool> passTiming(
     "pass-timing",
     cl::desc("Print MLIR pass timing of each pipeline to stderr"));
 
+static cl::opt<std::string> llvmPasses(
+    "llvm-passes",
+    cl::desc("LLVM IR pipeline before NVPTX code generation (PassBuilder "
+             "syntax, e.g. default<O3>); the default is attn's own"),
+    cl::init(attn::ptx::kDefaultLLVMPipeline));
 static cl::opt<bool> verifyEach(
     "verify-each",
     cl::desc("Verify the IR after every pass (slower; for debugging and "
@@ -101,6 +106,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.passTiming = passTiming;
   options.verifyPasses = verifyEach;
+  options.llvmPipeline = llvmPasses;
   SmallVector<StringRef> chunks;
   if (splitInput && printPtx)
     buffer->getBuffer().split(chunks, "// -----");

@@ -45,17 +45,14 @@ void mlir::attn::ptx::registerAttentionToPTX(DialectRegistry &registry) {
 
 namespace {
 /// MLIR's NVVM serialisation (translation to LLVM IR, libdevice linking,
-/// the NVPTX target machine) with two changes for attention kernels:
-///
-/// - The LLVM optimisation pipeline is the default one for the level
-///   without the vectorisers: the kernels are already written in vector
-///   and tensor-core operations, and SLP vectorisation of their unrolled
-///   fragment code found nothing to do (same PTX) while taking about a
-///   sixth of the whole compile.
-/// - The object is the PTX text.
+/// the NVPTX target machine and its code generation) with our own LLVM
+/// optimisation pipeline (PTXOptions::llvmPipeline), and the PTX text as
+/// the object.
 class PTXSerializer : public NVVM::SerializeGPUModuleBase {
 public:
-  using SerializeGPUModuleBase::SerializeGPUModuleBase;
+  PTXSerializer(Operation &module, NVVM::NVVMTargetAttr target,
+                StringRef pipeline)
+      : SerializeGPUModuleBase(module, target), pipeline(pipeline) {}
 
 protected:
   LogicalResult optimizeModule(llvm::Module &module, int level) override {
@@ -66,8 +63,6 @@ protected:
     if (level == 0)
       return success();
     llvm::PipelineTuningOptions tuning;
-    tuning.LoopUnrolling = true;
-    tuning.LoopInterleaving = false;
     tuning.LoopVectorization = false;
     tuning.SLPVectorization = false;
     llvm::PassBuilder builder(*machine, tuning);
@@ -80,11 +75,11 @@ protected:
     builder.registerFunctionAnalyses(functions);
     builder.registerLoopAnalyses(loops);
     builder.crossRegisterProxies(loops, functions, sccs, modules);
-    llvm::OptimizationLevel levels[] = {
-        llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O2,
-        llvm::OptimizationLevel::O3};
-    builder.buildPerModuleDefaultPipeline(levels[std::min(level, 3) - 1])
-        .run(module, modules);
+    llvm::ModulePassManager passes;
+    if (llvm::Error error = builder.parsePassPipeline(passes, pipeline))
+      return getOperation().emitError("attn-ptx: bad LLVM pass pipeline '")
+             << pipeline << "': " << llvm::toString(std::move(error));
+    passes.run(module, modules);
     return success();
   }
 
@@ -99,6 +94,9 @@ protected:
       return failure();
     return SmallVector<char, 0>(ptx->begin(), ptx->end());
   }
+
+private:
+  std::string pipeline;
 };
 } // namespace
 
@@ -114,7 +112,7 @@ mlir::attn::ptx::emitPTX(ModuleOp module, const PTXOptions &options) {
         module.getContext(), static_cast<int>(options.optLevel),
         "nvptx64-nvidia-cuda", options.chip, options.features);
     auto start = std::chrono::steady_clock::now();
-    PTXSerializer serializer(*gpuModule, target);
+    PTXSerializer serializer(*gpuModule, target, options.llvmPipeline);
     std::optional<SmallVector<char, 0>> ptx = serializer.run();
     if (!ptx)
       return failure();
