@@ -37,7 +37,10 @@ SmallVector<Value> packedRows(OpBuilder &b, Location loc, Value fragment) {
   return rows;
 }
 
-LogicalResult lowerMma(nvgpu::MmaSyncOp op) {
+} // namespace
+
+LogicalResult mlir::attn::rewriteBf16MmaSync(Operation *mmaSync) {
+  auto op = cast<nvgpu::MmaSyncOp>(mmaSync);
   auto aType = cast<VectorType>(op.getMatrixA().getType());
   auto cType = cast<VectorType>(op.getMatrixC().getType());
   if (!aType.getElementType().isBF16())
@@ -81,6 +84,8 @@ LogicalResult lowerMma(nvgpu::MmaSyncOp op) {
   return success();
 }
 
+namespace {
+
 class Bf16MmaToNVVMPass final
     : public mlir::attn::impl::AttnBf16MmaToNVVMBase<Bf16MmaToNVVMPass> {
 public:
@@ -90,7 +95,7 @@ public:
     SmallVector<nvgpu::MmaSyncOp> ops;
     getOperation()->walk([&](nvgpu::MmaSyncOp op) { ops.push_back(op); });
     for (nvgpu::MmaSyncOp op : ops)
-      if (failed(lowerMma(op)))
+      if (failed(attn::rewriteBf16MmaSync(op)))
         return signalPassFailure();
   }
 };

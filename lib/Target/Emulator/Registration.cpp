@@ -54,10 +54,7 @@ void mlir::attn::registerGpuLoweringInterfaces(DialectRegistry &registry) {
 #include "mlir/Pass/PassRegistry.h"
 
 void mlir::attn::buildLowerGpuToNVVMPipeline(OpPassManager &pm) {
-  pm.addNestedPass<gpu::GPUModuleOp>(createAttnBf16MmaToNVVM());
-  pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
-  pm.addNestedPass<gpu::GPUModuleOp>(createSCFToControlFlowPass());
-  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addNestedPass<gpu::GPUModuleOp>(createAttnLowerKernelsToNVVM());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
@@ -72,8 +69,9 @@ void mlir::attn::buildEmulateGpuPipeline(OpPassManager &pm) {
 void mlir::attn::registerEmulateGpuPipeline() {
   PassPipelineRegistration<>(
       "attn-lower-gpu-to-nvvm",
-      "Lower gpu.modules to the LLVM and NVVM dialects (attn-bf16-mma-to-nvvm, convert-nvgpu-to-nvvm, "
-      "convert-scf-to-cf, convert-gpu-to-nvvm): the IR that both PTX "
+      "Lower gpu.modules to the LLVM and NVVM dialects "
+      "(attn-lower-kernels-to-nvvm, reconcile-unrealized-casts): the IR that "
+      "both PTX "
       "emission and the emulator take",
       buildLowerGpuToNVVMPipeline);
   PassPipelineRegistration<>(

@@ -8,6 +8,8 @@
 #ifndef ATTN_TARGET_EMULATOR_PASSES_H
 #define ATTN_TARGET_EMULATOR_PASSES_H
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -33,9 +35,13 @@ void registerGpuLoweringInterfaces(DialectRegistry &registry);
 /// a JIT, so that rewritten kernels link against them.
 void registerEmulatorSymbols(ExecutionEngine &engine);
 
-/// convert-nvgpu-to-nvvm, scf-to-cf and convert-gpu-to-nvvm on every
-/// gpu.module, then reconcile-unrealized-casts: the IR that PTX emission
-/// and the emulator both take.
+/// Rewrites one nvgpu.mma.sync with bf16 multiplicands into nvvm.mma.sync
+/// (attn-bf16-mma-to-nvvm); others are left alone.
+LogicalResult rewriteBf16MmaSync(Operation *mmaSync);
+
+/// attn-lower-kernels-to-nvvm on every gpu.module, then
+/// reconcile-unrealized-casts: the IR that PTX emission and the emulator
+/// both take.
 void buildLowerGpuToNVVMPipeline(OpPassManager &pm);
 /// That lowering, then attn-emulate-nvvm and reconcile-unrealized-casts.
 void buildEmulateGpuPipeline(OpPassManager &pm);
