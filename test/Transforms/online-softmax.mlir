@@ -19,7 +19,7 @@ func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>)
 
 // -----
 
-// A partial tile: scores scaled by scale * log2(e), dropped elements set to
+// A partial tile: scores scaled by scale * log2(e) (one multiplication), dropped elements set to
 // -inf by the mask's predicate (causal: j <= i), the new row maximum, and
 // the state rescaled by exp2(m_old - m_new).
 // CHECK-LABEL: func.func @partial
@@ -29,10 +29,9 @@ func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>)
 // CHECK:         %[[MNEW:.+]] = scf.for %[[C:.+]] = {{.+}} iter_args(%[[RUNNING:.+]] = %[[MOLD]])
 // CHECK:           %[[J:.+]] = arith.addi %{{.+}}, %[[C]] : index
 // CHECK:           %[[DOT:.+]] = scf.for
-// CHECK:           %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
-// CHECK:           %[[S:.+]] = arith.mulf %[[DOT]], %[[SCALE]]
-// CHECK:           %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
-// CHECK:           %[[T:.+]] = arith.mulf %[[S]], %[[LOG2E]]
+// No score modification: scale and log2(e) are one constant, 0.25 * log2(e).
+// CHECK:           %[[SCALE:.+]] = arith.constant 0.360673755 : f32
+// CHECK:           %[[T:.+]] = arith.mulf %[[DOT]], %[[SCALE]]
 // CHECK:           %[[DIST:.+]] = arith.subi %[[J]], %[[I]] : index
 // CHECK:           %[[KEPT:.+]] = arith.cmpi sle, %[[DIST]], %{{.+}} : index
 // CHECK:           %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
@@ -80,6 +79,32 @@ func.func @full(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
   %c0 = arith.constant 0 : index
   attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
       scratch(%s) {scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
+      : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
+        memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
+  return
+}
+
+// -----
+
+// With a score modification between them, the scale applies before it and
+// log2(e) after: softcap sees the scaled score.
+// CHECK-LABEL: func.func @modified
+// CHECK:       %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK:       %[[S:.+]] = arith.mulf %{{.+}}, %[[SCALE]]
+// CHECK:       %[[CAP:.+]] = arith.constant 3.000000e+01 : f32
+// CHECK:       %[[X:.+]] = arith.divf %[[S]], %[[CAP]]
+// CHECK:       %[[TANH:.+]] = math.tanh %[[X]]
+// CHECK:       %[[CAPPED:.+]] = arith.mulf %[[CAP]], %[[TANH]]
+// CHECK:       %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
+// CHECK:       arith.mulf %[[CAPPED]], %[[LOG2E]]
+func.func @modified(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
+                    %v: memref<1x2x64x16xf32>, %m: memref<32xf32>,
+                    %l: memref<32xf32>, %acc: memref<32x16xf32>,
+                    %s: memref<32x32xf32>, %h: index, %q0: index, %k0: index) {
+  %c0 = arith.constant 0 : index
+  attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
+      scratch(%s) {scale = 0.25 : f32, score_mod = #attn.softcap<30.0>,
+                   tile_q = 32, tile_kv = 32}
       : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
         memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
   return

@@ -40,8 +40,15 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
                                            TileUpdateOp op,
                                            const ElementEmitContext &ctx,
                                            Value dot, Value i, Value j) {
-  Value scale = nx::f32Constant(b, loc, op.getScale().convertToDouble());
-  Value s = arith::MulFOp::create(b, loc, dot, scale);
+  double scale = op.getScale().convertToDouble();
+  bool modified = op.getBias() || op.getScoreModAttr() ||
+                  !op.getScoreModRegion().empty();
+  // Without a modification between them, the scale and the base-2
+  // conversion are one multiplication (as FlashAttention's
+  // softmax_scale_log2): one rounding instead of two.
+  Value s = arith::MulFOp::create(
+      b, loc, dot,
+      nx::f32Constant(b, loc, modified ? scale : scale * nx::kLog2e));
   if (Value biasMemref = op.getBias()) {
     // Broadcast dims of the bias read index 0.
     auto type = cast<MemRefType>(biasMemref.getType());
@@ -69,8 +76,9 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   if (!op.getScoreModRegion().empty())
     s = inlineRegionAt(b, op.getScoreModRegion(),
                        {s, op.getBatch(), op.getQHead(), i, j});
-  Value t = arith::MulFOp::create(b, loc, s,
-                                  nx::f32Constant(b, loc, nx::kLog2e));
+  Value t = modified ? arith::MulFOp::create(b, loc, s,
+                                             nx::f32Constant(b, loc, nx::kLog2e))
+                     : s;
   if (MaskAttrInterface mask = op.getMaskAttr()) {
     FailureOr<Value> kept = mask.emitKept(b, loc, elt);
     if (failed(kept))
