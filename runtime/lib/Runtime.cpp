@@ -12,8 +12,10 @@
 #include <cuda.h>
 
 #include <dlfcn.h>
+#include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -153,6 +155,14 @@ int ensureContext() {
 struct attn_rt_module {
   int device;
   CUmodule module;
+  /// Kernels resolved by earlier launches, with the dynamic shared memory
+  /// limit already raised for them: a launch after the first is one
+  /// cuLaunchKernel.
+  struct Function {
+    CUfunction function;
+    int64_t sharedLimit;
+  };
+  std::map<std::string, Function, std::less<>> functions;
 };
 
 extern "C" {
@@ -189,7 +199,7 @@ int attn_rt_module_load(int device, const char *ptx, attn_rt_module **out) {
           driver.moduleLoadDataEx(&module, ptx, 2, options, values))
     return driverError("cuModuleLoadDataEx", r,
                        std::string("PTX JIT log: ") + log);
-  *out = new attn_rt_module{device, module};
+  *out = new attn_rt_module{device, module, {}};
   return 0;
 }
 
@@ -230,17 +240,27 @@ int attn_rt_launch(attn_rt_module *module, const char *kernel,
   std::lock_guard<std::mutex> lock(mutex);
   if (useDevice(module->device))
     return -1;
-  CUfunction function;
-  if (CUresult r = driver.moduleGetFunction(&function, module->module, kernel))
-    return driverError("cuModuleGetFunction", r,
-                       std::string("kernel '") + kernel + "'");
-  if (dynamic_shared_bytes > 48 * 1024)
+  auto cached = module->functions.find(std::string_view(kernel));
+  if (cached == module->functions.end()) {
+    CUfunction function;
+    if (CUresult r =
+            driver.moduleGetFunction(&function, module->module, kernel))
+      return driverError("cuModuleGetFunction", r,
+                         std::string("kernel '") + kernel + "'");
+    cached = module->functions.emplace(kernel, attn_rt_module::Function{
+                                                   function, 48 * 1024})
+                 .first;
+  }
+  CUfunction function = cached->second.function;
+  if (dynamic_shared_bytes > cached->second.sharedLimit) {
     if (CUresult r = driver.funcSetAttribute(
             function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
             static_cast<int>(dynamic_shared_bytes)))
       return driverError("cuFuncSetAttribute", r,
                          "raising the dynamic shared memory limit to " +
                              std::to_string(dynamic_shared_bytes) + " bytes");
+    cached->second.sharedLimit = dynamic_shared_bytes;
+  }
   if (CUresult r = driver.launchKernel(
           function, static_cast<unsigned>(grid[0]),
           static_cast<unsigned>(grid[1]), static_cast<unsigned>(grid[2]),
