@@ -487,6 +487,22 @@ TEST(EmulatedNumerics, MaskMatrix) {
   }
 }
 
+// Head dim 256: 32 chunks per row, so each thread's tile copies alternate
+// between two swizzle residues (its rows step by 4), a path of the copy
+// addressing that head dims 64 and 128 (rows stepping by 16 and 8) do not
+// take; 192 addresses each chunk on its own.
+TEST(EmulatedNumerics, HeadDim256) {
+  Compiler compiler;
+  Case c;
+  c.spec = makeSpec({2, 1, 256, 256, 70, 130}, ElementType::BF16);
+  c.spec.mask = "#attn.causal<bottom_right>";
+  c.keep = [](int64_t, int64_t, int64_t i, int64_t j) {
+    return j <= i + (130 - 70);
+  };
+  c.name = "emulated D=256 bottom-right causal";
+  runCase(compiler, c, 31, Target::Emulator);
+}
+
 // The emulator's counters prove that the GPU kernel skips the tiles a mask
 // empties: tensor-core instructions and K/V bytes staged by cp.async are
 // proportional to the visited (q tile, kv tile) blocks, counted here by
