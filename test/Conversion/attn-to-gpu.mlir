@@ -10,6 +10,10 @@
 // CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["causal_mqa_kernel"], attn.gpu.temp_bytes = array<i64>, attn.gpu.temp_shapes = []}
 // CHECK:         gpu.func @causal_mqa_kernel(
 // CHECK-SAME:      attn.gpu.block = array<i64: 128, 1, 1>, attn.gpu.dynamic_shared_bytes = 24576 : i64, attn.gpu.grid = array<i64: 4, 2, 1>, attn.gpu.params = ["arg0", "arg1", "arg2", "result0"]
+// Two blocks per SM for ptxas (.minnctapersm), and the lanes' shared-memory
+// addressing computed once at the entry.
+// CHECK-SAME:      nvvm.minctasm = 2 : i32
+// CHECK:           gpu.thread_id  x
 // The query tile is staged once per block (four 16-byte cp.async per
 // thread), before the kv loop.
 // CHECK:           %[[QT:.+]] = gpu.block_id  x
@@ -22,18 +26,26 @@
 // CHECK-NEXT:      arith.subi %c256, %[[Q0]]
 // CHECK:           %[[UB:.+]] = arith.maxsi
 // CHECK:           scf.for %{{.+}} = %c0 to %[[UB]] step %c1 {
+// No lane arithmetic in the loop: fragments and copies address shared
+// memory (a 1-D view of the tile) from the entry's per-lane bases.
+// CHECK-NOT:         arith.remui
+// CHECK-NOT:         arith.divui
 // One tile body serves full and partial tiles: MQA reads key/value head 0;
 // K and V land in two cp.async groups, QK^T waiting only for K; only the
 // scoring differs, full tiles (below the diagonal) testing no mask and
 // partial ones (on it) the causal predicate per element.
 // CHECK:             %[[FULL:.+]] = arith.cmpi sle
 // CHECK:             gpu.barrier
+// CHECK-NOT:         arith.remui
+// CHECK-NOT:         arith.divui
 // CHECK-COUNT-4:     nvgpu.device_async_copy %arg1[%{{.+}}, %c0,
 // CHECK:             nvgpu.device_async_create_group
 // CHECK-COUNT-4:     nvgpu.device_async_copy %arg2[%{{.+}}, %c0,
 // CHECK:             nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
 // CHECK-NEXT:        gpu.barrier
-// CHECK:             nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK-NOT:         arith.remui
+// CHECK-NOT:         arith.divui
+// CHECK:             nvgpu.ldmatrix %{{.+}}[%{{[^,]+}}] {numTiles = 4 : i32, transpose = false} : memref<4096xf16, #gpu.address_space<workgroup>>
 // CHECK-COUNT-32:    nvgpu.mma.sync
 // CHECK:             %{{.+}}:32 = scf.if %[[FULL]] -> (f32,
 // CHECK-NOT:           arith.cmpi
