@@ -450,11 +450,15 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     return fail();
   ptx::PTXOptions options;
   options.chip = gpu.chip;
-  // The on-disk cache: PTX and contract by a hash of the text and chip.
+  // The on-disk cache: PTX and contract by a hash of the text, the chip,
+  // the LLVM pipeline and the kernel generation (kGpuCodeVersion), so that
+  // a newer attn does not reuse an older one's kernels.
   std::string diskPath;
   if (!gpu.cacheDirectory.empty()) {
     uint64_t hash = llvm::xxh3_64bits(
-        (text + "\n// attn gpu v1 " + gpu.chip).str());
+        (text + "\n// attn gpu v" + llvm::Twine(kGpuCodeVersion) + " " +
+         gpu.chip + " " + options.llvmPipeline)
+            .str());
     diskPath = gpu.cacheDirectory + "/attn-" + llvm::utohexstr(hash);
   }
   FailureOr<ptx::CompiledAttention> compiled = failure();

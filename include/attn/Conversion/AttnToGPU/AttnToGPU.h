@@ -27,6 +27,9 @@ namespace mlir::attn {
 constexpr int64_t kGpuTileQ = 64, kGpuTileKV = 64, kGpuThreads = 128;
 /// The occupancy the kernels are built for (.minnctapersm).
 constexpr int64_t kGpuMinBlocksPerSM = 2;
+/// The generation of the kernels attn-to-gpu emits: part of the JIT's
+/// on-disk cache key. Bump it when the generated code changes.
+constexpr int64_t kGpuCodeVersion = 2;
 
 /// Kernel attributes: the launch contract.
 constexpr llvm::StringLiteral kGpuGridAttr = "attn.gpu.grid";
