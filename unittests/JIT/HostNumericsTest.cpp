@@ -405,6 +405,24 @@ std::vector<MaskCase> maskCases() {
   };
 }
 
+/// Gives `c` (its spec's shape already set) the mask of `m` and the
+/// matching reference predicate.
+void applyMask(Case &c, const MaskCase &m) {
+  c.spec.mask = m.maskFor ? m.maskFor(c.spec) : m.mask;
+  c.spec.maskModBody = m.maskModBody;
+  c.spec.hasSegmentIds = m.segments;
+  c.keep = m.keep ? m.keep(c.spec) : nullptr;
+}
+
+/// The case of maskCases() called `name`.
+MaskCase maskCase(const std::string &name) {
+  for (MaskCase &m : maskCases())
+    if (m.name == name)
+      return m;
+  ADD_FAILURE() << "no mask case " << name;
+  return {};
+}
+
 TEST(HostNumerics, MaskMatrix) {
   // Each mask runs on several (heads, dims, lengths, dtype) combinations,
   // rotating through every value of every axis.
@@ -427,10 +445,7 @@ TEST(HostNumerics, MaskMatrix) {
       ElementType type = types[(index + rep) % types.size()];
       Case c;
       c.spec = makeSpec(shape, type);
-      c.spec.mask = m.maskFor ? m.maskFor(c.spec) : m.mask;
-      c.spec.maskModBody = m.maskModBody;
-      c.spec.hasSegmentIds = m.segments;
-      c.keep = m.keep ? m.keep(c.spec) : nullptr;
+      applyMask(c, m);
       c.name = m.name + " Hq=" + std::to_string(shape.numQHeads) +
                " Hkv=" + std::to_string(shape.numKVHeads) +
                " D=" + std::to_string(shape.headDimQK) + "/" +
@@ -471,10 +486,7 @@ TEST(EmulatedNumerics, MaskMatrix) {
     c.spec = makeSpec(shape, type);
     c.spec.numQHeads = std::min<int64_t>(c.spec.numQHeads, 4);
     c.spec.numKVHeads = std::min(c.spec.numKVHeads, c.spec.numQHeads);
-    c.spec.mask = m.maskFor ? m.maskFor(c.spec) : m.mask;
-    c.spec.maskModBody = m.maskModBody;
-    c.spec.hasSegmentIds = m.segments;
-    c.keep = m.keep ? m.keep(c.spec) : nullptr;
+    applyMask(c, m);
     c.name = "emulated " + m.name + " Hq=" +
              std::to_string(c.spec.numQHeads) +
              " Hkv=" + std::to_string(c.spec.numKVHeads) +
@@ -495,10 +507,7 @@ TEST(EmulatedNumerics, HeadDim256) {
   Compiler compiler;
   Case c;
   c.spec = makeSpec({2, 1, 256, 256, 70, 130}, ElementType::BF16);
-  c.spec.mask = "#attn.causal<bottom_right>";
-  c.keep = [](int64_t, int64_t, int64_t i, int64_t j) {
-    return j <= i + (130 - 70);
-  };
+  applyMask(c, maskCase("causal_bottom_right"));
   c.name = "emulated D=256 bottom-right causal";
   runCase(compiler, c, 31, Target::Emulator);
 }
@@ -635,10 +644,7 @@ TEST(HostNumerics, EdgeCases) {
   // key at all and must give O = 0, lse = -inf.
   Case empty;
   empty.spec = makeSpec({2, 1, 64, 64, 40, 25}, ElementType::F32);
-  empty.spec.mask = "#attn.causal<bottom_right>";
-  empty.keep = [](int64_t, int64_t, int64_t i, int64_t j) {
-    return j <= i + (25 - 40);
-  };
+  applyMask(empty, maskCase("causal_bottom_right"));
   empty.name = "fully masked rows";
   runCase(compiler, empty, 21);
 
