@@ -440,7 +440,7 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     return makeError("attn: cannot compile the attention for the GPU:\n" +
                      diagnostics);
   };
-  if (gpu.chip != "sm_80" && gpu.chip != "sm_90") {
+  if (!ptx::isSupportedChip(gpu.chip)) {
     emitError(UnknownLoc::get(&context))
         << "unsupported chip '" << gpu.chip << "'; expected sm_80 or sm_90";
     return fail();

@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-ptx: compile an attention to PTX\n");
-  if (chip != "sm_80" && chip != "sm_90") {
+  if (!attn::ptx::isSupportedChip(chip)) {
     llvm::errs() << "attn-ptx: unsupported --chip '" << chip
                  << "'; expected sm_80 or sm_90\n";
     return 1;

@@ -100,14 +100,21 @@ private:
 };
 } // namespace
 
+bool mlir::attn::ptx::isSupportedChip(StringRef chip) {
+  return chip == "sm_80" || chip == "sm_90";
+}
+
 FailureOr<std::map<std::string, std::string>>
 mlir::attn::ptx::emitPTX(ModuleOp module, const PTXOptions &options) {
+  if (!isSupportedChip(options.chip))
+    return module.emitError("unsupported chip '")
+           << options.chip << "'; expected sm_80 or sm_90";
+  if (options.optLevel > 3)
+    return module.emitError("optimisation level ")
+           << options.optLevel << " is outside 0-3";
   NVVM::SerializeGPUModuleBase::init();
   std::map<std::string, std::string> result;
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
-    if (options.optLevel > 3 || !StringRef(options.chip).starts_with("sm_"))
-      return gpuModule.emitError("attn-ptx: bad target: chip '")
-             << options.chip << "', optimisation level " << options.optLevel;
     auto target = NVVM::NVVMTargetAttr::get(
         module.getContext(), static_cast<int>(options.optLevel),
         "nvptx64-nvidia-cuda", options.chip, options.features);

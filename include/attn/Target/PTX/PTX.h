@@ -32,6 +32,9 @@ inline constexpr const char *kDefaultLLVMPipeline =
     "simplifycfg,loop-mssa(licm),early-cse<memssa>,"
     "instcombine<no-verify-fixpoint>,adce,simplifycfg)";
 
+/// The chips the kernels are built for: sm_80 and sm_90.
+bool isSupportedChip(StringRef chip);
+
 struct PTXOptions {
   std::string chip = "sm_80";
   std::string features = "+ptx80";
