@@ -173,6 +173,20 @@ struct Compiler::Impl {
   std::mutex mutex;
   llvm::StringMap<std::shared_ptr<const HostKernel>> cache;
   int64_t hits = 0, misses = 0;
+
+  /// The kernel cached under `key` in one of the three caches, counting
+  /// the hit or the miss; null on a miss.
+  template <typename Kernel>
+  std::shared_ptr<const Kernel>
+  lookup(llvm::StringMap<std::shared_ptr<const Kernel>> &in, StringRef key) {
+    auto it = in.find(key);
+    if (it == in.end()) {
+      ++misses;
+      return nullptr;
+    }
+    ++hits;
+    return it->second;
+  }
 };
 
 llvm::Expected<std::shared_ptr<const HostKernel>>
@@ -182,12 +196,8 @@ Compiler::Impl::compile(StringRef text) {
       (text + "\n// tile " + Twine(options.tileQ) + "x" +
        Twine(options.tileKV) + (options.countTileVisits ? " counted" : ""))
           .str();
-  auto it = cache.find(key);
-  if (it != cache.end()) {
-    ++hits;
-    return it->second;
-  }
-  ++misses;
+  if (auto cached = lookup(cache, key))
+    return cached;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   FailureOr<std::shared_ptr<const HostKernel>> kernel = compileLocked(text, os);
@@ -335,12 +345,8 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
 llvm::Expected<std::shared_ptr<const EmulatedKernel>>
 Compiler::Impl::compileEmulated(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = emulatedCache.find(text);
-  if (it != emulatedCache.end()) {
-    ++hits;
-    return it->second;
-  }
-  ++misses;
+  if (auto cached = lookup(emulatedCache, text))
+    return cached;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   auto kernel = compileEmulatedLocked(text, os);
@@ -426,12 +432,8 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   std::string key = (text + "\n// gpu " + gpu.chip + " device " +
                      Twine(gpu.device))
                         .str();
-  auto it = gpuCache.find(key);
-  if (it != gpuCache.end()) {
-    ++hits;
-    return it->second;
-  }
-  ++misses;
+  if (auto cached = lookup(gpuCache, key))
+    return cached;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   llvm::SourceMgr sourceMgr;
