@@ -4,6 +4,7 @@
 
 #include "attn/JIT/Compiler.h"
 
+#include <memory>
 #include <string>
 
 using namespace mlir::attn::jit;
@@ -41,45 +42,38 @@ int attn_compile(attn_compiler *compiler, const char *mlir_text,
     lastError = "attn_compile: compiler, text and kernel are required";
     return -1;
   }
-  auto *result = new attn_kernel();
+  auto result = std::make_unique<attn_kernel>();
+  // Stores the compiled kernel in its slot, or reports the error.
+  auto keep = [](auto compiled, auto &slot) {
+    if (!compiled)
+      return fail(compiled.takeError());
+    slot = *compiled;
+    return 0;
+  };
+  int status;
   switch (target) {
-  case ATTN_TARGET_HOST: {
-    auto k = compiler->compiler.compileForHost(mlir_text);
-    if (!k) {
-      delete result;
-      return fail(k.takeError());
-    }
-    result->host = *k;
+  case ATTN_TARGET_HOST:
+    status = keep(compiler->compiler.compileForHost(mlir_text), result->host);
     break;
-  }
-  case ATTN_TARGET_EMULATOR: {
-    auto k = compiler->compiler.compileForEmulator(mlir_text);
-    if (!k) {
-      delete result;
-      return fail(k.takeError());
-    }
-    result->emulated = *k;
+  case ATTN_TARGET_EMULATOR:
+    status = keep(compiler->compiler.compileForEmulator(mlir_text),
+                  result->emulated);
     break;
-  }
   case ATTN_TARGET_GPU: {
     GpuOptions options;
     if (chip)
       options.chip = chip;
-    auto k = compiler->compiler.compileForGpu(mlir_text, options);
-    if (!k) {
-      delete result;
-      return fail(k.takeError());
-    }
-    result->gpu = *k;
+    status = keep(compiler->compiler.compileForGpu(mlir_text, options),
+                  result->gpu);
     break;
   }
   default:
-    delete result;
     lastError = "attn_compile: unknown target";
     return -1;
   }
-  *kernel = result;
-  return 0;
+  if (status == 0)
+    *kernel = result.release();
+  return status;
 }
 
 int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
