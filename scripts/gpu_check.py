@@ -286,6 +286,14 @@ class Tensor(ctypes.Structure):
                 ("shape", ctypes.c_int64 * 8)]
 
 
+class FunctionInfo(ctypes.Structure):
+    """attn_rt_function_info."""
+    _fields_ = [("static_shared_bytes", ctypes.c_int32),
+                ("max_threads_per_block", ctypes.c_int32),
+                ("num_registers", ctypes.c_int32),
+                ("max_dynamic_shared_bytes", ctypes.c_int32)]
+
+
 class RuntimeError_(Exception):
     """A call of the runtime's C API failed (its attn_rt_last_error)."""
 
@@ -332,6 +340,20 @@ class Runtime:
                                                 ctypes.byref(module)),
                    "attn_rt_module_load")
         return module
+
+    def function_info(self, module, kernel):
+        """Registers, static shared memory and thread limit of a loaded
+        kernel (attn_rt_function_info_get), or None where the runtime
+        lacks it."""
+        fn = getattr(self.lib, "attn_rt_function_info_get", None)
+        if fn is None:
+            return None
+        info = FunctionInfo()
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                       ctypes.POINTER(FunctionInfo)]
+        self.check(fn(module, kernel.encode(), ctypes.byref(info)),
+                   f"attn_rt_function_info_get({kernel})")
+        return {name: getattr(info, name) for name, _ in info._fields_}
 
     def unload(self, module):
         self.lib.attn_rt_module_unload(module)
@@ -1016,6 +1038,39 @@ class Runner:
         self.args, self.rt, self.backend = args, rt, backend
         self.manifest, self.chips, self.results = manifest, chips, results
         self.start = time.monotonic()
+        self.current, self.current_peer = None, None
+        self.pending, self.deferred = [], []
+
+    def stop(self, what):
+        """The watchdog's end of the run: the entry (or peer) that hangs
+        gets the error, everything not run yet is recorded as skipped."""
+        error = {"phase": "timeout", "message": f"{what} gave no result "
+                 f"within {self.args.entry_timeout_s} s (kernel hang?); run "
+                 "stopped", "traceback": ""}
+        if self.current_peer is not None:
+            rec, name = self.current_peer
+            rec["peers"][name] = {"error": error}
+            if self.current is None:
+                self.results.write()
+        if self.current is not None:
+            rec = self.current
+            rec["status"] = "error"
+            rec["error"] = dict(error, phase="timeout " + rec.pop("phase", ""))
+            if "peers" in rec:
+                for name in ("sdpa_flash", "flex"):
+                    rec["peers"].setdefault(name, {"note": "skip",
+                                                   "skipped": True})
+            self.results.add(rec)
+        for entry, chip in self.pending:
+            self.results.add({
+                "kind": entry["kind"], "name": entry["name"], "chip": chip,
+                "label": entry["name"] + ("" if len(self.chips) == 1
+                                          else f"@{chip}"),
+                "status": "skipped", "reason": f"run stopped: {what} hung"})
+        for later in self.deferred:
+            for name, _ in later.peers:
+                later.rec["peers"].setdefault(
+                    name, {"note": "skip", "skipped": True})
 
     def over_budget(self):
         return self.args.budget_s > 0 and \
@@ -1068,6 +1123,7 @@ class Runner:
         label = entry["name"] + ("" if len(self.chips) == 1 else f"@{chip}")
         rec = {"kind": entry["kind"], "name": entry["name"], "chip": chip,
                "label": label, "status": "error"}
+        self.current = rec
         if entry["kind"] == "bench":
             rec["flops"] = entry["flops"]
         if self.over_budget():
@@ -1085,6 +1141,8 @@ class Runner:
             rec["phase"] = "launch"
             plan()
             self.backend.synchronize()
+            for k in rec["kernels"]:
+                k["driver"] = self.rt.function_info(module, k["name"])
             rec["phase"] = "check"
             pairs = reference_pairs(entry, random.Random(rec["seed"]),
                                     self.args.reference_elements)
@@ -1135,6 +1193,7 @@ class Runner:
         if self.over_budget():
             return {"note": "skip", "skipped": True}
         self.watchdog.arm(f"{label} {name}")
+        self.current_peer = (self.current or self.deferred[0].rec, name)
         try:
             t0 = time.monotonic()
             if note == "build":
@@ -1148,6 +1207,7 @@ class Runner:
             return {"error": error_record("time", exc)}
         finally:
             self.watchdog.disarm()
+            self.current_peer = None
 
     def release(self, buffers, module):
         try:
@@ -1181,14 +1241,18 @@ class Runner:
         (its compiles are the slowest part)."""
         entries = sorted(self.manifest["entries"],
                          key=lambda e: e["kind"] != "test")
+        self.pending = [(e, chip) for e in entries for chip in self.chips]
         deferred = []
-        for entry in entries:
-            for chip in self.chips:
-                rec, later = self.run_entry(entry, chip)
-                self.results.add(rec)
-                if later is not None:
-                    deferred.append(later)
-        for later in deferred:
+        while self.pending:
+            entry, chip = self.pending.pop(0)
+            rec, later = self.run_entry(entry, chip)
+            self.current = None
+            self.results.add(rec)
+            if later is not None:
+                deferred.append(later)
+        self.deferred = deferred
+        while self.deferred:
+            later = self.deferred[0]
             try:
                 for name, build in later.peers:
                     log(f"... {later.rec['label']} {name}")
@@ -1199,6 +1263,7 @@ class Runner:
                         log(f"  {name}: {peer['median_ms']:.3f} ms")
             finally:
                 self.release(later.buffers, later.module)
+                self.deferred.pop(0)
             self.results.write()
 
 
@@ -1295,20 +1360,20 @@ def run(args):
                       header)
     log(f"device: {header['device']}; PTX for {', '.join(chips)}; "
         f"{len(manifest['entries'])} entries; results in {results.path}")
-    log("benchmarks check O and lse against the f64 reference on all "
-        "(batch, head) pairs when their scores fit "
-        f"{args.reference_elements:.0e} elements, else on 3 pairs, in "
-        "chunks of query rows")
+    if args.self_test:
+        log("numerics not run: the stand-in driver does not execute kernels; "
+            "every module is loaded, every kernel launched by its contract")
+    else:
+        log("benchmarks: O and lse checked once against the f64 reference, "
+            "on every (batch, head) pair when their scores fit "
+            f"{args.reference_elements} elements, else on 3 pairs (first, "
+            "last, one seeded), in chunks of query rows")
     runner = Runner(args, rt, backend, manifest, chips, results)
 
     def expired(what):
         log(f"\ngpu-check: {what} did not finish within "
             f"{args.entry_timeout_s} s (kernel hang?): stopping")
-        results.add({"kind": "test", "name": what, "label": what,
-                     "status": "error",
-                     "error": {"phase": "timeout", "message":
-                               f"no result within {args.entry_timeout_s} s",
-                               "traceback": ""}})
+        runner.stop(what)
         finish(results, mode)
         os._exit(1)
     runner.watchdog = Watchdog(args.entry_timeout_s, expired)
