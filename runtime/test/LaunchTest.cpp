@@ -55,6 +55,8 @@ struct RawDriver {
   decltype(&::cuDeviceGetAttribute) deviceGetAttribute = nullptr;
   decltype(&::cuCtxGetCurrent) ctxGetCurrent = nullptr;
   decltype(&::cuCtxCreate_v4) ctxCreate = nullptr;
+  // Drivers before CUDA 12.5 have only cuCtxCreate_v2.
+  CUresult(CUDAAPI *ctxCreateV2)(CUcontext *, unsigned, CUdevice) = nullptr;
   decltype(&::cuCtxDestroy_v2) ctxDestroy = nullptr;
   decltype(&::cuCtxPushCurrent_v2) ctxPushCurrent = nullptr;
   decltype(&::cuCtxPopCurrent_v2) ctxPopCurrent = nullptr;
@@ -79,9 +81,11 @@ bool openRawDriver(RawDriver &d) {
   if (!handle)
     return false;
   resolve(handle, d.launchCount, "attnFakeCudaLaunchCount");
+  if (!resolve(handle, d.ctxCreate, "cuCtxCreate_v4") &&
+      !resolve(handle, d.ctxCreateV2, "cuCtxCreate_v2"))
+    return false;
   return resolve(handle, d.deviceGetAttribute, "cuDeviceGetAttribute") &&
          resolve(handle, d.ctxGetCurrent, "cuCtxGetCurrent") &&
-         resolve(handle, d.ctxCreate, "cuCtxCreate_v4") &&
          resolve(handle, d.ctxDestroy, "cuCtxDestroy_v2") &&
          resolve(handle, d.ctxPushCurrent, "cuCtxPushCurrent_v2") &&
          resolve(handle, d.ctxPopCurrent, "cuCtxPopCurrent_v2") &&
@@ -668,7 +672,9 @@ int main(int argc, char **argv) {
   // The caller's own context stays current through every runtime call.
   {
     CUcontext own = nullptr;
-    expect(raw.ctxCreate(&own, nullptr, 0, 0) == CUDA_SUCCESS && own,
+    CUresult created = raw.ctxCreate ? raw.ctxCreate(&own, nullptr, 0, 0)
+                                     : raw.ctxCreateV2(&own, 0, 0);
+    expect(created == CUDA_SUCCESS && own,
            "the host creates (and makes current) its own context");
     uint64_t scratch = 0;
     float in[4] = {1, 2, 3, 4}, out[4] = {0, 0, 0, 0};
@@ -708,6 +714,15 @@ int main(int argc, char **argv) {
       raw.ctxDestroy(own);
   }
 
+  if (raw.launchCount) {
+    char bytes[512] = {0};
+    expect(attn_rt_copy_to_device(data, bytes, sizeof(bytes)) == -1 &&
+               errorContains("cuMemcpyHtoD failed: CUDA_ERROR_INVALID_VALUE"),
+           "the stand-in refuses a copy past the end of an allocation");
+    expect(attn_rt_free(data + 4) == -1 &&
+               errorContains("cuMemFree failed: CUDA_ERROR_INVALID_VALUE"),
+           "the stand-in refuses to free what is not an allocation");
+  }
   expect(attn_rt_free(data) == 0, "frees");
   attn_rt_module_unload(module);
   expect(currentContext() == nullptr, "no context is left current at the end");
