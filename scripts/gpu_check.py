@@ -45,6 +45,7 @@ import math
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -895,12 +896,25 @@ class Results:
         self.data = dict(header, entries=[], complete=False)
         self.started = time.monotonic()
 
+    def freeze(self):
+        """From now on only this thread writes: a run being cut short by
+        another thread (watchdog, SIGTERM) must not race the main one."""
+        with self.lock:
+            self.owner = threading.get_ident()
+
+    def wait_if_frozen(self):
+        owner = getattr(self, "owner", None)
+        if owner is not None and owner != threading.get_ident():
+            threading.Event().wait()       # until the process exits
+
     def add(self, entry):
+        self.wait_if_frozen()
         with self.lock:
             self.data["entries"].append(entry)
         self.write()
 
     def write(self, **extra):
+        self.wait_if_frozen()
         with self.lock:
             self.data.update(extra)
             self.data["elapsed_s"] = round(time.monotonic() - self.started, 2)
@@ -1041,11 +1055,11 @@ class Runner:
         self.current, self.current_peer = None, None
         self.pending, self.deferred = [], []
 
-    def stop(self, what):
-        """The watchdog's end of the run: the entry (or peer) that hangs
-        gets the error, everything not run yet is recorded as skipped."""
-        error = {"phase": "timeout", "message": f"{what} gave no result "
-                 f"within {self.args.entry_timeout_s} s (kernel hang?); run "
+    def stop(self, what, reason):
+        """The end of a run cut short (watchdog, SIGTERM): the entry (or
+        peer) under way gets the error, everything not run yet is recorded
+        as skipped."""
+        error = {"phase": "timeout", "message": f"{what}: {reason}; run "
                  "stopped", "traceback": ""}
         if self.current_peer is not None:
             rec, name = self.current_peer
@@ -1066,7 +1080,7 @@ class Runner:
                 "kind": entry["kind"], "name": entry["name"], "chip": chip,
                 "label": entry["name"] + ("" if len(self.chips) == 1
                                           else f"@{chip}"),
-                "status": "skipped", "reason": f"run stopped: {what} hung"})
+                "status": "skipped", "reason": f"run stopped: {reason}"})
         for later in self.deferred:
             for name, _ in later.peers:
                 later.rec["peers"].setdefault(
@@ -1370,18 +1384,45 @@ def run(args):
             "last, one seeded), in chunks of query rows")
     runner = Runner(args, rt, backend, manifest, chips, results)
 
-    def expired(what):
-        log(f"\ngpu-check: {what} did not finish within "
-            f"{args.entry_timeout_s} s (kernel hang?): stopping")
-        runner.stop(what)
+    def cut_short(what, reason):
+        if not stopping.acquire(blocking=False):
+            threading.Event().wait()       # the other one is stopping it
+        results.freeze()
+        log(f"\ngpu-check: {what}: {reason}: stopping")
+        runner.stop(what, reason)
         finish(results, mode)
         os._exit(1)
+
+    stopping = threading.Lock()
+
+    def expired(what):
+        cut_short(what, f"no result within {args.entry_timeout_s} s "
+                        "(kernel hang?)")
+    on_sigterm(lambda: cut_short(runner.current["label"] if runner.current
+                                 else "the run", "terminated (SIGTERM)"))
     runner.watchdog = Watchdog(args.entry_timeout_s, expired)
     try:
         runner.run()
     finally:
         code = finish(results, mode)
     return code
+
+
+def on_sigterm(action):
+    """Runs `action` on a thread of its own when SIGTERM arrives, even while
+    the main thread waits in a driver call (the signal's wakeup byte goes
+    to a pipe that thread reads), so that a run stopped by a time limit
+    still writes its results and prints its table."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd)
+    signal.signal(signal.SIGTERM, lambda *_: None)
+
+    def wait():
+        while os.read(read_fd, 1)[0] != signal.SIGTERM:
+            pass
+        action()
+    threading.Thread(target=wait, daemon=True).start()
 
 
 def finish(results, mode):
