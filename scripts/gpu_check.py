@@ -1054,6 +1054,7 @@ class Runner:
         self.start = time.monotonic()
         self.current, self.current_peer = None, None
         self.pending, self.deferred = [], []
+        self.watchdog = Watchdog(0, None)  # run() installs the real one
 
     def stop(self, what, reason):
         """The end of a run cut short (watchdog, SIGTERM): the entry (or
