@@ -112,7 +112,24 @@ public:
     configureGpuToNVVMConversionLegality(target);
     target.addIllegalDialect<nvgpu::NVGPUDialect, scf::SCFDialect>();
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    declareDynamicSharedMemory(module);
+  }
+
+  /// gpu.dynamic_shared_memory lowers to a zero-sized addrspace(3) global
+  /// with internal linkage, which NVPTX emits as a 1-byte static `.shared`
+  /// array: static + dynamic then exceeds 48 KiB for a kernel that asks
+  /// for exactly 48 KiB, and the launch needs the opt-in. As an external
+  /// declaration it is CUDA's `extern __shared__` array, `.extern .shared`
+  /// in PTX, and takes no static space.
+  static void declareDynamicSharedMemory(gpu::GPUModuleOp module) {
+    for (auto global : module.getOps<LLVM::GlobalOp>()) {
+      auto array = dyn_cast<LLVM::LLVMArrayType>(global.getGlobalType());
+      if (global.getAddrSpace() != 3 || !array || array.getNumElements() != 0)
+        continue;
+      global.setLinkage(LLVM::Linkage::External);
+      global.removeValueAttr();
+    }
   }
 };
 

@@ -29,7 +29,7 @@ constexpr int64_t kGpuTileQ = 64, kGpuTileKV = 64, kGpuThreads = 128;
 constexpr int64_t kGpuMinBlocksPerSM = 2;
 /// The generation of the kernels attn-to-gpu emits: part of the JIT's
 /// on-disk cache key. Bump it when the generated code changes.
-constexpr int64_t kGpuCodeVersion = 2;
+constexpr int64_t kGpuCodeVersion = 3;
 
 /// Kernel attributes: the launch contract.
 constexpr llvm::StringLiteral kGpuGridAttr = "attn.gpu.grid";
