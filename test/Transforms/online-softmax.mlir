@@ -92,7 +92,9 @@ func.func @full(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
 // CHECK:       %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
 // CHECK:       %[[S:.+]] = arith.mulf %{{.+}}, %[[SCALE]]
 // CHECK:       %[[CAP:.+]] = arith.constant 3.000000e+01 : f32
-// CHECK:       %[[X:.+]] = arith.divf %[[S]], %[[CAP]]
+// CHECK:       %[[INV:.+]] = arith.constant 0.0333333351 : f32
+// CHECK-NOT:   arith.divf
+// CHECK:       %[[X:.+]] = arith.mulf %[[S]], %[[INV]]
 // CHECK:       %[[TANH:.+]] = math.tanh %[[X]]
 // CHECK:       %[[CAPPED:.+]] = arith.mulf %[[CAP]], %[[TANH]]
 // CHECK:       %[[LOG2E:.+]] = arith.constant 1.44269502 : f32

@@ -504,7 +504,9 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
       alloc->erase();
   }
 
-  // exp2 and log as the approximate instructions FlashAttention uses.
+  // exp2, log and tanh as the approximate instructions FlashAttention uses
+  // (tanh: NVPTX selects tanh.approx.f32, sm_75+, for llvm.tanh with afn;
+  // libdevice's tanhf branches and divides).
   kernel.walk([&](Operation *op) {
     OpBuilder rb(op);
     Type f32 = rb.getF32Type();
@@ -523,6 +525,14 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
                                        nx::f32Constant(rb, op->getLoc(), nx::kLn2));
       log.replaceAllUsesWith(ln);
       log.erase();
+    } else if (auto tanh = dyn_cast<math::TanhOp>(op);
+               tanh && tanh.getType() == f32) {
+      auto approx = LLVM::TanhOp::create(
+          rb, op->getLoc(), tanh.getOperand(),
+          LLVM::FastmathFlagsAttr::get(rb.getContext(),
+                                       LLVM::FastmathFlags::afn));
+      tanh.replaceAllUsesWith(approx.getResult());
+      tanh.erase();
     }
   });
 

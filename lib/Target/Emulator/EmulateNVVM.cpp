@@ -202,6 +202,7 @@ private:
   LogicalResult emulateMma(NVVM::MmaOp op);
   LogicalResult emulateCpAsync(NVVM::CpAsyncOp op);
   LogicalResult emulateIntrinsic(LLVM::CallIntrinsicOp op);
+  LogicalResult emulateTanh(LLVM::TanhOp op);
 
   LLVM::LLVMFuncOp func;
   ModuleOp module;
@@ -386,6 +387,22 @@ LogicalResult FunctionEmulator::emulateIntrinsic(LLVM::CallIntrinsicOp op) {
   return success();
 }
 
+/// llvm.tanh with afn on f32 is tanh.approx.f32 on the GPU, modelled at
+/// its error bound; without afn NVPTX cannot select it, so the kernel
+/// would not compile: the emulator refuses it too.
+LogicalResult FunctionEmulator::emulateTanh(LLVM::TanhOp op) {
+  if (op.getType() != f32 ||
+      !bitEnumContainsAll(op.getFastmathFlags(), LLVM::FastmathFlags::afn))
+    return op.emitError("attn-emulate-nvvm: llvm.tanh is emulated only as "
+                        "tanh.approx.f32 (f32, afn)");
+  OpBuilder b(op);
+  Value r = call(b, op.getLoc(), "attn_emu_tanh_approx", f32,
+                 {op.getOperand()});
+  op.getResult().replaceAllUsesWith(r);
+  op.erase();
+  return success();
+}
+
 LogicalResult FunctionEmulator::emulate(Operation *op) {
   StringRef name = op->getName().getStringRef();
   OpBuilder b(op);
@@ -454,7 +471,7 @@ LogicalResult FunctionEmulator::run() {
             LLVM::AtomicCmpXchgOp>(op))
       accesses.push_back(op);
     else if (isa<NVVM::NVVMDialect>(op->getDialect()) ||
-             isa<LLVM::CallIntrinsicOp>(op))
+             isa<LLVM::CallIntrinsicOp, LLVM::TanhOp>(op))
       nvvmOps.push_back(op);
   });
   for (Operation *op : accesses) {
@@ -472,10 +489,13 @@ LogicalResult FunctionEmulator::run() {
       return failure();
   }
   for (Operation *op : nvvmOps) {
-    LogicalResult result =
-        isa<LLVM::CallIntrinsicOp>(op)
-            ? emulateIntrinsic(cast<LLVM::CallIntrinsicOp>(op))
-            : emulate(op);
+    LogicalResult result = success();
+    if (auto intrinsic = dyn_cast<LLVM::CallIntrinsicOp>(op))
+      result = emulateIntrinsic(intrinsic);
+    else if (auto tanh = dyn_cast<LLVM::TanhOp>(op))
+      result = emulateTanh(tanh);
+    else
+      result = emulate(op);
     if (failed(result))
       return failure();
   }

@@ -172,6 +172,9 @@ void attn_emu_access(const void *address, uint64_t bytes, uint32_t flags,
 float attn_emu_ex2_approx(float x, uint32_t ftz);
 float attn_emu_rcp_approx(float x, uint32_t ftz);
 float attn_emu_lg2_approx(float x, uint32_t ftz);
+/// tanh.approx.f32 (what NVPTX selects for llvm.tanh with afn), at the
+/// error bound the PTX ISA documents.
+float attn_emu_tanh_approx(float x);
 /// The running block's dynamic shared memory.
 void *attn_emu_dynamic_shared();
 /// The running block's static shared memory.

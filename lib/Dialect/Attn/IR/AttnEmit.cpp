@@ -309,10 +309,15 @@ FailureOr<Value> AlibiAttr::emitScoreMod(OpBuilder &b, Location loc,
 FailureOr<Value> SoftcapAttr::emitScoreMod(OpBuilder &b, Location loc,
                                            Value score,
                                            const ElementEmitContext &) const {
+  // cap * tanh(score / cap), the division as a multiplication by the
+  // reciprocal: no IEEE division per score (the GPU's div.rn is a
+  // subroutine), within an ulp of the quotient.
+  double capValue = getCap().convertToDouble();
   Value cap = arith::ConstantFloatOp::create(
-      b, loc, b.getF32Type(),
-      APFloat(static_cast<float>(getCap().convertToDouble())));
-  Value scaled = arith::DivFOp::create(b, loc, score, cap);
+      b, loc, b.getF32Type(), APFloat(static_cast<float>(capValue)));
+  Value inverse = arith::ConstantFloatOp::create(
+      b, loc, b.getF32Type(), APFloat(static_cast<float>(1.0 / capValue)));
+  Value scaled = arith::MulFOp::create(b, loc, score, inverse);
   Value tanh = math::TanhOp::create(b, loc, scaled);
   return arith::MulFOp::create(b, loc, cap, tanh).getResult();
 }
