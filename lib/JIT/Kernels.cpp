@@ -11,9 +11,9 @@
 #include "attn/Runtime/Runtime.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -295,6 +295,9 @@ public:
       : ptxText(std::move(ptxText)), launches(std::move(launches)),
         tempBytes(std::move(tempBytes)), device(device) {}
   ~GpuKernelImpl() override {
+    for (const auto &entry : tempsByStream)
+      for (uint64_t t : entry.second)
+        attn_rt_free(t);
     if (module)
       attn_rt_module_unload(module);
   }
@@ -303,21 +306,16 @@ public:
   const std::string &ptx() const override { return ptxText; }
 
   llvm::Error run(const HostArgs &args, void *stream) const override {
+    SmallVector<uint64_t> temps;
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (!module && attn_rt_module_load(device, ptxText.c_str(), &module))
         return makeError(attn_rt_last_error());
-    }
-    SmallVector<uint64_t> temps;
-    llvm::scope_exit freeTemps([&] {
-      for (uint64_t t : temps)
-        attn_rt_free(t);
-    });
-    for (int64_t bytes : tempBytes) {
-      uint64_t ptr = 0;
-      if (attn_rt_alloc(device, static_cast<size_t>(bytes), &ptr))
-        return makeError(attn_rt_last_error());
-      temps.push_back(ptr);
+      llvm::Expected<SmallVector<uint64_t>> streamTemps =
+          temporariesFor(stream);
+      if (!streamTemps)
+        return streamTemps.takeError();
+      temps = std::move(*streamTemps);
     }
     for (const KernelLaunch &launch : launches) {
       SmallVector<attn_rt_tensor> tensors;
@@ -343,19 +341,41 @@ public:
                                  tensors.data(), tensors.size()))
         return makeError(attn_rt_last_error());
     }
-    // Temporaries must outlive the kernels that read them.
-    if (!temps.empty() && attn_rt_synchronize(stream))
-      return makeError(attn_rt_last_error());
     return llvm::Error::success();
   }
 
 private:
+  /// The temporaries (run-time tile tables) of launches on `stream`,
+  /// allocated on the first launch there and kept until the kernel is
+  /// destroyed: launches on one stream run in order, so they can share
+  /// them without a synchronisation, while two streams never share a
+  /// table one of them is still writing. Called with `mutex` held.
+  llvm::Expected<SmallVector<uint64_t>> temporariesFor(void *stream) const {
+    auto found = tempsByStream.find(stream);
+    if (found != tempsByStream.end())
+      return found->second;
+    SmallVector<uint64_t> temps;
+    for (int64_t bytes : tempBytes) {
+      uint64_t ptr = 0;
+      if (attn_rt_alloc(device, static_cast<size_t>(bytes), &ptr)) {
+        std::string message = attn_rt_last_error();
+        for (uint64_t t : temps)
+          attn_rt_free(t);
+        return makeError(message);
+      }
+      temps.push_back(ptr);
+    }
+    tempsByStream.emplace(stream, temps);
+    return temps;
+  }
+
   std::string ptxText;
   SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
   int device;
   mutable std::mutex mutex;
   mutable attn_rt_module *module = nullptr;
+  mutable std::map<void *, SmallVector<uint64_t>> tempsByStream;
 };
 
 } // namespace

@@ -125,9 +125,12 @@ public:
   virtual const std::string &ptx() const = 0;
   /// Launches on `stream` (a CUstream; null: the default stream), without
   /// waiting. The pointers in `deviceArgs` are device pointers (in the
-  /// current context, e.g. PyTorch's); temporaries are allocated by the
-  /// runtime. Without a CUDA driver this fails with the runtime's "no CUDA
-  /// driver" message.
+  /// current context, e.g. PyTorch's) of contiguous row-major tensors of
+  /// the spec's shapes. Temporaries (run-time tile tables) are allocated
+  /// on the first launch on a stream and kept for later launches there
+  /// until the kernel is destroyed, which must not happen while its
+  /// launches still run. Without a CUDA driver this fails with the
+  /// runtime's "no CUDA driver" message.
   virtual llvm::Error run(const HostArgs &deviceArgs,
                           void *stream = nullptr) const = 0;
 };
