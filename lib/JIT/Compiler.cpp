@@ -452,6 +452,7 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     return fail();
   ptx::PTXOptions options;
   options.chip = gpu.chip;
+  options.cudaPath = gpu.cudaPath;
   // The on-disk cache: PTX and contract by a hash of the text, the chip,
   // the LLVM pipeline and the kernel generation (kGpuCodeVersion), so that
   // a newer attn does not reuse an older one's kernels.

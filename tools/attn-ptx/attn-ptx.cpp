@@ -63,6 +63,12 @@ static cl::opt<bool> verifyEach(
     cl::desc("Verify the IR after every pass (slower; for debugging and "
              "tests)"));
 
+static cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("CUDA toolkit whose nvvm/libdevice to link (default: "
+             "ATTN_CUDA_PATH, CUDA_ROOT, CUDA_HOME, CUDA_PATH, then the "
+             "toolkit found when attn was configured)"));
+
 static bool writeFile(const std::string &path, const std::string &text) {
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
@@ -107,6 +113,7 @@ int main(int argc, char **argv) {
   options.passTiming = passTiming;
   options.verifyPasses = verifyEach;
   options.llvmPipeline = llvmPasses;
+  options.cudaPath = cudaPath;
   SmallVector<StringRef> chunks;
   if (splitInput && printPtx)
     buffer->getBuffer().split(chunks, "// -----");

@@ -141,6 +141,10 @@ struct GpuOptions {
   /// When set, compiled PTX and its launch contract are also kept in this
   /// directory (attn-<hash>.ptx/.json) and reused across processes.
   std::string cacheDirectory;
+  /// The CUDA toolkit whose libdevice kernels calling __nv_* functions
+  /// link (ptx::PTXOptions::cudaPath); empty: ATTN_CUDA_PATH, the CUDA_*
+  /// variables, then the toolkit found when attn was configured.
+  std::string cudaPath;
 };
 
 class Compiler {

@@ -19,11 +19,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <chrono>
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -43,18 +46,93 @@ void mlir::attn::ptx::registerAttentionToPTX(DialectRegistry &registry) {
   registerPTXTarget(registry);
 }
 
+#ifndef ATTN_DEFAULT_CUDA_PATH
+#define ATTN_DEFAULT_CUDA_PATH ""
+#endif
+const char *const mlir::attn::ptx::kDefaultCudaPath = ATTN_DEFAULT_CUDA_PATH;
+
+FailureOr<std::string>
+mlir::attn::ptx::findLibdevice(const PTXOptions &options,
+                               std::string &searched) {
+  // An explicit choice (the option, else ATTN_CUDA_PATH) is the only place
+  // looked at: a wrong one is an error, not a silent fallback. Otherwise
+  // the variables MLIR reads, then the toolkit found at configure time.
+  SmallVector<std::pair<std::string, std::string>> roots;
+  const char *attnPath = std::getenv("ATTN_CUDA_PATH");
+  if (!options.cudaPath.empty()) {
+    roots.push_back({"the CUDA path option", options.cudaPath});
+  } else if (attnPath && *attnPath) {
+    roots.push_back({"ATTN_CUDA_PATH", attnPath});
+  } else {
+    for (const char *var : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+      if (const char *value = std::getenv(var); value && *value)
+        roots.push_back({var, value});
+    if (*kDefaultCudaPath)
+      roots.push_back(
+          {"the toolkit found when attn was configured", kDefaultCudaPath});
+  }
+  searched.clear();
+  llvm::raw_string_ostream os(searched);
+  for (const auto &[origin, root] : roots) {
+    SmallString<256> path(root);
+    llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+    if (llvm::sys::fs::is_regular_file(path))
+      return std::string(path);
+    os << "\n  " << path << " (" << origin << "): not found";
+  }
+  if (roots.empty())
+    os << "\n  nothing: no CUDA path option, none of ATTN_CUDA_PATH, "
+          "CUDA_ROOT, CUDA_HOME and CUDA_PATH set, and no toolkit found "
+          "when attn was configured";
+  return failure();
+}
+
 namespace {
-/// MLIR's NVVM serialisation (translation to LLVM IR, libdevice linking,
-/// the NVPTX target machine and its code generation) with our own LLVM
-/// optimisation pipeline (PTXOptions::llvmPipeline), and the PTX text as
-/// the object.
-class PTXSerializer : public NVVM::SerializeGPUModuleBase {
+/// MLIR's module-to-object flow (translation to LLVM IR, linking, the
+/// NVPTX target machine and its code generation) with attn's own LLVM
+/// optimisation pipeline (PTXOptions::llvmPipeline), libdevice linked only
+/// into kernels that call it and found without the environment
+/// (findLibdevice), and the PTX text as the object, refused when it still
+/// has unresolved external functions (the driver's JIT would refuse it).
+/// NVVM::SerializeGPUModuleBase is not the base: its constructor looks for
+/// libdevice through the environment alone and reports a bad CUDA_HOME as
+/// an error even for kernels that need no libdevice.
+class PTXSerializer : public LLVM::ModuleToObject {
 public:
   PTXSerializer(Operation &module, NVVM::NVVMTargetAttr target,
-                StringRef pipeline)
-      : SerializeGPUModuleBase(module, target), pipeline(pipeline) {}
+                const attn::ptx::PTXOptions &options)
+      : ModuleToObject(module, target.getTriple(), target.getChip(),
+                       target.getFeatures(), target.getO()),
+        options(options) {}
 
 protected:
+  std::optional<SmallVector<std::unique_ptr<llvm::Module>>>
+  loadBitcodeFiles(llvm::Module &module) override {
+    SmallVector<std::unique_ptr<llvm::Module>> libraries;
+    std::string calls;
+    for (llvm::Function &function : module)
+      if (function.isDeclaration() && function.getName().starts_with("__nv_"))
+        calls += (calls.empty() ? "" : ", ") + function.getName().str();
+    if (calls.empty())
+      return libraries;
+    std::string searched;
+    FailureOr<std::string> libdevice =
+        attn::ptx::findLibdevice(options, searched);
+    if (failed(libdevice)) {
+      getOperation().emitError("attn-ptx: the kernel calls libdevice (")
+          << calls
+          << ") but no libdevice.10.bc was found; set ATTN_CUDA_PATH (or "
+             "attn-ptx --cuda-path) to a CUDA toolkit. Searched:"
+          << searched;
+      return std::nullopt;
+    }
+    Attribute path = StringAttr::get(getOperation().getContext(), *libdevice);
+    if (failed(loadBitcodeFilesFromList(module.getContext(), path, libraries)))
+      return std::nullopt;
+    return libraries;
+  }
+
+
   LogicalResult optimizeModule(llvm::Module &module, int level) override {
     FailureOr<llvm::TargetMachine *> machine = getOrCreateTargetMachine();
     if (failed(machine))
@@ -76,9 +154,11 @@ protected:
     builder.registerLoopAnalyses(loops);
     builder.crossRegisterProxies(loops, functions, sccs, modules);
     llvm::ModulePassManager passes;
-    if (llvm::Error error = builder.parsePassPipeline(passes, pipeline))
+    if (llvm::Error error =
+            builder.parsePassPipeline(passes, options.llvmPipeline))
       return getOperation().emitError("attn-ptx: bad LLVM pass pipeline '")
-             << pipeline << "': " << llvm::toString(std::move(error));
+             << options.llvmPipeline << "': "
+             << llvm::toString(std::move(error));
     passes.run(module, modules);
     return success();
   }
@@ -92,11 +172,42 @@ protected:
         module, **machine, [&] { return getOperation().emitError(); });
     if (failed(ptx))
       return failure();
+    if (std::string externs = unresolvedFunctions(*ptx); !externs.empty())
+      return getOperation().emitError(
+                 "attn-ptx: the PTX calls functions it does not define (")
+             << externs
+             << "); ptxas and the driver would refuse it, so it is not "
+                "returned";
     return SmallVector<char, 0>(ptx->begin(), ptx->end());
   }
 
 private:
-  std::string pipeline;
+  /// The names of the `.extern .func` declarations of `ptx`, comma
+  /// separated.
+  static std::string unresolvedFunctions(StringRef ptx) {
+    std::string names;
+    SmallVector<StringRef> lines;
+    ptx.split(lines, '\n');
+    for (StringRef line : lines) {
+      line = line.trim();
+      if (!line.consume_front(".extern .func"))
+        continue;
+      line = line.ltrim();
+      // `.extern .func (.param .b32 retval) __nv_tanhf(` or
+      // `.extern .func name(`: the name is the last token before '('.
+      StringRef head = line.take_until([](char c) { return c == '('; });
+      if (head.empty()) { // the return value's parameter list comes first
+        line = line.drop_until([](char c) { return c == ')'; }).drop_front();
+        head = line.take_until([](char c) { return c == '('; });
+      }
+      head = head.trim();
+      StringRef name = head.substr(head.find_last_of(" \t") + 1);
+      names += (names.empty() ? "" : ", ") + name.str();
+    }
+    return names;
+  }
+
+  const attn::ptx::PTXOptions &options;
 };
 } // namespace
 
@@ -119,7 +230,7 @@ mlir::attn::ptx::emitPTX(ModuleOp module, const PTXOptions &options) {
         module.getContext(), static_cast<int>(options.optLevel),
         "nvptx64-nvidia-cuda", options.chip, options.features);
     auto start = std::chrono::steady_clock::now();
-    PTXSerializer serializer(*gpuModule, target, options.llvmPipeline);
+    PTXSerializer serializer(*gpuModule, target, options);
     std::optional<SmallVector<char, 0>> ptx = serializer.run();
     if (!ptx)
       return failure();

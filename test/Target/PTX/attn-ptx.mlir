@@ -3,6 +3,7 @@
 // RUN: attn-ptx %s -o %t && FileCheck %s --check-prefix=JSON < %t.json
 // RUN: FileCheck %s --check-prefix=SM80 < %t.ptx
 // RUN: not attn-ptx %s --chip=sm_75 -o %t 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: env -i attn-ptx %s --print-ptx | FileCheck %s --check-prefix=LAUNCH
 
 // The sliding-window GQA attention of the examples to PTX: tensor cores
 // (mma.sync m16n8k16, bf16), ldmatrix (transposed for V), cp.async staging
@@ -15,6 +16,17 @@
 // SM80-DAG:  ex2.approx.ftz.f32
 // SM80-DAG:  ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // SM90:      .target sm_90
+
+// Launch rules and fast math (also under env -i): the dynamic shared memory
+// is CUDA's extern array, so the kernel has no static shared memory and
+// 48 KiB of it need no opt-in; softcap is a multiply by 1/cap and
+// tanh.approx, with no IEEE division and no libdevice call.
+// LAUNCH:     .extern .shared .align 16 .b8 __dynamic_shmem__0[];
+// LAUNCH-NOT: .extern .func
+// LAUNCH-NOT: div.rn
+// LAUNCH:     tanh.approx.f32
+// LAUNCH-NOT: .extern .func
+// LAUNCH-NOT: div.rn
 
 // The launch contract next to the PTX.
 // JSON:      "chip": "sm_80"

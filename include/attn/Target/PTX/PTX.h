@@ -50,7 +50,23 @@ struct PTXOptions {
   /// the compile, and the tests that exercise the pipelines (lit through
   /// attn-opt, the PTX matrix) verify every step.
   bool verifyPasses = false;
+  /// The CUDA toolkit whose libdevice (nvvm/libdevice/libdevice.10.bc)
+  /// kernels calling __nv_* math functions link; only this one when set.
+  /// Empty: ATTN_CUDA_PATH alone when that is set, else the first of
+  /// CUDA_ROOT, CUDA_HOME, CUDA_PATH and the toolkit found when attn was
+  /// configured (kDefaultCudaPath) that has libdevice. Kernels that call
+  /// no libdevice function link nothing and need none.
+  std::string cudaPath;
 };
+
+/// The CUDA toolkit CMake found when attn was configured (the CMake cache
+/// variable ATTN_CUDA_TOOLKIT_PATH); empty when none was.
+extern const char *const kDefaultCudaPath;
+
+/// libdevice's path for `options`, or failure with `searched` listing
+/// every place looked at, in order.
+FailureOr<std::string> findLibdevice(const PTXOptions &options,
+                                     std::string &searched);
 
 /// Registers what PTX emission needs: the NVVM target attribute's
 /// serialisation interface and the LLVM IR translations.
