@@ -2,8 +2,10 @@
 //
 // compileForGpu produces the tensor-core PTX and its launch contract on any
 // machine; running it needs the CUDA driver, and without one the error is
-// the runtime's "no CUDA driver" message, not a crash. Bad specs and chips
-// are errors. (On a GPU machine scripts/gpu-check runs the kernels.)
+// the runtime's "no CUDA driver" message, not a crash. On the stand-in
+// driver (AttnGpuJitFakeCudaTests) the kernels load and launch under the
+// driver's rules. Bad specs and chips are errors. (On a GPU machine
+// scripts/gpu-check runs the kernels on data.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,9 +17,17 @@
 
 #include "gtest/gtest.h"
 
+#include <dlfcn.h>
+
 using namespace mlir::attn::jit;
 
 namespace {
+
+GpuOptions onChip(const std::string &chip) {
+  GpuOptions options;
+  options.chip = chip;
+  return options;
+}
 
 AttentionSpec causalGqa() {
   AttentionSpec spec;
@@ -32,7 +42,7 @@ AttentionSpec causalGqa() {
 
 TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
   Compiler compiler;
-  auto kernel = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0, ""});
+  auto kernel = compiler.compileForGpu(causalGqa(), onChip("sm_90"));
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   const std::string &ptx = (*kernel)->ptx();
   EXPECT_NE(ptx.find(".target sm_90"), std::string::npos);
@@ -48,12 +58,12 @@ TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
 
   // The same spec and chip again is a cache hit: the same kernel object.
   int64_t hits = compiler.cacheHits();
-  auto again = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_90", 0, ""});
+  auto again = compiler.compileForGpu(causalGqa(), onChip("sm_90"));
   ASSERT_TRUE(static_cast<bool>(again));
   EXPECT_EQ(again->get(), kernel->get());
   EXPECT_EQ(compiler.cacheHits(), hits + 1);
   // Another chip is another kernel.
-  auto sm80 = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_80", 0, ""});
+  auto sm80 = compiler.compileForGpu(causalGqa(), onChip("sm_80"));
   ASSERT_TRUE(static_cast<bool>(sm80));
   EXPECT_NE(sm80->get(), kernel->get());
 }
@@ -61,7 +71,8 @@ TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
 TEST(GpuJit, DiskCacheIsReusedAcrossCompilers) {
   llvm::SmallString<128> dir;
   ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-ptx-cache", dir));
-  GpuOptions options{"sm_80", 0, dir.str().str()};
+  GpuOptions options = onChip("sm_80");
+  options.cacheDirectory = dir.str().str();
   AttentionSpec spec = causalGqa();
   spec.mask = "#attn.document";
   spec.hasSegmentIds = true; // two kernels and a temporary in the contract
@@ -100,13 +111,78 @@ TEST(GpuJit, DiskCacheIsReusedAcrossCompilers) {
   llvm::sys::fs::remove_directories(dir);
 }
 
+/// The stand-in driver's launch counter (runtime/test/fake-cuda), when the
+/// libcuda.so.1 the runtime opened is the stand-in.
+unsigned long long (*standInLaunchCount())() {
+  void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  return driver ? reinterpret_cast<unsigned long long (*)()>(
+                      dlsym(driver, "attnFakeCudaLaunchCount"))
+                : nullptr;
+}
+
+/// Device memory from the runtime, freed at the end of the scope.
+struct DeviceBuffer {
+  uint64_t pointer = 0;
+  explicit DeviceBuffer(size_t bytes) {
+    EXPECT_EQ(attn_rt_alloc(0, bytes, &pointer), 0) << attn_rt_last_error();
+  }
+  ~DeviceBuffer() {
+    if (pointer)
+      attn_rt_free(pointer);
+  }
+  void *get() const {
+    return reinterpret_cast<void *>(static_cast<uintptr_t>(pointer));
+  }
+};
+
+// On the stand-in driver (CI: LD_LIBRARY_PATH names runtime/test/fake-cuda)
+// the JIT's kernels go through the whole launch path under the driver's
+// rules: module load by ptxas, 48 KiB of dynamic shared memory (D = 128),
+// two kernels with a temporary tile table, launched twice on one stream.
+TEST(GpuJit, LaunchesUnderTheDriversRules) {
+  int devices = 0;
+  if (attn_rt_device_count(&devices) != 0 || devices == 0)
+    GTEST_SKIP() << "no CUDA driver: RunsOnlyWithADriver covers this machine";
+  auto launchCount = standInLaunchCount();
+  if (!launchCount)
+    GTEST_SKIP() << "a real GPU: scripts/gpu-check runs the kernels on data";
+  AttentionSpec spec = causalGqa();
+  spec.mask = "#attn.document";
+  spec.hasSegmentIds = true;
+  spec.withLogsumexp = true;
+  Compiler compiler;
+  auto kernel = compiler.compileForGpu(spec, onChip("sm_90"));
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  EXPECT_EQ((*kernel)->launch().dynamicSharedBytes, 48 * 1024);
+  size_t q = spec.batch * spec.numQHeads * spec.seqQ * spec.headDimQK * 2;
+  size_t kv = spec.batch * spec.numKVHeads * spec.seqKV * spec.headDimQK * 2;
+  DeviceBuffer query(q), key(kv), value(kv), output(q),
+      lse(spec.batch * spec.numQHeads * spec.seqQ * 4),
+      qIds(spec.batch * spec.seqQ * 4), kvIds(spec.batch * spec.seqKV * 4);
+  HostArgs args;
+  args.query = query.get();
+  args.key = key.get();
+  args.value = value.get();
+  args.output = output.get();
+  args.logsumexp = static_cast<float *>(lse.get());
+  args.qSegmentIds = qIds.get();
+  args.kvSegmentIds = kvIds.get();
+  unsigned long long before = launchCount();
+  for (int run = 0; run < 2; ++run) {
+    llvm::Error err = (*kernel)->run(args);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  }
+  EXPECT_EQ(launchCount() - before, 4u); // tile table + attention, twice
+  EXPECT_EQ(attn_rt_synchronize(nullptr), 0) << attn_rt_last_error();
+}
+
 TEST(GpuJit, RunsOnlyWithADriver) {
   Compiler compiler;
   auto kernel = compiler.compileForGpu(causalGqa());
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   int devices = 0;
   if (attn_rt_device_count(&devices) == 0 && devices > 0)
-    GTEST_SKIP() << "a GPU is present: scripts/gpu-check runs the kernels";
+    GTEST_SKIP() << "a driver is present: LaunchesUnderTheDriversRules runs";
   HostArgs args;
   int dummy = 0;
   args.query = args.key = args.value = &dummy;
@@ -146,7 +222,7 @@ TEST(GpuJit, BadSpecsAndChipsAreErrors) {
             std::string::npos)
       << message;
 
-  auto chip = compiler.compileForGpu(causalGqa(), GpuOptions{"sm_75", 0, ""});
+  auto chip = compiler.compileForGpu(causalGqa(), onChip("sm_75"));
   ASSERT_FALSE(static_cast<bool>(chip));
   message = llvm::toString(chip.takeError());
   EXPECT_NE(message.find("unsupported chip 'sm_75'"), std::string::npos)
