@@ -119,6 +119,9 @@ int main(int argc, char **argv) {
     buffer->getBuffer().split(chunks, "// -----");
   else
     chunks.push_back(buffer->getBuffer());
+  // Every chunk is compiled, as mlir-opt --split-input-file does: a
+  // failing one reports its diagnostics and the exit code says so.
+  bool anyFailed = false;
   for (StringRef chunk : chunks) {
     llvm::SourceMgr sourceMgr;
     sourceMgr.AddNewSourceBuffer(
@@ -126,12 +129,16 @@ int main(int argc, char **argv) {
     SourceMgrDiagnosticHandler handler(sourceMgr, &context);
     OwningOpRef<ModuleOp> module =
         parseSourceFile<ModuleOp>(sourceMgr, &context);
-    if (!module)
-      return 1;
+    if (!module) {
+      anyFailed = true;
+      continue;
+    }
     auto start = std::chrono::steady_clock::now();
     auto compiled = attn::ptx::compileAttention(*module, options);
-    if (failed(compiled))
-      return 1;
+    if (failed(compiled)) {
+      anyFailed = true;
+      continue;
+    }
     if (printTime)
       llvm::errs() << "attn-ptx: compiled in "
                    << llvm::format("%.1f",
@@ -150,5 +157,5 @@ int main(int argc, char **argv) {
                    attn::ptx::contractToJson(*compiled, options)))
       return 1;
   }
-  return 0;
+  return anyFailed ? 1 : 0;
 }

@@ -143,8 +143,8 @@ private:
   /// Copies the host constant tables the kernel reads into the GPU module.
   void copyGlobals(gpu::GPUFuncOp kernel);
   /// Records the launch contract and replaces `forall` with the launch.
-  void launch(scf::ForallOp forall, Outlined &outlined,
-              ArrayRef<int64_t> grid, int64_t sharedBytes);
+  LogicalResult launch(scf::ForallOp forall, Outlined &outlined,
+                       ArrayRef<int64_t> grid, int64_t sharedBytes);
   /// The origin of a kernel parameter; host allocations that are not
   /// results become temporaries (tempN) the launcher allocates.
   std::string originOf(Value v, func::FuncOp func);
@@ -289,8 +289,22 @@ void loadCapturedTensors(gpu::GPUFuncOp kernel) {
   });
 }
 
-void AttnTileToGPUPass::launch(scf::ForallOp forall, Outlined &outlined,
-                               ArrayRef<int64_t> grid, int64_t sharedBytes) {
+LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
+                                        Outlined &outlined,
+                                        ArrayRef<int64_t> grid,
+                                        int64_t sharedBytes) {
+  // The driver's grid limits (every chip attn targets): x < 2^31, y and z
+  // at most 65535. The attention grid is (q tiles, heads, batch).
+  constexpr int64_t kMaxGrid[3] = {(int64_t{1} << 31) - 1, 65535, 65535};
+  static const char *const kGridRole[3] = {"query tiles (or table blocks)",
+                                           "heads", "batch"};
+  for (int d = 0; d < 3; ++d)
+    if (grid[d] < 1 || grid[d] > kMaxGrid[d])
+      return forall.emitError("attn-tile-to-gpu: the kernel's grid (")
+             << grid[0] << ", " << grid[1] << ", " << grid[2]
+             << ") is outside the GPU's limits: " << grid[d] << " "
+             << kGridRole[d] << " in " << "xyz"[d] << ", at most "
+             << kMaxGrid[d];
   gpu::GPUFuncOp kernel = outlined.kernel;
   loadCapturedTensors(kernel);
   Builder b(&getContext());
@@ -316,6 +330,7 @@ void AttnTileToGPUPass::launch(scf::ForallOp forall, Outlined &outlined,
                             gpu::KernelDim3{c(kGpuThreads), c(1), c(1)}, smem,
                             outlined.params);
   forall.erase();
+  return success();
 }
 
 /// A run-time tile table: a forall over (batch, head, q tile, kv tile) that
@@ -366,9 +381,8 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
   for (Operation &op : forall.getBody()->without_terminator())
     b.clone(op, outlined->mapping);
   copyGlobals(outlined->kernel);
-  launch(forall, *outlined, {(total + kGpuThreads - 1) / kGpuThreads, 1, 1},
-         0);
-  return success();
+  return launch(forall, *outlined,
+                {(total + kGpuThreads - 1) / kGpuThreads, 1, 1}, 0);
 }
 
 LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
@@ -539,8 +553,7 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
   // The launch contract, and the launch itself in place of the forall.
   SmallVector<int64_t> grid = {(qType.getDimSize(2) + kGpuTileQ - 1) / kGpuTileQ,
                                qType.getDimSize(1), qType.getDimSize(0)};
-  launch(forall, *outlined, grid, emitter.sharedBytes());
-  return success();
+  return launch(forall, *outlined, grid, emitter.sharedBytes());
 }
 
 } // namespace

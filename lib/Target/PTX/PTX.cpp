@@ -247,6 +247,34 @@ mlir::attn::ptx::emitPTX(ModuleOp module, const PTXOptions &options) {
   return result;
 }
 
+/// What the launch contract can describe: every argument a statically
+/// shaped tensor the launcher passes as a device buffer, every result one
+/// the kernels write (an attention's result, each returned once), so that
+/// no argN or resultN stands for something the kernels never see.
+static LogicalResult verifyHostSignature(func::FuncOp func) {
+  if (func.isExternal())
+    return func.emitError("the attention's function has no body");
+  for (BlockArgument arg : func.getArguments()) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type || !type.hasStaticShape())
+      return emitError(arg.getLoc(), "the GPU path takes statically shaped "
+                                     "tensors as function arguments; argument ")
+             << arg.getArgNumber() << " is " << arg.getType();
+  }
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  llvm::SmallPtrSet<Value, 4> returned;
+  for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
+    if (!isa_and_nonnull<attn::AttentionOp>(value.getDefiningOp()))
+      return ret.emitError("the GPU path returns only results of "
+                           "attn.attention; result ")
+             << index << " is not one";
+    if (!returned.insert(value).second)
+      return ret.emitError("result ")
+             << index << " returns the same attention result twice";
+  }
+  return success();
+}
+
 FailureOr<mlir::attn::ptx::CompiledAttention>
 mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   OwningOpRef<ModuleOp> clone(module.clone());
@@ -254,6 +282,8 @@ mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   auto funcs = llvm::to_vector(clone->getOps<func::FuncOp>());
   if (funcs.size() != 1)
     return module.emitError("expected one function holding the attention");
+  if (failed(verifyHostSignature(funcs[0])))
+    return failure();
   auto describe = [](Type type) {
     CompiledAttention::Tensor t;
     auto shaped = cast<ShapedType>(type);
