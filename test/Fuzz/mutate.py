@@ -7,6 +7,11 @@ types, attributes and keywords), runs attn-opt on each mutant and fails if
 attn-opt ever dies from a signal (crash, abort, sanitizer report) or hangs.
 A diagnostic and exit code 1 is the correct answer to bad input.
 
+Inputs are read and written as bytes (undecodable bytes survive as
+surrogate escapes), and one mutation inserts arbitrary bytes, so that
+attn-opt also meets input that is not UTF-8 and a seed file that is not
+UTF-8 does not stop the fuzzer.
+
 Usage: mutate.py --attn-opt PATH [--seed N] [--iterations N] FILES_OR_DIRS...
 """
 
@@ -52,8 +57,27 @@ def split_cases(text):
     return [c for c in text.split("// -----") if "attn." in c]
 
 
+def read_text(path):
+    """The file's text; bytes that are not UTF-8 become surrogate escapes."""
+    with open(path, "rb") as fh:
+        return fh.read().decode("utf-8", errors="surrogateescape")
+
+
+def write_text(path, text):
+    """Writes `text` back as the bytes it came from (surrogate escapes)."""
+    with open(path, "wb") as fh:
+        fh.write(text.encode("utf-8", errors="surrogateescape"))
+
+
+def random_bytes(rng):
+    """1-8 arbitrary bytes as surrogate-escaped text (NUL, controls, bytes
+    that are not UTF-8)."""
+    raw = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
 def mutate(rng, text):
-    kind = rng.randrange(8)
+    kind = rng.randrange(9)
     if not text:
         return text
     pos = rng.randrange(len(text))
@@ -82,6 +106,8 @@ def mutate(rng, text):
         else:
             lines.insert(i, lines[rng.randrange(len(lines))])
         return "\n".join(lines)
+    if kind == 7:  # insert arbitrary bytes
+        return text[:pos] + random_bytes(rng) + text[pos:]
     if kind == 6:  # replace an attn attribute with another
         attrs = list(re.finditer(r"#attn\.[a-z_]+(<[^<>]*>)?", text))
         if attrs:
@@ -109,8 +135,7 @@ def main():
     rng = random.Random(args.seed)
     cases = []
     for f in collect(args.paths):
-        with open(f) as fh:
-            cases += split_cases(fh.read())
+        cases += split_cases(read_text(f))
     if not cases:
         print("no inputs found", file=sys.stderr)
         return 2
@@ -127,21 +152,20 @@ def main():
             text = rng.choice(cases)
             for _ in range(rng.randint(1, 3)):
                 text = mutate(rng, text)
-            with open(path, "w") as fh:
-                fh.write(text)
+            write_text(path, text)
             cmd = [args.attn_opt, path, "-o", os.devnull] + rng.choice(passes)
             try:
                 proc = subprocess.run(cmd, capture_output=True, text=True,
-                                      timeout=args.timeout)
+                                      errors="replace", timeout=args.timeout)
             except subprocess.TimeoutExpired:
                 failures += 1
-                print(f"iteration {it}: attn-opt hung on:\n{text}")
+                print(f"iteration {it}: attn-opt hung on:\n{text!a}")
                 continue
             if proc.returncode not in (0, 1) or "Sanitizer" in proc.stderr \
                     or "PLEASE submit a bug report" in proc.stderr:
                 failures += 1
                 print(f"iteration {it}: attn-opt exited with "
-                      f"{proc.returncode} on (args {cmd[3:]}):\n{text}\n"
+                      f"{proc.returncode} on (args {cmd[3:]}):\n{text!a}\n"
                       f"stderr:\n{proc.stderr[-3000:]}")
             elif proc.returncode == 1:
                 rejected += 1
