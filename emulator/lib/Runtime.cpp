@@ -233,17 +233,9 @@ LaunchResult failed(std::string message) {
 
 LaunchResult mlir::attn::emu::launch(const LaunchConfig &config,
                                      KernelFn kernel, void **args) {
-  if (config.block.count() == 0 || config.grid.count() == 0)
-    return failed("kernel '" + config.kernelName + "': empty grid or block");
-  if (config.block.count() > 1024)
-    return failed("kernel '" + config.kernelName + "': block of " +
-                  std::to_string(config.block.count()) +
-                  " threads exceeds the 1024 that CUDA allows");
-  if (config.staticSharedBytes + config.dynamicSharedBytes > 227 * 1024)
-    return failed("kernel '" + config.kernelName + "': " +
-                  std::to_string(config.staticSharedBytes +
-                                 config.dynamicSharedBytes) +
-                  " bytes of shared memory exceed the 227 KiB of sm_90");
+  std::string refused = checkLaunchRules(config);
+  if (!refused.empty())
+    return failed(std::move(refused));
   const Dim3 &grid = config.grid;
   uint64_t numBlocks = grid.count();
   unsigned workers = static_cast<unsigned>(

@@ -248,7 +248,9 @@ TEST(EmulatorRuntime, BadLaunchesAreRejected) {
   config.block = {2048, 1, 1};
   LaunchResult result = launch(config, writeIds, nullptr);
   EXPECT_FALSE(result.ok);
-  EXPECT_NE(result.error.find("exceeds the 1024"), std::string::npos);
+  EXPECT_NE(result.error.find("sm_80 (A100) allows at most 1024 threads in x"),
+            std::string::npos)
+      << result.error;
   config.block = {0, 1, 1};
   EXPECT_FALSE(launch(config, writeIds, nullptr).ok);
 }

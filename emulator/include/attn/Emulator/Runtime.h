@@ -8,6 +8,11 @@
 // at barriers and warp collectives, so the kernel code itself is plain
 // sequential host code. No MLIR dependency.
 //
+// A launch the CUDA driver would refuse (shared memory beyond the chip's
+// limit or beyond 48 KiB without the opt-in, more threads than the
+// kernel's .maxntid or the chip allows, grid or block dimensions out of
+// range) fails before any thread runs, with the numbers in the message.
+//
 // Errors (an out-of-bounds access, a shared-memory race, a read of
 // uninitialised shared memory, a barrier some threads never reach, a warp
 // collective the lanes reach with different arguments, a deadlock) fail the
@@ -21,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,12 +65,54 @@ struct Checks {
   bool uninitializedShared = true;   // reads of never-written shared bytes
 };
 
+/// The chips attn compiles for.
+enum class Chip { SM80, SM90 };
+
+/// What the CUDA driver lets a launch on a chip use (its
+/// cuDeviceGetAttribute values; runtime/lib/Runtime.cpp checks the same).
+struct ChipLimits {
+  const char *name; // "sm_80"
+  const char *gpu;  // "A100"
+  /// MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: static + dynamic shared memory of
+  /// a block whose kernel opted in (163 KiB on sm_80, 227 KiB on sm_90).
+  size_t sharedPerBlockOptin;
+  /// MAX_SHARED_MEMORY_PER_BLOCK: the same without the opt-in, and the
+  /// most static shared memory ptxas accepts (48 KiB).
+  size_t sharedPerBlock;
+  uint32_t threadsPerBlock; // 1024
+  uint32_t maxBlock[3];     // 1024, 1024, 64
+  uint32_t maxGrid[3];      // 2^31 - 1, 65535, 65535
+};
+const ChipLimits &limitsOf(Chip chip);
+/// "sm_80" or "sm_90" (attn's chip names); nullopt for anything else.
+std::optional<Chip> chipNamed(const std::string &name);
+
+/// A kernel's attributes as the driver reports them (cuFuncGetAttribute).
+/// The emulation rewrite exports them for each kernel `k` as a constant
+/// global named kernelAttributesSymbol(k), for launchers to read.
+struct KernelAttributes {
+  uint64_t maxThreadsPerBlock = 1024; // .maxntid (known_block_size), or 1024
+  uint64_t staticSharedBytes = 0;     // SHARED_SIZE_BYTES
+};
+std::string kernelAttributesSymbol(const std::string &kernel);
+
 struct LaunchConfig {
   Dim3 grid, block;
   size_t dynamicSharedBytes = 0;
   /// Static shared memory (the kernel's addrspace(3) globals, laid out by
   /// the emulation rewrite). Dynamic shared memory follows it, 16-aligned.
   size_t staticSharedBytes = 0;
+  /// The chip whose launch limits apply. Kernels that are not compiled for
+  /// a particular chip get sm_80's, the stricter.
+  Chip chip = Chip::SM80;
+  /// The kernel's .maxntid (threads of its block, x * y * z), as
+  /// KernelAttributes::maxThreadsPerBlock; 1024 when it has none.
+  uint32_t maxThreadsPerBlock = 1024;
+  /// The launcher's opt-in: CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+  /// as cuFuncSetAttribute would set it (static + this may not exceed the
+  /// chip's sharedPerBlockOptin). Unset: the driver's default, 48 KiB
+  /// minus the static bytes. See optInSharedMemory.
+  std::optional<size_t> maxDynamicSharedBytes;
   /// Stack of each emulated thread.
   size_t stackBytes = 64 * 1024;
   /// Host threads running blocks (blocks are independent, as on the GPU).
@@ -74,6 +122,20 @@ struct LaunchConfig {
   std::vector<Buffer> buffers;
   Checks checks;
 };
+
+/// The dynamic shared memory `config` may launch with: its opt-in, or the
+/// driver's default (48 KiB minus the static bytes, at least 0).
+size_t maxDynamicSharedBytes(const LaunchConfig &config);
+
+/// Opts in as attn's runtime does (attn_rt_launch): when static + dynamic
+/// shared memory exceed 48 KiB, raises maxDynamicSharedBytes to the
+/// dynamic size. Launchers call it before launch().
+void optInSharedMemory(LaunchConfig &config);
+
+/// The driver's launch rules for `config`: an empty string when it would
+/// launch, else why not (kernel name and numbers). launch() checks them
+/// first.
+std::string checkLaunchRules(const LaunchConfig &config);
 
 /// A kernel entry in the packed calling convention (a pointer to each
 /// argument), as MLIR's ExecutionEngine produces it.
@@ -86,6 +148,8 @@ struct LaunchResult {
 };
 
 /// Runs `kernel` over the grid; every thread of a block runs as a fiber.
+/// A launch that breaks the driver's rules (checkLaunchRules) fails before
+/// any thread runs.
 LaunchResult launch(const LaunchConfig &config, KernelFn kernel, void **args);
 
 /// Every function of the C ABI below, and the libdevice (`__nv_*`)
