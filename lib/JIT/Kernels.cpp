@@ -221,7 +221,22 @@ public:
                      SmallVector<KernelLaunch> launches,
                      SmallVector<int64_t> tempBytes)
       : engine(std::move(engine)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)) {}
+        tempBytes(std::move(tempBytes)) {
+    // What the driver would report of each kernel (cuFuncGetAttribute),
+    // exported by the emulation rewrite.
+    for (const KernelLaunch &launch : this->launches) {
+      std::string symbol = emu::kernelAttributesSymbol(launch.info.kernelName);
+      llvm::Expected<void *> address = this->engine->lookup(symbol);
+      if (!address) {
+        llvm::consumeError(address.takeError());
+        attributesError = "attn: the emulated kernel '" +
+                          launch.info.kernelName + "' has no " + symbol;
+        break;
+      }
+      attributes.push_back(
+          *static_cast<const emu::KernelAttributes *>(*address));
+    }
+  }
 
   const GpuLaunch &launch() const override { return launches.back().info; }
 
@@ -231,8 +246,10 @@ public:
     std::vector<std::vector<uint8_t>> temps;
     for (int64_t bytes : tempBytes)
       temps.emplace_back(static_cast<size_t>(bytes), 0xa5);
+    if (!attributesError.empty())
+      return makeError(attributesError);
     emu::Counters total;
-    for (const KernelLaunch &launch : launches) {
+    for (auto [launch, kernelAttributes] : llvm::zip(launches, attributes)) {
       emu::LaunchConfig config;
       config.kernelName = launch.info.kernelName;
       config.grid = {static_cast<uint32_t>(launch.info.grid[0]),
@@ -243,6 +260,15 @@ public:
                       static_cast<uint32_t>(launch.info.block[2])};
       config.dynamicSharedBytes =
           static_cast<size_t>(launch.info.dynamicSharedBytes);
+      // The driver's launch rules, for sm_80 (compileForEmulator takes no
+      // chip; its limits are the stricter), and the opt-in the runtime
+      // makes for more than 48 KiB of shared memory.
+      config.chip = emu::Chip::SM80;
+      config.maxThreadsPerBlock = static_cast<uint32_t>(
+          std::min<uint64_t>(kernelAttributes.maxThreadsPerBlock, UINT32_MAX));
+      config.staticSharedBytes =
+          static_cast<size_t>(kernelAttributes.staticSharedBytes);
+      emu::optInSharedMemory(config);
       config.hostThreads = hostThreads;
       // The lowered kernel takes each memref as its descriptor's fields.
       SmallVector<Descriptor, 8> descriptors;
@@ -286,6 +312,9 @@ private:
   std::unique_ptr<ExecutionEngine> engine;
   SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
+  /// Per launch, the kernel's attributes; or why they are missing.
+  SmallVector<emu::KernelAttributes> attributes;
+  std::string attributesError;
 };
 
 class GpuKernelImpl final : public GpuKernel {

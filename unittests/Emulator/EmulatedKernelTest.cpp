@@ -9,7 +9,9 @@
 //    reference, with counters proportional to the work;
 //  - the same lowered module assembled by ptxas for sm_80;
 //  - broken kernels (a missing barrier, an off-by-one store, a
-//    lane-divergent shuffle), which must be reported.
+//    lane-divergent shuffle), which must be reported;
+//  - the launch bounds the rewrite exports (.maxntid, static shared
+//    memory), which the launch rules apply.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,7 +49,7 @@ module attributes {gpu.container_module} {
   gpu.module @kernels {
     gpu.func @block_sum(%in: memref<512xf32>, %out: memref<4xf32>)
         workgroup(%partial: memref<4xf32, #gpu.address_space<workgroup>>)
-        kernel {
+        kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
       %c0 = arith.constant 0 : index
       %c32 = arith.constant 32 : index
       %c128 = arith.constant 128 : index
@@ -148,8 +150,24 @@ public:
       failure.error = llvm::toString(fn.takeError());
       return failure;
     }
+    // As a launcher does: the kernel's attributes (what cuFuncGetAttribute
+    // would report), exported by the rewrite, and the runtime's opt-in.
+    auto exported =
+        engine->lookup(attn::emu::kernelAttributesSymbol(kernel.str()));
+    if (!exported) {
+      attn::emu::LaunchResult failure;
+      failure.ok = false;
+      failure.error = llvm::toString(exported.takeError());
+      return failure;
+    }
+    const auto &attributes =
+        *static_cast<const attn::emu::KernelAttributes *>(*exported);
+    EXPECT_EQ(attributes.staticSharedBytes, staticShared);
     config.kernelName = kernel.str();
-    config.staticSharedBytes = staticShared;
+    config.staticSharedBytes = attributes.staticSharedBytes;
+    config.maxThreadsPerBlock =
+        static_cast<uint32_t>(attributes.maxThreadsPerBlock);
+    attn::emu::optInSharedMemory(config);
     return attn::emu::launch(config, *fn, args);
   }
 
@@ -448,6 +466,34 @@ std::string runBroken(EmulatedModule &module, StringRef kernel) {
   attn::emu::LaunchResult result = module.launch(kernel, config, args.data());
   EXPECT_FALSE(result.ok) << kernel.str() << " was not caught";
   return result.error;
+}
+
+// The kernel's known_block_size becomes its .maxntid; the rewrite exports
+// it with the static shared bytes, and a launch beyond it is refused, as
+// the driver refuses it, before any thread runs.
+TEST(EmulatedKernel, LaunchBoundsComeFromTheKernel) {
+  EmulatedModule module(kReduceKernel);
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(succeeded(module.emulate()));
+  std::vector<float> in(512, 1.0f), out(4, -1.0f);
+  Memref<float, 1> inDesc(in.data(), {512}), outDesc(out.data(), {4});
+  std::vector<void *> args;
+  inDesc.appendArgs(args);
+  outDesc.appendArgs(args);
+  attn::emu::LaunchConfig config;
+  config.grid = {2, 1, 1};
+  config.block = {256, 1, 1};
+  config.buffers = {{in.data(), 512 * 4, "in"}, {out.data(), 4 * 4, "out"}};
+  attn::emu::LaunchResult result =
+      module.launch("block_sum", config, args.data());
+  ASSERT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("kernel 'block_sum' is launched with 256 "
+                              "threads per block (256, 1, 1); it allows at "
+                              "most 128 (its .maxntid)"),
+            std::string::npos)
+      << result.error;
+  EXPECT_EQ(result.counters.globalBytesRead, 0u);
+  EXPECT_EQ(out[0], -1.0f);
 }
 
 TEST(EmulatedKernel, BrokenKernelsAreCaught) {

@@ -7,6 +7,8 @@
 // buffer, libdevice calls into the runtime's replacements, and every load
 // and store the rewrite cannot prove local preceded by a memory check. The
 // rewrite is the only difference between the emulated and the real kernel.
+// Each kernel's .maxntid and static shared bytes are exported as a constant
+// (emu::KernelAttributes) so that launches obey the driver's rules.
 //
 //===----------------------------------------------------------------------===//
 
@@ -583,6 +585,34 @@ LogicalResult renameSymbols(gpu::GPUModuleOp gpuModule, ModuleOp module) {
   return success();
 }
 
+/// What cuFuncGetAttribute would say of `kernel` (emu::KernelAttributes:
+/// its .maxntid, from nvvm.maxntid or nvvm.reqntid, and its static shared
+/// bytes), as a constant global the launcher reads to apply the driver's
+/// launch rules.
+void exportKernelAttributes(LLVM::LLVMFuncOp kernel, ModuleOp module,
+                            int64_t staticSharedBytes) {
+  uint64_t maxThreads = emu::KernelAttributes().maxThreadsPerBlock;
+  for (StringRef name : {"nvvm.maxntid", "nvvm.reqntid"})
+    if (auto dims = kernel->getAttrOfType<DenseI32ArrayAttr>(name)) {
+      uint64_t threads = 1;
+      for (int32_t d : dims.asArrayRef())
+        threads *= static_cast<uint64_t>(std::max<int32_t>(d, 0));
+      maxThreads = std::min(maxThreads, threads);
+    }
+  MLIRContext *context = module.getContext();
+  auto i64 = IntegerType::get(context, 64);
+  static_assert(sizeof(emu::KernelAttributes) == 2 * sizeof(uint64_t),
+                "the global below is laid out as emu::KernelAttributes");
+  auto value = DenseElementsAttr::get(
+      RankedTensorType::get({2}, i64),
+      ArrayRef<int64_t>{static_cast<int64_t>(maxThreads), staticSharedBytes});
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  LLVM::GlobalOp::create(b, kernel.getLoc(), LLVM::LLVMArrayType::get(i64, 2),
+                         /*isConstant=*/true, LLVM::Linkage::External,
+                         emu::kernelAttributesSymbol(kernel.getSymName().str()),
+                         value);
+}
+
 class EmulateNVVMPass final
     : public mlir::attn::impl::AttnEmulateNVVMBase<EmulateNVVMPass> {
 public:
@@ -593,7 +623,8 @@ public:
     SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
     int64_t sharedBytes = 0;
     for (gpu::GPUModuleOp gpuModule : gpuModules) {
-      sharedBytes = std::max(sharedBytes, placeSharedGlobals(gpuModule, module));
+      int64_t staticBytes = placeSharedGlobals(gpuModule, module);
+      sharedBytes = std::max(sharedBytes, staticBytes);
       if (failed(renameSymbols(gpuModule, module)))
         return signalPassFailure();
       // Move every function and global into the host module.
@@ -617,6 +648,8 @@ public:
         op.moveBefore(module.getBody(), module.getBody()->end());
         if (!func)
           continue;
+        if (func->hasAttr("gpu.kernel") || func->hasAttr("nvvm.kernel"))
+          exportKernelAttributes(func, module, staticBytes);
         func->removeAttr("gpu.kernel");
         func->removeAttr("nvvm.kernel");
         if (!func.isExternal() &&
