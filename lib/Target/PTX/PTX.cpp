@@ -255,10 +255,13 @@ static LogicalResult verifyHostSignature(func::FuncOp func) {
   if (func.isExternal())
     return func.emitError("the attention's function has no body");
   for (BlockArgument arg : func.getArguments()) {
-    auto type = dyn_cast<RankedTensorType>(arg.getType());
-    if (!type || !type.hasStaticShape())
-      return emitError(arg.getLoc(), "the GPU path takes statically shaped "
-                                     "tensors as function arguments; argument ")
+    // Tensors (attn-ptx's input) or memrefs (the JIT's entry points).
+    auto type = dyn_cast<ShapedType>(arg.getType());
+    if (!type || !isa<RankedTensorType, MemRefType>(type) ||
+        !type.hasStaticShape())
+      return emitError(arg.getLoc(),
+                       "the GPU path takes statically shaped tensors or "
+                       "memrefs as function arguments; argument ")
              << arg.getArgNumber() << " is " << arg.getType();
   }
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());

@@ -5,7 +5,7 @@
 // argument, result or attention, never a crash or a kernel that does not
 // run: each case below is compiled on its own.
 
-// CHECK: error: the GPU path takes statically shaped tensors as function arguments; argument 3 is 'i32'
+// CHECK: error: the GPU path takes statically shaped tensors or memrefs as function arguments; argument 3 is 'i32'
 func.func @scalar_argument(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>,
                            %v: tensor<1x4x128x64xf16>, %n: i32) -> tensor<1x4x128x64xf16> {
   %o = attn.attention %q, %k, %v
@@ -16,9 +16,9 @@ func.func @scalar_argument(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16
 
 // -----
 
-// CHECK: error: the GPU path takes statically shaped tensors as function arguments; argument 3 is 'memref<4xf32>'
-func.func @memref_argument(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>,
-                           %v: tensor<1x4x128x64xf16>, %m: memref<4xf32>) -> tensor<1x4x128x64xf16> {
+// CHECK: error: the GPU path takes statically shaped tensors or memrefs as function arguments; argument 3 is 'tensor<?xi32>'
+func.func @dynamic_argument(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>,
+                            %v: tensor<1x4x128x64xf16>, %n: tensor<?xi32>) -> tensor<1x4x128x64xf16> {
   %o = attn.attention %q, %k, %v
       : tensor<1x4x128x64xf16>, tensor<1x4x128x64xf16>, tensor<1x4x128x64xf16>
       -> tensor<1x4x128x64xf16>
