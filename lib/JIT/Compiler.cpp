@@ -2,11 +2,14 @@
 //
 // Spec -> MLIR -> entry function on memrefs around the one attn.attention,
 // then per target: attn-to-host and the ExecutionEngine; attn-to-gpu, the
-// NVVM lowering and the emulator rewrite; or attn-to-gpu to PTX. The entry
-// function reads the caller's buffers in place (bufferization.to_tensor)
-// and writes the results straight into the caller's output buffers
-// (materialize_in_destination), so a host run copies nothing. The kernel
-// objects handed out live in Kernels.cpp.
+// NVVM lowering and the emulator rewrite; or, from an entry function on
+// tensors, ptx::compileAttention to PTX. The memref entry function reads
+// the caller's buffers in place (bufferization.to_tensor) and writes the
+// results straight into the caller's output buffers
+// (materialize_in_destination), so a host run copies nothing. Compiled
+// kernels are kept in a bounded LRU cache; PTX also in an on-disk cache
+// whose entries are checked before use (docs/gpu.md). The kernel objects
+// handed out live in Kernels.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,13 +38,20 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Process.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/xxhash.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <list>
 #include <mutex>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -76,6 +86,346 @@ DialectRegistry makeRegistry() {
   ptx::registerAttentionToPTX(registry);
   return registry;
 }
+
+/// A role's name, for messages.
+const char *roleName(ArgRole role) {
+  switch (role) {
+  case ArgRole::Query:
+    return "query";
+  case ArgRole::Key:
+    return "key";
+  case ArgRole::Value:
+    return "value";
+  case ArgRole::Bias:
+    return "bias";
+  case ArgRole::QIds:
+    return "query segment ids";
+  case ArgRole::KvIds:
+    return "key/value segment ids";
+  case ArgRole::Capture:
+    return "captured tensor";
+  case ArgRole::Output:
+    return "output";
+  case ArgRole::Lse:
+    return "logsumexp";
+  }
+  return "?";
+}
+
+//===----------------------------------------------------------------------===//
+// The on-disk GPU cache (GpuOptions::cacheDirectory)
+//===----------------------------------------------------------------------===//
+//
+// One file per entry, attn-<first 128 bits of SHA-256(key), hex>.json:
+//
+//   {"format": kDiskCacheFormat, "key": <the full key>,
+//    "ptx_sha256": <hex>, "contract": <ptx::contractToJson>, "ptx": <text>}
+//
+// written to a temporary created exclusively in the directory and renamed
+// over the entry, so that readers see a whole file or none. An entry is
+// used only when it is a regular file (not a symbolic link, not a device),
+// its key is this compile's key in full, the PTX matches its checksum and
+// declares the contract's kernels for the chip, and the contract is one a
+// launch can take (validateContract); otherwise it is recompiled and
+// rewritten. The checks catch stale, substituted, truncated and edited
+// entries; they are no defence against someone who may write the
+// directory and recomputes the checksum (docs/gpu.md).
+
+constexpr llvm::StringLiteral kDiskCacheFormat = "attn-jit-gpu-cache/1";
+/// Larger files are not read (the kernels' PTX is well under 10 MiB).
+constexpr uint64_t kDiskCacheMaxBytes = 64ull << 20;
+
+/// Everything the PTX and its contract depend on besides the code of attn
+/// itself, which kGpuCodeVersion stands for (attn has no release version).
+std::string diskCacheKey(StringRef text, const ptx::PTXOptions &options) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << kDiskCacheFormat << "\n"
+     << "attn kernel generation " << kGpuCodeVersion << "\n"
+     << "llvm " << LLVM_VERSION_STRING << "\n"
+     << "chip " << options.chip << " features " << options.features
+     << " opt " << options.optLevel << "\n"
+     << "llvm pipeline " << options.llvmPipeline << "\n"
+     << "cuda path " << options.cudaPath << "\n"
+     << "spec\n"
+     << text;
+  return key;
+}
+
+std::string sha256Hex(StringRef data) {
+  return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(data)),
+                     /*LowerCase=*/true);
+}
+
+/// The contents of the regular file at `path`, read without following a
+/// symbolic link (O_NOFOLLOW) and without blocking on a FIFO. nullopt with
+/// `problem` empty when there is no file; with `problem` set when there is
+/// one that is not trusted or cannot be read.
+std::optional<std::string> readRegularFile(const std::string &path,
+                                           std::string &problem) {
+  problem.clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    int error = errno;
+    if (error == ENOENT || error == ENOTDIR) // no entry (or no directory)
+      return std::nullopt;
+    problem = error == ELOOP ? "it is a symbolic link"
+                             : std::string("cannot open it: ") +
+                                   std::strerror(error);
+    return std::nullopt;
+  }
+  std::string content;
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    problem = std::string("cannot stat it: ") + std::strerror(errno);
+  } else if (!S_ISREG(info.st_mode)) {
+    problem = "it is not a regular file";
+  } else if (static_cast<uint64_t>(info.st_size) > kDiskCacheMaxBytes) {
+    problem = "it is larger than " + std::to_string(kDiskCacheMaxBytes >> 20) +
+              " MiB";
+  } else {
+    content.resize(static_cast<size_t>(info.st_size));
+    size_t done = 0;
+    while (done < content.size()) {
+      ssize_t n = ::read(fd, content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        problem = n < 0 ? std::string("cannot read it: ") + std::strerror(errno)
+                        : "it shrank while being read";
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  if (!problem.empty())
+    return std::nullopt;
+  return content;
+}
+
+/// `a * b` when it does not exceed `limit` (both non-negative).
+std::optional<int64_t> boundedProduct(int64_t a, int64_t b, int64_t limit) {
+  if (a < 0 || b < 0 || (b != 0 && a > limit / b))
+    return std::nullopt;
+  return a * b;
+}
+
+/// Why a launch could not take `contract` (kernels of `ptxText` for `chip`
+/// of an attention with `numOperands` operands and `numResults` results),
+/// or empty when it can. The limits are
+/// the driver's on sm_80 and sm_90.
+std::string validateContract(const ModuleContract &contract,
+                             size_t numOperands, size_t numResults,
+                             StringRef ptxText, StringRef chip) {
+  constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1, kMaxGridYZ = 65535;
+  constexpr int64_t kMaxBlock[3] = {1024, 1024, 64}, kMaxThreads = 1024;
+  constexpr int64_t kMaxDynamicShared = 227 * 1024;
+  constexpr int64_t kMaxTempBytes = int64_t(1) << 36; // 64 GiB
+  if (!ptxText.contains((".target " + chip).str()))
+    return ("the PTX is not for " + chip).str();
+  if (contract.kernels.empty())
+    return "the contract has no kernel";
+  if (contract.tempBytes.size() != contract.tempShapes.size())
+    return "the contract's temporaries have " +
+           std::to_string(contract.tempBytes.size()) + " sizes but " +
+           std::to_string(contract.tempShapes.size()) + " shapes";
+  for (auto [t, bytes] : llvm::enumerate(contract.tempBytes)) {
+    std::optional<int64_t> elements = 1;
+    for (int64_t d : contract.tempShapes[t])
+      if (elements)
+        elements = boundedProduct(*elements, d, kMaxTempBytes);
+    std::string name = "temporary " + std::to_string(t);
+    if (!elements || *elements == 0 || bytes <= 0 || bytes > kMaxTempBytes)
+      return name + " has " + std::to_string(bytes) +
+             " bytes or an empty or huge shape";
+    int64_t elementBytes = bytes / *elements;
+    if (bytes % *elements != 0 ||
+        !llvm::is_contained({1, 2, 4, 8}, elementBytes))
+      return name + ": " + std::to_string(bytes) +
+             " bytes are not whole elements of its shape";
+  }
+  for (const KernelContract &k : contract.kernels) {
+    if (k.name.empty() || !llvm::all_of(k.name, [](char c) {
+          return llvm::isAlnum(c) || c == '_' || c == '$';
+        }))
+      return "a kernel has the name '" + k.name + "'";
+    // `.entry name(` (with or without white space before the parenthesis).
+    std::string entry = ".entry " + k.name;
+    bool declared = false;
+    for (size_t at = ptxText.find(entry); at != StringRef::npos && !declared;
+         at = ptxText.find(entry, at + 1)) {
+      StringRef rest = ptxText.drop_front(at + entry.size()).ltrim();
+      declared = rest.starts_with("(");
+    }
+    if (!declared)
+      return "the PTX does not define kernel " + k.name;
+    std::string where = " of kernel " + k.name;
+    if (k.grid[0] < 1 || k.grid[0] > kMaxGridX || k.grid[1] < 1 ||
+        k.grid[1] > kMaxGridYZ || k.grid[2] < 1 || k.grid[2] > kMaxGridYZ)
+      return "the grid (" + std::to_string(k.grid[0]) + ", " +
+             std::to_string(k.grid[1]) + ", " + std::to_string(k.grid[2]) +
+             ")" + where + " is out of range";
+    int64_t threads = 1;
+    for (int d = 0; d < 3; ++d) {
+      if (k.block[d] < 1 || k.block[d] > kMaxBlock[d])
+        return "the block" + where + " is out of range";
+      threads *= k.block[d];
+    }
+    if (threads > kMaxThreads)
+      return "the block" + where + " has more than 1024 threads";
+    if (k.dynamicSharedBytes < 0 || k.dynamicSharedBytes > kMaxDynamicShared)
+      return std::to_string(k.dynamicSharedBytes) +
+             " bytes of dynamic shared memory" + where +
+             " are out of range (0 to 227 KiB)";
+    for (StringRef param : k.params) {
+      unsigned index = 0;
+      StringRef rest = param;
+      bool known = (rest.consume_front("arg") &&
+                    !rest.getAsInteger(10, index) && index < numOperands) ||
+                   (rest.consume_front("result") &&
+                    !rest.getAsInteger(10, index) && index < numResults) ||
+                   (rest.consume_front("temp") &&
+                    !rest.getAsInteger(10, index) &&
+                    index < contract.tempBytes.size());
+      if (!known)
+        return ("the parameter '" + param + "'" + where +
+                " refers to no argument or temporary")
+            .str();
+    }
+  }
+  return "";
+}
+
+/// The entry in `content` for `key`: its PTX and contract, or why it is
+/// not to be used.
+llvm::Expected<ptx::CompiledAttention>
+parseDiskCacheEntry(StringRef content, StringRef key, size_t numOperands,
+                    size_t numResults, StringRef chip) {
+  auto reject = [](const Twine &why) { return makeError(why); };
+  if (content.empty())
+    return reject("it is empty");
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(content);
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return reject("it is not JSON (truncated or overwritten?)");
+  }
+  const llvm::json::Object *root = parsed->getAsObject();
+  std::optional<StringRef> format = root ? root->getString("format") : std::nullopt;
+  if (!format || *format != kDiskCacheFormat)
+    return reject(Twine("it is not in the format ") + kDiskCacheFormat);
+  std::optional<StringRef> storedKey = root->getString("key");
+  if (!storedKey || *storedKey != key)
+    return reject("it was written for another spec, chip or attn version");
+  std::optional<StringRef> ptxText = root->getString("ptx");
+  std::optional<StringRef> checksum = root->getString("ptx_sha256");
+  if (!ptxText || !checksum || sha256Hex(*ptxText) != *checksum)
+    return reject("its PTX does not match its SHA-256 checksum");
+  const llvm::json::Value *contractJson = root->get("contract");
+  if (!contractJson)
+    return reject("it has no launch contract");
+  std::string contractText;
+  llvm::raw_string_ostream(contractText) << *contractJson;
+  FailureOr<ModuleContract> contract = ptx::contractFromJson(contractText);
+  if (failed(contract))
+    return reject("its launch contract is malformed");
+  std::string problem =
+      validateContract(*contract, numOperands, numResults, *ptxText, chip);
+  if (!problem.empty())
+    return reject("its launch contract is invalid: " + problem);
+  ptx::CompiledAttention compiled;
+  compiled.ptx = ptxText->str();
+  compiled.contract = std::move(*contract);
+  return compiled;
+}
+
+/// Writes `content` to `path` through an exclusively created temporary in
+/// `directory` (never an existing file or a planted link), renamed over
+/// `path`; the temporary is removed on every failure. The error says what
+/// failed.
+llvm::Error writeFileAtomically(const std::string &directory,
+                                const std::string &path, StringRef content) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return makeError("cannot create the directory: " + ec.message());
+  int fd = -1;
+  llvm::SmallString<256> temporary;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
+          directory + "/attn-%%%%%%%%%%%%%%%%.tmp", fd, temporary,
+          llvm::sys::fs::OF_None,
+          llvm::sys::fs::owner_read | llvm::sys::fs::owner_write |
+              llvm::sys::fs::group_read | llvm::sys::fs::others_read))
+    return makeError("cannot create a temporary file: " + ec.message());
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
+    out << content;
+    out.close();
+    if (out.has_error()) {
+      ec = out.error();
+      out.clear_error();
+    }
+  }
+  if (ec) {
+    llvm::sys::fs::remove(temporary);
+    return makeError("cannot write " + temporary + ": " + ec.message());
+  }
+  if ((ec = llvm::sys::fs::rename(temporary, path))) {
+    llvm::sys::fs::remove(temporary);
+    return makeError("cannot rename " + temporary + " over it: " +
+                     ec.message());
+  }
+  return llvm::Error::success();
+}
+
+/// A least-recently-used map from keys to kernels of any of the three
+/// kinds (the key says which), holding at most `limit` of them.
+class KernelCache {
+public:
+  explicit KernelCache(size_t limit) : limit(limit) {}
+
+  /// The kernel under `key`, now the most recently used; null if none.
+  std::shared_ptr<const void> find(StringRef key) {
+    auto it = index.find(key);
+    if (it == index.end())
+      return nullptr;
+    order.splice(order.begin(), order, it->second);
+    return it->second->second;
+  }
+  void insert(StringRef key, std::shared_ptr<const void> kernel) {
+    auto it = index.find(key);
+    if (it != index.end()) {
+      order.erase(it->second);
+      index.erase(it);
+    }
+    order.emplace_front(key.str(), std::move(kernel));
+    index[key] = order.begin();
+    evict();
+  }
+  void setLimit(size_t newLimit) {
+    limit = newLimit;
+    evict();
+  }
+  size_t getLimit() const { return limit; }
+  size_t size() const { return order.size(); }
+  void clear() {
+    index.clear();
+    order.clear();
+  }
+
+private:
+  /// Drops least recently used kernels beyond the limit; callers holding
+  /// them keep them alive (shared_ptr).
+  void evict() {
+    while (order.size() > limit) {
+      index.erase(order.back().first);
+      order.pop_back();
+    }
+  }
+
+  size_t limit;
+  std::list<std::pair<std::string, std::shared_ptr<const void>>> order;
+  llvm::StringMap<decltype(order)::iterator> index;
+};
 
 } // namespace
 
@@ -137,7 +487,8 @@ std::string AttentionSpec::toMLIR() const {
 
 struct Compiler::Impl {
   explicit Impl(CompileOptions options)
-      : options(options), context(makeRegistry()) {
+      : options(options), cache(options.maxCachedKernels),
+        context(makeRegistry()) {
     context.loadAllAvailableDialects();
     // Errors carry the message and location; the generic form of the op
     // would only repeat the user's input less readably.
@@ -148,44 +499,62 @@ struct Compiler::Impl {
   FailureOr<std::shared_ptr<const HostKernel>>
   compileLocked(StringRef text, llvm::raw_ostream &diagnostics);
 
-  /// The entry function on memrefs (attn_entry) around a clone of the one
-  /// attention in `text`, and the roles of its arguments.
+  /// The entry function (attn_entry) around a clone of the one attention
+  /// in `text`, and the roles of its buffers: the op's operands, then its
+  /// results. On memrefs it takes the results' buffers as arguments after
+  /// the operands (host, emulator); on tensors it returns them, as
+  /// ptx::compileAttention takes it (the contract's resultN).
+  enum class EntrySignature { Memrefs, Tensors };
   struct Entry {
     OwningOpRef<ModuleOp> module;
     SmallVector<std::pair<ArgRole, ArgShape>> roles;
   };
-  FailureOr<Entry> buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
-                              StringRef target);
+  FailureOr<Entry>
+  buildEntry(llvm::SourceMgr &sourceMgr, StringRef text, StringRef target,
+             EntrySignature signature = EntrySignature::Memrefs);
 
   llvm::Expected<std::shared_ptr<const EmulatedKernel>>
   compileEmulated(StringRef text);
   FailureOr<std::shared_ptr<const EmulatedKernel>>
   compileEmulatedLocked(StringRef text, llvm::raw_ostream &diagnostics);
-  llvm::StringMap<std::shared_ptr<const EmulatedKernel>> emulatedCache;
 
   llvm::Expected<std::shared_ptr<const GpuKernel>>
   compileGpu(StringRef text, const GpuOptions &gpu);
-  llvm::StringMap<std::shared_ptr<const GpuKernel>> gpuCache;
-  int64_t diskHits = 0;
+  /// The entry of the disk cache at `path` for `key`, counted as a hit or
+  /// (when there is a file that fails a check) a reject; failure when
+  /// there is none to use.
+  FailureOr<ptx::CompiledAttention>
+  loadFromDisk(const std::string &path, StringRef key, size_t numOperands,
+               size_t numResults, StringRef chip);
+  void storeOnDisk(const std::string &directory, const std::string &path,
+                   StringRef key, const ptx::CompiledAttention &compiled,
+                   const ptx::PTXOptions &options);
+  int64_t diskHits = 0, diskRejects = 0, diskWriteFailures = 0;
+  bool warnedReject = false, warnedWrite = false;
 
   CompileOptions options;
+  /// The kernels of all three targets, keyed "host\n", "emulator\n" or
+  /// "gpu\n" + text + options.
+  KernelCache cache;
   MLIRContext context;
-  std::mutex mutex;
-  llvm::StringMap<std::shared_ptr<const HostKernel>> cache;
+  mutable std::mutex mutex;
   int64_t hits = 0, misses = 0;
 
-  /// The kernel cached under `key` in one of the three caches, counting
-  /// the hit or the miss; null on a miss.
+  /// The kernel cached under `key`, counting the hit or the miss; null on
+  /// a miss.
   template <typename Kernel>
-  std::shared_ptr<const Kernel>
-  lookup(llvm::StringMap<std::shared_ptr<const Kernel>> &in, StringRef key) {
-    auto it = in.find(key);
-    if (it == in.end()) {
+  std::shared_ptr<const Kernel> lookup(StringRef key) {
+    std::shared_ptr<const void> found = cache.find(key);
+    if (!found) {
       ++misses;
       return nullptr;
     }
     ++hits;
-    return it->second;
+    return std::static_pointer_cast<const Kernel>(found);
+  }
+  template <typename Kernel>
+  void remember(StringRef key, const std::shared_ptr<const Kernel> &kernel) {
+    cache.insert(key, std::static_pointer_cast<const void>(kernel));
   }
 };
 
@@ -193,23 +562,23 @@ llvm::Expected<std::shared_ptr<const HostKernel>>
 Compiler::Impl::compile(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
   std::string key =
-      (text + "\n// tile " + Twine(options.tileQ) + "x" +
+      ("host\n" + text + "\n// tile " + Twine(options.tileQ) + "x" +
        Twine(options.tileKV) + (options.countTileVisits ? " counted" : ""))
           .str();
-  if (auto cached = lookup(cache, key))
+  if (auto cached = lookup<HostKernel>(key))
     return cached;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   FailureOr<std::shared_ptr<const HostKernel>> kernel = compileLocked(text, os);
   if (failed(kernel))
     return makeError("attn: cannot compile the attention:\n" + diagnostics);
-  cache[key] = *kernel;
+  remember(key, *kernel);
   return *kernel;
 }
 
 FailureOr<Compiler::Impl::Entry>
 Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
-                           StringRef target) {
+                           StringRef target, EntrySignature signature) {
   sourceMgr.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(text, "attention"), llvm::SMLoc());
   OwningOpRef<ModuleOp> input = parseSourceFile<ModuleOp>(sourceMgr, &context);
@@ -222,10 +591,17 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
       ops.push_back(op);
   });
   if (ops.size() != 1) {
-    emitError(UnknownLoc::get(&context))
+    // The module's location; the parser gives an implicit module line 0.
+    Location where = input->getLoc();
+    if (auto file = dyn_cast<FileLineColLoc>(where); file && file.getLine() == 0)
+      where = FileLineColLoc::get(file.getFilename(), 1, 1);
+    InFlightDiagnostic diag =
+        emitError(where)
         << "expected exactly one attn.attention or attn.linear_attention, "
            "found "
         << ops.size();
+    for (Operation *op : ops)
+      diag.attachNote(op->getLoc()) << "one is here";
     return failure();
   }
   Operation *source = ops.front();
@@ -244,8 +620,12 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
   Location loc = source->getLoc();
   SmallVector<std::pair<ArgRole, ArgShape>> roles;
   SmallVector<Type> argTypes;
+  // The first argument with no elements, if any.
+  std::optional<std::pair<ArgRole, RankedTensorType>> emptyShape;
   auto addArg = [&](ArgRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
+    if (type.getNumElements() == 0 && !emptyShape)
+      emptyShape = {role, type};
     argTypes.push_back(MemRefType::get(type.getShape(), type.getElementType()));
     ArgShape shape;
     shape.dims.assign(type.getShape().begin(), type.getShape().end());
@@ -276,21 +656,53 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
     addArg(ArgRole::Value, linear.getValue().getType());
     addArg(ArgRole::Output, linear.getOutput().getType());
   }
+  // The kernels index every tensor; one without elements would reach them
+  // only as a null buffer.
+  if (emptyShape) {
+    source->emitError("the ")
+        << target << " JIT needs non-empty shapes; the "
+        << roleName(emptyShape->first) << " is " << emptyShape->second
+        << ", which has no elements";
+    return failure();
+  }
 
+  // Operand i of the clone is argument i, by position: an operand that
+  // appears twice (`attn.attention %x, %x, %v`) still takes each role's own
+  // buffer, as HostArgs names them. (A mapping by value would give both
+  // positions the last argument mapped.) Region bodies may only use block
+  // arguments and constants, but the mapping covers them too.
+  unsigned numInputs = source->getNumOperands();
+  auto cloneByPosition = [&](ArrayRef<Value> inputs) {
+    IRMapping mapping;
+    for (auto [operand, input] : llvm::zip(source->getOperands(), inputs))
+      mapping.map(operand, input);
+    Operation *clone = b.clone(*source, mapping);
+    for (auto [i, input] : llvm::enumerate(inputs))
+      clone->setOperand(i, input);
+    return clone;
+  };
+  if (signature == EntrySignature::Tensors) {
+    auto func = func::FuncOp::create(
+        b, loc, "attn_entry",
+        b.getFunctionType(source->getOperandTypes(),
+                          source->getResultTypes()));
+    Block *body = func.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    Operation *clone = cloneByPosition(SmallVector<Value>(body->getArguments()));
+    func::ReturnOp::create(b, loc, clone->getResults());
+    return Entry{std::move(module), std::move(roles)};
+  }
   auto func = func::FuncOp::create(b, loc, "attn_entry",
                                    b.getFunctionType(argTypes, {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
-  IRMapping mapping;
-  unsigned numInputs = source->getNumOperands();
-  for (unsigned i = 0; i < numInputs; ++i) {
-    Value operand = source->getOperand(i);
-    mapping.map(operand, bufferization::ToTensorOp::create(
-                             b, loc, operand.getType(), body->getArgument(i),
-                             /*restrict=*/true));
-  }
-  Operation *clone = b.clone(*source, mapping);
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < numInputs; ++i)
+    inputs.push_back(bufferization::ToTensorOp::create(
+        b, loc, source->getOperand(i).getType(), body->getArgument(i),
+        /*restrict=*/true));
+  Operation *clone = cloneByPosition(inputs);
   for (auto [i, result] : llvm::enumerate(clone->getResults()))
     bufferization::MaterializeInDestinationOp::create(
         b, loc, Type(), result, body->getArgument(numInputs + i),
@@ -345,7 +757,8 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
 llvm::Expected<std::shared_ptr<const EmulatedKernel>>
 Compiler::Impl::compileEmulated(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
-  if (auto cached = lookup(emulatedCache, text))
+  std::string key = ("emulator\n" + text).str();
+  if (auto cached = lookup<EmulatedKernel>(key))
     return cached;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -354,7 +767,7 @@ Compiler::Impl::compileEmulated(StringRef text) {
     return makeError("attn: cannot compile the attention for the "
                      "emulator:\n" +
                      diagnostics);
-  emulatedCache[text] = *kernel;
+  remember(key, *kernel);
   return *kernel;
 }
 
@@ -429,10 +842,10 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
 llvm::Expected<std::shared_ptr<const GpuKernel>>
 Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   std::lock_guard<std::mutex> lock(mutex);
-  std::string key = (text + "\n// gpu " + gpu.chip + " device " +
-                     Twine(gpu.device))
+  std::string key = ("gpu\n" + text + "\n// gpu " + gpu.chip + " device " +
+                     Twine(gpu.device) + " cuda " + gpu.cudaPath)
                         .str();
-  if (auto cached = lookup(gpuCache, key))
+  if (auto cached = lookup<GpuKernel>(key))
     return cached;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -447,70 +860,112 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
         << "unsupported chip '" << gpu.chip << "'; expected sm_80 or sm_90";
     return fail();
   }
-  FailureOr<Entry> entry = buildEntry(sourceMgr, text, "GPU");
+  FailureOr<Entry> entry =
+      buildEntry(sourceMgr, text, "GPU", EntrySignature::Tensors);
   if (failed(entry))
     return fail();
+  size_t numResults = llvm::count_if(entry->roles, [](const auto &role) {
+    return role.first == ArgRole::Output || role.first == ArgRole::Lse;
+  });
+  size_t numOperands = entry->roles.size() - numResults;
   ptx::PTXOptions options;
   options.chip = gpu.chip;
   options.cudaPath = gpu.cudaPath;
-  // The on-disk cache: PTX and contract by a hash of the text, the chip,
-  // the LLVM pipeline and the kernel generation (kGpuCodeVersion), so that
-  // a newer attn does not reuse an older one's kernels.
-  std::string diskPath;
+  // The on-disk cache: the entry named by a hash of the full key, which
+  // the entry stores and which is compared on load.
+  std::string diskKey, diskPath;
   if (!gpu.cacheDirectory.empty()) {
-    uint64_t hash = llvm::xxh3_64bits(
-        (text + "\n// attn gpu v" + llvm::Twine(kGpuCodeVersion) + " " +
-         gpu.chip + " " + options.llvmPipeline)
-            .str());
-    diskPath = gpu.cacheDirectory + "/attn-" + llvm::utohexstr(hash);
+    diskKey = diskCacheKey(text, options);
+    diskPath = gpu.cacheDirectory + "/attn-" +
+               sha256Hex(diskKey).substr(0, 32) + ".json";
   }
   FailureOr<ptx::CompiledAttention> compiled = failure();
-  if (!diskPath.empty()) {
-    auto ptxFile = llvm::MemoryBuffer::getFile(diskPath + ".ptx");
-    auto jsonFile = llvm::MemoryBuffer::getFile(diskPath + ".json");
-    if (ptxFile && jsonFile) {
-      FailureOr<ModuleContract> contract =
-          ptx::contractFromJson((*jsonFile)->getBuffer());
-      if (succeeded(contract)) {
-        ptx::CompiledAttention cached;
-        cached.ptx = (*ptxFile)->getBuffer().str();
-        cached.contract = std::move(*contract);
-        compiled = std::move(cached);
-        ++diskHits;
-      }
-    }
-  }
+  if (!diskPath.empty())
+    compiled = loadFromDisk(diskPath, diskKey, numOperands, numResults,
+                            options.chip);
   if (failed(compiled)) {
     compiled = ptx::compileAttention(*entry->module, options);
     if (failed(compiled))
       return fail();
-    if (!diskPath.empty()) {
-      // Written beside and renamed, so that readers never see half a file.
-      llvm::sys::fs::create_directories(gpu.cacheDirectory);
-      for (auto [suffix, content] :
-           {std::pair<std::string, std::string>{".ptx", compiled->ptx},
-            {".json", ptx::contractToJson(*compiled, options)}}) {
-        std::string tmp = diskPath + suffix + ".tmp" +
-                          std::to_string(llvm::sys::Process::getProcessId());
-        std::error_code ec;
-        {
-          llvm::raw_fd_ostream out(tmp, ec);
-          if (!ec)
-            out << content;
-        }
-        if (!ec)
-          llvm::sys::fs::rename(tmp, diskPath + suffix);
-      }
-    }
+    if (!diskPath.empty())
+      storeOnDisk(gpu.cacheDirectory, diskPath, diskKey, *compiled, options);
   }
+  // The launcher's buffers are the operands', then the results' (argN).
+  for (KernelContract &k : compiled->contract.kernels)
+    for (std::string &param : k.params) {
+      StringRef rest = param;
+      unsigned index = 0;
+      if (rest.consume_front("result") && !rest.getAsInteger(10, index))
+        param = "arg" + std::to_string(numOperands + index);
+    }
   auto launches = resolveLaunches(compiled->contract, entry->roles);
   if (!launches)
     return launches.takeError();
   auto kernel = makeGpuKernel(std::move(compiled->ptx), std::move(*launches),
                               SmallVector<int64_t>(compiled->contract.tempBytes),
                               gpu.device);
-  gpuCache[key] = kernel;
-  return std::shared_ptr<const GpuKernel>(kernel);
+  remember(key, kernel);
+  return kernel;
+}
+
+FailureOr<ptx::CompiledAttention>
+Compiler::Impl::loadFromDisk(const std::string &path, StringRef key,
+                             size_t numOperands, size_t numResults,
+                             StringRef chip) {
+  std::string problem;
+  std::optional<std::string> content = readRegularFile(path, problem);
+  llvm::Expected<ptx::CompiledAttention> entry =
+      content ? parseDiskCacheEntry(*content, key, numOperands, numResults,
+                                    chip)
+              : makeError(problem);
+  if (entry) {
+    ++diskHits;
+    return std::move(*entry);
+  }
+  problem = llvm::toString(entry.takeError());
+  if (!content && problem.empty())
+    return failure(); // no entry yet
+  ++diskRejects;
+  if (!warnedReject) {
+    warnedReject = true;
+    llvm::errs() << "attn: warning: the JIT cache entry " << path
+                 << " is not used, " << problem
+                 << "; recompiling (further rejected entries are counted by "
+                    "Compiler::diskCacheRejects, not reported)\n";
+  }
+  return failure();
+}
+
+void Compiler::Impl::storeOnDisk(const std::string &directory,
+                                 const std::string &path, StringRef key,
+                                 const ptx::CompiledAttention &compiled,
+                                 const ptx::PTXOptions &options) {
+  llvm::Expected<llvm::json::Value> contract =
+      llvm::json::parse(ptx::contractToJson(compiled, options));
+  llvm::Error error = contract.takeError();
+  if (!error) {
+    llvm::json::Object root{{"format", kDiskCacheFormat},
+                            {"key", key},
+                            {"ptx_sha256", sha256Hex(compiled.ptx)},
+                            {"contract", std::move(*contract)},
+                            {"ptx", compiled.ptx}};
+    std::string text;
+    llvm::raw_string_ostream(text)
+        << llvm::json::Value(std::move(root)) << "\n";
+    error = writeFileAtomically(directory, path, text);
+  }
+  if (!error)
+    return;
+  ++diskWriteFailures;
+  std::string message = llvm::toString(std::move(error));
+  if (!warnedWrite) {
+    warnedWrite = true;
+    llvm::errs() << "attn: warning: cannot write the JIT cache entry " << path
+                 << ": " << message
+                 << "; the kernel is compiled but not cached (further "
+                    "failures are counted by "
+                    "Compiler::diskCacheWriteFailures, not reported)\n";
+  }
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
@@ -547,6 +1002,39 @@ Compiler::compileForHost(StringRef mlirText) {
   return impl->compile(mlirText);
 }
 
-int64_t Compiler::cacheHits() const { return impl->hits; }
-int64_t Compiler::cacheMisses() const { return impl->misses; }
-int64_t Compiler::diskCacheHits() const { return impl->diskHits; }
+int64_t Compiler::cacheHits() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->hits;
+}
+int64_t Compiler::cacheMisses() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->misses;
+}
+size_t Compiler::cacheSize() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->cache.size();
+}
+size_t Compiler::cacheLimit() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->cache.getLimit();
+}
+void Compiler::setCacheLimit(size_t maxKernels) {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  impl->cache.setLimit(maxKernels);
+}
+void Compiler::clearCache() {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  impl->cache.clear();
+}
+int64_t Compiler::diskCacheHits() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->diskHits;
+}
+int64_t Compiler::diskCacheRejects() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->diskRejects;
+}
+int64_t Compiler::diskCacheWriteFailures() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->diskWriteFailures;
+}

@@ -2,8 +2,9 @@
 //
 // Build an attention spec in C++ (or hand over MLIR text with one
 // attn.attention), compile it, and run it on caller-owned buffers. Compiled
-// kernels are cached in memory by a hash of the spec and the compile
-// options. Bad specs come back as llvm::Error carrying the verifier's
+// kernels are cached in memory by the spec and the compile options (at
+// most CompileOptions::maxCachedKernels, least recently used dropped
+// first). Bad specs come back as llvm::Error carrying the verifier's
 // message, never as an abort. The host target JIT-compiles the host
 // lowering through MLIR's ExecutionEngine; the emulate target runs the GPU
 // kernel's NVVM IR on the CPU through the emulator; the GPU target joins
@@ -19,6 +20,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,6 +63,11 @@ struct CompileOptions {
   /// Instrument the kernel to count the kv tiles it visits (see
   /// HostKernel::run); costs an atomic add per tile.
   bool countTileVisits = false;
+  /// The most kernels the compiler keeps in memory, of all targets
+  /// together; beyond it the least recently used one is dropped (callers
+  /// still holding it keep it alive). 0 keeps none. Not part of the key;
+  /// Compiler::setCacheLimit changes it later.
+  size_t maxCachedKernels = 256;
 };
 
 /// Caller-owned, contiguous row-major buffers of the attention's shapes.
@@ -139,7 +146,12 @@ struct GpuOptions {
   std::string chip = "sm_80"; // or "sm_90"
   int device = 0;
   /// When set, compiled PTX and its launch contract are also kept in this
-  /// directory (attn-<hash>.ptx/.json) and reused across processes.
+  /// directory (one file per kernel, attn-<hash>.json) and reused across
+  /// processes. An entry is used only when it is a regular file, stores
+  /// this compile's full key (spec, chip, LLVM pipeline, kernel
+  /// generation), its PTX matches its SHA-256 and its launch contract is
+  /// valid; any other is recompiled and rewritten (diskCacheRejects).
+  /// A failure to write is a warning; the compile still succeeds.
   std::string cacheDirectory;
   /// The CUDA toolkit whose libdevice kernels calling __nv_* functions
   /// link (ptx::PTXOptions::cudaPath); empty: ATTN_CUDA_PATH, the CUDA_*
@@ -175,8 +187,23 @@ public:
 
   int64_t cacheHits() const;
   int64_t cacheMisses() const;
+  /// The kernels held in memory now (at most cacheLimit()).
+  size_t cacheSize() const;
+  size_t cacheLimit() const;
+  /// Changes CompileOptions::maxCachedKernels, dropping the least recently
+  /// used kernels beyond it.
+  void setCacheLimit(size_t maxKernels);
+  /// Drops every kernel held in memory (kernels callers hold stay alive).
+  void clearCache();
   /// Compilations answered from GpuOptions::cacheDirectory.
   int64_t diskCacheHits() const;
+  /// Entries in GpuOptions::cacheDirectory that were there but not used
+  /// (not a regular file, another key, PTX not matching its checksum, an
+  /// invalid contract) and were recompiled. The first is reported on
+  /// stderr as a warning.
+  int64_t diskCacheRejects() const;
+  /// Entries that could not be written (the first is a warning on stderr).
+  int64_t diskCacheWriteFailures() const;
 
 private:
   struct Impl;
