@@ -16,6 +16,15 @@ int fail(llvm::Error error) {
   lastError = llvm::toString(std::move(error));
   return -1;
 }
+int fail(const char *message) {
+  lastError = message;
+  return -1;
+}
+/// Every call that succeeds clears the previous call's error.
+int succeed() {
+  lastError.clear();
+  return 0;
+}
 } // namespace
 
 struct attn_compiler {
@@ -32,14 +41,29 @@ extern "C" {
 
 const char *attn_last_error(void) { return lastError.c_str(); }
 
-attn_compiler *attn_compiler_create(void) { return new attn_compiler(); }
+attn_compiler *attn_compiler_create(void) {
+  succeed();
+  return new attn_compiler();
+}
 
-void attn_compiler_destroy(attn_compiler *compiler) { delete compiler; }
+void attn_compiler_destroy(attn_compiler *compiler) {
+  delete compiler;
+  succeed();
+}
 
-int attn_compile(attn_compiler *compiler, const char *mlir_text,
-                 attn_target target, const char *chip, attn_kernel **kernel) {
-  if (!compiler || !mlir_text || !kernel) {
-    lastError = "attn_compile: compiler, text and kernel are required";
+int attn_compile(attn_compiler *compiler, const char *mlir_text, int target,
+                 const char *chip, attn_kernel **kernel) {
+  if (kernel)
+    *kernel = nullptr;
+  if (!compiler || !mlir_text || !kernel)
+    return fail("attn_compile: compiler, text and kernel are required");
+  // `target` is an int, not an attn_target, so that an out-of-range value
+  // from C is an error here rather than an invalid enum value.
+  if (target != ATTN_TARGET_HOST && target != ATTN_TARGET_EMULATOR &&
+      target != ATTN_TARGET_GPU) {
+    lastError = "attn_compile: unknown target " + std::to_string(target) +
+                "; expected ATTN_TARGET_HOST (0), ATTN_TARGET_EMULATOR (1) "
+                "or ATTN_TARGET_GPU (2)";
     return -1;
   }
   auto result = std::make_unique<attn_kernel>();
@@ -51,36 +75,27 @@ int attn_compile(attn_compiler *compiler, const char *mlir_text,
     return 0;
   };
   int status;
-  switch (target) {
-  case ATTN_TARGET_HOST:
+  if (target == ATTN_TARGET_HOST) {
     status = keep(compiler->compiler.compileForHost(mlir_text), result->host);
-    break;
-  case ATTN_TARGET_EMULATOR:
+  } else if (target == ATTN_TARGET_EMULATOR) {
     status = keep(compiler->compiler.compileForEmulator(mlir_text),
                   result->emulated);
-    break;
-  case ATTN_TARGET_GPU: {
+  } else {
     GpuOptions options;
     if (chip)
       options.chip = chip;
     status = keep(compiler->compiler.compileForGpu(mlir_text, options),
                   result->gpu);
-    break;
   }
-  default:
-    lastError = "attn_compile: unknown target";
-    return -1;
-  }
-  if (status == 0)
-    *kernel = result.release();
-  return status;
+  if (status != 0)
+    return status;
+  *kernel = result.release();
+  return succeed();
 }
 
 int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
-  if (!kernel || !args) {
-    lastError = "attn_run: kernel and args are required";
-    return -1;
-  }
+  if (!kernel || !args)
+    return fail("attn_run: kernel and args are required");
   HostArgs host;
   host.query = args->query;
   host.key = args->key;
@@ -97,9 +112,12 @@ int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
                                        : kernel->gpu->run(host, stream);
   if (err)
     return fail(std::move(err));
-  return 0;
+  return succeed();
 }
 
-void attn_kernel_destroy(attn_kernel *kernel) { delete kernel; }
+void attn_kernel_destroy(attn_kernel *kernel) {
+  delete kernel;
+  succeed();
+}
 
 } // extern "C"

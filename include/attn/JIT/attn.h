@@ -4,8 +4,9 @@
  * other languages: compile one attention (MLIR text holding one
  * attn.attention) for the host, the emulator or the GPU, and run it on
  * caller-owned buffers (device pointers for the GPU). Functions return 0 on
- * success and -1 on failure; attn_last_error() has the message (the
- * verifier's, or the driver's).
+ * success and -1 on failure; attn_last_error() has the message of the
+ * calling thread's last call (the verifier's, or the driver's), and is
+ * empty after a call that succeeded.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -41,9 +42,11 @@ typedef struct {
 const char *attn_last_error(void);
 attn_compiler *attn_compiler_create(void);
 void attn_compiler_destroy(attn_compiler *compiler);
-/* `chip` ("sm_80", "sm_90") is used by ATTN_TARGET_GPU only (NULL: sm_80). */
-int attn_compile(attn_compiler *compiler, const char *mlir_text,
-                 attn_target target, const char *chip, attn_kernel **kernel);
+/* `target` is an attn_target; any other value is an error. `chip` ("sm_80",
+ * "sm_90") is used by ATTN_TARGET_GPU only (NULL: sm_80). On failure
+ * *kernel is set to NULL. Shapes must be static and non-empty. */
+int attn_compile(attn_compiler *compiler, const char *mlir_text, int target,
+                 const char *chip, attn_kernel **kernel);
 /* `stream` is a CUstream for ATTN_TARGET_GPU, ignored otherwise. */
 int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream);
 void attn_kernel_destroy(attn_kernel *kernel);

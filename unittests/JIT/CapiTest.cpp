@@ -1,0 +1,325 @@
+//===- CapiTest.cpp - The C API and the JIT's edges of its input ----------===//
+//
+// attn_last_error() is empty after any call that succeeded; a target that
+// is not an attn_target is an error (not an invalid enum value); operands
+// that are the same value (`attn.attention %x, %x, %v`) and HostArgs
+// buffers that are the same pointer each give the right result, because
+// the JIT maps arguments to roles by operand position; empty shapes are a
+// compile error saying so; the error for a module without one attention
+// has the module's location.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/JIT/Compiler.h"
+#include "attn/JIT/attn.h"
+
+#include "../Support/Dtypes.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace mlir::attn::jit;
+
+namespace {
+
+std::string tensor(int64_t s, int64_t d, const char *elt = "f32") {
+  return "tensor<1x1x" + std::to_string(s) + "x" + std::to_string(d) + "x" +
+         elt + ">";
+}
+
+/// `attn.attention %x, %x, %v`: query and key are one value.
+std::string aliasedAttention(int64_t s, int64_t d, const char *elt = "f32") {
+  std::string t = tensor(s, d, elt);
+  return "func.func @f(%x: " + t + ", %v: " + t + ") -> " + t +
+         " {\n  %o = attn.attention %x, %x, %v : " + t + ", " + t + ", " + t +
+         " -> " + t + "\n  return %o : " + t + "\n}\n";
+}
+
+/// Naive single-head attention in double precision.
+std::vector<double> reference(const std::vector<float> &q,
+                              const std::vector<float> &k,
+                              const std::vector<float> &v, int64_t s,
+                              int64_t d) {
+  std::vector<double> out(s * d);
+  double scale = 1.0 / std::sqrt(double(d));
+  for (int64_t i = 0; i < s; ++i) {
+    std::vector<double> p(s);
+    double m = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < s; ++j) {
+      double dot = 0;
+      for (int64_t x = 0; x < d; ++x)
+        dot += double(q[i * d + x]) * k[j * d + x];
+      p[j] = dot * scale;
+      m = std::max(m, p[j]);
+    }
+    for (double &x : p)
+      sum += (x = std::exp(x - m));
+    for (int64_t x = 0; x < d; ++x) {
+      double acc = 0;
+      for (int64_t j = 0; j < s; ++j)
+        acc += p[j] * v[j * d + x];
+      out[i * d + x] = acc / sum;
+    }
+  }
+  return out;
+}
+
+std::vector<float> random(std::mt19937 &rng, size_t n) {
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> t(n);
+  for (float &x : t)
+    x = dist(rng);
+  return t;
+}
+
+/// The largest absolute difference.
+double maxError(const std::vector<float> &got, const std::vector<double> &want) {
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    worst = std::max(worst, std::abs(got[i] - want[i]));
+  return std::isnan(worst) ? INFINITY : worst;
+}
+
+std::string errorOf(llvm::Error error) {
+  return error ? llvm::toString(std::move(error)) : std::string();
+}
+
+// --- operands by position ----------------------------------------------------
+
+TEST(JitArguments, AnOperandUsedTwiceTakesEachRolesBuffer) {
+  constexpr int64_t s = 16, d = 16;
+  std::mt19937 rng(1);
+  std::vector<float> a = random(rng, s * d), b = random(rng, s * d),
+                     v = random(rng, s * d), out(s * d);
+  Compiler compiler;
+  auto kernel = compiler.compileForHost(aliasedAttention(s, d));
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  HostArgs args;
+  args.value = v.data();
+  args.output = out.data();
+  // The buffers the caller passes for query and key (the same tensor, in
+  // the text) are each read for their role.
+  args.query = a.data();
+  args.key = a.data();
+  ASSERT_EQ(errorOf((*kernel)->run(args)), "");
+  EXPECT_LT(maxError(out, reference(a, a, v, s, d)), 1e-5);
+  args.key = b.data();
+  ASSERT_EQ(errorOf((*kernel)->run(args)), "");
+  EXPECT_LT(maxError(out, reference(a, b, v, s, d)), 1e-5);
+  args.query = b.data();
+  args.key = a.data();
+  ASSERT_EQ(errorOf((*kernel)->run(args)), "");
+  EXPECT_LT(maxError(out, reference(b, a, v, s, d)), 1e-5);
+}
+
+TEST(JitArguments, TheSameBufferForQueryAndKeyIsRight) {
+  constexpr int64_t s = 16, d = 16;
+  std::mt19937 rng(2);
+  std::vector<float> x = random(rng, s * d), v = random(rng, s * d),
+                     out(s * d);
+  AttentionSpec spec;
+  spec.seqQ = spec.seqKV = s;
+  spec.headDimQK = spec.headDimV = d;
+  Compiler compiler;
+  auto kernel = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  HostArgs args;
+  args.query = args.key = x.data();
+  args.value = v.data();
+  args.output = out.data();
+  ASSERT_EQ(errorOf((*kernel)->run(args)), "");
+  EXPECT_LT(maxError(out, reference(x, x, v, s, d)), 1e-5);
+  // All three the same buffer.
+  args.value = x.data();
+  ASSERT_EQ(errorOf((*kernel)->run(args)), "");
+  EXPECT_LT(maxError(out, reference(x, x, x, s, d)), 1e-5);
+}
+
+TEST(JitArguments, TheEmulatedGpuKernelTakesOperandsByPosition) {
+  constexpr int64_t s = 64, d = 64;
+  std::mt19937 rng(3);
+  std::vector<float> a = random(rng, s * d), b = random(rng, s * d),
+                     v = random(rng, s * d);
+  auto toBits = [](std::vector<float> &t) {
+    std::vector<uint16_t> bits;
+    for (float &x : t) {
+      bits.push_back(attn_test::toBf16Bits(x));
+      x = attn_test::fromBf16Bits(bits.back());
+    }
+    return bits;
+  };
+  std::vector<uint16_t> aBits = toBits(a), bBits = toBits(b), vBits = toBits(v),
+                        outBits(s * d);
+  Compiler compiler;
+  auto kernel = compiler.compileForEmulator(aliasedAttention(s, d, "bf16"));
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  HostArgs args;
+  args.query = aBits.data();
+  args.key = bBits.data();
+  args.value = vBits.data();
+  args.output = outBits.data();
+  ASSERT_EQ(errorOf((*kernel)->run(args)), "");
+  std::vector<float> out;
+  for (uint16_t o : outBits)
+    out.push_back(attn_test::fromBf16Bits(o));
+  EXPECT_LT(maxError(out, reference(a, b, v, s, d)), 2e-2);
+  // The GPU kernel's contract has a parameter per position, too.
+  auto gpu = compiler.compileForGpu(aliasedAttention(s, d, "bf16"));
+  ASSERT_TRUE(static_cast<bool>(gpu)) << llvm::toString(gpu.takeError());
+}
+
+// --- shapes and locations ----------------------------------------------------
+
+TEST(JitInput, EmptyShapesAreACompileError) {
+  Compiler compiler;
+  AttentionSpec spec;
+  spec.seqQ = 4;
+  spec.seqKV = 0;
+  spec.headDimQK = spec.headDimV = 8;
+  auto host = compiler.compileForHost(spec);
+  ASSERT_FALSE(static_cast<bool>(host));
+  std::string message = llvm::toString(host.takeError());
+  EXPECT_NE(message.find("the host JIT needs non-empty shapes; the key is "
+                         "'tensor<1x1x0x8xf32>', which has no elements"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("attention:2:"), std::string::npos) << message;
+
+  spec.seqKV = 8;
+  spec.batch = 0;
+  host = compiler.compileForHost(spec);
+  ASSERT_FALSE(static_cast<bool>(host));
+  message = llvm::toString(host.takeError());
+  EXPECT_NE(message.find("needs non-empty shapes; the query is"),
+            std::string::npos)
+      << message;
+
+  AttentionSpec gpuSpec;
+  gpuSpec.elementType = ElementType::BF16;
+  gpuSpec.seqQ = 0;
+  gpuSpec.seqKV = 64;
+  auto gpu = compiler.compileForGpu(gpuSpec);
+  ASSERT_FALSE(static_cast<bool>(gpu));
+  message = llvm::toString(gpu.takeError());
+  EXPECT_NE(message.find("the GPU JIT needs non-empty shapes; the query is"),
+            std::string::npos)
+      << message;
+  auto emulated = compiler.compileForEmulator(gpuSpec);
+  ASSERT_FALSE(static_cast<bool>(emulated));
+  message = llvm::toString(emulated.takeError());
+  EXPECT_NE(message.find("needs non-empty shapes"), std::string::npos)
+      << message;
+}
+
+TEST(JitInput, NoAttentionIsAnErrorAtTheModule) {
+  Compiler compiler;
+  auto none = compiler.compileForHost("func.func @f() {\n  return\n}\n");
+  ASSERT_FALSE(static_cast<bool>(none));
+  std::string message = llvm::toString(none.takeError());
+  EXPECT_NE(message.find("attention:1:1: error: expected exactly one "
+                         "attn.attention or attn.linear_attention, found 0"),
+            std::string::npos)
+      << message;
+
+  std::string t = tensor(8, 8);
+  std::string op = " = attn.attention %q, %q, %q : " + t + ", " + t + ", " +
+                   t + " -> " + t + "\n";
+  std::string two = "func.func @f(%q: " + t + ") -> " + t + " {\n  %a" + op +
+                    "  %b" + op + "  return %b : " + t + "\n}\n";
+  auto both = compiler.compileForGpu(two);
+  ASSERT_FALSE(static_cast<bool>(both));
+  message = llvm::toString(both.takeError());
+  EXPECT_NE(message.find("attention:1:1: error: expected exactly one "
+                         "attn.attention or attn.linear_attention, found 2"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("attention:2:8: note: one is here"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("attention:3:8: note: one is here"),
+            std::string::npos)
+      << message;
+}
+
+// --- the C API ----------------------------------------------------------------
+
+TEST(CApi, ASuccessClearsTheLastError) {
+  attn_compiler *compiler = attn_compiler_create();
+  ASSERT_NE(compiler, nullptr);
+  EXPECT_STREQ(attn_last_error(), "");
+  attn_kernel *kernel = reinterpret_cast<attn_kernel *>(1);
+  EXPECT_EQ(attn_compile(compiler, "not mlir", ATTN_TARGET_HOST, nullptr,
+                         &kernel),
+            -1);
+  EXPECT_EQ(kernel, nullptr);
+  EXPECT_STRNE(attn_last_error(), "");
+
+  constexpr int64_t s = 8, d = 8;
+  ASSERT_EQ(attn_compile(compiler, aliasedAttention(s, d).c_str(),
+                         ATTN_TARGET_HOST, nullptr, &kernel),
+            0)
+      << attn_last_error();
+  EXPECT_STREQ(attn_last_error(), "");
+  ASSERT_NE(kernel, nullptr);
+
+  std::vector<float> x(s * d, 0.5f), v(s * d, 0.25f), out(s * d);
+  attn_args args = {};
+  args.query = x.data();
+  args.key = x.data();
+  args.value = v.data();
+  EXPECT_EQ(attn_run(kernel, &args, nullptr), -1); // no output buffer
+  EXPECT_NE(std::string(attn_last_error()).find("output buffer is required"),
+            std::string::npos)
+      << attn_last_error();
+  args.output = out.data();
+  EXPECT_EQ(attn_run(kernel, &args, nullptr), 0) << attn_last_error();
+  EXPECT_STREQ(attn_last_error(), "");
+  for (float o : out)
+    EXPECT_FLOAT_EQ(o, 0.25f);
+
+  EXPECT_EQ(attn_run(nullptr, &args, nullptr), -1);
+  attn_kernel_destroy(kernel);
+  EXPECT_STREQ(attn_last_error(), "");
+  EXPECT_EQ(attn_compile(nullptr, "", ATTN_TARGET_HOST, nullptr, &kernel), -1);
+  attn_compiler_destroy(compiler);
+  EXPECT_STREQ(attn_last_error(), "");
+}
+
+TEST(CApi, AnUnknownTargetIsAnError) {
+  attn_compiler *compiler = attn_compiler_create();
+  for (int target : {3, 7, -1, 1 << 30}) {
+    SCOPED_TRACE(target);
+    attn_kernel *kernel = reinterpret_cast<attn_kernel *>(1);
+    EXPECT_EQ(attn_compile(compiler, aliasedAttention(8, 8).c_str(), target,
+                           nullptr, &kernel),
+              -1);
+    EXPECT_EQ(kernel, nullptr);
+    std::string message = attn_last_error();
+    EXPECT_NE(message.find("attn_compile: unknown target " +
+                           std::to_string(target)),
+              std::string::npos)
+        << message;
+  }
+  attn_compiler_destroy(compiler);
+}
+
+TEST(CApi, EmptyShapesAreACompileError) {
+  attn_compiler *compiler = attn_compiler_create();
+  attn_kernel *kernel = nullptr;
+  EXPECT_EQ(attn_compile(compiler, aliasedAttention(0, 8).c_str(),
+                         ATTN_TARGET_HOST, nullptr, &kernel),
+            -1);
+  EXPECT_EQ(kernel, nullptr);
+  std::string message = attn_last_error();
+  EXPECT_NE(message.find("needs non-empty shapes; the query is "
+                         "'tensor<1x1x0x8xf32>'"),
+            std::string::npos)
+      << message;
+  attn_compiler_destroy(compiler);
+}
+
+} // namespace
