@@ -39,6 +39,7 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   tile.countVisits = options.countVisits;
   pm.addPass(createAttnTile(tile));
   pm.addPass(createAttnOnlineSoftmax());
+  pm.addPass(createAttnClampCapturedReads());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -89,4 +89,23 @@ def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnClampCapturedReads
+    : Pass<"attn-clamp-captured-reads", "::mlir::ModuleOp"> {
+  let summary = "Clamp reads of captured tensors into their bounds (host)";
+  let description = [{
+    Regions read the tensors an attention captures with `tensor.extract`
+    at indices they compute, which may be out of bounds for a wrong index
+    or a wrong table. On the host such a read would touch arbitrary
+    memory; this pass clamps every index of every `tensor.extract` into
+    `[0, size - 1]` of its dimension (two compares and selects per read),
+    so that a bad index reads the nearest element instead. The GPU
+    lowering does not clamp: the emulator reports the out-of-bounds read
+    with the block, thread and address. Run by `attn-to-host` after
+    tiling, before bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
