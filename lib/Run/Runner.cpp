@@ -11,6 +11,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/JIT/Compiler.h"
+#include "attn/Target/PTX/PTX.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -21,6 +22,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -38,6 +40,48 @@ namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// What attn-run allocates for `op` (each operand and result in its
+/// element type plus its exact f64 copy; the f64 reference's own rows are
+/// small), or failure with the budget in the message: a shape of billions
+/// of elements is refused before anything is allocated, instead of ending
+/// in an out-of-memory abort.
+llvm::Error checkMemoryBudget(AttentionOp op, uint64_t budget) {
+  uint64_t total = 0;
+  bool overflow = false;
+  auto add = [&](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasStaticShape())
+      return;
+    uint64_t elements = 1;
+    for (int64_t d : shaped.getShape())
+      elements = llvm::SaturatingMultiply(elements, static_cast<uint64_t>(d),
+                                          &overflow);
+    uint64_t bytes = llvm::SaturatingMultiply(
+        elements,
+        uint64_t{8} + (shaped.getElementTypeBitWidth() + 7) / 8, &overflow);
+    total = llvm::SaturatingAdd(total, bytes, &overflow);
+  };
+  for (Value operand : op->getOperands())
+    add(operand.getType());
+  for (Value result : op->getResults())
+    add(result.getType());
+  if (!overflow && total <= budget)
+    return llvm::Error::success();
+  auto gib = [](uint64_t bytes) {
+    return llvm::format("%.2f", static_cast<double>(bytes) / (1ull << 30));
+  };
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  os << "attn-run: the attention's buffers and their f64 copies need ";
+  if (overflow)
+    os << "more than 2^64 bytes";
+  else
+    os << gib(total) << " GiB";
+  os << ", above the memory budget of " << gib(budget)
+     << " GiB (--memory-budget-gb)";
+  return makeError(message);
 }
 
 /// A buffer in some element type plus the exact values it holds.
@@ -181,11 +225,10 @@ void RunReport::print(llvm::raw_ostream &os) const {
 
 llvm::Expected<RunReport>
 mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
+  // The JIT's dialects (regions may use scf, vector, index, ...), so that
+  // a file means the same to attn-run as to the JIT.
   DialectRegistry registry;
-  registry.insert<AttnDialect, arith::ArithDialect,
-                  bufferization::BufferizationDialect, func::FuncDialect,
-                  math::MathDialect, memref::MemRefDialect,
-                  tensor::TensorDialect>();
+  ptx::registerAttentionToPTX(registry);
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   std::string diagnostics;
@@ -205,6 +248,8 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   AttentionOp op = ops.front();
   AttentionShape shape = op.getShape();
   Type elt = op.getQuery().getType().getElementType();
+  if (llvm::Error err = checkMemoryBudget(op, options.memoryBudgetBytes))
+    return std::move(err);
 
   RunReport report;
   report.batch = shape.batch;

@@ -69,6 +69,11 @@ static cl::opt<bool> withBias("bias", cl::desc("Add an f32 bias operand"),
 static cl::opt<bool> withSegments("segments",
                                   cl::desc("Add document-id operands"),
                                   cl::cat(specCategory));
+static cl::opt<double> memoryBudgetGb(
+    "memory-budget-gb",
+    cl::desc("Refuse attentions whose buffers and f64 copies need more "
+             "(default 8)"),
+    cl::init(8.0));
 static cl::opt<bool> withLse("lse", cl::desc("Also return the logsumexp"),
                              cl::cat(specCategory));
 
@@ -140,6 +145,12 @@ int main(int argc, char **argv) {
   options.seed = seed;
   options.repetitions = repetitions;
   options.check = !noCheck;
+  if (!(memoryBudgetGb > 0) || memoryBudgetGb > 1e9) {
+    llvm::errs() << "attn-run: --memory-budget-gb must be positive\n";
+    return 1;
+  }
+  options.memoryBudgetBytes =
+      static_cast<uint64_t>(memoryBudgetGb * double(1ull << 30));
   auto report = mlir::attn::run::runAttention(text, options);
   if (!report) {
     llvm::errs() << llvm::toString(report.takeError()) << "\n";

@@ -30,6 +30,10 @@ struct RunOptions {
   uint64_t seed = 1;
   int repetitions = 3; // timed runs of the kernel; the median is reported
   bool check = true;   // compare with the f64 reference
+  /// The most attn-run allocates for buffers and their exact f64 copies
+  /// (about 8 + element bytes per element of every operand and result);
+  /// larger attentions are refused before anything is allocated.
+  uint64_t memoryBudgetBytes = uint64_t{8} << 30;
 };
 
 struct RunReport {

@@ -545,10 +545,15 @@ public:
   using AttnTileBase::AttnTileBase;
 
   void runOnOperation() override {
-    if (tileQ <= 0 || tileKV <= 0) {
+    // A tile's scratch scores are tile-q x tile-kv f32 per block: 4096 x
+    // 4096 is 64 MiB, far beyond any useful tile, and bounds what a typo
+    // on the command line can allocate.
+    constexpr int64_t kMaxTileSize = 4096;
+    if (tileQ <= 0 || tileKV <= 0 || tileQ > kMaxTileSize ||
+        tileKV > kMaxTileSize) {
       getOperation()->emitError()
-          << "attn-tile: tile sizes must be positive, got " << tileQ.getValue()
-          << " x " << tileKV.getValue();
+          << "attn-tile: tile sizes must be between 1 and " << kMaxTileSize
+          << ", got " << tileQ.getValue() << " x " << tileKV.getValue();
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
