@@ -183,6 +183,26 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
   if (!func)
     return forall.emitError("attn-tile-to-gpu: expected the forall in a "
                             "func.func");
+  // Captured tensors that are tensor arguments of the function (attn-ptx's
+  // input; the JIT's entry passes memrefs) get the buffer view the kernel
+  // takes: to_buffer of the argument, read through to_tensor.
+  {
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(forall.getRegion(), above);
+    OpBuilder hb(forall);
+    for (Value v : above) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!arg || !type || arg.getOwner() != &func.getBody().front())
+        continue;
+      auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+      Value buffer = bufferization::ToBufferOp::create(hb, forall.getLoc(),
+                                                       memrefType, arg);
+      Value view = bufferization::ToTensorOp::create(
+          hb, forall.getLoc(), type, buffer, /*restrict=*/true);
+      replaceAllUsesInRegionWith(arg, view, forall.getRegion());
+    }
+  }
   // The kernel's parameters: the values the forall uses from outside,
   // except those computed from constants, which are recomputed.
   llvm::SetVector<Value> used;
