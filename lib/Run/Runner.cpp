@@ -58,9 +58,11 @@ llvm::Error checkMemoryBudget(AttentionOp op, uint64_t budget) {
     for (int64_t d : shaped.getShape())
       elements = llvm::SaturatingMultiply(elements, static_cast<uint64_t>(d),
                                           &overflow);
-    uint64_t bytes = llvm::SaturatingMultiply(
-        elements,
-        uint64_t{8} + (shaped.getElementTypeBitWidth() + 7) / 8, &overflow);
+    Type elt = shaped.getElementType();
+    uint64_t eltBytes = elt.isIntOrFloat() ? (elt.getIntOrFloatBitWidth() + 7) / 8
+                                           : 16; // the verifier refuses others
+    uint64_t bytes =
+        llvm::SaturatingMultiply(elements, uint64_t{8} + eltBytes, &overflow);
     total = llvm::SaturatingAdd(total, bytes, &overflow);
   };
   for (Value operand : op->getOperands())
