@@ -16,6 +16,7 @@ config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_include", config.mlir_include_dir))
+config.substitutions.append(("%attn_bin_dir", config.attn_tools_dir))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS"])
