@@ -239,12 +239,13 @@ TEST_F(MaskAttrTest, BuiltMasksMatchTheirDefinitions) {
 TEST_F(MaskAttrTest, CapturedRegionIsNotInterpreted) {
   const char *text = R"mlir(
     func.func @f(%q: tensor<1x1x32x8xf32>, %k: tensor<1x1x32x8xf32>,
-                 %v: tensor<1x1x32x8xf32>, %t: tensor<32xindex>)
+                 %v: tensor<1x1x32x8xf32>, %t: tensor<32xi32>)
         -> tensor<1x1x32x8xf32> {
-      %o = attn.attention %q, %k, %v captures(%t : tensor<32xindex>)
+      %o = attn.attention %q, %k, %v captures(%t : tensor<32xi32>)
           mask_mod {
-          ^bb0(%b: index, %h: index, %i: index, %j: index, %cap: tensor<32xindex>):
-            %x = tensor.extract %cap[%i] : tensor<32xindex>
+          ^bb0(%b: index, %h: index, %i: index, %j: index, %cap: tensor<32xi32>):
+            %e = tensor.extract %cap[%i] : tensor<32xi32>
+            %x = arith.index_cast %e : i32 to index
             %keep = arith.cmpi ule, %j, %x : index
             attn.yield %keep : i1
           }

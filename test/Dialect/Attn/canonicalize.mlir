@@ -376,3 +376,41 @@ func.func @keeps_document_reference(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x
       : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
   return %o : tensor<1x4x16x8xf32>
 }
+
+// -----
+
+// #attn.random_blocks keeps every block of a row that has no more than
+// per_row blocks: at S = 4096 with blocks of 64 there are 64 per row, so
+// per_row = 64 keeps everything and the mask folds to #attn.none without
+// its table being built (at S = 65536 the lowering once spent 42 s on a
+// million-entry table). Nested in a combinator it folds too (#attn.none
+// absorbs the union, is neutral in the intersection); with one block fewer
+// than the row, or a dynamic key length, it stays.
+// CHECK-LABEL: func.func @random_blocks_keep_all
+// CHECK:       %[[A:.+]] = attn.attention %{{.+}}, %{{.+}}, %{{.+}} :
+// CHECK:       %[[B:.+]] = attn.attention %{{.+}}, %{{.+}}, %{{.+}} :
+// CHECK:       %[[C:.+]] = attn.attention
+// CHECK-SAME:      {mask = #attn.causal} :
+// CHECK:       %[[D:.+]] = attn.attention
+// CHECK-SAME:      {mask = #attn.random_blocks<block = 64, per_row = 63, seed = 7>} :
+// CHECK:       return %[[A]], %[[B]], %[[C]], %[[D]]
+func.func @random_blocks_keep_all(%q: tensor<1x1x4096x64xf16>, %k: tensor<1x1x4096x64xf16>, %v: tensor<1x1x4096x64xf16>)
+    -> (tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>) {
+  %a = attn.attention %q, %k, %v {mask = #attn.random_blocks<block = 64, per_row = 64, seed = 7>}
+      : tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16> -> tensor<1x1x4096x64xf16>
+  %b = attn.attention %q, %k, %v {mask = #attn.union<[#attn.causal, #attn.random_blocks<block = 64, per_row = 5000, seed = 7>]>}
+      : tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16> -> tensor<1x1x4096x64xf16>
+  %c = attn.attention %q, %k, %v {mask = #attn.intersection<[#attn.causal, #attn.random_blocks<block = 64, per_row = 64, seed = 7>]>}
+      : tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16> -> tensor<1x1x4096x64xf16>
+  %d = attn.attention %q, %k, %v {mask = #attn.random_blocks<block = 64, per_row = 63, seed = 7>}
+      : tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16> -> tensor<1x1x4096x64xf16>
+  return %a, %b, %c, %d : tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>, tensor<1x1x4096x64xf16>
+}
+
+// CHECK-LABEL: func.func @random_blocks_dynamic_length
+// CHECK:       mask = #attn.random_blocks<block = 64, per_row = 64, seed = 7>
+func.func @random_blocks_dynamic_length(%q: tensor<1x1x?x64xf16>, %k: tensor<1x1x?x64xf16>, %v: tensor<1x1x?x64xf16>) -> tensor<1x1x?x64xf16> {
+  %o = attn.attention %q, %k, %v {mask = #attn.random_blocks<block = 64, per_row = 64, seed = 7>}
+      : tensor<1x1x?x64xf16>, tensor<1x1x?x64xf16>, tensor<1x1x?x64xf16> -> tensor<1x1x?x64xf16>
+  return %o : tensor<1x1x?x64xf16>
+}

@@ -151,24 +151,3 @@ func.func @capture(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tenso
   return %o : tensor<1x2x16x8xf32>
 }
 
-// -----
-
-// Integers wider than 64 bits are not interpreted (they would be truncated):
-// 2^64 == 0 is false in i128, so the region is classified at run time
-// instead of being evaluated wrongly at compile time.
-// CHECK: {{^}}mask: #attn.custom{{$}}
-// CHECK:      {{^}}++++{{$}}
-// CHECK-NEXT: {{^}}++++{{$}}
-// CHECK-NEXT: {{^}}++++{{$}}
-// CHECK-NEXT: {{^}}++++{{$}}
-// CHECK-NEXT: {{^}}full 0, partial 16, empty 0 of 16 tiles; computed 100.00%; kept elements unknown until run time{{$}}
-func.func @wide_integers(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
-  %o = attn.attention %q, %k, %v mask_mod {
-  ^bb0(%b: index, %h: index, %i: index, %j: index):
-    %big = arith.constant 18446744073709551616 : i128
-    %zero = arith.constant 0 : i128
-    %c = arith.cmpi eq, %big, %zero : i128
-    attn.yield %c : i1
-  } : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x2x16x8xf32>
-  return %o : tensor<1x2x16x8xf32>
-}

@@ -9,6 +9,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/bit.h"
 
@@ -160,22 +161,42 @@ LogicalResult PrefixLMMaskAttr::verify(EmitErrorFn emitError, int64_t prefix) {
   return verifyExtent(emitError, "prefix length", prefix);
 }
 
-static LogicalResult verifyCombinator(EmitErrorFn emitError, StringRef name,
-                                      size_t numOperands) {
-  if (numOperands < 2)
-    return emitError() << "#attn." << name << " needs at least two masks, got "
-                       << numOperands;
+/// Bounds the nesting of a combinator `name` over `children`: the parser
+/// bounds what it reads itself, this catches nests built from aliases (each
+/// parsed at the top level) and by builders.
+template <typename RangeT>
+static LogicalResult verifyNesting(EmitErrorFn emitError, StringRef name,
+                                   RangeT children) {
+  for (Attribute child : children)
+    if (attrNestingDepth(child) + 1 > kMaxAttrNesting)
+      return emitError() << "#attn." << name << " nests deeper than "
+                         << kMaxAttrNesting
+                         << " levels of unions, intersections, complements "
+                            "or chains";
   return success();
+}
+
+static LogicalResult verifyCombinator(EmitErrorFn emitError, StringRef name,
+                                      ArrayRef<MaskAttrInterface> masks) {
+  if (masks.size() < 2)
+    return emitError() << "#attn." << name << " needs at least two masks, got "
+                       << masks.size();
+  return verifyNesting(emitError, name, masks);
 }
 
 LogicalResult UnionMaskAttr::verify(EmitErrorFn emitError,
                                     ArrayRef<MaskAttrInterface> masks) {
-  return verifyCombinator(emitError, "union", masks.size());
+  return verifyCombinator(emitError, "union", masks);
 }
 
 LogicalResult IntersectionMaskAttr::verify(EmitErrorFn emitError,
                                            ArrayRef<MaskAttrInterface> masks) {
-  return verifyCombinator(emitError, "intersection", masks.size());
+  return verifyCombinator(emitError, "intersection", masks);
+}
+
+LogicalResult ComplementMaskAttr::verify(EmitErrorFn emitError,
+                                         MaskAttrInterface mask) {
+  return verifyNesting(emitError, "complement", ArrayRef<Attribute>{mask});
 }
 
 LogicalResult AlibiAttr::verify(EmitErrorFn emitError,
@@ -197,7 +218,161 @@ LogicalResult ChainAttr::verify(EmitErrorFn emitError,
                                 ArrayRef<ScoreModAttrInterface> mods) {
   if (mods.empty())
     return emitError() << "#attn.chain needs at least one score modification";
+  return verifyNesting(emitError, "chain", mods);
+}
+
+//===----------------------------------------------------------------------===//
+// Nesting
+//===----------------------------------------------------------------------===//
+
+/// Calls `fn` on the immediate operands of a combinator or chain.
+static void forEachNestedOperand(Attribute attr,
+                                 function_ref<void(Attribute)> fn) {
+  if (auto u = dyn_cast<UnionMaskAttr>(attr))
+    llvm::for_each(u.getMasks(), fn);
+  else if (auto i = dyn_cast<IntersectionMaskAttr>(attr))
+    llvm::for_each(i.getMasks(), fn);
+  else if (auto c = dyn_cast<ComplementMaskAttr>(attr))
+    fn(c.getMask());
+  else if (auto chain = dyn_cast<ChainAttr>(attr))
+    llvm::for_each(chain.getMods(), fn);
+}
+
+unsigned mlir::attn::attrNestingDepth(Attribute attr, unsigned limit) {
+  // Level by level, each level without duplicates: shared operands are
+  // visited once per level, so a DAG with exponentially many paths costs
+  // at most (depth x distinct attributes).
+  SmallVector<Attribute> level{attr};
+  for (unsigned depth = 0;; ++depth) {
+    llvm::SetVector<Attribute> next;
+    for (Attribute a : level)
+      forEachNestedOperand(a, [&](Attribute child) { next.insert(child); });
+    if (next.empty() || depth + 1 > limit)
+      return next.empty() ? depth : depth + 1;
+    level.assign(next.begin(), next.end());
+  }
+}
+
+namespace {
+/// How many combinators the parser of this thread is inside of (MLIR
+/// parses one input on one thread).
+thread_local unsigned parseNesting = 0;
+} // namespace
+
+/// Parses `<` body `>` one nesting level down, refusing to recurse past
+/// kMaxAttrNesting levels.
+static ParseResult parseNested(AsmParser &parser, StringRef mnemonic,
+                               function_ref<ParseResult()> body) {
+  if (parseNesting >= kMaxAttrNesting)
+    return parser.emitError(parser.getCurrentLocation())
+           << "#attn." << mnemonic << " nests deeper than " << kMaxAttrNesting
+           << " levels of unions, intersections, complements or chains";
+  ++parseNesting;
+  llvm::scope_exit restore([] { --parseNesting; });
+  return failure(parser.parseLess() || body() || parser.parseGreater());
+}
+
+/// Parses one attribute that must be an AttrT (`what` names it).
+template <typename AttrT>
+static ParseResult parseAttrOf(AsmParser &parser, AttrT &result,
+                               StringRef what) {
+  SMLoc loc = parser.getCurrentLocation();
+  Attribute attr;
+  if (parser.parseAttribute(attr))
+    return failure();
+  result = dyn_cast<AttrT>(attr);
+  if (!result)
+    return parser.emitError(loc) << "expected " << what << ", got " << attr;
   return success();
+}
+
+/// `<[a, b, ...]>` of AttrT operands.
+template <typename AttrT>
+static FailureOr<SmallVector<AttrT>>
+parseNestedList(AsmParser &parser, StringRef mnemonic, StringRef what) {
+  SmallVector<AttrT> operands;
+  if (parseNested(parser, mnemonic, [&] {
+        return parser.parseCommaSeparatedList(
+            AsmParser::Delimiter::Square,
+            [&] { return parseAttrOf(parser, operands.emplace_back(), what); });
+      }))
+    return failure();
+  return operands;
+}
+
+/// An emitError for getChecked at `loc`.
+static std::function<InFlightDiagnostic()> emitErrorAt(AsmParser &parser,
+                                                       SMLoc loc) {
+  return [&parser, loc] { return parser.emitError(loc); };
+}
+
+template <typename RangeT>
+static void printNestedList(AsmPrinter &printer, RangeT operands) {
+  printer << "<[";
+  llvm::interleaveComma(operands, printer,
+                        [&](Attribute a) { printer.printAttribute(a); });
+  printer << "]>";
+}
+
+Attribute UnionMaskAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  FailureOr<SmallVector<MaskAttrInterface>> masks =
+      parseNestedList<MaskAttrInterface>(parser, getMnemonic(),
+                                         "a mask attribute");
+  if (failed(masks))
+    return {};
+  return getChecked(emitErrorAt(parser, loc), parser.getContext(),
+                    ArrayRef<MaskAttrInterface>(*masks));
+}
+
+void UnionMaskAttr::print(AsmPrinter &printer) const {
+  printNestedList(printer, getMasks());
+}
+
+Attribute IntersectionMaskAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  FailureOr<SmallVector<MaskAttrInterface>> masks =
+      parseNestedList<MaskAttrInterface>(parser, getMnemonic(),
+                                         "a mask attribute");
+  if (failed(masks))
+    return {};
+  return getChecked(emitErrorAt(parser, loc), parser.getContext(),
+                    ArrayRef<MaskAttrInterface>(*masks));
+}
+
+void IntersectionMaskAttr::print(AsmPrinter &printer) const {
+  printNestedList(printer, getMasks());
+}
+
+Attribute ComplementMaskAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  MaskAttrInterface mask;
+  if (parseNested(parser, getMnemonic(), [&] {
+        return parseAttrOf(parser, mask, "a mask attribute");
+      }))
+    return {};
+  return getChecked(emitErrorAt(parser, loc), parser.getContext(), mask);
+}
+
+void ComplementMaskAttr::print(AsmPrinter &printer) const {
+  printer << '<';
+  printer.printAttribute(getMask());
+  printer << '>';
+}
+
+Attribute ChainAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  FailureOr<SmallVector<ScoreModAttrInterface>> mods =
+      parseNestedList<ScoreModAttrInterface>(parser, getMnemonic(),
+                                             "a score modification attribute");
+  if (failed(mods))
+    return {};
+  return getChecked(emitErrorAt(parser, loc), parser.getContext(),
+                    ArrayRef<ScoreModAttrInterface>(*mods));
+}
+
+void ChainAttr::print(AsmPrinter &printer) const {
+  printNestedList(printer, getMods());
 }
 
 //===----------------------------------------------------------------------===//

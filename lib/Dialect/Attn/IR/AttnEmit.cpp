@@ -58,8 +58,7 @@ Value inRange(OpBuilder &b, Location loc, Value d, int64_t lo, int64_t hi) {
 FailureOr<Value> constantTable(OpBuilder &b, Location loc,
                                const ElementEmitContext &ctx,
                                DenseElementsAttr values) {
-  if (!ctx.symbolTable ||
-      !ctx.symbolTable->hasTrait<OpTrait::SymbolTable>())
+  if (!ctx.symbolTable || !ctx.symbolTable->hasTrait<OpTrait::SymbolTable>())
     return emitError(loc) << "attn: a constant table needs an enclosing module";
   return getConstantTable(b, loc, ctx.symbolTable, values, "__attn_table");
 }
@@ -231,6 +230,10 @@ RandomBlocksMaskAttr::emitKept(OpBuilder &b, Location loc,
                              "lengths to be lowered";
   int64_t rows = llvm::divideCeil(*seqQ, getBlock());
   int64_t cols = llvm::divideCeil(*seqKV, getBlock());
+  // A row of no more than per_row blocks keeps them all (the mask
+  // algebra's rule): no table to build.
+  if (cols <= getPerRow())
+    return cBool(b, loc, true);
   mask::MaskRef mask = buildMask(MaskBuildContext());
   mask::MaskContext mctx;
   mctx.seqQ = *seqQ;
@@ -259,7 +262,21 @@ FailureOr<Value> CustomMaskAttr::emitKept(OpBuilder &b, Location loc,
                                           const ElementEmitContext &ctx) const {
   if (!ctx.emitCustom)
     return emitError(loc) << "#attn.custom needs a mask_mod region";
-  return ctx.emitCustom(b, loc);
+  // Every lowering inlines the region through here; the inlined ops get
+  // attn's definition of division by zero and the like (the one the
+  // compile-time interpreter follows), so no kernel traps on them.
+  Block *block = b.getInsertionBlock();
+  Block::iterator end = b.getInsertionPoint();
+  std::optional<Block::iterator> before;
+  if (end != block->begin())
+    before = std::prev(end);
+  Value kept = ctx.emitCustom(b, loc);
+  SmallVector<Operation *> inlined;
+  for (Block::iterator it = before ? std::next(*before) : block->begin();
+       it != b.getInsertionPoint(); ++it)
+    inlined.push_back(&*it);
+  applyRegionSemantics(b, inlined, kept);
+  return kept;
 }
 
 FailureOr<Value> UnionMaskAttr::emitKept(OpBuilder &b, Location loc,

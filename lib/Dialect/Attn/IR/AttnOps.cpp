@@ -9,8 +9,10 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -41,13 +43,81 @@ static std::string formatDims(ArrayRef<int64_t> dims) {
 /// sizes are rejected up front so no pass has to reason about overflow.
 constexpr int64_t kMaxDimSize = int64_t{1} << 31;
 
-/// Rejects static dims of `type` that are not below kMaxDimSize.
+/// Rejects static dims of `type` that are not below kMaxDimSize, and
+/// shapes whose element count or byte size (of the static dims) does not
+/// fit in int64: the back ends compute both, and would wrap.
 static LogicalResult verifyDimSizes(Operation *op, StringRef what,
                                     RankedTensorType type) {
   for (int64_t dim : type.getShape())
     if (!ShapedType::isDynamic(dim) && dim >= kMaxDimSize)
       return op->emitOpError() << what << " dimension " << dim
                                << " is too large; sizes must be below 2^31";
+  int64_t elements = 1;
+  for (int64_t dim : type.getShape())
+    if (!ShapedType::isDynamic(dim) &&
+        llvm::MulOverflow(elements, dim, elements))
+      return op->emitOpError()
+             << what << " of shape " << formatDims(type.getShape())
+             << " has more elements than int64 can count";
+  Type elt = type.getElementType();
+  if (elt.isIntOrFloat()) {
+    int64_t bytes = 0;
+    int64_t eltBytes = (elt.getIntOrFloatBitWidth() + 7) / 8;
+    if (llvm::MulOverflow(elements, eltBytes, bytes))
+      return op->emitOpError()
+             << what << " of shape " << formatDims(type.getShape()) << " x "
+             << elt << " has more bytes than int64 can count";
+  }
+  return success();
+}
+
+/// The scale is folded with log2(e) into one f32 factor (the kernels
+/// compute in base 2), which must be positive and finite too.
+static LogicalResult verifyScale(Operation *op, double scale) {
+  if (!std::isfinite(scale) || scale <= 0.0)
+    return op->emitOpError()
+           << "scale must be positive and finite, got " << scale;
+  constexpr double kLog2e = 1.4426950408889634;
+  float folded = static_cast<float>(scale * kLog2e);
+  if (!std::isfinite(folded) || folded <= 0.0f)
+    return op->emitOpError()
+           << "scale " << scale
+           << " times log2(e) is not a positive finite f32; the scale must "
+              "be at most "
+           << std::numeric_limits<float>::max() / kLog2e;
+  return success();
+}
+
+/// The most dims a captured tensor may have: what the back ends marshal.
+constexpr int64_t kMaxCaptureRank = 8;
+
+/// Captured tensors: bounded rank, element types the back ends marshal and
+/// the regions compute with, sizes as for every operand.
+static LogicalResult verifyCaptures(Operation *op, ValueRange captures) {
+  for (auto [k, capture] : llvm::enumerate(captures)) {
+    auto type = cast<RankedTensorType>(capture.getType());
+    std::string what = "capture #" + std::to_string(k);
+    if (type.getRank() > kMaxCaptureRank)
+      return op->emitOpError()
+             << what << " has rank " << type.getRank()
+             << "; captured tensors have at most rank " << kMaxCaptureRank;
+    Type elt = type.getElementType();
+    auto integer = dyn_cast<IntegerType>(elt);
+    bool supported =
+        (integer && integer.isSignless() && integer.getWidth() <= 64) ||
+        elt.isF16() || elt.isBF16() || elt.isF32() || elt.isF64();
+    if (!supported)
+      return op->emitOpError()
+             << what << " has element type " << elt
+             << "; captured tensors hold signless integers (i1 to i64) or "
+                "f16, bf16, f32, f64";
+    if (llvm::is_contained(type.getShape(), 0))
+      return op->emitOpError()
+             << what << " of shape " << formatDims(type.getShape())
+             << " has no elements for a region to read";
+    if (failed(verifyDimSizes(op, what, type)))
+      return failure();
+  }
   return success();
 }
 
@@ -246,7 +316,23 @@ static LogicalResult verifyRegionSignature(AttentionOp op, Region &region,
   return success();
 }
 
+/// Bounds the nesting of the mask and score_mod attributes before anything
+/// walks them recursively (attributes built by a builder are not verified
+/// on their own).
+static LogicalResult verifyAttrNesting(Operation *op, Attribute mask,
+                                       Attribute scoreMod) {
+  for (auto [attr, name] :
+       {std::pair{mask, "mask"}, std::pair{scoreMod, "score_mod"}})
+    if (attr && attrNestingDepth(attr) > kMaxAttrNesting)
+      return op->emitOpError()
+             << name << " nests deeper than " << kMaxAttrNesting
+             << " levels of unions, intersections, complements or chains";
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttrNesting(*this, getMaskAttr(), getScoreModAttr())))
+    return failure();
   FailureOr<AttentionShape> maybeShape =
       verifyQKV(*this, getQuery(), getKey(), getValue());
   if (failed(maybeShape))
@@ -267,11 +353,9 @@ LogicalResult AttentionOp::verify() {
       return failure();
   }
 
-  if (std::optional<APFloat> scale = getScale()) {
-    double s = scale->convertToDouble();
-    if (!std::isfinite(s) || s <= 0.0)
-      return emitOpError() << "scale must be positive and finite, got " << s;
-  }
+  if (std::optional<APFloat> scale = getScale())
+    if (failed(verifyScale(op, scale->convertToDouble())))
+      return failure();
 
   if (Value bias = getBias()) {
     auto type = cast<RankedTensorType>(bias.getType());
@@ -282,6 +366,8 @@ LogicalResult AttentionOp::verify() {
     if (type.getRank() != 4)
       return emitOpError() << "bias must be rank 4 [B, Hq, Sq, Skv], got rank "
                            << type.getRank();
+    if (failed(verifyDimSizes(op, "bias", type)))
+      return failure();
     ArrayRef<int64_t> dims = type.getShape();
     if ((dims[0] != 1 && !compatibleDim(dims[0], shape.batch)) ||
         (dims[1] != 1 && !compatibleDim(dims[1], shape.numQHeads)) ||
@@ -334,18 +420,22 @@ LogicalResult AttentionOp::verify() {
   if (!getCaptures().empty() && !hasMaskMod && getScoreModRegion().empty())
     return emitOpError() << "captures are given but there is no mask_mod or "
                             "score_mod region to read them";
+  if (failed(verifyCaptures(op, getCaptures())))
+    return failure();
   Builder b(getContext());
   Type index = b.getIndexType();
   if (hasMaskMod &&
-      failed(verifyRegionSignature(*this, getMaskMod(), "mask_mod",
-                                   {index, index, index, index},
-                                   "(b, h, i, j : index)", b.getI1Type())))
+      (failed(verifyRegionSignature(*this, getMaskMod(), "mask_mod",
+                                    {index, index, index, index},
+                                    "(b, h, i, j : index)", b.getI1Type())) ||
+       failed(verifyRegionBody(op, getMaskMod(), "mask_mod", 4))))
     return failure();
   if (!getScoreModRegion().empty() &&
-      failed(verifyRegionSignature(*this, getScoreModRegion(), "score_mod",
-                                   {b.getF32Type(), index, index, index, index},
-                                   "(s : f32, b, h, i, j : index)",
-                                   b.getF32Type())))
+      (failed(verifyRegionSignature(
+           *this, getScoreModRegion(), "score_mod",
+           {b.getF32Type(), index, index, index, index},
+           "(s : f32, b, h, i, j : index)", b.getF32Type())) ||
+       failed(verifyRegionBody(op, getScoreModRegion(), "score_mod", 5))))
     return failure();
 
   auto emitError = [&]() { return emitOpError(); };
@@ -357,8 +447,38 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+/// Replaces the random-block masks that keep everything at the attention's
+/// static key length (a row of at most per_row blocks keeps them all) by
+/// #attn.none, without building their tables. Recursion is bounded by the
+/// verified nesting depth.
+static MaskAttrInterface foldKeepAllRandomBlocks(MaskAttrInterface mask,
+                                                 const AttentionShape &shape) {
+  MLIRContext *ctx = mask.getContext();
+  auto foldAll = [&](ArrayRef<MaskAttrInterface> masks) {
+    return llvm::map_to_vector(masks, [&](MaskAttrInterface m) {
+      return foldKeepAllRandomBlocks(m, shape);
+    });
+  };
+  if (auto random = dyn_cast<RandomBlocksMaskAttr>(mask)) {
+    if (!ShapedType::isDynamic(shape.seqKV) &&
+        static_cast<int64_t>(llvm::divideCeil(
+            shape.seqKV, random.getBlock())) <= random.getPerRow())
+      return NoneMaskAttr::get(ctx);
+    return mask;
+  }
+  if (auto u = dyn_cast<UnionMaskAttr>(mask))
+    return UnionMaskAttr::get(ctx, foldAll(u.getMasks()));
+  if (auto i = dyn_cast<IntersectionMaskAttr>(mask))
+    return IntersectionMaskAttr::get(ctx, foldAll(i.getMasks()));
+  if (auto c = dyn_cast<ComplementMaskAttr>(mask))
+    return ComplementMaskAttr::get(ctx,
+                                   foldKeepAllRandomBlocks(c.getMask(), shape));
+  return mask;
+}
+
 namespace {
-/// Replaces the mask with its simplified form (see simplifyMask).
+/// Replaces the mask with its simplified form (see simplifyMask), after
+/// folding what the attention's static shape decides.
 struct SimplifyAttentionMask final : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -366,7 +486,8 @@ struct SimplifyAttentionMask final : OpRewritePattern<AttentionOp> {
     MaskAttrInterface mask = op.getMaskAttr();
     if (!mask)
       return failure();
-    MaskAttrInterface simplified = simplifyMask(mask);
+    MaskAttrInterface simplified =
+        simplifyMask(foldKeepAllRandomBlocks(mask, op.getShape()));
     // The region and the segment operands belong to #attn.custom and
     // #attn.document; a simplification that absorbs them (e.g. a union
     // with #attn.none) would leave them dangling, or, with the mask
@@ -462,6 +583,9 @@ static LogicalResult verifyTileState(Operation *op, Value rowMax, Value rowSum,
 
 LogicalResult TileUpdateOp::verify() {
   Operation *op = getOperation();
+  if (failed(verifyAttrNesting(op, getMaskAttr(), getScoreModAttr())) ||
+      failed(verifyScale(op, getScale().convertToDouble())))
+    return failure();
   if (failed(verifyTileOperand(op, "query", getQuery(), 4)) ||
       failed(verifyTileOperand(op, "key", getKey(), 4)) ||
       failed(verifyTileOperand(op, "value", getValue(), 4)))
@@ -509,6 +633,8 @@ LogicalResult TileUpdateOp::verify() {
         !isa<YieldOp>(block.back()) || block.back().getNumOperands() != 1)
       return emitOpError() << name << " region must take " << count
                            << " arguments and yield one value";
+    if (failed(verifyRegionBody(op, *region, name, count)))
+      return failure();
   }
   return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
                          v.getDimSize(3));

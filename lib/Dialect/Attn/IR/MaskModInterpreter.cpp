@@ -34,6 +34,7 @@ enum class Opcode : uint8_t {
   RemU,
   FloorDivS,
   CeilDivS,
+  CeilDivU,
   And,
   Or,
   Xor,
@@ -102,8 +103,11 @@ int64_t wrapMul(int64_t a, int64_t b) {
                               static_cast<uint64_t>(b));
 }
 
-/// Signed division that never traps: x / 0 is 0 (MLIR leaves it undefined)
-/// and INT64_MIN / -1 wraps.
+/// Division as attn defines it where MLIR does not (see attn.attention's
+/// description; applyRegionSemantics gives the lowered ops the same
+/// meaning): x / 0 = 0, x % 0 = x, and INT_MIN / -1 wraps to INT_MIN with
+/// INT_MIN % -1 = 0. (Operands are sign-extended to 64 bits, so the wrap
+/// of a narrower type comes out of the normalisation to its width.)
 int64_t safeDivS(int64_t a, int64_t b) {
   if (b == 0)
     return 0;
@@ -112,7 +116,9 @@ int64_t safeDivS(int64_t a, int64_t b) {
   return a / b;
 }
 int64_t safeRemS(int64_t a, int64_t b) {
-  if (b == 0 || b == -1)
+  if (b == 0)
+    return a;
+  if (b == -1)
     return 0;
   return a % b;
 }
@@ -164,7 +170,7 @@ int64_t execute(const Instr &in, const std::vector<int64_t> &r) {
   case Opcode::RemS:
     return safeRemS(a, b);
   case Opcode::RemU:
-    return ub == 0 ? 0 : static_cast<int64_t>(ua % ub);
+    return ub == 0 ? a : static_cast<int64_t>(ua % ub);
   case Opcode::FloorDivS: {
     int64_t q = safeDivS(a, b);
     return (b != 0 && safeRemS(a, b) != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -173,6 +179,8 @@ int64_t execute(const Instr &in, const std::vector<int64_t> &r) {
     int64_t q = safeDivS(a, b);
     return (b != 0 && safeRemS(a, b) != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
   }
+  case Opcode::CeilDivU:
+    return ub == 0 ? 0 : static_cast<int64_t>(ua / ub + (ua % ub != 0));
   case Opcode::And:
     return a & b;
   case Opcode::Or:
@@ -286,6 +294,7 @@ private:
             .Case([](arith::RemUIOp) { return Opcode::RemU; })
             .Case([](arith::FloorDivSIOp) { return Opcode::FloorDivS; })
             .Case([](arith::CeilDivSIOp) { return Opcode::CeilDivS; })
+            .Case([](arith::CeilDivUIOp) { return Opcode::CeilDivU; })
             .Case([](arith::AndIOp) { return Opcode::And; })
             .Case([](arith::OrIOp) { return Opcode::Or; })
             .Case([](arith::XOrIOp) { return Opcode::Xor; })

@@ -161,7 +161,9 @@ def Attn_RandomBlocksMaskAttr
     Cuts the score matrix into `block x block` blocks; each row of blocks
     keeps `per_row` distinct block columns drawn by a deterministic
     generator from `(seed, row)`. The same seed always gives the same
-    pattern, so tiles are classified at compile time.
+    pattern, so tiles are classified at compile time. A row with no more
+    than `per_row` blocks keeps them all; canonicalization then replaces
+    the mask by `#attn.none` when the key length is static.
 
     ```mlir
     mask = #attn.random_blocks<block = 64, per_row = 3, seed = 42>
@@ -235,17 +237,26 @@ def Attn_CustomMaskAttr : Attn_PlainMaskAttr<"CustomMask", "custom"> {
   }];
 }
 
+// Combinators nest: their parsers count the nesting and stop at
+// kMaxAttrNesting (64) levels with a located error, so a deep input cannot
+// exhaust the parser's stack, and their verifiers bound the depth of nests
+// built through aliases. Hence a custom syntax (the generated one cannot
+// count).
 class Attn_CombinatorMaskAttr<string name, string attrMnemonic>
     : Attn_MaskAttr<name, attrMnemonic> {
   let parameters = (ins ArrayRefParameter<"::mlir::attn::MaskAttrInterface",
                                           "operand masks">:$masks);
-  let assemblyFormat = "`<` `[` $masks `]` `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 
 def Attn_UnionMaskAttr : Attn_CombinatorMaskAttr<"UnionMask", "union"> {
   let summary = "Keeps an element if any operand mask keeps it";
   let description = [{
+    Syntax: `#attn.union<[mask, mask, ...]>`, at least two operands.
+    Unions, intersections and complements nest at most 64 levels deep
+    (a leaf mask is level 0).
+
     ```mlir
     mask = #attn.union<[#attn.window<left = 256, right = 0>,
                         #attn.global<first = 4>]>
@@ -257,6 +268,9 @@ def Attn_IntersectionMaskAttr
     : Attn_CombinatorMaskAttr<"IntersectionMask", "intersection"> {
   let summary = "Keeps an element if every operand mask keeps it";
   let description = [{
+    Syntax: `#attn.intersection<[mask, mask, ...]>`, at least two operands;
+    nesting as for `#attn.union`.
+
     ```mlir
     mask = #attn.intersection<[#attn.causal, #attn.document]>
     ```
@@ -266,12 +280,15 @@ def Attn_IntersectionMaskAttr
 def Attn_ComplementMaskAttr : Attn_MaskAttr<"ComplementMask", "complement"> {
   let summary = "Keeps exactly the elements its operand drops";
   let description = [{
+    Syntax: `#attn.complement<mask>`; nesting as for `#attn.union`.
+
     ```mlir
     mask = #attn.complement<#attn.window<left = 4, right = 4>>
     ```
   }];
   let parameters = (ins "::mlir::attn::MaskAttrInterface":$mask);
-  let assemblyFormat = "`<` $mask `>`";
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -320,13 +337,16 @@ def Attn_ChainAttr : Attn_Attr<"Chain", "chain", [
     DeclareAttrInterfaceMethods<Attn_ScoreModAttrInterface, ["verifyForShape"]>]> {
   let summary = "Score modifications applied in order";
   let description = [{
+    Syntax: `#attn.chain<[mod, mod, ...]>`, at least one modification.
+    Chains nest at most 64 levels deep.
+
     ```mlir
     score_mod = #attn.chain<[#attn.alibi, #attn.softcap<50.0>]>
     ```
   }];
   let parameters = (ins ArrayRefParameter<"::mlir::attn::ScoreModAttrInterface",
                                           "modifications">:$mods);
-  let assemblyFormat = "`<` `[` $mods `]` `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 

@@ -121,6 +121,44 @@ FailureOr<::mlir::attn::mask::Predicate> interpretMaskModRegion(Region &region);
 Value getConstantTable(OpBuilder &b, Location loc, Operation *module,
                        DenseElementsAttr values, StringRef prefix);
 
+/// How deep unions, intersections, complements and chains may nest (a leaf
+/// is level 0). Parsers stop at this depth before recursing further, so a
+/// deep input cannot exhaust the stack; verifiers bound nests built through
+/// aliases or builders, so every recursive walk of a verified mask (the
+/// mask algebra, the emitters, the printer) stays shallow.
+constexpr unsigned kMaxAttrNesting = 64;
+
+/// The nesting depth of `attr` (see kMaxAttrNesting), computed without
+/// recursion and without revisiting shared sub-attributes; stops counting
+/// at `limit + 1`.
+unsigned attrNestingDepth(Attribute attr, unsigned limit = kMaxAttrNesting);
+
+/// Checks that `region` (a mask_mod or score_mod region of `owner`, named
+/// `name`) holds only what the back ends lower and the dialect gives a
+/// meaning to (see attn.attention's description): arith and math on
+/// scalars, scf.if, scf.for with a constant positive step, tensor.extract
+/// from a captured tensor, attn.yield. The first `numLeading` arguments of
+/// its entry block are the index/score arguments; captured tensors are the
+/// later arguments or values defined above the region.
+LogicalResult verifyRegionBody(Operation *owner, Region &region, StringRef name,
+                               unsigned numLeading);
+
+/// Gives region ops inlined by a lowering attn's definition of what MLIR
+/// leaves undefined: integer division and remainder by zero (x / 0 = 0,
+/// x % 0 = x), signed overflow (INT_MIN / -1 = INT_MIN) and shifts by the
+/// bit width or more (0, or the sign for shrsi). Rewrites `ops` and the
+/// ops nested in them in place, with `b`; `results`, values of those ops
+/// the caller holds (the region's yield), are updated to the rewritten
+/// ones. The compile-time interpreter (interpretMaskModRegion) computes the
+/// same values.
+void applyRegionSemantics(OpBuilder &b, ArrayRef<Operation *> ops,
+                          MutableArrayRef<Value> results);
+
+/// Clones the entry block of `region` at `b`'s insertion point with its
+/// arguments bound to `args`, applies applyRegionSemantics to the clone,
+/// and returns the value it yields.
+Value inlineRegionWithSemantics(OpBuilder &b, Region &region, ValueRange args);
+
 /// Returns true if `mask` mentions an attribute of type AttrT anywhere.
 template <typename AttrT> bool maskContains(MaskAttrInterface mask) {
   bool found = false;

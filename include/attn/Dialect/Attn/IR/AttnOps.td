@@ -47,8 +47,13 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     `B`, `Sq` and `Skv` may be dynamic; head counts and head dims are
     static. Element types: f32, f16 or bf16, the same for Q, K, V and O.
 
-    Attributes: `scale` (default `1/sqrt(Dqk)`), `mask` (a mask attribute,
-    default none), `score_mod` (a score-modification attribute).
+    Attributes: `scale` (default `1/sqrt(Dqk)`; positive, and small enough
+    that `scale * log2(e)`, the factor the kernels multiply by, is a finite
+    f32), `mask` (a mask attribute, default none), `score_mod` (a
+    score-modification attribute).
+
+    Sizes: static dims are below 2^31, and every tensor's element count and
+    byte size fit in int64.
 
     Optional operands, in this order:
     - `bias(%t : tensor<BxHqxSqxSkv>)`: an additive bias; `B` and `Hq` may
@@ -56,13 +61,46 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     - `segments(%q_ids, %kv_ids : tensor<BxSqxi32>, tensor<BxSkvxi32>)`:
       document ids for `#attn.document`.
     - `captures(%a, ... : types)`: tensors the regions may read; they are
-      appended to each region's arguments.
+      appended to each region's arguments. At most rank 8 (what the back
+      ends marshal), no zero-sized dim; elements signless integers (i1 to
+      i64) or f16, bf16, f32, f64.
 
     Optional regions:
     - `mask_mod`: `(b, h, i, j : index, captures...) -> i1`, referred to by
       `#attn.custom` (the default mask when the region is present).
     - `score_mod`: `(s : f32, b, h, i, j : index, captures...) -> f32`,
       applied after the `score_mod` attribute.
+
+    Regions compute a pure function of their arguments: every element may
+    be evaluated any number of times, in any order, or not at all (a tile
+    classified at compile time is never evaluated). A region admits only
+    - `arith` and `math` ops on scalars (signless i1 to i64, `index`, f16,
+      bf16, f32, f64),
+    - `scf.if`, and `scf.for` with a constant positive step (so it ends;
+      `scf.while`, which may not, is rejected), with `scf.yield`,
+    - `tensor.extract` from a captured tensor (a region argument),
+    - the terminator `attn.yield`.
+    Anything else (memory, calls, other tensor ops, `index` dialect ops:
+    write them with `arith` on `index`) is rejected by the verifier.
+
+    Region arithmetic is total; where MLIR leaves a result undefined, attn
+    defines it, and the compile-time interpreter of `mask_mod` (tile
+    classification) and the host and GPU lowerings of `mask_mod` follow it
+    (`score_mod` regions in the lowerings: pending, issue 12):
+    - `x / 0 = 0` for `divsi`, `divui`, `floordivsi`, `ceildivsi`,
+      `ceildivui`; `x % 0 = x` for `remsi`, `remui` (so that
+      `x == (x / y) * y + x % y` for every y);
+    - signed overflow wraps: `INT_MIN / -1 = INT_MIN`, `INT_MIN % -1 = 0`;
+    - shifts by the bit width or more: `shli`, `shrui` give 0, `shrsi`
+      gives the sign (0 or -1).
+    An index of `tensor.extract` outside the captured tensor is clamped
+    into it on the host (`attn-clamp-captured-reads`); the emulator reports
+    such a read on the GPU path.
+
+    Scores: a score that the bias or a score modification makes NaN drops
+    its element, as if the mask did; +inf is clamped to the largest finite
+    f32 and -inf drops the element. So O and lse stay finite, and a row
+    whose scores are all NaN is fully masked.
 
     A fully masked query row yields O = 0 and lse = -inf.
 
