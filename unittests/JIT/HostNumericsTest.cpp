@@ -627,6 +627,40 @@ void scoreModificationCases(Target target) {
   };
   region.name = "score_mod region";
   runCase(compiler, region, 14, target);
+
+  // Scores a modification makes non-finite, as the dialect defines them:
+  // NaN drops the element (the reference's -inf), +inf is the largest
+  // finite score, FLT_MAX in base 2 (the element takes the whole row, lse
+  // is FLT_MAX ln 2). O and lse stay finite.
+  Case nonFinite;
+  nonFinite.spec = makeSpec(shape, gpu ? ElementType::F16 : ElementType::F32);
+  nonFinite.spec.scoreModBody =
+      "      %c0 = arith.constant 0 : index\n"
+      "      %c1 = arith.constant 1 : index\n"
+      "      %c3 = arith.constant 3 : index\n"
+      "      %c5 = arith.constant 5 : index\n"
+      "      %ij = arith.addi %i, %j : index\n"
+      "      %r3 = arith.remui %ij, %c3 : index\n"
+      "      %r5 = arith.remui %i, %c5 : index\n"
+      "      %isNaN = arith.cmpi eq, %r3, %c0 : index\n"
+      "      %diag = arith.cmpi eq, %i, %j : index\n"
+      "      %one = arith.cmpi eq, %r5, %c1 : index\n"
+      "      %isInf = arith.andi %diag, %one : i1\n"
+      "      %z = arith.constant 0.0 : f32\n"
+      "      %nan = arith.divf %z, %z : f32\n"
+      "      %inf = arith.constant 0x7F800000 : f32\n"
+      "      %a = arith.select %isInf, %inf, %s : f32\n"
+      "      %t = arith.select %isNaN, %nan, %a : f32\n"
+      "      attn.yield %t : f32";
+  nonFinite.mod = [](double s, int64_t, int64_t, int64_t i, int64_t j) {
+    if ((i + j) % 3 == 0)
+      return -std::numeric_limits<double>::infinity();
+    if (i == j && i % 5 == 1) // the largest finite base-2 score
+      return double(std::numeric_limits<float>::max()) / 1.4426950408889634;
+    return s;
+  };
+  nonFinite.name = "non-finite score_mod";
+  runCase(compiler, nonFinite, 15, target);
 }
 
 TEST(HostNumerics, ScoreModifications) { scoreModificationCases(Target::Host); }

@@ -30,6 +30,15 @@ Value maskedScore(OpBuilder &b, Location loc) {
       APFloat::getInf(APFloat::IEEEsingle(), /*Negative=*/true));
 }
 
+Value sanitizeScore(OpBuilder &b, Location loc, Value t) {
+  // minimumf keeps NaN (and -inf, already a masked score) and caps +inf.
+  Value capped = arith::MinimumFOp::create(
+      b, loc, t, f32Constant(b, loc, std::numeric_limits<float>::max()));
+  Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
+                                      capped, capped);
+  return arith::SelectOp::create(b, loc, isNaN, maskedScore(b, loc), capped);
+}
+
 Value rescaleFactor(OpBuilder &b, Location loc, Value mOld, Value mNew) {
   Value diff = arith::SubFOp::create(b, loc, mOld, mNew);
   return math::Exp2Op::create(b, loc, diff);

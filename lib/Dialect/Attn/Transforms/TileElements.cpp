@@ -74,10 +74,15 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
     s = *modded;
   }
   if (!op.getScoreModRegion().empty())
-    s = inlineRegionAt(b, op.getScoreModRegion(),
-                       {s, op.getBatch(), op.getQHead(), i, j});
-  Value t = modified ? arith::MulFOp::create(b, loc, s,
-                                             nx::f32Constant(b, loc, nx::kLog2e))
+    s = inlineRegionWithSemantics(b, op.getScoreModRegion(),
+                                  {s, op.getBatch(), op.getQHead(), i, j});
+  // A modification may produce NaN or +inf (a bias of inf, a region that
+  // divides by zero): defined as a dropped element and the largest finite
+  // score, in base 2 after the multiplication that could overflow.
+  Value t = modified ? nx::sanitizeScore(
+                           b, loc,
+                           arith::MulFOp::create(
+                               b, loc, s, nx::f32Constant(b, loc, nx::kLog2e)))
                      : s;
   if (MaskAttrInterface mask = op.getMaskAttr()) {
     FailureOr<Value> kept = mask.emitKept(b, loc, elt);

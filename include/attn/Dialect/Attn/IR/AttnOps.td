@@ -85,8 +85,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
     Region arithmetic is total; where MLIR leaves a result undefined, attn
     defines it, and the compile-time interpreter of `mask_mod` (tile
-    classification) and the host and GPU lowerings of `mask_mod` follow it
-    (`score_mod` regions in the lowerings: pending, issue 12):
+    classification) and the host and GPU lowerings of both regions follow
+    it:
     - `x / 0 = 0` for `divsi`, `divui`, `floordivsi`, `ceildivsi`,
       `ceildivui`; `x % 0 = x` for `remsi`, `remui` (so that
       `x == (x / y) * y + x % y` for every y);
@@ -99,7 +99,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
     Scores: a score that the bias or a score modification makes NaN drops
     its element, as if the mask did; +inf is clamped to the largest finite
-    f32 and -inf drops the element. So O and lse stay finite, and a row
+    f32 (in the kernels' base-2 units, after `log2(e)`) and -inf drops the
+    element. So O and lse stay finite, and a row
     whose scores are all NaN is fully masked.
 
     A fully masked query row yields O = 0 and lse = -inf.

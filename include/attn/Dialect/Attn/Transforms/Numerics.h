@@ -26,6 +26,10 @@ Value f32Constant(OpBuilder &b, Location loc, double value);
 Value initialRowMax(OpBuilder &b, Location loc);
 /// -inf: the base-2 score of a masked element.
 Value maskedScore(OpBuilder &b, Location loc);
+/// A modified base-2 score as the online softmax can take it (the
+/// dialect's definition): NaN drops the element (maskedScore), +inf
+/// becomes the largest finite f32, so that O and lse stay finite.
+Value sanitizeScore(OpBuilder &b, Location loc, Value t);
 /// exp2(mOld - mNew): the factor that rescales the state to a new maximum.
 Value rescaleFactor(OpBuilder &b, Location loc, Value mOld, Value mNew);
 /// 1 / l, or 0 when l == 0 (a row that kept no element).
