@@ -76,14 +76,16 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   if (!op.getScoreModRegion().empty())
     s = inlineRegionWithSemantics(b, op.getScoreModRegion(),
                                   {s, op.getBatch(), op.getQHead(), i, j});
-  // A modification may produce NaN or +inf (a bias of inf, a region that
-  // divides by zero): defined as a dropped element and the largest finite
-  // score, in base 2 after the multiplication that could overflow.
-  Value t = modified ? nx::sanitizeScore(
-                           b, loc,
-                           arith::MulFOp::create(
-                               b, loc, s, nx::f32Constant(b, loc, nx::kLog2e)))
+  Value t = modified ? arith::MulFOp::create(b, loc, s,
+                                             nx::f32Constant(b, loc, nx::kLog2e))
                      : s;
+  // A bias or a score_mod region may produce NaN or +inf (a bias of inf, a
+  // region that divides 0.0 by 0.0): defined as a dropped element and the
+  // largest finite score, in base 2 after the multiplication that could
+  // overflow. The attribute modifications (softcap, ALiBi) keep a finite
+  // score finite and pay nothing.
+  if (op.getBias() || !op.getScoreModRegion().empty())
+    t = nx::sanitizeScore(b, loc, t);
   if (MaskAttrInterface mask = op.getMaskAttr()) {
     FailureOr<Value> kept = mask.emitKept(b, loc, elt);
     if (failed(kept))
