@@ -87,31 +87,6 @@ DialectRegistry makeRegistry() {
   return registry;
 }
 
-/// A role's name, for messages.
-const char *roleName(ArgRole role) {
-  switch (role) {
-  case ArgRole::Query:
-    return "query";
-  case ArgRole::Key:
-    return "key";
-  case ArgRole::Value:
-    return "value";
-  case ArgRole::Bias:
-    return "bias";
-  case ArgRole::QIds:
-    return "query segment ids";
-  case ArgRole::KvIds:
-    return "key/value segment ids";
-  case ArgRole::Capture:
-    return "captured tensor";
-  case ArgRole::Output:
-    return "output";
-  case ArgRole::Lse:
-    return "logsumexp";
-  }
-  return "?";
-}
-
 //===----------------------------------------------------------------------===//
 // The on-disk GPU cache (GpuOptions::cacheDirectory)
 //===----------------------------------------------------------------------===//

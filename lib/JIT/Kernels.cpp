@@ -76,30 +76,6 @@ const void *bufferFor(const HostArgs &host, ArgRole role,
   return nullptr;
 }
 
-/// A role's name, for messages.
-const char *roleName(ArgRole role) {
-  switch (role) {
-  case ArgRole::Query:
-    return "query";
-  case ArgRole::Key:
-    return "key";
-  case ArgRole::Value:
-    return "value";
-  case ArgRole::Bias:
-    return "bias";
-  case ArgRole::QIds:
-    return "query segment id";
-  case ArgRole::KvIds:
-    return "key/value segment id";
-  case ArgRole::Capture:
-    return "captured tensor";
-  case ArgRole::Output:
-    return "output";
-  case ArgRole::Lse:
-    return "logsumexp";
-  }
-  return "?";
-}
 
 
 class HostKernelImpl final : public HostKernel {
@@ -408,6 +384,30 @@ private:
 };
 
 } // namespace
+
+const char *mlir::attn::jit::detail::roleName(ArgRole role) {
+  switch (role) {
+  case ArgRole::Query:
+    return "query";
+  case ArgRole::Key:
+    return "key";
+  case ArgRole::Value:
+    return "value";
+  case ArgRole::Bias:
+    return "bias";
+  case ArgRole::QIds:
+    return "query segment ids";
+  case ArgRole::KvIds:
+    return "key/value segment ids";
+  case ArgRole::Capture:
+    return "captured tensor";
+  case ArgRole::Output:
+    return "output";
+  case ArgRole::Lse:
+    return "logsumexp";
+  }
+  return "?";
+}
 
 std::shared_ptr<const HostKernel> mlir::attn::jit::detail::makeHostKernel(
     std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **),

@@ -45,6 +45,9 @@ enum class ArgRole {
   Lse
 };
 
+/// A role's name, for messages ("query", "captured tensor", ...).
+const char *roleName(ArgRole role);
+
 /// One parameter of a GPU kernel launch: a caller buffer (by role) or a
 /// temporary the launcher allocates.
 struct LaunchParam {
