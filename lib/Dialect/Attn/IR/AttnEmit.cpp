@@ -262,21 +262,10 @@ FailureOr<Value> CustomMaskAttr::emitKept(OpBuilder &b, Location loc,
                                           const ElementEmitContext &ctx) const {
   if (!ctx.emitCustom)
     return emitError(loc) << "#attn.custom needs a mask_mod region";
-  // Every lowering inlines the region through here; the inlined ops get
-  // attn's definition of division by zero and the like (the one the
-  // compile-time interpreter follows), so no kernel traps on them.
-  Block *block = b.getInsertionBlock();
-  Block::iterator end = b.getInsertionPoint();
-  std::optional<Block::iterator> before;
-  if (end != block->begin())
-    before = std::prev(end);
-  Value kept = ctx.emitCustom(b, loc);
-  SmallVector<Operation *> inlined;
-  for (Block::iterator it = before ? std::next(*before) : block->begin();
-       it != b.getInsertionPoint(); ++it)
-    inlined.push_back(&*it);
-  applyRegionSemantics(b, inlined, kept);
-  return kept;
+  // Every emitCustom inlines the region with inlineRegionWithSemantics:
+  // attn's definition of division by zero and the like, the one the
+  // compile-time interpreter follows, so no kernel traps on them.
+  return ctx.emitCustom(b, loc);
 }
 
 FailureOr<Value> UnionMaskAttr::emitKept(OpBuilder &b, Location loc,

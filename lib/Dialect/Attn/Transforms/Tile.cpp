@@ -252,7 +252,7 @@ Value Tiler::emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
     ctx.emitCustom = [&](OpBuilder &b, Location) {
       SmallVector<Value> args{bIv, hIv, i, j};
       llvm::append_range(args, op.getCaptures());
-      return inlineRegionAt(b, op.getMaskMod(), args);
+      return inlineRegionWithSemantics(b, op.getMaskMod(), args);
     };
   FailureOr<Value> kept = op.getEffectiveMask().emitKept(b, loc, ctx);
   if (succeeded(kept))

@@ -64,7 +64,7 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   elt.kvIndex = j;
   if (!op.getMaskMod().empty())
     elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
-      return inlineRegionAt(b, op.getMaskMod(),
+      return inlineRegionWithSemantics(b, op.getMaskMod(),
                             {op.getBatch(), op.getQHead(), i, j});
     };
   if (ScoreModAttrInterface mod = op.getScoreModAttr()) {

@@ -99,13 +99,3 @@ Value mlir::attn::buildReductionLoop(
   return loop.getResult(0);
 }
 
-Value mlir::attn::inlineRegionAt(OpBuilder &b, Region &region,
-                                 ValueRange args) {
-  Block &body = region.front();
-  IRMapping mapping;
-  for (auto [arg, value] : llvm::zip(body.getArguments(), args))
-    mapping.map(arg, value);
-  for (Operation &inner : body.without_terminator())
-    b.clone(inner, mapping);
-  return mapping.lookup(body.getTerminator()->getOperand(0));
-}

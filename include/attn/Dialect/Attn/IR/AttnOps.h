@@ -71,8 +71,8 @@ struct ElementEmitContext {
   /// enclosing module. Builders may be inside blocks not yet attached to
   /// it, so it is given rather than searched for.
   Operation *symbolTable = nullptr;
-  /// Emits the attention's mask_mod region at this element (an i1); null
-  /// when the attention has none.
+  /// Emits the attention's mask_mod region at this element (an i1), by
+  /// inlineRegionWithSemantics; null when the attention has none.
   std::function<Value(OpBuilder &, Location)> emitCustom;
 };
 

@@ -54,10 +54,6 @@ Value buildReductionLoop(
     OpBuilder &b, Location loc, Value ub, Value init,
     function_ref<Value(OpBuilder &, Location, Value, Value)> body);
 
-/// Clones the single block of `region` at the insertion point with its
-/// arguments bound to `args`; returns the value its terminator yields.
-Value inlineRegionAt(OpBuilder &b, Region &region, ValueRange args);
-
 } // namespace mlir::attn
 
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_UTILS_H
