@@ -314,15 +314,20 @@ static void printNestedList(AsmPrinter &printer, RangeT operands) {
   printer << "]>";
 }
 
-Attribute UnionMaskAttr::parse(AsmParser &parser, Type) {
+/// `<[mask, ...]>` of a union or an intersection, depth-counted.
+template <typename AttrT> static Attribute parseMaskList(AsmParser &parser) {
   SMLoc loc = parser.getCurrentLocation();
   FailureOr<SmallVector<MaskAttrInterface>> masks =
-      parseNestedList<MaskAttrInterface>(parser, getMnemonic(),
+      parseNestedList<MaskAttrInterface>(parser, AttrT::getMnemonic(),
                                          "a mask attribute");
   if (failed(masks))
     return {};
-  return getChecked(emitErrorAt(parser, loc), parser.getContext(),
-                    ArrayRef<MaskAttrInterface>(*masks));
+  return AttrT::getChecked(emitErrorAt(parser, loc), parser.getContext(),
+                           ArrayRef<MaskAttrInterface>(*masks));
+}
+
+Attribute UnionMaskAttr::parse(AsmParser &parser, Type) {
+  return parseMaskList<UnionMaskAttr>(parser);
 }
 
 void UnionMaskAttr::print(AsmPrinter &printer) const {
@@ -330,14 +335,7 @@ void UnionMaskAttr::print(AsmPrinter &printer) const {
 }
 
 Attribute IntersectionMaskAttr::parse(AsmParser &parser, Type) {
-  SMLoc loc = parser.getCurrentLocation();
-  FailureOr<SmallVector<MaskAttrInterface>> masks =
-      parseNestedList<MaskAttrInterface>(parser, getMnemonic(),
-                                         "a mask attribute");
-  if (failed(masks))
-    return {};
-  return getChecked(emitErrorAt(parser, loc), parser.getContext(),
-                    ArrayRef<MaskAttrInterface>(*masks));
+  return parseMaskList<IntersectionMaskAttr>(parser);
 }
 
 void IntersectionMaskAttr::print(AsmPrinter &printer) const {
