@@ -493,7 +493,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     }
   }
   PassManager pm(&context);
-  buildAttnToGpuPipeline(pm);
+  buildAttnToGpuPipeline(pm, GpuTileConfig{options.tileQ, options.tileKV});
   if (failed(pm.run(*entry->module)))
     return failure();
 
@@ -575,6 +575,7 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   ptx::PTXOptions options;
   options.chip = gpu.chip;
   options.cudaPath = gpu.cudaPath;
+  options.tiles = GpuTileConfig{this->options.tileQ, this->options.tileKV};
   // The on-disk cache: the entry named by a hash of the full key, which
   // the entry stores and which is compared on load.
   std::string diskKey, diskPath;

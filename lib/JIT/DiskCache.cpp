@@ -42,6 +42,8 @@ std::string diskCacheKey(StringRef text, const ptx::PTXOptions &options) {
      << options.optLevel << "\n"
      << "llvm pipeline " << options.llvmPipeline << "\n"
      << "cuda path " << options.cudaPath << "\n"
+     << "tiles " << (options.tiles ? options.tiles->tileQ : 0) << "x"
+     << (options.tiles ? options.tiles->tileKV : 0) << "\n"
      << "spec\n"
      << text;
   return key;

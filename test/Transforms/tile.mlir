@@ -21,13 +21,14 @@
 // CHECK:         %[[UB2:.+]] = arith.minsi %[[UB1]], %[[C4]] : index
 // CHECK:         %[[UB:.+]] = arith.maxsi %[[UB2]], %{{.+}} : index
 // CHECK:         scf.for %[[KT:.+]] = %{{.+}} to %[[UB]] step
-// CHECK:           scf.if %{{.+}} {
-// CHECK:             attn.tile_update %[[Q]], %{{.+}}, %{{.+}} at(%[[B]], %[[H]], %[[KVH]], %[[Q0]], %{{.+}})
-// CHECK-NOT:         mask =
-// CHECK-SAME:        {scale = 1.250000e-01 : f32, tile_kv = 32 : i64, tile_q = 32 : i64}
-// CHECK:           } else {
-// CHECK:             attn.tile_update
-// CHECK-SAME:        mask = #attn.causal
+// CHECK:           %[[K0:.+]] = arith.muli %[[KT]], %[[C32]] : index
+// One update per kv tile: full iff the tile's largest j - i is at most 0.
+// CHECK-NOT:       scf.if
+// CHECK:           %[[FULL:.+]] = arith.cmpi sle, %{{.+}}, %c0 : index
+// CHECK-NOT:       scf.if
+// CHECK:           attn.tile_update %[[Q]], %{{.+}}, %{{.+}} at(%[[B]], %[[H]], %[[KVH]], %[[Q0]], %[[K0]]) full(%[[FULL]])
+// CHECK-SAME:        {mask = #attn.causal, scale = 1.250000e-01 : f32, tile_kv = 32 : i64, tile_q = 32 : i64}
+// CHECK-NOT:       attn.tile_update
 // CHECK:         attn.tile_finalize state(%{{.+}}) into %{{.+}} at(%[[B]], %[[H]], %[[Q0]]) {tile_q = 32 : i64}
 func.func @causal_gqa(%q: tensor<2x8x100x64xf16>, %k: tensor<2x2x100x64xf16>,
                       %v: tensor<2x2x100x64xf16>) -> tensor<2x8x100x64xf16> {
@@ -75,6 +76,11 @@ func.func @dense_mqa(%q: tensor<1x4x64x32xf32>, %k: tensor<1x1x128x32xf32>,
 // CHECK:         %[[HI:.+]] = memref.load %[[OT]][%[[QT1]]]
 // CHECK:         scf.for %[[E:.+]] = %{{.+}} to %{{.+}} step %c1
 // CHECK:           memref.load %{{.+}}[%[[E]]]
+// The full flag comes from the table.
+// CHECK:           %[[F:.+]] = memref.load %{{.+}}[%[[E]]] : memref<11xi32>
+// CHECK:           %[[FULL:.+]] = arith.cmpi ne, %[[F]], %c0_i32 : i32
+// CHECK:           attn.tile_update {{.+}} full(%[[FULL]]) {{.+}} {mask = #attn.prefix_lm<prefix = 40>,
+// CHECK-NOT:       attn.tile_update
 func.func @prefix_table(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>,
                         %v: tensor<1x2x128x16xf32>) -> tensor<1x2x128x16xf32> {
   %o = attn.attention %q, %k, %v {mask = #attn.prefix_lm<prefix = 40>}
@@ -147,11 +153,9 @@ func.func @linear_causal(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>,
 // CHECK:           %[[CLASS:.+]] = memref.load %[[TABLE]][%c0, %[[H]], %[[QT]], %[[KT]]]
 // CHECK:           %[[NONEMPTY:.+]] = arith.cmpi ne, %[[CLASS]], %c0_i8
 // CHECK:           scf.if %[[NONEMPTY]] {
-// CHECK:             arith.cmpi eq, %{{.+}}, %c1_i8
-// CHECK:             attn.tile_update
-// CHECK-NOT:         mask =
-// CHECK:             attn.tile_update
-// CHECK-SAME:        mask = #attn.intersection<[#attn.causal, #attn.document]>
+// CHECK:             %[[FULL:.+]] = arith.cmpi eq, %{{.+}}, %c1_i8
+// CHECK:             attn.tile_update {{.+}} full(%[[FULL]]) {{.+}} {mask = #attn.intersection<[#attn.causal, #attn.document]>,
+// CHECK-NOT:         attn.tile_update
 // CHECK:       memref.dealloc %[[TABLE]]
 func.func @documents(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>,
                      %v: tensor<1x2x64x16xf32>, %qi: tensor<1x64xi32>,

@@ -229,4 +229,30 @@ TEST(GpuJit, BadSpecsAndChipsAreErrors) {
       << message;
 }
 
+// CompileOptions' tile sizes reach the GPU targets: a shape the kernels
+// are built for compiles, any other is refused with the supported list.
+TEST(GpuJit, TileSizesApplyOrAreRefused) {
+  CompileOptions supported;
+  supported.tileQ = supported.tileKV = 64;
+  Compiler ok(supported);
+  auto kernel = ok.compileForGpu(causalGqa());
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+
+  CompileOptions other;
+  other.tileQ = 32;
+  other.tileKV = 64;
+  Compiler compiler(other);
+  for (bool emulated : {false, true}) {
+    std::string message =
+        emulated ? llvm::toString(compiler.compileForEmulator(causalGqa())
+                                      .takeError())
+                 : llvm::toString(compiler.compileForGpu(causalGqa())
+                                      .takeError());
+    EXPECT_NE(message.find("no GPU kernel for 32 x 64 tiles (tile_q x "
+                           "tile_kv); the GPU kernels are built for 64 x 64"),
+              std::string::npos)
+        << message;
+  }
+}
+
 } // namespace

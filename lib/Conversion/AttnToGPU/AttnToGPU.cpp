@@ -39,6 +39,8 @@ using mlir::attn::gpu_kernel::KernelEmitter;
 
 namespace {
 
+/// The tile-table kernels run one thread per tile, in blocks of this many.
+constexpr int64_t kTableThreads = 128;
 
 /// What a kernel parameter stands for on the host: `argN` for a function
 /// argument (a memref argument, or a tensor one through
@@ -139,12 +141,13 @@ private:
     IRMapping mapping;
   };
   FailureOr<Outlined> createKernel(scf::ForallOp forall, StringRef suffix,
-                                   OpBuilder &b);
+                                   int64_t threads, OpBuilder &b);
   /// Copies the host constant tables the kernel reads into the GPU module.
   void copyGlobals(gpu::GPUFuncOp kernel);
   /// Records the launch contract and replaces `forall` with the launch.
   LogicalResult launch(scf::ForallOp forall, Outlined &outlined,
-                       ArrayRef<int64_t> grid, int64_t sharedBytes);
+                       ArrayRef<int64_t> grid, int64_t threads,
+                       int64_t sharedBytes);
   /// The origin of a kernel parameter; host allocations that are not
   /// results become temporaries (tempN) the launcher allocates.
   std::string originOf(Value v, func::FuncOp func);
@@ -178,7 +181,7 @@ std::string AttnTileToGPUPass::originOf(Value v, func::FuncOp func) {
 
 FailureOr<AttnTileToGPUPass::Outlined>
 AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
-                                OpBuilder &b) {
+                                int64_t threads, OpBuilder &b) {
   auto func = forall->getParentOfType<func::FuncOp>();
   if (!func)
     return forall.emitError("attn-tile-to-gpu: expected the forall in a "
@@ -254,7 +257,7 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
                                        b.getFunctionType(paramTypes, {}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   kernel.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({static_cast<int32_t>(kGpuThreads), 1, 1}));
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
   kernel->setAttr(kGpuParamsAttr, b.getArrayAttr(origins));
   Block &entry = kernel.getBody().front();
   b.setInsertionPointToStart(&entry);
@@ -312,6 +315,7 @@ void loadCapturedTensors(gpu::GPUFuncOp kernel) {
 LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
                                         Outlined &outlined,
                                         ArrayRef<int64_t> grid,
+                                        int64_t threads,
                                         int64_t sharedBytes) {
   // The driver's grid limits (every chip attn targets): x < 2^31, y and z
   // at most 65535. The attention grid is (q tiles, heads, batch).
@@ -329,7 +333,7 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
   loadCapturedTensors(kernel);
   Builder b(&getContext());
   kernel->setAttr(kGpuGridAttr, b.getDenseI64ArrayAttr(grid));
-  kernel->setAttr(kGpuBlockAttr, b.getDenseI64ArrayAttr({kGpuThreads, 1, 1}));
+  kernel->setAttr(kGpuBlockAttr, b.getDenseI64ArrayAttr({threads, 1, 1}));
   kernel->setAttr(kGpuSharedAttr, b.getI64IntegerAttr(sharedBytes));
   // .minnctapersm: ptxas's own occupancy target can cap registers for a
   // third block per SM and spill (16 bytes at 168 registers on the dilated
@@ -347,7 +351,7 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
   Value smem = arith::ConstantIntOp::create(hb, loc, sharedBytes, 32);
   gpu::LaunchFuncOp::create(hb, loc, kernel,
                             gpu::KernelDim3{c(grid[0]), c(grid[1]), c(grid[2])},
-                            gpu::KernelDim3{c(kGpuThreads), c(1), c(1)}, smem,
+                            gpu::KernelDim3{c(threads), c(1), c(1)}, smem,
                             outlined.params);
   forall.erase();
   return success();
@@ -373,7 +377,8 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
                             "over (batch, head, q tile, kv tile) with a "
                             "static shape");
   OpBuilder b(&getContext());
-  FailureOr<Outlined> outlined = createKernel(forall, "tile_table", b);
+  FailureOr<Outlined> outlined =
+      createKernel(forall, "tile_table", kTableThreads, b);
   if (failed(outlined))
     return failure();
   Location loc = forall.getLoc();
@@ -384,7 +389,7 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value id = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, bid, c(kGpuThreads)), tid);
+      b, loc, arith::MulIOp::create(b, loc, bid, c(kTableThreads)), tid);
   Value inside =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, c(total));
   auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
@@ -402,7 +407,8 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
     b.clone(op, outlined->mapping);
   copyGlobals(outlined->kernel);
   return launch(forall, *outlined,
-                {(total + kGpuThreads - 1) / kGpuThreads, 1, 1}, 0);
+                {(total + kTableThreads - 1) / kTableThreads, 1, 1},
+                kTableThreads, 0);
 }
 
 LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
@@ -435,19 +441,29 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
     return first.emitError("attn-tile-to-gpu: head dimensions must be "
                            "multiples of 64 up to 256, not ")
            << dqk << " and " << dv;
+  // The tile shape is the tiled IR's; the emitter has kernels for some.
+  GpuTileConfig tiles{static_cast<int64_t>(first.getTileQ()),
+                      static_cast<int64_t>(first.getTileKv())};
   for (TileUpdateOp op : updates)
-    if (op.getTileQ() != kGpuTileQ || op.getTileKv() != kGpuTileKV)
-      return op.emitError("attn-tile-to-gpu: the GPU kernels use 64 x 64 "
-                          "tiles (attn-tile tile-q=64 tile-kv=64)");
+    if (op.getTileQ() != first.getTileQ() ||
+        op.getTileKv() != first.getTileKv())
+      return op.emitError("attn-tile-to-gpu: the tile updates of one "
+                          "attention disagree on the tile shape");
+  if (!llvm::is_contained(supportedGpuTiles(), tiles))
+    return first.emitError("attn-tile-to-gpu: no GPU kernel for ")
+           << tiles.tileQ << " x " << tiles.tileKV
+           << " tiles (tile_q x tile_kv); the GPU kernels are built for "
+           << supportedGpuTilesText();
 
   OpBuilder b(&getContext());
-  FailureOr<Outlined> outlined = createKernel(forall, "kernel", b);
+  FailureOr<Outlined> outlined =
+      createKernel(forall, "kernel", tiles.threads(), b);
   if (failed(outlined))
     return failure();
   gpu::GPUFuncOp kernel = outlined->kernel;
   IRMapping &mapping = outlined->mapping;
   Location loc = forall.getLoc();
-  KernelEmitter emitter(kernel, elementType, dqk, dv);
+  KernelEmitter emitter(kernel, elementType, dqk, dv, tiles);
   emitter.emitPrologue(b, loc);
 
   // Block ids: x the query tile, y the head, z the batch.
@@ -487,46 +503,9 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
                              "not known at tile_init");
   emitter.emitInit(kInit, kFirst.getBatch(), kFirst.getQHead(),
                    kFirst.getQBegin(), kFirst.getQuery());
-  // A full tile and its partial twin under one scf.if share one body.
-  DenseSet<Operation *> done;
-  for (TileUpdateOp u : kUpdates) {
-    if (done.contains(u))
-      continue;
-    auto ifOp = dyn_cast<scf::IfOp>(u->getParentOp());
-    TileUpdateOp twin;
-    if (ifOp && !u.getMask() && ifOp.getNumResults() == 0 &&
-        &ifOp.getThenRegion() == u->getParentRegion() &&
-        !ifOp.getElseRegion().empty()) {
-      // attn-tile computes the tile's start in each branch: such pure ops
-      // move in front of the scf.if, so that one body can serve both.
-      bool simple = true;
-      for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()})
-        for (Operation &op : region->front().without_terminator())
-          if (!isa<TileUpdateOp>(op) &&
-              (op.getNumRegions() || !isMemoryEffectFree(&op)))
-            simple = false;
-      auto updates = llvm::to_vector(
-          ifOp.getElseRegion().front().getOps<TileUpdateOp>());
-      auto thenUpdates = llvm::to_vector(
-          ifOp.getThenRegion().front().getOps<TileUpdateOp>());
-      if (simple && updates.size() == 1 && thenUpdates.size() == 1 &&
-          updates[0].getMask()) {
-        for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()})
-          for (Operation &op : llvm::make_early_inc_range(
-                   region->front().without_terminator()))
-            if (!isa<TileUpdateOp>(op))
-              op.moveBefore(ifOp);
-        twin = updates[0];
-      }
-    }
-    if (twin) {
-      done.insert(twin);
-      if (failed(emitter.emitUpdate(u, ifOp, twin, ifOp.getCondition())))
-        return failure();
-    } else if (failed(emitter.emitUpdate(u, u))) {
+  for (TileUpdateOp u : kUpdates)
+    if (failed(emitter.emitUpdate(u)))
       return failure();
-    }
-  }
   emitter.emitFinalize(kFinal);
   for (Operation *alloc : stateBuffers) {
     if (!alloc)
@@ -571,9 +550,11 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
   });
 
   // The launch contract, and the launch itself in place of the forall.
-  SmallVector<int64_t> grid = {(qType.getDimSize(2) + kGpuTileQ - 1) / kGpuTileQ,
-                               qType.getDimSize(1), qType.getDimSize(0)};
-  return launch(forall, *outlined, grid, emitter.sharedBytes());
+  SmallVector<int64_t> grid = {
+      llvm::divideCeilSigned(qType.getDimSize(2), tiles.tileQ), qType.getDimSize(1),
+      qType.getDimSize(0)};
+  return launch(forall, *outlined, grid, tiles.threads(),
+                emitter.sharedBytes());
 }
 
 } // namespace
@@ -627,10 +608,28 @@ mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
   return contract;
 }
 
-void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm) {
+ArrayRef<GpuTileConfig> mlir::attn::supportedGpuTiles() {
+  // Four warps of 16 query rows, 64 keys per kv tile.
+  static const GpuTileConfig kSupported[] = {{64, 64}};
+  return kSupported;
+}
+
+std::string mlir::attn::supportedGpuTilesText() {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      supportedGpuTiles(), os,
+      [&](const GpuTileConfig &c) { os << c.tileQ << " x " << c.tileKV; },
+      ", ");
+  return text;
+}
+
+void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm,
+                                        std::optional<GpuTileConfig> tiles) {
+  GpuTileConfig config = tiles.value_or(supportedGpuTiles().front());
   AttnTileOptions tile;
-  tile.tileQ = kGpuTileQ;
-  tile.tileKV = kGpuTileKV;
+  tile.tileQ = config.tileQ;
+  tile.tileKV = config.tileKV;
   pm.addPass(createAttnTile(tile));
   pm.addPass(createAttnTileToGPU());
 }
@@ -640,5 +639,5 @@ void mlir::attn::registerAttnToGpuPipeline() {
       "attn-to-gpu",
       "Tile attn.attention (64 x 64) and outline it into tensor-core GPU "
       "kernels (attn-tile, attn-tile-to-gpu)",
-      buildAttnToGpuPipeline);
+      [](OpPassManager &pm) { buildAttnToGpuPipeline(pm); });
 }

@@ -38,9 +38,9 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
     return memref::ViewOp::create(b, loc, type, dynamic, idx(b, loc, offset),
                                   ValueRange{});
   };
-  sharedQ = view(0, kGpuTileQ, dqk);
-  sharedK = view(kGpuTileQ * dqk * 2, kGpuTileKV, dqk);
-  sharedV = view((kGpuTileQ + kGpuTileKV) * dqk * 2, kGpuTileKV, dv);
+  sharedQ = view(0, tileQ, dqk);
+  sharedK = view(tileQ * dqk * 2, tileKV, dqk);
+  sharedV = view((tileQ + tileKV) * dqk * 2, tileKV, dv);
   Type f32 = b.getF32Type();
   rowMax = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
   rowSum = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
@@ -61,9 +61,9 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
   // chunk 2j+1.
   fragV = fragmentAccess(b, loc, sharedV, dv, /*transpose=*/true,
                          add(b, loc, l8, mulC(b, loc, lPair, 8)), lHalf);
-  copyQ = tileCopy(b, loc, sharedQ, dqk);
-  copyK = tileCopy(b, loc, sharedK, dqk);
-  copyV = tileCopy(b, loc, sharedV, dv);
+  copyQ = tileCopy(b, loc, sharedQ, tileQ, dqk);
+  copyK = tileCopy(b, loc, sharedK, tileKV, dqk);
+  copyV = tileCopy(b, loc, sharedV, tileKV, dv);
 }
 
 Value KernelEmitter::swizzledOffset(OpBuilder &b, Location loc, Value row,
@@ -100,15 +100,17 @@ Value KernelEmitter::ldmatrix(OpBuilder &b, Location loc,
 }
 
 KernelEmitter::TileCopy KernelEmitter::tileCopy(OpBuilder &b, Location loc,
-                                                Value smem, int64_t d) {
+                                                Value smem, int64_t rows,
+                                                int64_t d) {
   TileCopy copy;
+  copy.rows = rows;
   copy.d = d;
   copy.smem = smem;
   int64_t chunksPerRow = d / 8;
-  if (kGpuThreads % chunksPerRow != 0)
+  if (threads % chunksPerRow != 0)
     return copy; // copyTile addresses each chunk on its own
-  int64_t rowStep = kGpuThreads / chunksPerRow;
-  int64_t perThread = kGpuTileKV * chunksPerRow / kGpuThreads;
+  int64_t rowStep = threads / chunksPerRow;
+  int64_t perThread = rows * chunksPerRow / threads;
   copy.row = divC(b, loc, tid, chunksPerRow);
   Value chunk = remC(b, loc, tid, chunksPerRow);
   copy.col = mulC(b, loc, chunk, 8);
@@ -131,17 +133,17 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
   auto type = cast<MemRefType>(global.getType());
   int64_t seqLen = type.getDimSize(2), d = copy.d;
   int64_t chunksPerRow = d / 8;
-  int64_t perThread = kGpuTileKV * chunksPerRow / kGpuThreads;
+  int64_t perThread = copy.rows * chunksPerRow / threads;
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < perThread; ++i) {
     Value row, col, dst;
     if (!copy.shared.empty()) {
-      int64_t rowStep = kGpuThreads / chunksPerRow;
+      int64_t rowStep = threads / chunksPerRow;
       row = addC(b, loc, copy.row, i * rowStep);
       col = copy.col;
       dst = addC(b, loc, copy.shared[i], (i * rowStep / 8 * 8) * d);
     } else {
-      Value id = addC(b, loc, tid, i * kGpuThreads);
+      Value id = addC(b, loc, tid, i * threads);
       row = divC(b, loc, id, chunksPerRow);
       Value chunk = remC(b, loc, id, chunksPerRow);
       col = mulC(b, loc, chunk, 8);
@@ -149,7 +151,7 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
     }
     Value globalRow = add(b, loc, row0, row);
     Value srcElements;
-    if (seqLen % kGpuTileKV != 0) {
+    if (seqLen % copy.rows != 0) {
       // Rows past the end copy nothing (zero fill) from a valid address.
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                            globalRow, idx(b, loc, seqLen));
@@ -202,14 +204,24 @@ void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
   op.erase();
 }
 
-LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
-                                        TileUpdateOp masked, Value isFull) {
-  if (failed(checkTileMaskEmittable(op)) ||
-      (masked && failed(checkTileMaskEmittable(masked))))
+LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
+  if (failed(checkTileMaskEmittable(op)))
     return failure();
-  OpBuilder b(at);
+  OpBuilder b(op);
   Location loc = op.getLoc();
+  Value vGroup = emitKVCopies(b, loc, op);
+  SmallVector<Value> s = emitQK(b, loc);
+  FailureOr<SmallVector<Value>> scores = emitTileScores(b, loc, op, s);
+  if (failed(scores))
+    return failure();
+  TileProbabilities p = emitSoftmax(b, loc, *scores);
+  emitPV(b, loc, p, vGroup);
+  op.erase();
+  return success();
+}
 
+Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc,
+                                  TileUpdateOp op) {
   // K and V tiles in two groups: V lands while QK^T runs. The barrier
   // keeps the copies from overwriting the previous tile under its readers.
   gpu::BarrierOp::create(b, loc);
@@ -219,53 +231,60 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
                           op.getKvHead(), op.getKvBegin());
   nvgpu::DeviceAsyncWaitOp::create(b, loc, vGroup, b.getI32IntegerAttr(1));
   gpu::BarrierOp::create(b, loc);
+  return vGroup;
+}
 
-  // S = Q K^T for this warp's 16 rows: eight n8 tiles of 64 keys.
+SmallVector<Value> KernelEmitter::emitQK(OpBuilder &b, Location loc) {
+  // S = Q K^T for this warp's 16 rows: tileKV / 8 n8 tiles of keys.
   Value zeroAcc = arith::ConstantOp::create(
       b, loc, accType(), DenseElementsAttr::get(accType(), b.getF32FloatAttr(0)));
-  SmallVector<Value> s(kGpuTileKV / 8, zeroAcc);
+  SmallVector<Value> s(tileKV / 8, zeroAcc);
   for (int64_t ks = 0; ks < dqk / 16; ++ks) {
     Value a = ldmatrix(b, loc, fragQ, 0, ks);
-    for (int64_t jp = 0; jp < kGpuTileKV / 16; ++jp) {
+    for (int64_t jp = 0; jp < tileKV / 16; ++jp) {
       Value x4 = ldmatrix(b, loc, fragK, jp, ks);
       auto [b0, b1] = splitB(b, loc, x4);
       s[2 * jp] = mma(b, loc, a, b0, s[2 * jp]);
       s[2 * jp + 1] = mma(b, loc, a, b1, s[2 * jp + 1]);
     }
   }
+  return s;
+}
 
-  // Base-2 scores (masked on partial tiles), and this lane's part of the
-  // row maxima.
-  SmallVector<Value> scores;
-  if (!masked) {
-    FailureOr<SmallVector<Value>> t = emitScores(b, loc, op, s);
+FailureOr<SmallVector<Value>>
+KernelEmitter::emitTileScores(OpBuilder &b, Location loc, TileUpdateOp op,
+                              ArrayRef<Value> s) {
+  // Base-2 scores: masked unless the tile is known full; a tile whose
+  // fullness is known at run time branches around the scoring only.
+  if (!op.mayBeMasked() || !op.getFull())
+    return emitScores(b, loc, op, s, op.mayBeMasked());
+  SmallVector<Type> types(4 * s.size(), b.getF32Type());
+  auto ifOp = scf::IfOp::create(b, loc, types, op.getFull(), /*withElse=*/true);
+  for (auto [block, applyMask] : {std::pair{ifOp.thenBlock(), false},
+                                  std::pair{ifOp.elseBlock(), true}}) {
+    OpBuilder ib = OpBuilder::atBlockEnd(block);
+    FailureOr<SmallVector<Value>> t = emitScores(ib, loc, op, s, applyMask);
     if (failed(t))
       return failure();
-    scores = *t;
-  } else {
-    SmallVector<Type> types(4 * s.size(), b.getF32Type());
-    auto ifOp = scf::IfOp::create(b, loc, types, isFull, /*withElse=*/true);
-    for (auto [block, variant] :
-         {std::pair<Block *, TileUpdateOp>{ifOp.thenBlock(), op},
-          std::pair<Block *, TileUpdateOp>{ifOp.elseBlock(), masked}}) {
-      OpBuilder ib = OpBuilder::atBlockEnd(block);
-      FailureOr<SmallVector<Value>> t = emitScores(ib, loc, variant, s);
-      if (failed(t))
-        return failure();
-      scf::YieldOp::create(ib, loc, *t);
-    }
-    scores.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+    scf::YieldOp::create(ib, loc, *t);
   }
-  SmallVector<SmallVector<Value, 4>> t(s.size());
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+KernelEmitter::TileProbabilities
+KernelEmitter::emitSoftmax(OpBuilder &b, Location loc,
+                           ArrayRef<Value> scores) {
+  // This lane's part of the row maxima.
+  size_t nTiles = scores.size() / 4;
+  SmallVector<SmallVector<Value, 4>> t(nTiles);
   Value rowTileMax[2] = {nx::maskedScore(b, loc), nx::maskedScore(b, loc)};
-  for (size_t j = 0; j < s.size(); ++j)
+  for (size_t j = 0; j < nTiles; ++j)
     for (int64_t e = 0; e < 4; ++e) {
       Value v = scores[4 * j + e];
       t[j].push_back(v);
       rowTileMax[e / 2] =
           arith::MaximumFOp::create(b, loc, rowTileMax[e / 2], v);
     }
-
   // Row maxima over the four lanes of a row; the rescale factors.
   Value alpha[2], mNew[2];
   for (int64_t r = 0; r < 2; ++r) {
@@ -306,12 +325,19 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
           b, loc, loadState(b, loc, acc, {n, e}), alpha[e / 2]));
     o.push_back(vector::FromElementsOp::create(b, loc, accType(), elems));
   }
+  return {std::move(p), std::move(o)};
+}
 
+void KernelEmitter::emitPV(OpBuilder &b, Location loc,
+                           const TileProbabilities &probabilities,
+                           Value vGroup) {
+  const auto &p = probabilities.p;
+  SmallVector<Value> o = probabilities.acc;
   // O += P V once V has landed. P's accumulator fragments of key tiles 2k
   // and 2k+1 are exactly the A fragment of k step k.
   nvgpu::DeviceAsyncWaitOp::create(b, loc, vGroup, b.getI32IntegerAttr(0));
   gpu::BarrierOp::create(b, loc);
-  for (int64_t ks = 0; ks < kGpuTileKV / 16; ++ks) {
+  for (int64_t ks = 0; ks < tileKV / 16; ++ks) {
     SmallVector<Value, 8> aElems;
     // a0 a1 | a2 a3 | a4 a5 | a6 a7 = P[2k][0,1] | P[2k][2,3] |
     // P[2k+1][0,1] | P[2k+1][2,3].
@@ -333,16 +359,11 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
                  vector::ExtractOp::create(b, loc, o[n],
                                            ArrayRef<int64_t>{e / 2, e % 2}),
                  acc, {n, e});
-  if (at != op.getOperation())
-    at->erase(); // the scf.if with both variants
-  else
-    op.erase();
-  return success();
 }
 
 FailureOr<SmallVector<Value>>
 KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
-                          ArrayRef<Value> s) {
+                          ArrayRef<Value> s, bool applyMask) {
   int64_t seqKV = cast<MemRefType>(op.getKey().getType()).getDimSize(2);
   int64_t seqQ = cast<MemRefType>(op.getQuery().getType()).getDimSize(2);
   ElementEmitContext elementCtx =
@@ -361,16 +382,16 @@ KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
       // or stored; the mask and score emitters (which may read ids, bias
       // or captured tensors at the position) see the last valid one.
       Value row = rows[e / 2], key = col;
-      if (seqQ % kGpuTileQ != 0)
+      if (seqQ % tileQ != 0)
         row = arith::MinUIOp::create(b, loc, row, idx(b, loc, seqQ - 1));
-      if (seqKV % kGpuTileKV != 0)
+      if (seqKV % tileKV != 0)
         key = arith::MinUIOp::create(b, loc, key, idx(b, loc, seqKV - 1));
       FailureOr<Value> score =
-          emitTileScore(b, loc, op, elementCtx, dot, row, key);
+          emitTileScore(b, loc, op, elementCtx, dot, row, key, applyMask);
       if (failed(score))
         return failure();
       Value v = *score;
-      if (seqKV % kGpuTileKV != 0) {
+      if (seqKV % tileKV != 0) {
         Value inside = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::ult, col, idx(b, loc, seqKV));
         v = arith::SelectOp::create(b, loc, inside, v, nx::maskedScore(b, loc));
@@ -399,7 +420,7 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
                                            t4, idx(b, loc, 0));
   for (int64_t r = 0; r < 2; ++r) {
     OpBuilder::InsertionGuard guard(b);
-    if (seqQ % kGpuTileQ != 0) {
+    if (seqQ % tileQ != 0) {
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                            rows[r], idx(b, loc, seqQ));
       auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);

@@ -27,28 +27,52 @@ namespace mlir::attn::gpu_kernel {
 class KernelEmitter {
 public:
   KernelEmitter(gpu::GPUFuncOp kernel, Type elementType, int64_t headDimQK,
-                int64_t headDimV)
+                int64_t headDimV, GpuTileConfig tiles)
       : kernel(kernel), ctx(kernel.getContext()), elementType(elementType),
-        dqk(headDimQK), dv(headDimV) {}
+        dqk(headDimQK), dv(headDimV), tileQ(tiles.tileQ),
+        tileKV(tiles.tileKV), threads(tiles.threads()) {}
 
   /// Thread ids, shared-memory views and the private state, at the kernel
   /// entry.
   void emitPrologue(OpBuilder &b, Location loc);
   void emitInit(TileInitOp op, Value batch, Value qHead, Value qBegin,
                 Value query);
-  /// Expands `op` at `at` (the op itself, or the scf.if holding it and
-  /// `masked`, its partial-tile twin: then only the scoring differs
-  /// between the two, under `isFull`, and the tile body is emitted once).
-  LogicalResult emitUpdate(TileUpdateOp op, Operation *at,
-                           TileUpdateOp masked = {}, Value isFull = {});
-  /// The 32 base-2 scores of this lane from the QK^T accumulators.
+  /// Expands `op`. A tile that may be full or partial (a `full` flag
+  /// known only at run time) branches around the scoring alone: the
+  /// copies, mma and softmax are emitted once.
+  LogicalResult emitUpdate(TileUpdateOp op);
+  /// The 32 base-2 scores of this lane from the QK^T accumulators, tested
+  /// against the mask when `applyMask`.
   FailureOr<SmallVector<Value>> emitScores(OpBuilder &b, Location loc,
-                                           TileUpdateOp op,
-                                           ArrayRef<Value> s);
+                                           TileUpdateOp op, ArrayRef<Value> s,
+                                           bool applyMask);
   void emitFinalize(TileFinalizeOp op);
 
+  /// The steps of emitUpdate.
+  /// Issues the K and V copies (V in its own group, returned) and waits
+  /// for K.
+  Value emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op);
+  /// QK^T of this warp's rows: tileKV / 8 accumulator tiles.
+  SmallVector<Value> emitQK(OpBuilder &b, Location loc);
+  /// The scores of the tile, branching on its run-time full flag.
+  FailureOr<SmallVector<Value>> emitTileScores(OpBuilder &b, Location loc,
+                                               TileUpdateOp op,
+                                               ArrayRef<Value> s);
+  /// The online-softmax step: P = exp2(t - m_new) per accumulator tile,
+  /// the updated row state, and the accumulator rescaled by
+  /// exp2(m_old - m_new).
+  struct TileProbabilities {
+    SmallVector<SmallVector<Value, 4>> p;
+    SmallVector<Value> acc;
+  };
+  TileProbabilities emitSoftmax(OpBuilder &b, Location loc,
+                                ArrayRef<Value> scores);
+  /// acc += P V once V (group `vGroup`) has landed; stores the state.
+  void emitPV(OpBuilder &b, Location loc,
+              const TileProbabilities &probabilities, Value vGroup);
+
   int64_t sharedBytes() const {
-    return (kGpuTileQ * dqk + kGpuTileKV * dqk + kGpuTileKV * dv) * 2;
+    return (tileQ * dqk + tileKV * dqk + tileKV * dv) * 2;
   }
 
 private:
@@ -102,19 +126,20 @@ private:
   Value ldmatrix(OpBuilder &b, Location loc, const FragmentAccess &access,
                  int64_t i, int64_t j);
 
-  /// How this thread stages a [64][d] tile: chunk `id = tid + 128 * i` of
-  /// the tile, for i < 64 * d / 8 / 128. When 128 is a multiple of the
-  /// chunks per row (d = 64, 128, 256), the thread's chunk column is fixed
+  /// How this thread stages a [rows][d] tile: chunk `id = tid + threads * i`
+  /// of the tile, for i < rows * d / 8 / threads. When threads is a
+  /// multiple of the chunks per row, the thread's chunk column is fixed
   /// and its rows step by a constant: the swizzled shared offsets take a
   /// few lane values, computed once.
   struct TileCopy {
-    int64_t d = 0;
+    int64_t rows = 0, d = 0;
     Value smem;
     Value row, col;            // lane row and element column (linear case)
     SmallVector<Value> shared; // per i: lane part of the shared offset
   };
-  TileCopy tileCopy(OpBuilder &b, Location loc, Value smem, int64_t d);
-  /// Issues the cp.async copies of rows [row0, row0 + 64) of
+  TileCopy tileCopy(OpBuilder &b, Location loc, Value smem, int64_t rows,
+                    int64_t d);
+  /// Issues the cp.async copies of rows [row0, row0 + copy.rows) of
   /// memref[batch, head, :, :] into the tile; rows at or past the sequence
   /// end are zero-filled. Commits one group and returns its token.
   Value copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
@@ -155,6 +180,7 @@ private:
   MLIRContext *ctx;
   Type elementType;
   int64_t dqk, dv;
+  int64_t tileQ, tileKV, threads;
   DenseMap<int64_t, Value> constants;
   Value tid, warpRow, lane, g, t4;
   Value sharedQ, sharedK, sharedV; // 1-D views of [rows][d] tiles

@@ -303,7 +303,7 @@ mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   pm.enableVerifier(options.verifyPasses);
   if (options.passTiming)
     pm.enableTiming();
-  buildAttnToGpuPipeline(pm);
+  buildAttnToGpuPipeline(pm, options.tiles);
   if (failed(pm.run(*clone)))
     return failure();
   auto gpuModules = llvm::to_vector(clone->getOps<gpu::GPUModuleOp>());

@@ -995,6 +995,21 @@ func.func @tile_update_rank(%q: memref<2x16xf32>, %k: memref<1x1x16x16xf32>, %v:
 
 // -----
 
+// A full flag says whether the mask keeps a whole tile: without a mask
+// there is nothing to flag.
+func.func @tile_update_full_without_mask(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
+                                         %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
+                                         %s: memref<16x16xf32>, %i: index, %full: i1) {
+  // expected-error @+1 {{'attn.tile_update' op a full flag needs a mask: without one every tile is full}}
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) full(%full) state(%m, %l, %acc) scratch(%s)
+      {scale = 1.0 : f32, tile_q = 16, tile_kv = 16}
+      : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x16xf32>
+  return
+}
+
+// -----
+
 func.func @tile_update_scratch(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
                                %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
                                %s: memref<16x8xf32>, %i: index) {

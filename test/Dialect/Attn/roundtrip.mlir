@@ -822,7 +822,7 @@ func.func @bias_dynamic_heads(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>
 // including a partial tile's mask, a cloned mask_mod region and an lse.
 // CHECK-LABEL: func.func @tile_ops
 // CHECK:       attn.tile_init %[[M:[^ ,]+]], %[[L:[^ ,]+]], %[[ACC:[^ ]+]] : memref<16xf32>, memref<16xf32>, memref<16x8xf32>
-// CHECK:       attn.tile_update %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} bias(%{{[^ ]+}} : memref<1x2x32x32xf32>) at(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) state(%[[M]], %[[L]], %[[ACC]]) scratch(%{{[^ ]+}}) {mask = #attn.intersection<[#attn.causal, #attn.custom]>, scale = 5.000000e-01 : f32, score_mod = #attn.softcap<30.0>, tile_kv = 16 : i64, tile_q = 16 : i64} mask_mod {
+// CHECK:       attn.tile_update %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} bias(%{{[^ ]+}} : memref<1x2x32x32xf32>) at(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) full(%[[FULL:[^ )]+]]) state(%[[M]], %[[L]], %[[ACC]]) scratch(%{{[^ ]+}}) {mask = #attn.intersection<[#attn.causal, #attn.custom]>, scale = 5.000000e-01 : f32, score_mod = #attn.softcap<30.0>, tile_kv = 16 : i64, tile_q = 16 : i64} mask_mod {
 // CHECK:         attn.yield %{{.+}} : i1
 // CHECK:       } : memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<16x16xf32>
 // CHECK:       attn.tile_finalize state(%[[M]], %[[L]], %[[ACC]]) into %{{[^ ]+}}, %{{[^ ]+}} at(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) {tile_q = 16 : i64} : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<1x2x32x8xf16>, memref<1x2x32xf32>
@@ -831,10 +831,11 @@ func.func @tile_ops(%q: memref<1x2x32x8xf16>, %k: memref<1x2x32x8xf16>,
                     %o: memref<1x2x32x8xf16>, %lse: memref<1x2x32xf32>,
                     %m: memref<16xf32>, %l: memref<16xf32>,
                     %acc: memref<16x8xf32>, %s: memref<16x16xf32>,
-                    %b: index, %h: index, %q0: index, %k0: index) {
+                    %b: index, %h: index, %q0: index, %k0: index,
+                    %full: i1) {
   attn.tile_init %m, %l, %acc : memref<16xf32>, memref<16xf32>, memref<16x8xf32>
   attn.tile_update %q, %k, %v bias(%bias : memref<1x2x32x32xf32>)
-      at(%b, %h, %h, %q0, %k0) state(%m, %l, %acc) scratch(%s)
+      at(%b, %h, %h, %q0, %k0) full(%full) state(%m, %l, %acc) scratch(%s)
       {mask = #attn.intersection<[#attn.causal, #attn.custom]>, scale = 0.5 : f32,
        score_mod = #attn.softcap<30.0>, tile_q = 16, tile_kv = 16}
       mask_mod {

@@ -23,8 +23,22 @@
 
 namespace mlir::attn {
 
-/// The GPU kernels' tile sizes and block size.
-constexpr int64_t kGpuTileQ = 64, kGpuTileKV = 64, kGpuThreads = 128;
+/// The tile shape of one attention kernel. attn-tile chooses it; the
+/// kernel emitter reads it from the tiled IR (attn.tile_update's tile_q
+/// and tile_kv). Each warp owns 16 query rows.
+struct GpuTileConfig {
+  int64_t tileQ = 0, tileKV = 0;
+  int64_t warps() const { return tileQ / 16; }
+  int64_t threads() const { return 32 * warps(); }
+  bool operator==(const GpuTileConfig &o) const {
+    return tileQ == o.tileQ && tileKV == o.tileKV;
+  }
+};
+/// The tile shapes the kernel emitter builds; the first is the default of
+/// the attn-to-gpu pipeline.
+ArrayRef<GpuTileConfig> supportedGpuTiles();
+/// The supported tile shapes as text for diagnostics ("64 x 64").
+std::string supportedGpuTilesText();
 /// The occupancy the kernels are built for (.minnctapersm).
 constexpr int64_t kGpuMinBlocksPerSM = 2;
 /// The generation of the kernels attn-to-gpu emits: part of the JIT's
@@ -62,8 +76,10 @@ struct ModuleContract {
 /// a diagnostic when it is missing or malformed.
 FailureOr<ModuleContract> readLaunchContract(gpu::GPUModuleOp gpuModule);
 
-/// attn-tile (64 x 64) then attn-tile-to-gpu.
-void buildAttnToGpuPipeline(OpPassManager &pm);
+/// attn-tile, with `tiles` (default: supportedGpuTiles().front()), then
+/// attn-tile-to-gpu, which refuses tile shapes it has no kernel for.
+void buildAttnToGpuPipeline(OpPassManager &pm,
+                            std::optional<GpuTileConfig> tiles = {});
 /// Registers the `attn-to-gpu` pipeline (registerAttnToGPUPasses()
 /// registers the pass).
 void registerAttnToGpuPipeline();

@@ -8,7 +8,9 @@ include "mlir/Pass/PassBase.td"
 def AttnTileToGPU : Pass<"attn-tile-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Outline tiled attentions into tensor-core GPU kernels";
   let description = [{
-    Takes the tiled IR of `attn-tile` (tile-q = tile-kv = 64): each
+    Takes the tiled IR of `attn-tile`, with a tile shape the kernels are
+    built for (`tile_q` x `tile_kv` of the tile ops; today 64 x 64, any
+    other is refused with the supported list): each
     `scf.forall` over (batch, query head, query tile) holding `attn.tile_*`
     ops becomes a `gpu.func` in `gpu.module @attn_kernels`, launched by a
     `gpu.launch_func` over the grid (query tiles, query heads, batch) with
@@ -22,8 +24,9 @@ def AttnTileToGPU : Pass<"attn-tile-to-gpu", "::mlir::ModuleOp"> {
     transposed); QK^T and PV run on `mma.sync m16n8k16` with f32
     accumulators; the online softmax keeps its state in registers, with row
     maxima and sums combined by warp shuffles; P is converted to the input
-    type in registers for PV. Full tiles run without a mask; partial tiles
-    apply it per fragment element through the same emitters as the host
+    type in registers for PV. A tile whose `full` flag is set runs without
+    a mask (the kernel branches around the scoring only); other masked
+    tiles apply it per fragment element through the same emitters as the host
     path (TileElements.h, Numerics.h); keys past the sequence end are
     masked. exp2 and log become `ex2.approx.ftz` and `lg2.approx`.
 

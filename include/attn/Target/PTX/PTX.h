@@ -57,6 +57,10 @@ struct PTXOptions {
   /// configured (kDefaultCudaPath) that has libdevice. Kernels that call
   /// no libdevice function link nothing and need none.
   std::string cudaPath;
+  /// The tile shape attn-tile uses (CompileOptions' tile sizes in the
+  /// JIT); attn-tile-to-gpu refuses one it has no kernel for. Unset: the
+  /// default of supportedGpuTiles().
+  std::optional<GpuTileConfig> tiles;
 };
 
 /// The CUDA toolkit CMake found when attn was configured (the CMake cache

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/Hashing.h"
+#include "llvm/Support/xxhash.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -96,8 +97,12 @@ Value mlir::attn::getConstantTable(OpBuilder &b, Location loc,
   auto tensorType = cast<RankedTensorType>(values.getType());
   auto memrefType =
       MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+  // Named by a hash of the contents, not of the attribute's address, so
+  // that the same spec gives the same symbols (and PTX) in every process.
   std::string base =
-      (prefix + "_" + std::to_string(static_cast<uint64_t>(hash_value(values))))
+      (prefix + "_" + std::to_string(llvm::xxh3_64bits(
+                     StringRef(values.getRawData().data(),
+                               values.getRawData().size()))))
           .str();
   // Reuse a global only if it holds the same values: names come from a
   // hash, and a collision must not alias two different tables.

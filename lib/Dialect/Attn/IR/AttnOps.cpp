@@ -8,6 +8,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -617,6 +618,9 @@ LogicalResult TileUpdateOp::verify() {
       ArrayRef<int64_t>{tileQ, tileKV})
     return emitOpError() << "scratch must be memref<" << tileQ << "x" << tileKV
                          << "xf32>, got " << getScratch().getType();
+  if (getFull() && !getMaskAttr())
+    return emitOpError("a full flag needs a mask: without one every tile is "
+                       "full");
   if (getMaskAttr() && maskContains<DocumentMaskAttr>(getMaskAttr()) &&
       !getQSegmentIds())
     return emitOpError("#attn.document mask needs segment ids");
@@ -638,6 +642,10 @@ LogicalResult TileUpdateOp::verify() {
   }
   return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
                          v.getDimSize(3));
+}
+
+bool TileUpdateOp::isAlwaysFull() {
+  return getFull() && matchPattern(getFull(), m_One());
 }
 
 LogicalResult TileFinalizeOp::verify() {

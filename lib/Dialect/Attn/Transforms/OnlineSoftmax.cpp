@@ -52,27 +52,15 @@ struct ExpandTileInit final : OpRewritePattern<TileInitOp> {
   }
 };
 
-struct ExpandTileUpdate final : OpRewritePattern<TileUpdateOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(TileUpdateOp op,
-                                PatternRewriter &rewriter) const override;
-};
-
-LogicalResult
-ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
-                                  PatternRewriter &rewriter) const {
+/// The scalar loops of one tile update at `b`, testing the mask when
+/// `applyMask`. False when an emitter failed (it has said why).
+bool emitTileLoops(OpBuilder &b, TileUpdateOp op, bool applyMask) {
   Location loc = op.getLoc();
   int64_t tileQ = op.getTileQ(), tileKV = op.getTileKv();
   auto qType = cast<MemRefType>(op.getQuery().getType());
   auto vType = cast<MemRefType>(op.getValue().getType());
   int64_t headDimQK = qType.getDimSize(3), headDimV = vType.getDimSize(3);
-
-  // The one mask that cannot be emitted is said so before any IR is built.
-  if (failed(checkTileMaskEmittable(op)))
-    return failure();
-  OpBuilder &b = rewriter;
   Value scores = op.getScratch();
-
   Value seqQ = memrefDimSize(b, loc, op.getQuery(), 2);
   Value seqKV = memrefDimSize(b, loc, op.getKey(), 2);
   Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
@@ -100,7 +88,8 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
                 return arith::AddFOp::create(
                     b, loc, sum, arith::MulFOp::create(b, loc, q, k));
               });
-          FailureOr<Value> score = emitTileScore(b, loc, op, ctx, dot, i, j);
+          FailureOr<Value> score = emitTileScore(b, loc, op, ctx, dot, i, j,
+                                                 applyMask);
           if (failed(score)) {
             failedEmit = true;
             score = zero;
@@ -147,11 +136,36 @@ ExpandTileUpdate::matchAndRewrite(TileUpdateOp op,
                                   ValueRange{r, d});
         });
   });
-  if (failedEmit)
-    return failure();
-  rewriter.eraseOp(op);
-  return success();
+  return !failedEmit;
 }
+
+struct ExpandTileUpdate final : OpRewritePattern<TileUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TileUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    // The one mask that cannot be emitted is said so before any IR is
+    // built.
+    if (failed(checkTileMaskEmittable(op)))
+      return failure();
+    bool emitted;
+    if (!op.mayBeMasked() || !op.getFull()) {
+      emitted = emitTileLoops(rewriter, op, op.mayBeMasked());
+    } else {
+      // A tile that may be full or partial: the loops twice, the full
+      // variant without a single mask test.
+      auto ifOp = scf::IfOp::create(rewriter, op.getLoc(), op.getFull(),
+                                    /*withElseRegion=*/true);
+      OpBuilder full = ifOp.getThenBodyBuilder();
+      OpBuilder partial = ifOp.getElseBodyBuilder();
+      emitted = emitTileLoops(full, op, /*applyMask=*/false) &&
+                emitTileLoops(partial, op, /*applyMask=*/true);
+    }
+    if (!emitted)
+      return failure();
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
 
 struct ExpandTileFinalize final : OpRewritePattern<TileFinalizeOp> {
   using OpRewritePattern::OpRewritePattern;

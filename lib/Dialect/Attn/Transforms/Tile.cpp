@@ -16,6 +16,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -75,7 +76,9 @@ private:
   Value buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles);
   Value emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
                  Value j);
-  void emitUpdate(OpBuilder &b, Value kt, bool masked);
+  /// The one tile_update of kv tile `kt`; `full` is its full flag (null:
+  /// every element may be tested).
+  void emitUpdate(OpBuilder &b, Value kt, Value full);
   void cloneRegionBindingCaptures(Region &from, Region &to,
                                   unsigned numLeading);
 
@@ -357,19 +360,19 @@ KvPlan Tiler::planRuntimeTable(OpBuilder &b, Value table, Value qTile,
   return plan;
 }
 
-void Tiler::emitUpdate(OpBuilder &b, Value kt, bool masked) {
+void Tiler::emitUpdate(OpBuilder &b, Value kt, Value full) {
   Value kvBegin =
       arith::MulIOp::create(b, loc, kt, indexConstant(b, loc, tileKV));
+  MaskAttrInterface mask = op.getEffectiveMask();
+  bool masked = !isa<NoneMaskAttr>(mask);
   auto update = TileUpdateOp::create(
       b, loc, Q, K, V, bias, qIds, kvIds, batchIv, headIv, kvHead, qBegin,
-      kvBegin, rowMax, rowSum, acc, scratch,
+      kvBegin, masked ? full : Value(), rowMax, rowSum, acc, scratch,
       b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
-      masked ? op.getEffectiveMask() : MaskAttrInterface(),
-      op.getScoreModAttr());
-  if (masked)
-    cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
-                               /*numLeading=*/4);
+      masked ? mask : MaskAttrInterface(), op.getScoreModAttr());
+  cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
+                             /*numLeading=*/4);
   cloneRegionBindingCaptures(op.getScoreModRegion(), update.getScoreModRegion(),
                              /*numLeading=*/5);
 }
@@ -500,16 +503,19 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   }
   if (countVisits)
     emitVisitCount(b);
-  if (plan.alwaysFull) {
-    emitUpdate(b, kt, /*masked=*/false);
-  } else {
-    Value full = plan.isFull(b, loc, iv);
-    auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    emitUpdate(b, kt, /*masked=*/false);
-    b.setInsertionPointToStart(ifOp.elseBlock());
-    emitUpdate(b, kt, /*masked=*/true);
-  }
+  // One update per kv tile, flagged full where the plan knows it: always
+  // (a constant), per tile, or never (no flag).
+  Value full;
+  if (plan.alwaysFull)
+    full = arith::ConstantIntOp::create(b, loc, 1, 1);
+  else if (Value isFull = plan.isFull(b, loc, iv);
+           !matchPattern(isFull, m_Zero()))
+    full = isFull;
+  else
+    rewriter.eraseOp(isFull.getDefiningOp());
+  emitUpdate(b, kt, full);
+  if (full && full.use_empty())
+    rewriter.eraseOp(full.getDefiningOp());
   b.setInsertionPointAfter(loop);
   TileFinalizeOp::create(b, loc, rowMax, rowSum, acc, O, LSE, batchIv, headIv,
                          qBegin, b.getI64IntegerAttr(tileQ));

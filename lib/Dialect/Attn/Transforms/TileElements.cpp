@@ -39,7 +39,8 @@ LogicalResult mlir::attn::checkTileMaskEmittable(TileUpdateOp op) {
 FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
                                            TileUpdateOp op,
                                            const ElementEmitContext &ctx,
-                                           Value dot, Value i, Value j) {
+                                           Value dot, Value i, Value j,
+                                           bool applyMask) {
   double scale = op.getScale().convertToDouble();
   bool modified = op.getBias() || op.getScoreModAttr() ||
                   !op.getScoreModRegion().empty();
@@ -86,7 +87,7 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   // score finite and pay nothing.
   if (op.getBias() || !op.getScoreModRegion().empty())
     t = nx::sanitizeScore(b, loc, t);
-  if (MaskAttrInterface mask = op.getMaskAttr()) {
+  if (MaskAttrInterface mask = op.getMaskAttr(); mask && applyMask) {
     FailureOr<Value> kept = mask.emitKept(b, loc, elt);
     if (failed(kept))
       return failure();

@@ -241,15 +241,25 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
     keys `[kv_begin, kv_begin + tile_kv)` of key/value head `kv_head` (both
     clipped to the sequence lengths, read from the memrefs), computes the
     scores `s = scale * Q.K^T (+ bias)`, applies the score modifications,
-    and, when a `mask` is present (a partial tile), drops the elements the
-    mask does not keep; then updates the running state: `m' = max(m,
-    rowmax(s))`, `l' = l * exp(m - m') + rowsum(exp(s - m'))`,
-    `acc' = acc * exp(m - m') + exp(s - m') V`. Without `mask` the tile is
-    full: no element is tested. `scratch` (`tile_q x tile_kv` f32) holds the
-    tile's scores. `attn-online-softmax` expands it.
+    drops the elements the `mask` does not keep; then updates the running
+    state: `m' = max(m, rowmax(s))`, `l' = l * exp(m - m') +
+    rowsum(exp(s - m'))`, `acc' = acc * exp(m - m') + exp(s - m') V`.
+    `scratch` (`tile_q x tile_kv` f32) holds the tile's scores.
+
+    There is one `tile_update` per visited kv tile. It carries the
+    attention's mask (absent only when the attention has none) and, as the
+    optional `full` flag, whether the mask keeps every element of this
+    tile: when `full` is true at run time no element is tested, and a
+    constant `true` states that every visited tile is full. Without `full`
+    every element of a masked tile is tested. A back end chooses how to
+    serve the two cases (the host expands both under one `scf.if`; the
+    GPU kernel branches only around the scoring). `tile_q` and `tile_kv`
+    are the tile sizes attn-tile chose; the back ends read them from here.
+    `attn-online-softmax` expands it on the host, `attn-tile-to-gpu` on the
+    GPU.
 
     ```mlir
-    attn.tile_update %Q, %K, %V at(%b, %h, %kvh, %q0, %k0)
+    attn.tile_update %Q, %K, %V at(%b, %h, %kvh, %q0, %k0) full(%isFull)
         state(%m, %l, %acc) scratch(%s)
         {scale = 0.125 : f32, tile_q = 64, tile_kv = 64, mask = #attn.causal}
         : memref<1x8x512x64xf16>, memref<1x2x512x64xf16>,
@@ -264,6 +274,7 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
     Optional<AnyMemRef>:$kv_segment_ids,
     Index:$batch, Index:$q_head, Index:$kv_head,
     Index:$q_begin, Index:$kv_begin,
+    Optional<I1>:$full,
     MemRefRankOf<[F32], [1]>:$row_max,
     MemRefRankOf<[F32], [1]>:$row_sum,
     MemRefRankOf<[F32], [2]>:$acc,
@@ -282,6 +293,7 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
     (`segments` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
         type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
     `at` `(` $batch `,` $q_head `,` $kv_head `,` $q_begin `,` $kv_begin `)`
+    (`full` `(` $full^ `)`)?
     `state` `(` $row_max `,` $row_sum `,` $acc `)` `scratch` `(` $scratch `)`
     attr-dict
     (`mask_mod` $mask_mod^)?
@@ -290,6 +302,14 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
         type($row_sum) `,` type($acc) `,` type($scratch)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether the flag states that every visited tile is full (a constant
+    /// true `full`): the mask is never tested.
+    bool isAlwaysFull();
+    /// Whether some element of a visited tile may be tested against the
+    /// mask: a mask and no constant-true `full`.
+    bool mayBeMasked() { return getMaskAttr() && !isAlwaysFull(); }
+  }];
 }
 
 def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {

@@ -43,9 +43,10 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     over the kv tiles that the mask leaves non-empty for that query tile:
     loop bounds affine in the query tile for band masks (causal, sliding
     window and their intersections), a compile-time tile table for other
-    static masks, every kv tile otherwise. Each kv tile is an
-    `attn.tile_update`, without a mask on full tiles and with the mask on
-    partial ones; `attn.tile_init` and `attn.tile_finalize` bracket the
+    static masks, every kv tile otherwise. Each visited kv tile is one
+    `attn.tile_update` carrying the mask, its `full` flag (computed from
+    the band, read from the tile table, or a constant) and the tile sizes
+    as attributes; `attn.tile_init` and `attn.tile_finalize` bracket the
     loop. Query head `h` reads key/value head `h / (Hq / Hkv)` in place
     (GQA/MQA without copies). Tensors become memrefs: operands produced by
     `bufferization.to_tensor` are read in place, and a result that is only

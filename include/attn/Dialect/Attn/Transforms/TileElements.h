@@ -26,10 +26,11 @@ LogicalResult checkTileMaskEmittable(TileUpdateOp op);
 
 /// The base-2 score of element (i, j) (absolute query and key positions)
 /// from its dot product: scale * dot (+ bias), score mods, times log2(e);
-/// -inf where `op`'s mask, if any, drops the element.
+/// -inf where `op`'s mask drops the element, if `applyMask` (false: the
+/// tile is known full and no element is tested).
 FailureOr<Value> emitTileScore(OpBuilder &b, Location loc, TileUpdateOp op,
                                const ElementEmitContext &ctx, Value dot,
-                               Value i, Value j);
+                               Value i, Value j, bool applyMask);
 
 } // namespace mlir::attn
 
