@@ -20,6 +20,7 @@
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/InitAll.h"
 #include "attn/Target/Emulator/Passes.h"
 #include "attn/Target/PTX/PTX.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -77,7 +78,7 @@ std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
 DialectRegistry makeRegistry() {
   DialectRegistry registry;
   // The host pipeline's dialects are a subset of the GPU path's.
-  ptx::registerAttentionToPTX(registry);
+  registerAllDialects(registry);
   return registry;
 }
 

@@ -11,6 +11,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/JIT/Compiler.h"
+#include "attn/InitAll.h"
 #include "attn/Target/PTX/PTX.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -230,7 +231,7 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   // The JIT's dialects (regions may use scf, vector, index, ...), so that
   // a file means the same to attn-run as to the JIT.
   DialectRegistry registry;
-  ptx::registerAttentionToPTX(registry);
+  registerAllDialects(registry);
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   std::string diagnostics;

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/InitAll.h"
 #include "attn/Target/PTX/PTX.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -96,7 +97,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   DialectRegistry registry;
-  attn::ptx::registerAttentionToPTX(registry);
+  attn::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);

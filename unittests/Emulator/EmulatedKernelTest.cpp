@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Emulator/Runtime.h"
+#include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "attn/Target/Emulator/Passes.h"
 
 #include "attn/Target/PTX/PTX.h"

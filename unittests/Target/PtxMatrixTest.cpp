@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/JIT/Compiler.h"
+#include "attn/InitAll.h"
 #include "attn/Target/PTX/PTX.h"
 
 #include "../Support/Ptxas.h"
@@ -166,7 +167,7 @@ std::vector<std::pair<std::string, std::string>> allKernels() {
 
 TEST(PtxMatrix, TensorCoreKernelsAssembleWithoutSpills) {
   DialectRegistry registry;
-  attn::ptx::registerAttentionToPTX(registry);
+  attn::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   std::string ptxas = findPtxas();
@@ -300,7 +301,7 @@ TEST(PtxLaunch, EveryKernelLaunchesUnderTheDriversRules) {
     GTEST_SKIP() << "no CUDA driver (" << attn_rt_last_error()
                  << "); AttnPtxLaunchTests runs this on the stand-in driver";
   DialectRegistry registry;
-  attn::ptx::registerAttentionToPTX(registry);
+  attn::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   for (const auto &[name, text] : allKernels()) {

@@ -2,9 +2,8 @@
 
 #include "attn/Target/PTX/PTX.h"
 
-#include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Target/Emulator/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -36,14 +35,6 @@ void mlir::attn::ptx::registerPTXTarget(DialectRegistry &registry) {
   registerGPUDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
-}
-
-void mlir::attn::ptx::registerAttentionToPTX(DialectRegistry &registry) {
-  registry.insert<AttnDialect, bufferization::BufferizationDialect,
-                  func::FuncDialect, tensor::TensorDialect>();
-  registerAttnToHostInterfaces(registry);
-  registerGpuLoweringInterfaces(registry);
-  registerPTXTarget(registry);
 }
 
 #ifndef ATTN_DEFAULT_CUDA_PATH

@@ -76,13 +76,6 @@ FailureOr<std::string> findLibdevice(const PTXOptions &options,
 /// serialisation interface and the LLVM IR translations.
 void registerPTXTarget(DialectRegistry &registry);
 
-/// Everything compileAttention needs in one registry: the attn dialect and
-/// the dialects its inputs use (func, tensor, bufferization), the models
-/// attn-tile bufferizes with, the GPU lowering's dialects and interfaces,
-/// and the PTX target (registerPTXTarget). attn-ptx, the JIT and the tests
-/// build their contexts from it.
-void registerAttentionToPTX(DialectRegistry &registry);
-
 /// PTX text per gpu.module name, for the gpu.modules of `module` (which is
 /// left unchanged: emission works on a clone). Errors go to the context's
 /// diagnostic handler.

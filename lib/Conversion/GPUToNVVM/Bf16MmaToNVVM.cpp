@@ -8,14 +8,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Target/Emulator/Passes.h"
+#include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNBF16MMATONVVM
-#include "attn/Target/Emulator/Passes.h.inc"
+#include "attn/Conversion/GPUToNVVM/Passes.h.inc"
 } // namespace mlir::attn
 
 using namespace mlir;

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Target/Emulator/Passes.h"
+#include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMInterface.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
@@ -30,7 +30,7 @@
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNLOWERKERNELSTONVVM
-#include "attn/Target/Emulator/Passes.h.inc"
+#include "attn/Conversion/GPUToNVVM/Passes.h.inc"
 } // namespace mlir::attn
 
 using namespace mlir;

@@ -1,13 +1,14 @@
-//===- Registration.cpp - What the GPU lowering needs registered ----------===//
+//===- Registration.cpp - The GPU lowering's registrations and pipeline ---===//
 //
 // convert-gpu-to-nvvm lowers arith, memref, control flow, math and index
 // through their ConvertToLLVM interfaces; a registry without them leaves
 // unrealized casts behind (DESIGN.md §8). One function registers them for
-// attn-opt, the tests and the JIT.
+// attn-opt, the tests and the JIT (through attn/InitAll.h). Also the
+// attn-lower-gpu-to-nvvm pipeline.
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Target/Emulator/Passes.h"
+#include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -16,6 +17,7 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -28,6 +30,7 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/PassRegistry.h"
 
 void mlir::attn::registerGpuLoweringInterfaces(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, cf::ControlFlowDialect,
@@ -46,37 +49,16 @@ void mlir::attn::registerGpuLoweringInterfaces(DialectRegistry &registry) {
   vector::registerConvertVectorToLLVMInterface(registry);
 }
 
-#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
-#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-
 void mlir::attn::buildLowerGpuToNVVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<gpu::GPUModuleOp>(createAttnLowerKernelsToNVVM());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void mlir::attn::buildEmulateGpuPipeline(OpPassManager &pm) {
-  // The lowering that precedes gpu-module-to-binary on the PTX path ...
-  buildLowerGpuToNVVMPipeline(pm);
-  // ... then the emulation rewrite instead of PTX emission.
-  pm.addPass(createAttnEmulateNVVM());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-}
-
-void mlir::attn::registerEmulateGpuPipeline() {
+void mlir::attn::registerLowerGpuToNVVMPipeline() {
   PassPipelineRegistration<>(
       "attn-lower-gpu-to-nvvm",
       "Lower gpu.modules to the LLVM and NVVM dialects "
       "(attn-lower-kernels-to-nvvm, reconcile-unrealized-casts): the IR that "
-      "both PTX "
-      "emission and the emulator take",
+      "both PTX emission and the emulator take",
       buildLowerGpuToNVVMPipeline);
-  PassPipelineRegistration<>(
-      "attn-emulate-gpu",
-      "attn-lower-gpu-to-nvvm as for PTX, then rewrite the kernels for the "
-      "emulator (host code calling the emulation runtime)",
-      buildEmulateGpuPipeline);
 }
