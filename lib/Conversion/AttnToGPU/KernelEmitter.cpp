@@ -294,8 +294,8 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
     for (int64_t e = 0; e < 4; ++e) {
       Value v = scores[4 * j + e];
       t[j].push_back(v);
-      rowTileMax[e / 2] =
-          arith::MaximumFOp::create(b, loc, rowTileMax[e / 2], v);
+      int64_t slot = layout::accRowSlot(e);
+      rowTileMax[slot] = arith::MaximumFOp::create(b, loc, rowTileMax[slot], v);
     }
 
   // Row maxima over the four lanes of a row; the rescale factors.
@@ -316,10 +316,11 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
   SmallVector<SmallVector<Value, 4>> p(t.size());
   for (size_t j = 0; j < t.size(); ++j)
     for (int64_t e = 0; e < 4; ++e) {
+      int64_t slot = layout::accRowSlot(e);
       Value pe = math::Exp2Op::create(
-          b, loc, arith::SubFOp::create(b, loc, t[j][e], mNew[e / 2]));
+          b, loc, arith::SubFOp::create(b, loc, t[j][e], mNew[slot]));
       p[j].push_back(pe);
-      rowPartial[e / 2] = arith::AddFOp::create(b, loc, rowPartial[e / 2], pe);
+      rowPartial[slot] = arith::AddFOp::create(b, loc, rowPartial[slot], pe);
     }
   for (int64_t r = 0; r < 2; ++r) {
     Value l = loadState(b, loc, rowSum, {r});
@@ -334,8 +335,9 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
   for (int64_t n = 0; n < dv / 8; ++n) {
     SmallVector<Value, 4> elems;
     for (int64_t e = 0; e < 4; ++e)
-      elems.push_back(arith::MulFOp::create(
-          b, loc, loadState(b, loc, acc, {n, e}), alpha[e / 2]));
+      elems.push_back(arith::MulFOp::create(b, loc,
+                                            loadState(b, loc, acc, {n, e}),
+                                            alpha[layout::accRowSlot(e)]));
     o.push_back(vector::FromElementsOp::create(b, loc, accType(), elems));
   }
 
@@ -346,11 +348,12 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
   for (int64_t ks = 0; ks < kGpuTileKV / 16; ++ks) {
     SmallVector<Value, 8> aElems;
     // a0 a1 | a2 a3 | a4 a5 | a6 a7 = P[2k][0,1] | P[2k][2,3] |
-    // P[2k+1][0,1] | P[2k+1][2,3].
-    for (int64_t tile : {2 * ks, 2 * ks + 1})
-      for (int64_t e = 0; e < 4; ++e)
-        aElems.push_back(
-            arith::TruncFOp::create(b, loc, elementType, p[tile][e]));
+    // P[2k+1][0,1] | P[2k+1][2,3] (layout::aElementFromAccumulators).
+    for (int64_t i = 0; i < 8; ++i) {
+      layout::AccumulatorElement from = layout::aElementFromAccumulators(i);
+      aElems.push_back(arith::TruncFOp::create(
+          b, loc, elementType, p[2 * ks + from.tile][from.element]));
+    }
     Value a = vector::FromElementsOp::create(b, loc, fragType(4), aElems);
     for (int64_t dp = 0; dp < dv / 16; ++dp) {
       Value x4 = ldmatrix(b, loc, fragV, ks, dp);
@@ -361,10 +364,12 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op, Operation *at,
   }
   for (int64_t n = 0; n < dv / 8; ++n)
     for (int64_t e = 0; e < 4; ++e)
-      storeState(b, loc,
-                 vector::ExtractOp::create(b, loc, o[n],
-                                           ArrayRef<int64_t>{e / 2, e % 2}),
-                 acc, {n, e});
+      storeState(
+          b, loc,
+          vector::ExtractOp::create(
+              b, loc, o[n],
+              ArrayRef<int64_t>{layout::accRowSlot(e), layout::accColumn(e)}),
+          acc, {n, e});
   if (at != op.getOperation())
     at->erase(); // the scf.if with both variants
   else
