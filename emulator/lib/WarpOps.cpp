@@ -6,7 +6,11 @@
 // fragments follow the PTX ISA's layout tables ("Warp-level matrix load
 // instruction: ldmatrix", "Matrix fragments for mma.m16n8k16 / m16n8k8"):
 // with groupID = laneid / 4 and threadID_in_group = laneid % 4, a lane
-// holds row groupID (+8) and columns 2*threadID_in_group (+1) (+8).
+// holds row groupID (+8) and columns 2*threadID_in_group (+1) (+8). The
+// index arithmetic here is the emulator's own, as a model of the hardware
+// independent of the compiler's layout tables
+// (attn/Conversion/AttnToGPU/FragmentLayouts.h); WarpOpsTest checks, lane
+// by lane, that the two agree.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,19 +1,18 @@
 //===- WarpOpsTest.cpp - ldmatrix, mma.sync and vote, lane by lane --------===//
 //
-// The expected fragments are written from the PTX ISA's tables, not from
-// the emulator's code:
-//  - "Warp-level matrix load instruction: ldmatrix": lanes 0-7 give the row
-//    addresses of matrix 0, 8-15 of matrix 1, 16-31 of matrices 2 and 3;
-//    for each matrix a lane receives one register holding row laneid/4,
-//    columns 2*(laneid%4) and 2*(laneid%4)+1 (.trans: the element at
-//    [col][row] of the stored matrix instead).
-//  - "Matrix fragments for mma.m16n8k16 with floating point type" and
-//    "... mma.m16n8k8": groupID = laneid >> 2, threadID_in_group =
-//    laneid % 4, and for each fragment element a row and column, restated
-//    below as the table's case lists.
+// The emulator's ldmatrix and mma.sync, lane by lane, against the layout
+// tables the kernel emitter uses (attn/Conversion/AttnToGPU/
+// FragmentLayouts.h, which FragmentLayoutsTest checks against the PTX
+// ISA's formulas), not against the emulator's own index arithmetic:
+//  - ldmatrix: which lanes give the row addresses of which matrix
+//    (layout::ldmatrixRowAddress) and which element of each matrix lands in
+//    which half of each lane's register (layout::ldmatrixElement).
+//  - mma.sync m16n8k16 and m16n8k8: the row and column of every a_i, b_i
+//    and c_i / d_i of every lane (layout::mmaElementCoord).
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/AttnToGPU/FragmentLayouts.h"
 #include "attn/Emulator/Runtime.h"
 
 #include "../Support/Dtypes.h"
@@ -25,6 +24,7 @@
 #include <vector>
 
 using namespace mlir::attn::emu;
+namespace layout = mlir::attn::layout;
 
 namespace {
 
@@ -53,15 +53,20 @@ void ldmatrixKernel(void **args) {
   auto *a = static_cast<LdmatrixArgs *>(args[0]);
   auto *shared = static_cast<uint16_t *>(attn_emu_dynamic_shared());
   uint32_t lane = attn_emu_laneid();
-  // Lane l stores row l%8 of matrix l/8 in its slot.
-  uint16_t *row = shared + slotOf(lane / 8, lane % 8) * 8;
+  // Lane l stores the row it gives the address of in that row's slot.
+  layout::MatrixRow mine = layout::ldmatrixRowAddress(static_cast<int>(lane));
+  auto matrix = static_cast<uint32_t>(mine.matrix);
+  auto r = static_cast<uint32_t>(mine.row);
+  uint16_t *row = shared + slotOf(matrix, r) * 8;
   attn_emu_access(row, 16, /*write=*/1, AddressSpace::Shared);
   for (uint32_t c = 0; c < 8; ++c)
-    row[c] = cell(lane / 8, lane % 8, c);
+    row[c] = cell(matrix, r, c);
   attn_emu_barrier0();
   // Only lanes 0..8*num-1 give addresses; the others are ignored.
-  const void *address =
-      lane < 8 * a->num ? shared + slotOf(lane / 8, lane % 8) * 8 : nullptr;
+  const void *address = layout::ldmatrixReadsAddress(static_cast<int>(lane),
+                                                     static_cast<int>(a->num))
+                            ? row
+                            : nullptr;
   uint32_t regs[4] = {0, 0, 0, 0};
   attn_emu_ldmatrix(address, a->num, a->trans, regs);
   for (uint32_t i = 0; i < 4; ++i)
@@ -85,16 +90,24 @@ uint32_t pack(uint16_t lo, uint16_t hi) {
   return uint32_t{lo} | (uint32_t{hi} << 16);
 }
 
-TEST(EmulatorLdmatrix, FragmentsFollowThePtxTable) {
+/// What register `i` of `lane` holds per the layout table: the elements
+/// of halves 0 and 1 of matrix i.
+uint32_t expectedRegister(uint32_t lane, uint32_t i, bool trans) {
+  auto at = [&](int half) {
+    layout::Coord c =
+        layout::ldmatrixElement(static_cast<int>(lane), half, trans);
+    return cell(i, static_cast<uint32_t>(c.row), static_cast<uint32_t>(c.col));
+  };
+  return pack(at(0), at(1));
+}
+
+TEST(EmulatorLdmatrix, FragmentsFollowTheLayoutTable) {
   for (uint32_t num : {1u, 2u, 4u}) {
     std::vector<uint32_t> out = runLdmatrix(num, /*trans=*/false);
     for (uint32_t lane = 0; lane < 32; ++lane)
-      for (uint32_t i = 0; i < num; ++i) {
-        uint32_t row = lane / 4, col = (lane % 4) * 2;
-        EXPECT_EQ(out[lane * 4 + i],
-                  pack(cell(i, row, col), cell(i, row, col + 1)))
+      for (uint32_t i = 0; i < num; ++i)
+        EXPECT_EQ(out[lane * 4 + i], expectedRegister(lane, i, false))
             << "x" << num << " lane " << lane << " matrix " << i;
-      }
     // Registers beyond .num are not written.
     EXPECT_EQ(out[4 * 31 + 3], num == 4 ? pack(cell(3, 7, 6), cell(3, 7, 7))
                                         : 0u);
@@ -105,17 +118,13 @@ TEST(EmulatorLdmatrix, FragmentsFollowThePtxTable) {
   EXPECT_EQ(x4[5 * 4 + 2], pack(128 + 10, 128 + 11));
 }
 
-TEST(EmulatorLdmatrix, TransposedFragmentsFollowThePtxTable) {
+TEST(EmulatorLdmatrix, TransposedFragmentsFollowTheLayoutTable) {
   for (uint32_t num : {1u, 2u, 4u}) {
     std::vector<uint32_t> out = runLdmatrix(num, /*trans=*/true);
     for (uint32_t lane = 0; lane < 32; ++lane)
-      for (uint32_t i = 0; i < num; ++i) {
-        // The lane's elements are column lane/4 of rows 2(lane%4), +1.
-        uint32_t col = lane / 4, row = (lane % 4) * 2;
-        EXPECT_EQ(out[lane * 4 + i],
-                  pack(cell(i, row, col), cell(i, row + 1, col)))
+      for (uint32_t i = 0; i < num; ++i)
+        EXPECT_EQ(out[lane * 4 + i], expectedRegister(lane, i, true))
             << "x" << num << ".trans lane " << lane << " matrix " << i;
-      }
   }
   // Lane 5, transposed: rows 2 and 3 of column 1.
   std::vector<uint32_t> x1 = runLdmatrix(1, true);
@@ -137,35 +146,10 @@ struct MmaProblem {
   float d[32][4]; // per lane
 };
 
-/// Row and column of A element a_i (m16n8k16 table).
-std::pair<int, int> aK16(int lane, int i) {
-  int groupID = lane >> 2, tig = lane % 4;
-  int row = (i == 0 || i == 1 || i == 4 || i == 5) ? groupID : groupID + 8;
-  int col = i < 4 ? tig * 2 + (i & 1) : tig * 2 + (i & 1) + 8;
-  return {row, col};
-}
-/// B element b_i (m16n8k16 table).
-std::pair<int, int> bK16(int lane, int i) {
-  int groupID = lane >> 2, tig = lane % 4;
-  int row = i < 2 ? tig * 2 + (i & 1) : tig * 2 + (i & 1) + 8;
-  return {row, groupID};
-}
-/// A element a_i (m16n8k8 table).
-std::pair<int, int> aK8(int lane, int i) {
-  int groupID = lane >> 2, tig = lane % 4;
-  int row = i < 2 ? groupID : groupID + 8;
-  return {row, tig * 2 + (i & 1)};
-}
-/// B element b_i (m16n8k8 table).
-std::pair<int, int> bK8(int lane, int i) {
-  int groupID = lane >> 2, tig = lane % 4;
-  return {tig * 2 + i, groupID};
-}
-/// Accumulator c_i / d_i (same table for both shapes).
-std::pair<int, int> cFrag(int lane, int i) {
-  int groupID = lane >> 2, tig = lane % 4;
-  int row = i < 2 ? groupID : groupID + 8;
-  return {row, tig * 2 + (i & 1)};
+/// Row and column of a_i, b_i or c_i / d_i of `lane` in its operand.
+std::pair<int, int> at(layout::MmaOperand operand, int lane, int i) {
+  layout::Coord c = layout::mmaElementCoord(operand, lane, i);
+  return {c.row, c.col};
 }
 
 void mmaKernel(void **args) {
@@ -176,17 +160,19 @@ void mmaKernel(void **args) {
   };
   uint32_t a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
   float c[4], d[4];
-  int aCount = p->k / 2, bCount = p->k / 4;
+  using layout::MmaOperand;
+  int aCount = layout::mmaElementCount(MmaOperand::A, p->k);
+  int bCount = layout::mmaElementCount(MmaOperand::B, p->k);
   for (int i = 0; i < aCount; ++i) {
-    auto [r, col] = p->k == 16 ? aK16(lane, i) : aK8(lane, i);
+    auto [r, col] = at(MmaOperand::A, lane, i);
     a[i / 2] |= uint32_t{encode(p->a[r][col])} << (16 * (i % 2));
   }
   for (int i = 0; i < bCount; ++i) {
-    auto [r, col] = p->k == 16 ? bK16(lane, i) : bK8(lane, i);
+    auto [r, col] = at(MmaOperand::B, lane, i);
     b[i / 2] |= uint32_t{encode(p->b[r][col])} << (16 * (i % 2));
   }
   for (int i = 0; i < 4; ++i) {
-    auto [r, col] = cFrag(lane, i);
+    auto [r, col] = at(MmaOperand::C, lane, i);
     c[i] = p->c[r][col];
   }
   attn_emu_mma(static_cast<uint32_t>(p->shape), static_cast<uint32_t>(p->type),
@@ -218,7 +204,7 @@ void checkMma(MmaShape shape, MmaType type) {
   EXPECT_EQ(result.counters.mmaInstructions, 1u);
   for (int lane = 0; lane < 32; ++lane)
     for (int i = 0; i < 4; ++i) {
-      auto [r, col] = cFrag(lane, i);
+      auto [r, col] = at(layout::MmaOperand::C, lane, i);
       double expected = p->c[r][col];
       for (int kk = 0; kk < p->k; ++kk)
         expected += double{p->a[r][kk]} * p->b[kk][col];
@@ -230,20 +216,6 @@ TEST(EmulatorMma, M16N8K16F16) { checkMma(MmaShape::M16N8K16, MmaType::F16); }
 TEST(EmulatorMma, M16N8K16BF16) { checkMma(MmaShape::M16N8K16, MmaType::BF16); }
 TEST(EmulatorMma, M16N8K8F16) { checkMma(MmaShape::M16N8K8, MmaType::F16); }
 TEST(EmulatorMma, M16N8K8BF16) { checkMma(MmaShape::M16N8K8, MmaType::BF16); }
-
-TEST(EmulatorMma, SpotChecksFromTheFigure) {
-  // Lane 0 holds a0 = (0, 0), a2 = (8, 0), a4 = (0, 8), a7 = (8, 9);
-  // lane 31 (groupID 7, threadID_in_group 3) holds a0 = (7, 6) and
-  // a7 = (15, 15), b3 = (15, 7), c3 = (15, 7).
-  EXPECT_EQ(aK16(0, 0), std::make_pair(0, 0));
-  EXPECT_EQ(aK16(0, 2), std::make_pair(8, 0));
-  EXPECT_EQ(aK16(0, 4), std::make_pair(0, 8));
-  EXPECT_EQ(aK16(0, 7), std::make_pair(8, 9));
-  EXPECT_EQ(aK16(31, 0), std::make_pair(7, 6));
-  EXPECT_EQ(aK16(31, 7), std::make_pair(15, 15));
-  EXPECT_EQ(bK16(31, 3), std::make_pair(15, 7));
-  EXPECT_EQ(cFrag(31, 3), std::make_pair(15, 7));
-}
 
 //===----------------------------------------------------------------------===//
 // vote.sync

@@ -20,13 +20,34 @@ Value KernelEmitter::idx(OpBuilder &b, Location loc, int64_t v) {
   return c;
 }
 
+/// Whether `row` and `chunk`, integer forms of the lane values that
+/// emitPrologue builds for an ldmatrix.x4 load, give every lane the region
+/// row and chunk layout::x4LaneAddress assigns it.
+template <typename Row, typename Chunk>
+static constexpr bool isX4LaneAddress(const layout::X4Use &use, Row row,
+                                      Chunk chunk) {
+  for (int l = 0; l < layout::kWarpSize; ++l)
+    if (layout::x4LaneAddress(use.order, l) != layout::Coord{row(l), chunk(l)})
+      return false;
+  return true;
+}
+static_assert(isX4LaneAddress(
+    layout::kX4AFromMK, [](int l) { return l % 16; },
+    [](int l) { return l / 16; }));
+static_assert(isX4LaneAddress(
+    layout::kX4BPairFromNK, [](int l) { return l % 8 + 8 * (l / 16); },
+    [](int l) { return l / 8 % 2; }));
+static_assert(isX4LaneAddress(
+    layout::kX4BPairFromKN, [](int l) { return l % 8 + 8 * (l / 8 % 2); },
+    [](int l) { return l / 16; }));
+
 void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value warp = divC(b, loc, tid, 32);
-  warpRow = mulC(b, loc, warp, 16);
-  lane = remC(b, loc, tid, 32);
-  g = divC(b, loc, lane, 4);
-  t4 = remC(b, loc, lane, 4);
+  Value warp = divC(b, loc, tid, layout::kWarpSize);
+  warpRow = mulC(b, loc, warp, layout::kMmaRows);
+  lane = remC(b, loc, tid, layout::kWarpSize);
+  g = divC(b, loc, lane, layout::kLanesPerGroup);  // layout::groupID
+  t4 = remC(b, loc, lane, layout::kLanesPerGroup); // threadIDInGroup
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
       b, loc,
@@ -46,21 +67,25 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
   rowSum = memref::AllocaOp::create(b, loc, MemRefType::get({2}, f32));
   acc = memref::AllocaOp::create(b, loc, MemRefType::get({dv / 8, 4}, f32));
 
-  // Per-lane addressing, once: the ldmatrix.x4 roles (PTX ISA: lanes 8m to
-  // 8m + 7 give the row addresses of matrix m) and the tile copies.
-  Value l16 = remC(b, loc, lane, 16), l8 = remC(b, loc, lane, 8);
-  Value lHalf = divC(b, loc, lane, 16);
-  Value lPair = remC(b, loc, divC(b, loc, lane, 8), 2);
-  // A of QK^T: matrices rows 0-7 / 8-15 of k chunk 2j, then of chunk 2j+1.
-  fragQ = fragmentAccess(b, loc, sharedQ, dqk, /*transpose=*/false,
+  // Per-lane addressing, once: the ldmatrix.x4 loads and the tile copies.
+  // Lane l gives row l % 8 of matrix m = l / 8, which reads block
+  // layout::x4Block(order, m) of a 16 x 16 region; the rows and chunks
+  // below are layout::x4LaneAddress (checked by the static_asserts above).
+  Value l16 = remC(b, loc, lane, layout::kX4Rows);
+  Value l8 = remC(b, loc, lane, layout::kTileSize);
+  Value lHalf = divC(b, loc, lane, layout::kX4Rows);                    // m / 2
+  Value lPair = remC(b, loc, divC(b, loc, lane, layout::kTileSize), 2); // m % 2
+  // A of QK^T from this warp's 16 rows of Q.
+  fragQ = fragmentAccess(b, loc, sharedQ, dqk, layout::kX4AFromMK,
                          add(b, loc, warpRow, l16), lHalf);
-  // B of QK^T: keys 16i+0..7 / chunk 2j, chunk 2j+1, keys +8 / both.
-  fragK = fragmentAccess(b, loc, sharedK, dqk, /*transpose=*/false,
-                         add(b, loc, l8, mulC(b, loc, lHalf, 8)), lPair);
-  // B of PV (transposed): keys 16i+0..7 / dims chunk 2j, keys +8, then
-  // chunk 2j+1.
-  fragV = fragmentAccess(b, loc, sharedV, dv, /*transpose=*/true,
-                         add(b, loc, l8, mulC(b, loc, lPair, 8)), lHalf);
+  // B of QK^T, two key tiles, from K.
+  fragK = fragmentAccess(
+      b, loc, sharedK, dqk, layout::kX4BPairFromNK,
+      add(b, loc, l8, mulC(b, loc, lHalf, layout::kTileSize)), lPair);
+  // B of PV, two dim tiles, from V (transposed).
+  fragV = fragmentAccess(
+      b, loc, sharedV, dv, layout::kX4BPairFromKN,
+      add(b, loc, l8, mulC(b, loc, lPair, layout::kTileSize)), lHalf);
   copyQ = tileCopy(b, loc, sharedQ, tileQ, dqk);
   copyK = tileCopy(b, loc, sharedK, tileKV, dqk);
   copyV = tileCopy(b, loc, sharedV, tileKV, dv);
@@ -68,32 +93,32 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
 
 Value KernelEmitter::swizzledOffset(OpBuilder &b, Location loc, Value row,
                                     Value chunk, int64_t d) {
-  Value phys = arith::XOrIOp::create(b, loc, chunk, remC(b, loc, row, 8));
-  return add(b, loc, mulC(b, loc, row, d), mulC(b, loc, phys, 8));
+  Value phys = arith::XOrIOp::create(b, loc, chunk,
+                                     remC(b, loc, row, layout::kSwizzleRows));
+  return add(b, loc, mulC(b, loc, row, d),
+             mulC(b, loc, phys, layout::kChunkElements));
 }
 
 KernelEmitter::FragmentAccess
-KernelEmitter::fragmentAccess(OpBuilder &b, Location loc, Value smem,
-                              int64_t d, bool transpose, Value rowLane,
+KernelEmitter::fragmentAccess(OpBuilder &b, Location loc, Value smem, int64_t d,
+                              const layout::X4Use &use, Value rowLane,
                               Value laneChunk) {
   FragmentAccess access;
   access.smem = smem;
   access.d = d;
-  access.transpose = transpose;
-  Value x = arith::XOrIOp::create(b, loc, laneChunk, remC(b, loc, rowLane, 8));
-  access.base = add(b, loc, mulC(b, loc, rowLane, d), mulC(b, loc, x, 8));
+  access.transpose = use.transpose;
+  access.base = swizzledOffset(b, loc, rowLane, laneChunk, d);
   return access;
 }
 
 Value KernelEmitter::ldmatrix(OpBuilder &b, Location loc,
                               const FragmentAccess &access, int64_t i,
                               int64_t j) {
-  // (2j) ^ x = (2j & ~7) + ((2j & 7) ^ x) for x < 8.
+  layout::OffsetStep step = layout::x4RegionStep(i, j, access.d);
   Value base = access.base;
-  if (j % 4)
-    base = arith::XOrIOp::create(b, loc, base, idx(b, loc, 16 * (j % 4)));
-  Value offset =
-      addC(b, loc, base, 16 * i * access.d + (2 * j & ~int64_t(7)) * 8);
+  if (step.xorMask)
+    base = arith::XOrIOp::create(b, loc, base, idx(b, loc, step.xorMask));
+  Value offset = addC(b, loc, base, step.add);
   return nvgpu::LdMatrixOp::create(b, loc, fragType(4), access.smem,
                                    ValueRange{offset}, access.transpose,
                                    /*numTiles=*/4);
@@ -106,21 +131,23 @@ KernelEmitter::TileCopy KernelEmitter::tileCopy(OpBuilder &b, Location loc,
   copy.rows = rows;
   copy.d = d;
   copy.smem = smem;
-  int64_t chunksPerRow = d / 8;
+  int64_t chunksPerRow = d / layout::kChunkElements;
   if (threads % chunksPerRow != 0)
     return copy; // copyTile addresses each chunk on its own
   int64_t rowStep = threads / chunksPerRow;
   int64_t perThread = rows * chunksPerRow / threads;
   copy.row = divC(b, loc, tid, chunksPerRow);
   Value chunk = remC(b, loc, tid, chunksPerRow);
-  copy.col = mulC(b, loc, chunk, 8);
-  // Row row + i * rowStep swizzles by (row + (i * rowStep) % 8) % 8.
+  copy.col = mulC(b, loc, chunk, layout::kChunkElements);
+  // The swizzle repeats every 8 rows: row + i * rowStep is placed like
+  // row + (i * rowStep) % 8, whole 8-row groups further.
   DenseMap<int64_t, Value> byResidue;
   for (int64_t i = 0; i < perThread; ++i) {
-    Value &lanePart = byResidue[i * rowStep % 8];
+    int64_t residue = i * rowStep % layout::kSwizzleRows;
+    Value &lanePart = byResidue[residue];
     if (!lanePart)
-      lanePart = swizzledOffset(b, loc, addC(b, loc, copy.row, i * rowStep % 8),
-                                chunk, d);
+      lanePart =
+          swizzledOffset(b, loc, addC(b, loc, copy.row, residue), chunk, d);
     // The offset of row + (i * rowStep) % 8 already counts those rows.
     copy.shared.push_back(lanePart);
   }
@@ -132,7 +159,7 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
                              Value row0) {
   auto type = cast<MemRefType>(global.getType());
   int64_t seqLen = type.getDimSize(2), d = copy.d;
-  int64_t chunksPerRow = d / 8;
+  int64_t chunksPerRow = d / layout::kChunkElements;
   int64_t perThread = copy.rows * chunksPerRow / threads;
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < perThread; ++i) {
@@ -141,12 +168,13 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
       int64_t rowStep = threads / chunksPerRow;
       row = addC(b, loc, copy.row, i * rowStep);
       col = copy.col;
-      dst = addC(b, loc, copy.shared[i], (i * rowStep / 8 * 8) * d);
+      int64_t groups = i * rowStep / layout::kSwizzleRows;
+      dst = addC(b, loc, copy.shared[i], groups * layout::kSwizzleRows * d);
     } else {
       Value id = addC(b, loc, tid, i * threads);
       row = divC(b, loc, id, chunksPerRow);
       Value chunk = remC(b, loc, id, chunksPerRow);
-      col = mulC(b, loc, chunk, 8);
+      col = mulC(b, loc, chunk, layout::kChunkElements);
       dst = swizzledOffset(b, loc, row, chunk, d);
     }
     Value globalRow = add(b, loc, row0, row);
@@ -157,13 +185,14 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
                                            globalRow, idx(b, loc, seqLen));
       globalRow = arith::SelectOp::create(b, loc, inside, globalRow,
                                           idx(b, loc, 0));
-      srcElements =
-          arith::SelectOp::create(b, loc, inside, idx(b, loc, 8), idx(b, loc, 0));
+      srcElements = arith::SelectOp::create(
+          b, loc, inside, idx(b, loc, layout::kChunkElements), idx(b, loc, 0));
     }
     tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), copy.smem,
         ValueRange{dst}, global, ValueRange{batch, head, globalRow, col},
-        b.getIndexAttr(8), srcElements, /*bypassL1=*/UnitAttr()));
+        b.getIndexAttr(layout::kChunkElements), srcElements,
+        /*bypassL1=*/UnitAttr()));
   }
   return nvgpu::DeviceAsyncCreateGroupOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
@@ -171,17 +200,20 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
 
 std::pair<Value, Value> KernelEmitter::splitB(OpBuilder &b, Location loc,
                                               Value x4) {
-  auto half = [&](int64_t first) -> Value {
-    Value v = arith::ConstantOp::create(
-        b, loc, fragType(2),
-        DenseElementsAttr::get(fragType(2), b.getZeroAttr(elementType)));
-    for (int64_t r = 0; r < 2; ++r) {
-      Value row = vector::ExtractOp::create(b, loc, x4, first + r);
-      v = vector::InsertOp::create(b, loc, row, v, r);
-    }
-    return v;
-  };
-  return {half(0), half(2)};
+  // Matrix m of the load fills register dst.reg of fragment dst.fragment.
+  Value fragments[2];
+  for (int64_t m = 0; m < 4; ++m) {
+    layout::FragmentRegister dst =
+        layout::x4Destination(layout::MmaOperand::B, static_cast<int>(m));
+    Value &v = fragments[dst.fragment];
+    if (!v)
+      v = arith::ConstantOp::create(
+          b, loc, fragType(2),
+          DenseElementsAttr::get(fragType(2), b.getZeroAttr(elementType)));
+    Value reg = vector::ExtractOp::create(b, loc, x4, m);
+    v = vector::InsertOp::create(b, loc, reg, v, dst.reg);
+  }
+  return {fragments[0], fragments[1]};
 }
 
 void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
@@ -282,8 +314,8 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc,
     for (int64_t e = 0; e < 4; ++e) {
       Value v = scores[4 * j + e];
       t[j].push_back(v);
-      rowTileMax[e / 2] =
-          arith::MaximumFOp::create(b, loc, rowTileMax[e / 2], v);
+      int64_t slot = layout::accRowSlot(e);
+      rowTileMax[slot] = arith::MaximumFOp::create(b, loc, rowTileMax[slot], v);
     }
   // Row maxima over the four lanes of a row; the rescale factors.
   Value alpha[2], mNew[2];
@@ -303,10 +335,11 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc,
   SmallVector<SmallVector<Value, 4>> p(t.size());
   for (size_t j = 0; j < t.size(); ++j)
     for (int64_t e = 0; e < 4; ++e) {
+      int64_t slot = layout::accRowSlot(e);
       Value pe = math::Exp2Op::create(
-          b, loc, arith::SubFOp::create(b, loc, t[j][e], mNew[e / 2]));
+          b, loc, arith::SubFOp::create(b, loc, t[j][e], mNew[slot]));
       p[j].push_back(pe);
-      rowPartial[e / 2] = arith::AddFOp::create(b, loc, rowPartial[e / 2], pe);
+      rowPartial[slot] = arith::AddFOp::create(b, loc, rowPartial[slot], pe);
     }
   for (int64_t r = 0; r < 2; ++r) {
     Value l = loadState(b, loc, rowSum, {r});
@@ -321,8 +354,9 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc,
   for (int64_t n = 0; n < dv / 8; ++n) {
     SmallVector<Value, 4> elems;
     for (int64_t e = 0; e < 4; ++e)
-      elems.push_back(arith::MulFOp::create(
-          b, loc, loadState(b, loc, acc, {n, e}), alpha[e / 2]));
+      elems.push_back(arith::MulFOp::create(b, loc,
+                                            loadState(b, loc, acc, {n, e}),
+                                            alpha[layout::accRowSlot(e)]));
     o.push_back(vector::FromElementsOp::create(b, loc, accType(), elems));
   }
   return {std::move(p), std::move(o)};
@@ -340,11 +374,12 @@ void KernelEmitter::emitPV(OpBuilder &b, Location loc,
   for (int64_t ks = 0; ks < tileKV / 16; ++ks) {
     SmallVector<Value, 8> aElems;
     // a0 a1 | a2 a3 | a4 a5 | a6 a7 = P[2k][0,1] | P[2k][2,3] |
-    // P[2k+1][0,1] | P[2k+1][2,3].
-    for (int64_t tile : {2 * ks, 2 * ks + 1})
-      for (int64_t e = 0; e < 4; ++e)
-        aElems.push_back(
-            arith::TruncFOp::create(b, loc, elementType, p[tile][e]));
+    // P[2k+1][0,1] | P[2k+1][2,3] (layout::aElementFromAccumulators).
+    for (int64_t i = 0; i < 8; ++i) {
+      layout::AccumulatorElement from = layout::aElementFromAccumulators(i);
+      aElems.push_back(arith::TruncFOp::create(
+          b, loc, elementType, p[2 * ks + from.tile][from.element]));
+    }
     Value a = vector::FromElementsOp::create(b, loc, fragType(4), aElems);
     for (int64_t dp = 0; dp < dv / 16; ++dp) {
       Value x4 = ldmatrix(b, loc, fragV, ks, dp);
@@ -355,10 +390,12 @@ void KernelEmitter::emitPV(OpBuilder &b, Location loc,
   }
   for (int64_t n = 0; n < dv / 8; ++n)
     for (int64_t e = 0; e < 4; ++e)
-      storeState(b, loc,
-                 vector::ExtractOp::create(b, loc, o[n],
-                                           ArrayRef<int64_t>{e / 2, e % 2}),
-                 acc, {n, e});
+      storeState(
+          b, loc,
+          vector::ExtractOp::create(
+              b, loc, o[n],
+              ArrayRef<int64_t>{layout::accRowSlot(e), layout::accColumn(e)}),
+          acc, {n, e});
 }
 
 FailureOr<SmallVector<Value>>
@@ -371,17 +408,20 @@ KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
                          op->getParentOfType<gpu::GPUModuleOp>());
   Value rows[2] = {laneRow(b, loc, op.getQBegin(), 0),
                    laneRow(b, loc, op.getQBegin(), 1)};
-  Value colBase = add(b, loc, op.getKvBegin(), mulC(b, loc, t4, 2));
+  Value colBase =
+      add(b, loc, op.getKvBegin(), mulC(b, loc, t4, layout::kLaneColumns));
   SmallVector<Value> scores;
   for (size_t j = 0; j < s.size(); ++j)
     for (int64_t e = 0; e < 4; ++e) {
+      int64_t slot = layout::accRowSlot(e), column = layout::accColumn(e);
       Value dot = vector::ExtractOp::create(b, loc, s[j],
-                                            ArrayRef<int64_t>{e / 2, e % 2});
-      Value col = addC(b, loc, colBase, static_cast<int64_t>(8 * j) + e % 2);
+                                            ArrayRef<int64_t>{slot, column});
+      Value col = addC(b, loc, colBase,
+                       static_cast<int64_t>(layout::kTileSize * j) + column);
       // Rows and keys past the sequence ends are computed but never kept
       // or stored; the mask and score emitters (which may read ids, bias
       // or captured tensors at the position) see the last valid one.
-      Value row = rows[e / 2], key = col;
+      Value row = rows[slot], key = col;
       if (seqQ % tileQ != 0)
         row = arith::MinUIOp::create(b, loc, row, idx(b, loc, seqQ - 1));
       if (seqKV % tileKV != 0)
@@ -415,7 +455,7 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
     inv[r] = nx::safeReciprocal(b, loc, l[r]);
     rows[r] = laneRow(b, loc, op.getQBegin(), r);
   }
-  Value colBase = mulC(b, loc, t4, 2);
+  Value colBase = mulC(b, loc, t4, layout::kLaneColumns);
   Value firstOfRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                            t4, idx(b, loc, 0));
   for (int64_t r = 0; r < 2; ++r) {
@@ -427,10 +467,13 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
       b.setInsertionPointToStart(ifOp.thenBlock());
     }
     for (int64_t n = 0; n < dv / 8; ++n)
-      for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
+      for (int64_t e = 0; e < 4; ++e) {
+        if (layout::accRowSlot(e) != r)
+          continue;
         Value v = arith::MulFOp::create(b, loc, loadState(b, loc, acc, {n, e}),
                                         inv[r]);
-        Value col = addC(b, loc, colBase, 8 * n + e % 2);
+        Value col =
+            addC(b, loc, colBase, layout::kTileSize * n + layout::accColumn(e));
         memref::StoreOp::create(
             b, loc, arith::TruncFOp::create(b, loc, outType.getElementType(), v),
             op.getOutput(),

@@ -7,9 +7,9 @@
 // in per-thread fragments (private arrays with constant indices, which
 // LLVM promotes to registers).
 //
-// Fragment layouts (PTX ISA, mma.m16n8k16): with g = lane / 4 and
-// t = lane % 4, accumulator element e of an n8 tile sits at row
-// g + 8 * (e / 2), column 2t + e % 2.
+// The fragment layouts, the ldmatrix.x4 loads and the swizzle, and the
+// identities the index arithmetic below relies on, are stated (and tested
+// against the PTX ISA) once, in attn/Conversion/AttnToGPU/FragmentLayouts.h.
 //
 // Internal to lib/Conversion/AttnToGPU.
 //
@@ -19,6 +19,7 @@
 #define ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELEMITTER_H
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/AttnToGPU/FragmentLayouts.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 namespace mlir::attn::gpu_kernel {
@@ -99,20 +100,16 @@ private:
   }
   VectorType accType() { return VectorType::get({2, 2}, Float32Type::get(ctx)); }
 
-  /// Shared tiles are row-major [rows][d] with 16-byte chunks swizzled:
-  /// chunk c of row r sits at chunk c ^ (r % 8), so that the eight rows an
-  /// ldmatrix phase reads hit eight different bank groups. The element
-  /// offset of (row, chunk), built from index ops.
+  /// layout::swizzledOffset(row, chunk, d) built from index ops: shared
+  /// tiles are row-major [rows][d] with chunk c of row r at c ^ (r % 8).
   Value swizzledOffset(OpBuilder &b, Location loc, Value row, Value chunk,
                        int64_t d);
 
-  /// How one lane addresses a tile for one ldmatrix.x4 role: it supplies
-  /// the row `rowLane + 16 * i` and the chunk `laneChunk + 2 * j` for a
-  /// fragment (i, j), laneChunk < 2. Every such row is rowLane modulo 8,
-  /// so the swizzled chunk is (2j) ^ x with x = laneChunk ^ (rowLane % 8)
-  /// < 8, and since rows are 64-element aligned the offset is
-  /// (base ^ 16 (j % 4)) + 16 i d + 64 (j / 4) with base = rowLane d + 8 x,
-  /// computed once at the kernel entry.
+  /// How one lane addresses a tile for one kind of ldmatrix.x4 load
+  /// (layout::X4Use): it gives the row `rowLane + 16 i` and the chunk
+  /// `laneChunk + 2 j` of region (i, j), laneChunk < 2. `base` is its
+  /// swizzled offset in region (0, 0), computed once at the kernel entry;
+  /// layout::x4RegionStep gives the others from it.
   struct FragmentAccess {
     Value smem;
     int64_t d = 0;
@@ -120,9 +117,9 @@ private:
     Value base;
   };
   FragmentAccess fragmentAccess(OpBuilder &b, Location loc, Value smem,
-                                int64_t d, bool transpose, Value rowLane,
-                                Value laneChunk);
-  /// ldmatrix.x4 of fragment (i, j) (rows 16i.., chunks 2j..).
+                                int64_t d, const layout::X4Use &use,
+                                Value rowLane, Value laneChunk);
+  /// ldmatrix.x4 of region (i, j) (rows 16i.., chunks 2j..).
   Value ldmatrix(OpBuilder &b, Location loc, const FragmentAccess &access,
                  int64_t i, int64_t j);
 
@@ -144,7 +141,8 @@ private:
   /// end are zero-filled. Commits one group and returns its token.
   Value copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
                  Value global, Value batch, Value head, Value row0);
-  /// The two B fragments (vector<2x2xT>) in an ldmatrix.x4 result.
+  /// The two B fragments (vector<2x2xT>) in an ldmatrix.x4 result
+  /// (layout::x4Destination).
   std::pair<Value, Value> splitB(OpBuilder &b, Location loc, Value x4);
   Value mma(OpBuilder &b, Location loc, Value a, Value bFrag, Value c) {
     return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, c,
@@ -171,9 +169,11 @@ private:
       indices.push_back(idx(b, loc, i));
     memref::StoreOp::create(b, loc, v, mem, indices);
   }
-  /// The absolute query row of accumulator rows r = 0, 1 of this lane.
+  /// The absolute query row of accumulator row slot r (layout::accRowSlot)
+  /// of this lane.
   Value laneRow(OpBuilder &b, Location loc, Value qBegin, int64_t r) {
-    return addC(b, loc, add(b, loc, qBegin, add(b, loc, warpRow, g)), 8 * r);
+    return addC(b, loc, add(b, loc, qBegin, add(b, loc, warpRow, g)),
+                layout::accSlotRow(r));
   }
 
   gpu::GPUFuncOp kernel;
