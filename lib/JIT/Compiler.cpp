@@ -505,7 +505,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     emitError(entry->module->getLoc()) << "attn-to-gpu produced no kernel";
     return failure();
   }
-  FailureOr<ModuleContract> contract = readLaunchContract(gpuModule);
+  FailureOr<LaunchContractAttr> contract = readLaunchContract(gpuModule);
   if (failed(contract))
     return failure();
   auto launches = resolveLaunches(*contract, entry->roles);
@@ -513,7 +513,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     diagnostics << "error: " << llvm::toString(launches.takeError()) << "\n";
     return failure();
   }
-  SmallVector<int64_t> tempBytes = contract->tempBytes;
+  SmallVector<int64_t> tempBytes = temporaryBytes(*contract);
 
   // Only the GPU module goes on: lowered as for PTX, then for the emulator.
   OwningOpRef<ModuleOp> device = ModuleOp::create(gpuModule.getLoc());
@@ -596,20 +596,11 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     if (!diskPath.empty())
       storeOnDisk(gpu.cacheDirectory, diskPath, diskKey, *compiled, options);
   }
-  // The launcher's buffers are the operands', then the results' (argN).
-  for (KernelContract &k : compiled->contract.kernels)
-    for (std::string &param : k.params) {
-      StringRef rest = param;
-      unsigned index = 0;
-      if (rest.consume_front("result") && !rest.getAsInteger(10, index))
-        param = "arg" + std::to_string(numOperands + index);
-    }
   auto launches = resolveLaunches(compiled->contract, entry->roles);
   if (!launches)
     return launches.takeError();
   auto kernel = makeGpuKernel(std::move(compiled->ptx), std::move(*launches),
-                              SmallVector<int64_t>(compiled->contract.tempBytes),
-                              gpu.device);
+                              temporaryBytes(compiled->contract), gpu.device);
   remember(key, kernel);
   return kernel;
 }
@@ -622,7 +613,7 @@ Compiler::Impl::loadFromDisk(const std::string &path, StringRef key,
   std::optional<std::string> content = readRegularFile(path, problem);
   llvm::Expected<ptx::CompiledAttention> entry =
       content ? parseDiskCacheEntry(*content, key, numOperands, numResults,
-                                    chip)
+                                    chip, &context)
               : makeError(problem);
   if (entry) {
     ++diskHits;
@@ -647,7 +638,7 @@ void Compiler::Impl::storeOnDisk(const std::string &directory,
                                  const ptx::CompiledAttention &compiled,
                                  const ptx::PTXOptions &options) {
   llvm::Expected<llvm::json::Value> contract =
-      llvm::json::parse(ptx::contractToJson(compiled, options));
+      llvm::json::parse(ptx::contractToJson(compiled, options.chip));
   llvm::Error error = contract.takeError();
   if (!error) {
     llvm::json::Object root{{"format", kDiskCacheFormat},

@@ -101,55 +101,37 @@ std::optional<std::string> readRegularFile(const std::string &path,
   return content;
 }
 
-/// `a * b` when it does not exceed `limit` (both non-negative).
-static std::optional<int64_t> boundedProduct(int64_t a, int64_t b,
-                                             int64_t limit) {
-  if (a < 0 || b < 0 || (b != 0 && a > limit / b))
-    return std::nullopt;
-  return a * b;
-}
-
-/// Why a launch could not take `contract` (kernels of `ptxText` for `chip`
-/// of an attention with `numOperands` operands and `numResults` results),
-/// or empty when it can. The limits are
-/// the driver's on sm_80 and sm_90.
-static std::string validateContract(const ModuleContract &contract,
+/// Why a launch could not take `compiled` (kernels of `ptxText` for
+/// `chip` of an attention with `numOperands` operands and `numResults`
+/// results), or empty when it can. The contract attribute has verified its
+/// structure; these are the driver's limits on sm_80 and sm_90.
+static std::string validateContract(const ptx::CompiledAttention &compiled,
                                     size_t numOperands, size_t numResults,
                                     StringRef ptxText, StringRef chip) {
   constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1, kMaxGridYZ = 65535;
-  constexpr int64_t kMaxBlock[3] = {1024, 1024, 64}, kMaxThreads = 1024;
+  constexpr int64_t kMaxBlock[3] = {1024, 1024, 64};
   constexpr int64_t kMaxDynamicShared = 227 * 1024;
   constexpr int64_t kMaxTempBytes = int64_t(1) << 36; // 64 GiB
+  LaunchContractAttr contract = compiled.contract;
   if (!ptxText.contains((".target " + chip).str()))
     return ("the PTX is not for " + chip).str();
-  if (contract.kernels.empty())
-    return "the contract has no kernel";
-  if (contract.tempBytes.size() != contract.tempShapes.size())
-    return "the contract's temporaries have " +
-           std::to_string(contract.tempBytes.size()) + " sizes but " +
-           std::to_string(contract.tempShapes.size()) + " shapes";
-  for (auto [t, bytes] : llvm::enumerate(contract.tempBytes)) {
-    std::optional<int64_t> elements = 1;
-    for (int64_t d : contract.tempShapes[t])
-      if (elements)
-        elements = boundedProduct(*elements, d, kMaxTempBytes);
-    std::string name = "temporary " + std::to_string(t);
-    if (!elements || *elements == 0 || bytes <= 0 || bytes > kMaxTempBytes)
-      return name + " has " + std::to_string(bytes) +
-             " bytes or an empty or huge shape";
-    int64_t elementBytes = bytes / *elements;
-    if (bytes % *elements != 0 ||
-        !llvm::is_contained({1, 2, 4, 8}, elementBytes))
-      return name + ": " + std::to_string(bytes) +
-             " bytes are not whole elements of its shape";
-  }
-  for (const KernelContract &k : contract.kernels) {
-    if (k.name.empty() || !llvm::all_of(k.name, [](char c) {
+  if (contract.getArguments().size() != numOperands ||
+      contract.getResults().size() != numResults)
+    return "it is for an attention of " +
+           std::to_string(contract.getArguments().size()) + " operands and " +
+           std::to_string(contract.getResults().size()) + " results";
+  for (auto [t, temporary] : llvm::enumerate(contract.getTemporaries()))
+    if (temporary.getBytes() > kMaxTempBytes)
+      return "temporary " + std::to_string(t) + " is larger than 64 GiB";
+  SmallVector<int64_t, 4> sizes = compiled.sizes();
+  for (KernelLaunchAttr k : contract.getKernels()) {
+    StringRef name = k.getName();
+    if (!llvm::all_of(name, [](char c) {
           return llvm::isAlnum(c) || c == '_' || c == '$';
         }))
-      return "a kernel has the name '" + k.name + "'";
+      return ("a kernel has the name '" + name + "'").str();
     // `.entry name(` (with or without white space before the parenthesis).
-    std::string entry = ".entry " + k.name;
+    std::string entry = (".entry " + name).str();
     bool declared = false;
     for (size_t at = ptxText.find(entry); at != StringRef::npos && !declared;
          at = ptxText.find(entry, at + 1)) {
@@ -157,40 +139,20 @@ static std::string validateContract(const ModuleContract &contract,
       declared = rest.starts_with("(");
     }
     if (!declared)
-      return "the PTX does not define kernel " + k.name;
-    std::string where = " of kernel " + k.name;
-    if (k.grid[0] < 1 || k.grid[0] > kMaxGridX || k.grid[1] < 1 ||
-        k.grid[1] > kMaxGridYZ || k.grid[2] < 1 || k.grid[2] > kMaxGridYZ)
-      return "the grid (" + std::to_string(k.grid[0]) + ", " +
-             std::to_string(k.grid[1]) + ", " + std::to_string(k.grid[2]) +
-             ")" + where + " is out of range";
-    int64_t threads = 1;
-    for (int d = 0; d < 3; ++d) {
-      if (k.block[d] < 1 || k.block[d] > kMaxBlock[d])
+      return ("the PTX does not define kernel " + name).str();
+    std::string where = (" of kernel " + name).str();
+    SmallVector<int64_t, 3> grid = k.evaluateGrid(sizes);
+    if (grid.size() != 3 || grid[0] < 1 || grid[0] > kMaxGridX ||
+        grid[1] < 1 || grid[1] > kMaxGridYZ || grid[2] < 1 ||
+        grid[2] > kMaxGridYZ)
+      return "the grid" + where + " is out of range at the compiled sizes";
+    for (int d = 0; d < 3; ++d)
+      if (k.getBlock()[d] > kMaxBlock[d])
         return "the block" + where + " is out of range";
-      threads *= k.block[d];
-    }
-    if (threads > kMaxThreads)
-      return "the block" + where + " has more than 1024 threads";
-    if (k.dynamicSharedBytes < 0 || k.dynamicSharedBytes > kMaxDynamicShared)
-      return std::to_string(k.dynamicSharedBytes) +
+    if (k.getSharedBytes() > kMaxDynamicShared)
+      return std::to_string(k.getSharedBytes()) +
              " bytes of dynamic shared memory" + where +
              " are out of range (0 to 227 KiB)";
-    for (StringRef param : k.params) {
-      unsigned index = 0;
-      StringRef rest = param;
-      bool known =
-          (rest.consume_front("arg") && !rest.getAsInteger(10, index) &&
-           index < numOperands) ||
-          (rest.consume_front("result") && !rest.getAsInteger(10, index) &&
-           index < numResults) ||
-          (rest.consume_front("temp") && !rest.getAsInteger(10, index) &&
-           index < contract.tempBytes.size());
-      if (!known)
-        return ("the parameter '" + param + "'" + where +
-                " refers to no argument or temporary")
-            .str();
-    }
   }
   return "";
 }
@@ -199,7 +161,7 @@ static std::string validateContract(const ModuleContract &contract,
 /// not to be used.
 llvm::Expected<ptx::CompiledAttention>
 parseDiskCacheEntry(StringRef content, StringRef key, size_t numOperands,
-                    size_t numResults, StringRef chip) {
+                    size_t numResults, StringRef chip, MLIRContext *context) {
   auto reject = [](const Twine &why) { return makeError(why); };
   if (content.empty())
     return reject("it is empty");
@@ -225,17 +187,20 @@ parseDiskCacheEntry(StringRef content, StringRef key, size_t numOperands,
     return reject("it has no launch contract");
   std::string contractText;
   llvm::raw_string_ostream(contractText) << *contractJson;
-  FailureOr<ModuleContract> contract = ptx::contractFromJson(contractText);
-  if (failed(contract))
-    return reject("its launch contract is malformed");
+  std::string contractChip;
+  llvm::Expected<ptx::CompiledAttention> compiled =
+      ptx::contractFromJson(contractText, context, contractChip);
+  if (!compiled)
+    return reject("its launch contract is malformed: " +
+                  llvm::toString(compiled.takeError()));
+  if (contractChip != chip)
+    return reject("its launch contract is for " + contractChip);
   std::string problem =
-      validateContract(*contract, numOperands, numResults, *ptxText, chip);
+      validateContract(*compiled, numOperands, numResults, *ptxText, chip);
   if (!problem.empty())
     return reject("its launch contract is invalid: " + problem);
-  ptx::CompiledAttention compiled;
-  compiled.ptx = ptxText->str();
-  compiled.contract = std::move(*contract);
-  return compiled;
+  compiled->ptx = ptxText->str();
+  return std::move(*compiled);
 }
 
 /// Writes `content` to `path` through an exclusively created temporary in

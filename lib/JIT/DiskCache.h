@@ -33,7 +33,7 @@
 
 namespace mlir::attn::jit::detail {
 
-constexpr llvm::StringLiteral kDiskCacheFormat = "attn-jit-gpu-cache/1";
+constexpr llvm::StringLiteral kDiskCacheFormat = "attn-jit-gpu-cache/2";
 
 /// Everything the PTX and its contract depend on besides the code of attn
 /// itself, which kGpuCodeVersion stands for (attn has no release version).
@@ -49,12 +49,12 @@ std::string sha256Hex(llvm::StringRef data);
 std::optional<std::string> readRegularFile(const std::string &path,
                                            std::string &problem);
 
-/// The entry in `content` for `key`: its PTX and contract, or why it is
-/// not to be used.
+/// The entry in `content` for `key`: its PTX and contract (parsed in
+/// `context`), or why it is not to be used.
 llvm::Expected<ptx::CompiledAttention>
 parseDiskCacheEntry(llvm::StringRef content, llvm::StringRef key,
                     size_t numOperands, size_t numResults,
-                    llvm::StringRef chip);
+                    llvm::StringRef chip, MLIRContext *context);
 
 /// Writes `content` to `path` through an exclusively created temporary in
 /// `directory`, renamed over `path`; the temporary is removed on every

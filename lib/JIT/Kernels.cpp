@@ -133,45 +133,100 @@ private:
 
 } // namespace
 
-llvm::Expected<SmallVector<KernelLaunch>>
-mlir::attn::jit::detail::resolveLaunches(const ModuleContract &contract,
-                ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
-  SmallVector<KernelLaunch> launches;
-  for (const KernelContract &k : contract.kernels) {
-    KernelLaunch launch;
-    launch.info.kernelName = k.name;
-    for (int d = 0; d < 3; ++d) {
-      launch.info.grid[d] = k.grid[d];
-      launch.info.block[d] = k.block[d];
+/// The entry-function role of a contract parameter role (not Temporary).
+static ArgRole argRoleOf(ParamRole role) {
+  switch (role) {
+  case ParamRole::Query:
+    return ArgRole::Query;
+  case ParamRole::Key:
+    return ArgRole::Key;
+  case ParamRole::Value:
+    return ArgRole::Value;
+  case ParamRole::Bias:
+    return ArgRole::Bias;
+  case ParamRole::QSegmentIds:
+    return ArgRole::QIds;
+  case ParamRole::KvSegmentIds:
+    return ArgRole::KvIds;
+  case ParamRole::Capture:
+  case ParamRole::Temporary:
+    return ArgRole::Capture;
+  case ParamRole::Output:
+    return ArgRole::Output;
+  case ParamRole::Lse:
+    return ArgRole::Lse;
+  }
+  llvm_unreachable("unknown parameter role");
+}
+
+/// A contract parameter bound to the entry function's buffer of its role,
+/// or to its temporary.
+static llvm::Expected<LaunchParam>
+bindParam(KernelParamAttr p, LaunchContractAttr contract,
+          ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
+  LaunchParam param;
+  if (p.isTemporary()) {
+    TemporaryAttr t = contract.getTemporaries()[p.getIndex()];
+    param.temp = static_cast<unsigned>(p.getIndex());
+    param.shape.dims.assign(t.getShape().begin(), t.getShape().end());
+    param.shape.elementBytes = (t.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+    return param;
+  }
+  ArgRole role = argRoleOf(p.getRole());
+  for (const auto &[r, shape] : roles)
+    if (r == role && (role != ArgRole::Capture ||
+                      shape.captureIndex == static_cast<unsigned>(p.getIndex()))) {
+      param.role = r;
+      param.shape = shape;
+      return param;
     }
-    launch.info.dynamicSharedBytes = k.dynamicSharedBytes;
-    for (const std::string &originString : k.params) {
-      StringRef origin = originString;
-      LaunchParam param;
-      unsigned index = 0;
-      if (origin.consume_front("temp") && !origin.getAsInteger(10, index) &&
-          index < contract.tempBytes.size()) {
-        param.temp = index;
-        const SmallVector<int64_t> &dims = contract.tempShapes[index];
-        param.shape.dims.assign(dims.begin(), dims.end());
-        int64_t elements = 1;
-        for (int64_t d : dims)
-          elements *= d;
-        param.shape.elementBytes =
-            elements ? contract.tempBytes[index] / elements : 1;
-      } else if (origin.consume_front("arg") &&
-                 !origin.getAsInteger(10, index) && index < roles.size()) {
-        param.role = roles[index].first;
-        param.shape = roles[index].second;
-      } else {
-        return makeError("attn: unexpected kernel parameter origin '" +
-                         originString + "' in kernel " + k.name);
-      }
-      launch.params.push_back(param);
+  return makeError("attn: a kernel takes " + p.getName() +
+                   ", which the entry function does not have");
+}
+
+llvm::Expected<SmallVector<KernelLaunch>>
+mlir::attn::jit::detail::resolveLaunches(
+    LaunchContractAttr contract,
+    ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
+  // The run-time sizes the grids are functions of.
+  SmallVector<int64_t, 4> sizes(static_cast<size_t>(GridSymbol::Count), 0);
+  for (const auto &[role, shape] : roles) {
+    if (role == ArgRole::Query && shape.dims.size() == 4)
+      llvm::copy(ArrayRef<int64_t>(shape.dims).take_front(3), sizes.begin());
+    if (role == ArgRole::Key && shape.dims.size() == 4)
+      sizes[3] = shape.dims[2];
+  }
+  SmallVector<KernelLaunch> launches;
+  for (KernelLaunchAttr k : contract.getKernels()) {
+    KernelLaunch launch;
+    launch.info.kernelName = k.getName().str();
+    SmallVector<int64_t, 3> grid = k.evaluateGrid(sizes);
+    if (grid.size() != 3)
+      return makeError("attn: the grid of kernel " + k.getName() +
+                       " does not evaluate at the attention's sizes");
+    for (int d = 0; d < 3; ++d) {
+      launch.info.grid[d] = grid[d];
+      launch.info.block[d] = k.getBlock()[d];
+    }
+    launch.info.dynamicSharedBytes = k.getSharedBytes();
+    for (KernelParamAttr p : k.getParams()) {
+      llvm::Expected<LaunchParam> param = bindParam(p, contract, roles);
+      if (!param)
+        return param.takeError();
+      launch.params.push_back(*param);
     }
     launches.push_back(std::move(launch));
   }
   return launches;
+}
+
+/// The byte sizes of the contract's temporaries, in order.
+SmallVector<int64_t>
+mlir::attn::jit::detail::temporaryBytes(LaunchContractAttr contract) {
+  SmallVector<int64_t> bytes;
+  for (TemporaryAttr t : contract.getTemporaries())
+    bytes.push_back(t.getBytes());
+  return bytes;
 }
 
 llvm::Expected<std::unique_ptr<ExecutionEngine>>

@@ -64,11 +64,14 @@ struct KernelLaunch {
   emu::KernelFn fn = nullptr;
 };
 
-/// The launches of a launch contract with their parameters resolved to
-/// the entry function's roles (argN) or temporaries (tempN).
+/// The launches of a launch contract, their grids evaluated at the entry
+/// function's sizes and their parameters bound to its buffers by role (or
+/// to temporaries).
 llvm::Expected<SmallVector<KernelLaunch>>
-resolveLaunches(const ModuleContract &contract,
+resolveLaunches(LaunchContractAttr contract,
                 ArrayRef<std::pair<ArgRole, ArgShape>> roles);
+/// The byte sizes of the contract's temporaries, in order.
+SmallVector<int64_t> temporaryBytes(LaunchContractAttr contract);
 
 /// A JIT for a module in the LLVM dialect, optimised at `optLevel`.
 llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module,

@@ -7,9 +7,12 @@
 // CHECK-LABEL: func.func @causal_mqa
 // CHECK:         gpu.launch_func  @attn_kernels::@causal_mqa_kernel blocks in (%c4, %c2, %c1) threads in (%c128, %c1, %c1)  dynamic_shared_memory_size %c24576_i32
 // CHECK-SAME:      args(%{{.+}} : memref<1x2x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x2x256x64xf16>)
-// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["causal_mqa_kernel"], attn.gpu.temp_bytes = array<i64>, attn.gpu.temp_shapes = []}
+// The launch contract: host buffers and kernel parameters by role, the grid
+// as a function of [batch, heads, seq_q, seq_kv] (here (4, 2, 1)).
+// CHECK:       gpu.module @attn_kernels attributes {attn.launch_contract = #attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>],
+// CHECK-SAME:      kernels = [#attn.kernel<name = "causal_mqa_kernel", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<output>]>]>}
 // CHECK:         gpu.func @causal_mqa_kernel(
-// CHECK-SAME:      attn.gpu.block = array<i64: 128, 1, 1>, attn.gpu.dynamic_shared_bytes = 24576 : i64, attn.gpu.grid = array<i64: 4, 2, 1>, attn.gpu.params = ["arg0", "arg1", "arg2", "result0"]
+// CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
 // Two blocks per SM for ptxas (.minnctapersm), and the lanes' shared-memory
 // addressing computed once at the entry.
 // CHECK-SAME:      nvvm.minctasm = 2 : i32
@@ -90,11 +93,14 @@ func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
 // CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_tile_table blocks in (%c1, %c1, %c1) threads in (%c128, %c1, %c1)
 // CHECK-SAME:      args({{.*}}%[[TABLE]] : memref<1x4x2x2xi8>)
 // CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_kernel_1 blocks in (%c2, %c4, %c1)
-// CHECK:       gpu.module @attn_kernels attributes {attn.gpu.launch_order = ["document_gqa_tile_table", "document_gqa_kernel_1"], attn.gpu.temp_bytes = array<i64: 16>, attn.gpu.temp_shapes = [array<i64: 1, 4, 2, 2>]}
+// The table kernel first (one thread per tile: 16 tiles in one block of
+// 128), then the attention, sharing temporary 0 (16 bytes).
+// CHECK:       gpu.module @attn_kernels attributes {attn.launch_contract = #attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>], results = [#attn.param<output>],
+// CHECK-SAME:      kernels = [#attn.kernel<name = "document_gqa_tile_table", grid = ()[s0, s1, s2, s3] -> ((((s0 * s1) * (s2 ceildiv 64)) * (s3 ceildiv 64)) ceildiv 128, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<temporary 0>]>,
+// CHECK-SAME:                 #attn.kernel<name = "document_gqa_kernel_1", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<temporary 0>, #attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<output>]>],
+// CHECK-SAME:      temporaries = [#attn.temporary<shape = [1, 4, 2, 2], elementType = i8>]>}
 // CHECK:         gpu.func @document_gqa_tile_table(
-// CHECK-SAME:      attn.gpu.params = ["arg3", "arg4", "temp0"]
 // CHECK:         gpu.func @document_gqa_kernel_1(
-// CHECK-SAME:      attn.gpu.params = ["temp0", "arg0", "arg1", "arg2", "arg3", "arg4", "result0"]
 // CHECK:           memref.load %arg0[
 // CHECK:           arith.cmpi ult, %{{.+}}, %c100
 // CHECK:           scf.if

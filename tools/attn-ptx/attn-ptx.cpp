@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
     }
     if (!writeFile(outputPrefix + ".ptx", compiled->ptx) ||
         !writeFile(outputPrefix + ".json",
-                   attn::ptx::contractToJson(*compiled, options)))
+                   attn::ptx::contractToJson(*compiled, options.chip)))
       return 1;
   }
   return anyFailed ? 1 : 0;

@@ -211,9 +211,9 @@ TEST(PtxMatrix, TensorCoreKernelsAssembleWithoutSpills) {
       for (auto it = std::sregex_iterator(log.begin(), log.end(), used);
            it != std::sregex_iterator(); ++it) {
         int64_t shared = 0;
-        for (const attn::KernelContract &kc : compiled->contract.kernels)
-          if (kc.name == (*it)[1].str())
-            shared = kc.dynamicSharedBytes;
+        for (attn::KernelLaunchAttr kc : compiled->contract.getKernels())
+          if (kc.getName() == (*it)[1].str())
+            shared = kc.getSharedBytes();
         std::cout << "ptxas " << chip << " " << k.name << " " << (*it)[1]
                   << ": " << (*it)[2] << " registers, " << shared
                   << " bytes dynamic shared memory\n";
@@ -322,36 +322,43 @@ TEST(PtxLaunch, EveryKernelLaunchesUnderTheDriversRules) {
       for (const auto &t : compiled->results)
         results.push_back(
             std::make_unique<DeviceTensor>(t.shape, t.elementType));
-      for (size_t t = 0; t < compiled->contract.tempBytes.size(); ++t)
+      attn::LaunchContractAttr contract = compiled->contract;
+      for (attn::TemporaryAttr t : contract.getTemporaries())
         temps.push_back(std::make_unique<DeviceTensor>(
-            llvm::ArrayRef<int64_t>(compiled->contract.tempBytes[t]), "i8"));
-      for (const attn::KernelContract &kernel : compiled->contract.kernels) {
-        std::vector<attn_rt_tensor> params;
-        for (llvm::StringRef param : kernel.params) {
-          unsigned index = 0;
-          std::vector<std::unique_ptr<DeviceTensor>> *list =
-              param.consume_front("arg")      ? &args
-              : param.consume_front("result") ? &results
-              : param.consume_front("temp")   ? &temps
-                                              : nullptr;
-          ASSERT_TRUE(list && !param.getAsInteger(10, index) &&
-                      index < list->size())
-              << kernel.name;
-          attn_rt_tensor descriptor = (*list)[index]->descriptor;
-          if (list == &temps) { // the temporary in its memref shape
-            const auto &shape = compiled->contract.tempShapes[index];
-            descriptor.rank = static_cast<int32_t>(shape.size());
-            for (size_t d = 0; d < shape.size(); ++d)
-              descriptor.shape[d] = shape[d];
-          }
-          params.push_back(descriptor);
+            llvm::ArrayRef<int64_t>(t.getBytes()), "i8"));
+      // Each parameter is bound by its role: a host buffer of the
+      // contract's arguments or results, or a temporary in its shape.
+      auto bind = [&](attn::KernelParamAttr p) -> attn_rt_tensor {
+        if (p.isTemporary()) {
+          attn_rt_tensor descriptor = temps[p.getIndex()]->descriptor;
+          llvm::ArrayRef<int64_t> shape =
+              contract.getTemporaries()[p.getIndex()].getShape();
+          descriptor.rank = static_cast<int32_t>(shape.size());
+          for (size_t d = 0; d < shape.size(); ++d)
+            descriptor.shape[d] = shape[d];
+          return descriptor;
         }
-        EXPECT_EQ(attn_rt_launch_memrefs(loaded, kernel.name.c_str(),
-                                         kernel.grid, kernel.block,
-                                         kernel.dynamicSharedBytes, nullptr,
+        auto *arg = llvm::find(contract.getArguments(), p);
+        if (arg != contract.getArguments().end())
+          return args[arg - contract.getArguments().begin()]->descriptor;
+        auto *res = llvm::find(contract.getResults(), p);
+        EXPECT_NE(res, contract.getResults().end()) << p.getName();
+        return results[res - contract.getResults().begin()]->descriptor;
+      };
+      for (attn::KernelLaunchAttr kernel : contract.getKernels()) {
+        std::vector<attn_rt_tensor> params;
+        for (attn::KernelParamAttr p : kernel.getParams())
+          params.push_back(bind(p));
+        llvm::SmallVector<int64_t, 3> grid =
+            kernel.evaluateGrid(compiled->sizes());
+        ASSERT_EQ(grid.size(), 3u) << kernel.getName().str();
+        std::string name = kernel.getName().str();
+        EXPECT_EQ(attn_rt_launch_memrefs(loaded, name.c_str(), grid.data(),
+                                         kernel.getBlock().data(),
+                                         kernel.getSharedBytes(), nullptr,
                                          params.data(), params.size()),
                   0)
-            << chip << " " << kernel.name << ": " << attn_rt_last_error();
+            << chip << " " << name << ": " << attn_rt_last_error();
       }
       EXPECT_EQ(attn_rt_synchronize(nullptr), 0) << attn_rt_last_error();
       attn_rt_module_unload(loaded);

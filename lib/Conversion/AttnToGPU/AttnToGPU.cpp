@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelEmitter.h"
+#include "LaunchContract.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Numerics.h"
@@ -35,37 +36,13 @@ using namespace mlir;
 using namespace mlir::attn;
 namespace nx = mlir::attn::numerics;
 
+using mlir::attn::gpu_kernel::ContractBuilder;
 using mlir::attn::gpu_kernel::KernelEmitter;
 
 namespace {
 
 /// The tile-table kernels run one thread per tile, in blocks of this many.
 constexpr int64_t kTableThreads = 128;
-
-/// What a kernel parameter stands for on the host: `argN` for a function
-/// argument (a memref argument, or a tensor one through
-/// bufferization.to_buffer), `resultN` for a result (through
-/// bufferization.to_tensor), or empty when neither.
-std::string parameterOrigin(Value value, func::FuncOp func) {
-  if (auto arg = dyn_cast<BlockArgument>(value))
-    if (arg.getOwner() == &func.getBody().front())
-      return "arg" + std::to_string(arg.getArgNumber());
-  if (auto toBuffer = value.getDefiningOp<bufferization::ToBufferOp>())
-    if (auto arg = dyn_cast<BlockArgument>(toBuffer.getTensor()))
-      if (arg.getOwner() == &func.getBody().front())
-        return "arg" + std::to_string(arg.getArgNumber());
-  if (value.getDefiningOp<memref::AllocOp>()) {
-    for (Operation *user : value.getUsers()) {
-      auto toTensor = dyn_cast<bufferization::ToTensorOp>(user);
-      if (!toTensor)
-        continue;
-      for (OpOperand &use : toTensor.getResult().getUses())
-        if (isa<func::ReturnOp>(use.getOwner()))
-          return "result" + std::to_string(use.getOperandNumber());
-    }
-  }
-  return "";
-}
 
 /// Whether `v` is computed from constants by side-effect-free ops only, so
 /// that the kernel can recompute it instead of taking it as a parameter.
@@ -108,17 +85,13 @@ public:
       if (failed(attention ? outline(forall) : outlineTable(forall)))
         return signalPassFailure();
     }
-    if (gpu::GPUModuleOp gpuModule =
-            module.lookupSymbol<gpu::GPUModuleOp>("attn_kernels")) {
-      Builder b(&getContext());
-      gpuModule->setAttr(kGpuLaunchOrderAttr, b.getArrayAttr(launchOrder));
-      gpuModule->setAttr(kGpuTempBytesAttr,
-                         b.getDenseI64ArrayAttr(tempBytes));
-      SmallVector<Attribute> shapes;
-      for (ArrayRef<int64_t> shape : tempShapes)
-        shapes.push_back(b.getDenseI64ArrayAttr(shape));
-      gpuModule->setAttr(kGpuTempShapesAttr, b.getArrayAttr(shapes));
-    }
+    if (!contract)
+      return;
+    FailureOr<LaunchContractAttr> built = contract->build();
+    if (failed(built))
+      return signalPassFailure();
+    module.lookupSymbol<gpu::GPUModuleOp>("attn_kernels")
+        ->setAttr(kGpuLaunchContractAttr, *built);
   }
 
 private:
@@ -132,60 +105,62 @@ private:
   }
 
   /// A gpu.func for `forall` taking the memrefs its body uses from the
-  /// host (recorded with their origins) and recomputing the rest; the
+  /// host (recorded with their roles) and recomputing the rest; the
   /// mapping leads from host values to kernel values, the builder is at
   /// the start of the kernel body.
   struct Outlined {
     gpu::GPUFuncOp kernel;
     SmallVector<Value> params;
+    SmallVector<KernelParamAttr> roles; // per parameter
     IRMapping mapping;
   };
   FailureOr<Outlined> createKernel(scf::ForallOp forall, StringRef suffix,
                                    int64_t threads, OpBuilder &b);
   /// Copies the host constant tables the kernel reads into the GPU module.
   void copyGlobals(gpu::GPUFuncOp kernel);
-  /// Records the launch contract and replaces `forall` with the launch.
+  /// Records the kernel in the launch contract (its grid a function of
+  /// the sizes, `gridMap`; `grid` its value at the static sizes) and
+  /// replaces `forall` with the launch.
   LogicalResult launch(scf::ForallOp forall, Outlined &outlined,
-                       ArrayRef<int64_t> grid, int64_t threads,
-                       int64_t sharedBytes);
-  /// The origin of a kernel parameter; host allocations that are not
-  /// results become temporaries (tempN) the launcher allocates.
-  std::string originOf(Value v, func::FuncOp func);
+                       AffineMap gridMap, ArrayRef<int64_t> grid,
+                       int64_t threads, int64_t sharedBytes);
+  /// The contract of the function holding `forall` (one per module).
+  FailureOr<ContractBuilder *> contractFor(scf::ForallOp forall);
 
   LogicalResult outline(scf::ForallOp forall);
   LogicalResult outlineTable(scf::ForallOp forall);
 
-  SmallVector<Attribute> launchOrder;
-  SmallVector<int64_t> tempBytes;
-  SmallVector<SmallVector<int64_t>> tempShapes;
-  DenseMap<Value, unsigned> temps;
+  std::optional<ContractBuilder> contract;
   unsigned kernelCount = 0;
 };
 
-std::string AttnTileToGPUPass::originOf(Value v, func::FuncOp func) {
-  std::string origin = parameterOrigin(v, func);
-  if (!origin.empty())
-    return origin;
-  auto alloc = v.getDefiningOp<memref::AllocOp>();
-  auto type = cast<MemRefType>(v.getType());
-  if (!alloc || !type.hasStaticShape())
-    return "";
-  auto [it, inserted] = temps.try_emplace(v, tempBytes.size());
-  if (inserted) {
-    tempBytes.push_back(type.getNumElements() *
-                        ((type.getElementTypeBitWidth() + 7) / 8));
-    tempShapes.emplace_back(type.getShape());
+FailureOr<ContractBuilder *>
+AttnTileToGPUPass::contractFor(scf::ForallOp forall) {
+  auto func = forall->getParentOfType<func::FuncOp>();
+  if (!func)
+    return forall.emitError("attn-tile-to-gpu: expected the forall in a "
+                            "func.func");
+  if (!contract) {
+    FailureOr<ContractBuilder> built = ContractBuilder::forFunction(func);
+    if (failed(built))
+      return failure();
+    contract.emplace(std::move(*built));
   }
-  return "temp" + std::to_string(it->second);
+  if (contract->getFunction() != func)
+    return forall.emitError("attn-tile-to-gpu: the launch contract describes "
+                            "one host function; this module has attentions in ")
+           << "@" << contract->getFunction().getSymName() << " and @"
+           << func.getSymName();
+  return &*contract;
 }
 
 FailureOr<AttnTileToGPUPass::Outlined>
 AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
                                 int64_t threads, OpBuilder &b) {
-  auto func = forall->getParentOfType<func::FuncOp>();
-  if (!func)
-    return forall.emitError("attn-tile-to-gpu: expected the forall in a "
-                            "func.func");
+  FailureOr<ContractBuilder *> builder = contractFor(forall);
+  if (failed(builder))
+    return failure();
+  func::FuncOp func = (*builder)->getFunction();
   // Captured tensors that are tensor arguments of the function (attn-ptx's
   // input; the JIT's entry passes memrefs) get the buffer view the kernel
   // takes: to_buffer of the argument, read through to_tensor.
@@ -211,7 +186,6 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
   llvm::SetVector<Value> used;
   getUsedValuesDefinedAbove(forall.getRegion(), used);
   Outlined outlined;
-  SmallVector<Attribute> origins;
   // Captured tensors reach the regions as bufferization.to_tensor of a
   // memref: the kernel takes the memref and rebuilds the tensor view.
   SmallVector<std::pair<Value, bufferization::ToTensorOp>> tensorViews;
@@ -220,26 +194,26 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
       continue;
     if (auto toTensor = v.getDefiningOp<bufferization::ToTensorOp>()) {
       Value memref = toTensor.getBuffer();
-      std::string origin = originOf(memref, func);
-      if (origin.empty())
+      KernelParamAttr role = (*builder)->paramOf(memref);
+      if (!role)
         return forall.emitError("attn-tile-to-gpu: a captured tensor is not "
                                 "an argument of the function");
       tensorViews.push_back({v, toTensor});
       outlined.params.push_back(memref);
-      origins.push_back(StringAttr::get(&getContext(), origin));
+      outlined.roles.push_back(role);
       continue;
     }
     if (!isa<MemRefType>(v.getType()))
       return forall.emitError("attn-tile-to-gpu: the kernel would take a "
                               "non-memref value from the host: ")
              << v;
-    std::string origin = originOf(v, func);
-    if (origin.empty())
+    KernelParamAttr role = (*builder)->paramOf(v);
+    if (!role)
       return forall.emitError("attn-tile-to-gpu: a kernel buffer is neither "
                               "an argument nor a result of the function, "
                               "nor a static host allocation");
     outlined.params.push_back(v);
-    origins.push_back(StringAttr::get(&getContext(), origin));
+    outlined.roles.push_back(role);
   }
 
   ModuleOp module = getOperation();
@@ -258,7 +232,6 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   kernel.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
-  kernel->setAttr(kGpuParamsAttr, b.getArrayAttr(origins));
   Block &entry = kernel.getBody().front();
   b.setInsertionPointToStart(&entry);
   for (auto [v, arg] : llvm::zip(outlined.params, entry.getArguments()))
@@ -313,7 +286,7 @@ void loadCapturedTensors(gpu::GPUFuncOp kernel) {
 }
 
 LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
-                                        Outlined &outlined,
+                                        Outlined &outlined, AffineMap gridMap,
                                         ArrayRef<int64_t> grid,
                                         int64_t threads,
                                         int64_t sharedBytes) {
@@ -330,11 +303,16 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
              << kGridRole[d] << " in " << "xyz"[d] << ", at most "
              << kMaxGrid[d];
   gpu::GPUFuncOp kernel = outlined.kernel;
+  auto launch = KernelLaunchAttr::get(&getContext(), kernel.getName(), gridMap,
+                                      {threads, 1, 1}, sharedBytes,
+                                      outlined.roles);
+  if (ArrayRef<int64_t>(launch.evaluateGrid(contract->getSizes())) != grid)
+    return forall.emitError("attn-tile-to-gpu: internal error: the grid map ")
+           << AffineMapAttr::get(gridMap) << " does not give the grid ("
+           << grid[0] << ", " << grid[1] << ", " << grid[2] << ")";
+  contract->addKernel(launch);
   loadCapturedTensors(kernel);
   Builder b(&getContext());
-  kernel->setAttr(kGpuGridAttr, b.getDenseI64ArrayAttr(grid));
-  kernel->setAttr(kGpuBlockAttr, b.getDenseI64ArrayAttr({threads, 1, 1}));
-  kernel->setAttr(kGpuSharedAttr, b.getI64IntegerAttr(sharedBytes));
   // .minnctapersm: ptxas's own occupancy target can cap registers for a
   // third block per SM and spill (16 bytes at 168 registers on the dilated
   // D = 128 kernel) or rematerialise (9% more instructions on the window
@@ -342,7 +320,6 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
   // runs, leave it 255 registers.
   kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                   b.getI32IntegerAttr(kGpuMinBlocksPerSM));
-  launchOrder.push_back(b.getStringAttr(kernel.getName()));
   OpBuilder hb(forall);
   Location loc = forall.getLoc();
   auto c = [&](int64_t v) -> Value {
@@ -406,7 +383,7 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
   for (Operation &op : forall.getBody()->without_terminator())
     b.clone(op, outlined->mapping);
   copyGlobals(outlined->kernel);
-  return launch(forall, *outlined,
+  return launch(forall, *outlined, contract->tileTableGrid(kTableThreads),
                 {(total + kTableThreads - 1) / kTableThreads, 1, 1},
                 kTableThreads, 0);
 }
@@ -553,57 +530,25 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
   SmallVector<int64_t> grid = {
       llvm::divideCeilSigned(qType.getDimSize(2), tiles.tileQ), qType.getDimSize(1),
       qType.getDimSize(0)};
-  return launch(forall, *outlined, grid, tiles.threads(),
-                emitter.sharedBytes());
+  return launch(forall, *outlined, contract->attentionGrid(), grid,
+                tiles.threads(), emitter.sharedBytes());
 }
 
 } // namespace
 
-FailureOr<ModuleContract>
+FailureOr<LaunchContractAttr>
 mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
-  auto order = gpuModule->getAttrOfType<ArrayAttr>(kGpuLaunchOrderAttr);
-  auto temps = gpuModule->getAttrOfType<DenseI64ArrayAttr>(kGpuTempBytesAttr);
-  auto shapes = gpuModule->getAttrOfType<ArrayAttr>(kGpuTempShapesAttr);
-  if (!order || !temps || !shapes || order.empty() ||
-      static_cast<int64_t>(shapes.size()) != temps.size())
-    return gpuModule.emitError("no attn-tile-to-gpu launch contract");
-  ModuleContract contract;
-  contract.tempBytes.assign(temps.asArrayRef().begin(),
-                            temps.asArrayRef().end());
-  for (Attribute shape : shapes) {
-    auto dims = dyn_cast<DenseI64ArrayAttr>(shape);
-    if (!dims)
-      return gpuModule.emitError("malformed temporary shapes");
-    contract.tempShapes.emplace_back(dims.asArrayRef());
-  }
-  for (Attribute nameAttr : order) {
-    auto name = dyn_cast<StringAttr>(nameAttr);
-    auto kernel =
-        name ? gpuModule.lookupSymbol<gpu::GPUFuncOp>(name) : gpu::GPUFuncOp();
-    auto grid = kernel ? kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuGridAttr)
-                       : DenseI64ArrayAttr();
-    auto block = kernel
-                     ? kernel->getAttrOfType<DenseI64ArrayAttr>(kGpuBlockAttr)
-                     : DenseI64ArrayAttr();
-    auto shared = kernel ? kernel->getAttrOfType<IntegerAttr>(kGpuSharedAttr)
-                         : IntegerAttr();
-    auto params = kernel ? kernel->getAttrOfType<ArrayAttr>(kGpuParamsAttr)
-                         : ArrayAttr();
-    if (!grid || !block || !shared || !params || grid.size() != 3 ||
-        block.size() != 3 ||
-        params.size() != kernel.getNumArguments())
-      return gpuModule.emitError("malformed launch contract for kernel ")
-             << nameAttr;
-    KernelContract k;
-    k.name = name.str();
-    for (int d = 0; d < 3; ++d) {
-      k.grid[d] = grid[d];
-      k.block[d] = block[d];
-    }
-    k.dynamicSharedBytes = shared.getInt();
-    for (auto p : params.getAsRange<StringAttr>())
-      k.params.push_back(p.str());
-    contract.kernels.push_back(std::move(k));
+  auto contract =
+      gpuModule->getAttrOfType<LaunchContractAttr>(kGpuLaunchContractAttr);
+  if (!contract)
+    return gpuModule.emitError("no attn-tile-to-gpu launch contract (")
+           << kGpuLaunchContractAttr << ")";
+  for (KernelLaunchAttr k : contract.getKernels()) {
+    auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(k.getName());
+    if (!kernel || kernel.getNumArguments() != k.getParams().size())
+      return gpuModule.emitError("the launch contract's kernel '")
+             << k.getName() << "' is not a gpu.func of "
+             << k.getParams().size() << " parameters in the module";
   }
   return contract;
 }

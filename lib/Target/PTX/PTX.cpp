@@ -20,7 +20,6 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -300,10 +299,10 @@ mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   auto gpuModules = llvm::to_vector(clone->getOps<gpu::GPUModuleOp>());
   if (gpuModules.size() != 1)
     return module.emitError("attn-to-gpu produced no GPU module");
-  FailureOr<ModuleContract> contract = readLaunchContract(gpuModules[0]);
+  FailureOr<LaunchContractAttr> contract = readLaunchContract(gpuModules[0]);
   if (failed(contract))
     return failure();
-  compiled.contract = std::move(*contract);
+  compiled.contract = *contract;
 
   // Only the GPU module goes on.
   OwningOpRef<ModuleOp> device = ModuleOp::create(module.getLoc());
@@ -325,107 +324,3 @@ mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   return compiled;
 }
 
-std::string mlir::attn::ptx::contractToJson(const CompiledAttention &compiled,
-                                            const PTXOptions &options) {
-  namespace json = llvm::json;
-  auto tensors = [](ArrayRef<CompiledAttention::Tensor> list) {
-    json::Array array;
-    for (const CompiledAttention::Tensor &t : list)
-      array.push_back(json::Object{{"shape", json::Array(t.shape)},
-                                   {"dtype", t.elementType}});
-    return array;
-  };
-  json::Array kernels;
-  for (const KernelContract &k : compiled.contract.kernels) {
-    json::Array params;
-    for (const std::string &p : k.params)
-      params.push_back(p);
-    kernels.push_back(json::Object{
-        {"name", k.name},
-        {"grid", json::Array{k.grid[0], k.grid[1], k.grid[2]}},
-        {"block", json::Array{k.block[0], k.block[1], k.block[2]}},
-        {"dynamic_shared_bytes", k.dynamicSharedBytes},
-        {"params", std::move(params)}});
-  }
-  json::Object root{{"chip", options.chip},
-                    {"kernels", std::move(kernels)},
-                    {"temp_bytes", json::Array(compiled.contract.tempBytes)},
-                    {"temp_shapes", [&] {
-                       json::Array shapes;
-                       for (const auto &shape : compiled.contract.tempShapes)
-                         shapes.push_back(json::Array(shape));
-                       return shapes;
-                     }()},
-                    {"arguments", tensors(compiled.arguments)},
-                    {"results", tensors(compiled.results)}};
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << llvm::formatv("{0:2}", json::Value(std::move(root)));
-  return text;
-}
-
-FailureOr<mlir::attn::ModuleContract>
-mlir::attn::ptx::contractFromJson(StringRef text) {
-  namespace json = llvm::json;
-  llvm::Expected<json::Value> parsed = json::parse(text);
-  if (!parsed) {
-    llvm::consumeError(parsed.takeError());
-    return failure();
-  }
-  const json::Object *root = parsed->getAsObject();
-  const json::Array *kernels = root ? root->getArray("kernels") : nullptr;
-  const json::Array *bytes = root ? root->getArray("temp_bytes") : nullptr;
-  const json::Array *shapes = root ? root->getArray("temp_shapes") : nullptr;
-  if (!kernels || !bytes || !shapes)
-    return failure();
-  auto ints = [](const json::Array *array,
-                 SmallVectorImpl<int64_t> &out) -> bool {
-    if (!array)
-      return false;
-    for (const json::Value &v : *array) {
-      std::optional<int64_t> i = v.getAsInteger();
-      if (!i)
-        return false;
-      out.push_back(*i);
-    }
-    return true;
-  };
-  ModuleContract contract;
-  if (!ints(bytes, contract.tempBytes))
-    return failure();
-  for (const json::Value &shape : *shapes) {
-    contract.tempShapes.emplace_back();
-    if (!ints(shape.getAsArray(), contract.tempShapes.back()))
-      return failure();
-  }
-  for (const json::Value &k : *kernels) {
-    const json::Object *object = k.getAsObject();
-    if (!object)
-      return failure();
-    KernelContract kernel;
-    std::optional<StringRef> name = object->getString("name");
-    std::optional<int64_t> shared = object->getInteger("dynamic_shared_bytes");
-    SmallVector<int64_t> grid, block;
-    if (!name || !shared || !ints(object->getArray("grid"), grid) ||
-        !ints(object->getArray("block"), block) || grid.size() != 3 ||
-        block.size() != 3)
-      return failure();
-    kernel.name = name->str();
-    kernel.dynamicSharedBytes = *shared;
-    for (int d = 0; d < 3; ++d) {
-      kernel.grid[d] = grid[d];
-      kernel.block[d] = block[d];
-    }
-    const json::Array *params = object->getArray("params");
-    if (!params)
-      return failure();
-    for (const json::Value &p : *params) {
-      std::optional<StringRef> param = p.getAsString();
-      if (!param)
-        return failure();
-      kernel.params.push_back(param->str());
-    }
-    contract.kernels.push_back(std::move(kernel));
-  }
-  return contract;
-}

@@ -28,8 +28,16 @@
 // LAUNCH-NOT: .extern .func
 // LAUNCH-NOT: div.rn
 
-// The launch contract next to the PTX.
+// The launch contract next to the PTX: the #attn.launch_contract itself,
+// and derived from it the host signature by role, the grid at the compiled
+// sizes [batch, heads, seq_q, seq_kv] beside its map, and the parameters
+// as host positions.
+// JSON:      "arguments": [
+// JSON:          "role": "query",
+// JSON:          "role": "key",
+// JSON:          "role": "value",
 // JSON:      "chip": "sm_80"
+// JSON:      "contract": "#attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>], kernels = [#attn.kernel<name = \"attention_kernel\", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576,
 // JSON:      "kernels": [
 // JSON:          "block": [
 // JSON-NEXT:       128,
@@ -38,6 +46,7 @@
 // JSON-NEXT:       4,
 // JSON-NEXT:       8,
 // JSON-NEXT:       1
+// JSON:          "grid_map": "affine_map<()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0)>",
 // JSON:          "name": "attention_kernel",
 // JSON:          "params": [
 // JSON-NEXT:       "arg0",
@@ -46,6 +55,7 @@
 // JSON-NEXT:       "result0"
 // JSON:      "results": [
 // JSON:          "dtype": "bf16",
+// JSON:          "role": "output",
 
 // CHIP: attn-ptx: unsupported --chip 'sm_75'; expected sm_80 or sm_90
 func.func @attention(%q: tensor<1x8x256x64xbf16>, %k: tensor<1x2x256x64xbf16>,

@@ -10,6 +10,8 @@
 #ifndef ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
 #define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -45,36 +47,14 @@ constexpr int64_t kGpuMinBlocksPerSM = 2;
 /// on-disk cache key. Bump it when the generated code changes.
 constexpr int64_t kGpuCodeVersion = 3;
 
-/// Kernel attributes: the launch contract.
-constexpr llvm::StringLiteral kGpuGridAttr = "attn.gpu.grid";
-constexpr llvm::StringLiteral kGpuBlockAttr = "attn.gpu.block";
-constexpr llvm::StringLiteral kGpuSharedAttr = "attn.gpu.dynamic_shared_bytes";
-constexpr llvm::StringLiteral kGpuParamsAttr = "attn.gpu.params";
-/// GPU module attributes: the kernels in launch order, and the byte sizes
-/// of the temporaries (params `tempN`) the launcher allocates.
-constexpr llvm::StringLiteral kGpuLaunchOrderAttr = "attn.gpu.launch_order";
-constexpr llvm::StringLiteral kGpuTempBytesAttr = "attn.gpu.temp_bytes";
-constexpr llvm::StringLiteral kGpuTempShapesAttr = "attn.gpu.temp_shapes";
+/// The gpu.module attribute holding the #attn.launch_contract of its
+/// kernels.
+constexpr llvm::StringLiteral kGpuLaunchContractAttr = "attn.launch_contract";
 
-/// One kernel's launch contract, read from its attributes.
-struct KernelContract {
-  std::string name;
-  int64_t grid[3] = {1, 1, 1};
-  int64_t block[3] = {1, 1, 1};
-  int64_t dynamicSharedBytes = 0;
-  /// Per parameter: `argN` (host function argument N), `resultN`, or
-  /// `tempN` (a temporary of tempBytes[N] bytes the launcher allocates).
-  SmallVector<std::string> params;
-};
-/// A GPU module's kernels in launch order and its temporaries.
-struct ModuleContract {
-  SmallVector<KernelContract> kernels;
-  SmallVector<int64_t> tempBytes;
-  SmallVector<SmallVector<int64_t>> tempShapes; // memref shapes
-};
-/// Reads the contract attn-tile-to-gpu recorded on `gpuModule`; fails with
-/// a diagnostic when it is missing or malformed.
-FailureOr<ModuleContract> readLaunchContract(gpu::GPUModuleOp gpuModule);
+/// The contract attn-tile-to-gpu recorded on `gpuModule`, its kernels
+/// checked against the module's gpu.funcs; fails with a diagnostic when
+/// it is missing or does not match.
+FailureOr<LaunchContractAttr> readLaunchContract(gpu::GPUModuleOp gpuModule);
 
 /// attn-tile, with `tiles` (default: supportedGpuTiles().front()), then
 /// attn-tile-to-gpu, which refuses tile shapes it has no kernel for.

@@ -83,16 +83,19 @@ FailureOr<std::map<std::string, std::string>>
 emitPTX(ModuleOp module, const PTXOptions &options = {});
 
 /// An attention compiled to PTX: the text (all kernels of its GPU module),
-/// the launch contract, and the host function's signature that the
-/// contract's argN / resultN refer to.
+/// the launch contract, and the host function's signature (in the order
+/// of the contract's arguments and results).
 struct CompiledAttention {
   std::string ptx;
-  ModuleContract contract;
+  LaunchContractAttr contract;
   struct Tensor {
     SmallVector<int64_t> shape;
     std::string elementType; // "f16", "bf16", "f32", "i32", ...
   };
   SmallVector<Tensor> arguments, results;
+  /// The static sizes [batch, heads, seq_q, seq_kv] (from the query and
+  /// key shapes) at which the contract's grids are evaluated.
+  SmallVector<int64_t, 4> sizes() const;
 };
 
 /// attn-to-gpu on a clone of `module` (one function with one
@@ -100,14 +103,20 @@ struct CompiledAttention {
 FailureOr<CompiledAttention> compileAttention(ModuleOp module,
                                               const PTXOptions &options = {});
 
-/// The compiled attention as JSON: chip, kernels in launch order with
-/// grid, block, dynamic shared memory and parameters, temporaries, and the
-/// host signature.
-std::string contractToJson(const CompiledAttention &compiled,
-                           const PTXOptions &options);
+/// The launch contract as JSON (docs/gpu.md, "The launch contract"): the
+/// #attn.launch_contract itself ("contract"), and derived from it for
+/// launchers without MLIR (runtime/, scripts/gpu_check.py) the host
+/// signature with roles, the kernels in launch order with their grids at
+/// the compiled sizes and their parameters as host positions (argN,
+/// resultN, tempN), and the temporaries' bytes and shapes.
+std::string contractToJson(const CompiledAttention &compiled, StringRef chip);
 
-/// Reads back the launch contract of contractToJson (for on-disk caches).
-FailureOr<ModuleContract> contractFromJson(StringRef json);
+/// Reads contractToJson's text back (the JIT's on-disk cache): the
+/// attribute parsed and verified, the derived fields checked against it.
+/// `ptx` is left empty; `chip` receives the chip. The error says what is
+/// wrong.
+llvm::Expected<CompiledAttention>
+contractFromJson(StringRef json, MLIRContext *context, std::string &chip);
 
 } // namespace mlir::attn::ptx
 

@@ -350,4 +350,6 @@ def Attn_ChainAttr : Attn_Attr<"Chain", "chain", [
   let genVerifyDecl = 1;
 }
 
+include "attn/Dialect/Attn/IR/LaunchContract.td"
+
 #endif // ATTN_ATTRS_TD

@@ -100,6 +100,34 @@ namespace mlir::attn {
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrs.h.inc"
 
+namespace mlir::attn {
+/// A bracketed list of attributes of one kind, `[#attn.param<query>, ...]`
+/// (the list parameters of the launch contract).
+template <typename AttrT>
+FailureOr<SmallVector<AttrT>> parseAttrList(AsmParser &parser) {
+  SmallVector<AttrT> list;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square,
+                                     [&]() -> ParseResult {
+                                       AttrT attr;
+                                       if (parser.parseAttribute(attr))
+                                         return failure();
+                                       list.push_back(attr);
+                                       return success();
+                                     }))
+    return failure();
+  return list;
+}
+template <typename AttrT>
+void printAttrList(AsmPrinter &printer, ArrayRef<AttrT> list) {
+  printer << '[';
+  llvm::interleaveComma(list, printer.getStream(),
+                        [&](AttrT attr) { printer.printAttribute(attr); });
+  printer << ']';
+}
+/// The symbols of a kernel grid map, in order.
+enum class GridSymbol : unsigned { Batch, Heads, SeqQ, SeqKV, Count };
+} // namespace mlir::attn
+
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.h.inc"
 
