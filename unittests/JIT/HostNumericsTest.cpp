@@ -2,9 +2,9 @@
 //
 // Every attention variant runs through the whole host path (attn-tile,
 // attn-online-softmax, attn-to-host, ExecutionEngine) and is compared with
-// a naive f64 attention written here, which shares no code with the
-// compiler: masks and score modifications are restated from their
-// documented definitions. Bounds: relative L2 error <= 1e-5 for f32 and
+// the naive f64 attention of attn/Run/Reference.h, which shares no code
+// with the compiler: masks and score modifications are restated here from
+// their documented definitions. Bounds: relative L2 error <= 1e-5 for f32 and
 // <= 1e-2 for f16/bf16 (inputs are rounded to the dtype first, so the
 // bound measures the kernel, not the input quantisation); NaN never
 // passes. The matrix is sampled so that every value of every axis appears.
@@ -13,6 +13,7 @@
 
 #include "attn/JIT/Compiler.h"
 #include "attn/Mask/Mask.h"
+#include "attn/Run/Reference.h"
 
 #include "../Support/Dtypes.h"
 
@@ -78,60 +79,31 @@ struct Case {
   double inputRange = 1.0;
 };
 
-/// Naive attention in f64: O and lse for every (b, h, i).
+/// The f64 reference on the exact inputs: O and lse for every (b, h, i).
 void reference(const Case &c, const Tensor &q, const Tensor &k, const Tensor &v,
                const std::vector<float> &bias, std::vector<double> &out,
                std::vector<double> &lse) {
   const AttentionSpec &s = c.spec;
-  double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(s.headDimQK));
-  int64_t group = s.numQHeads / s.numKVHeads;
-  out.assign(s.batch * s.numQHeads * s.seqQ * s.headDimV, 0.0);
-  lse.assign(s.batch * s.numQHeads * s.seqQ,
-             -std::numeric_limits<double>::infinity());
-  std::vector<double> scores(s.seqKV);
-  std::vector<char> kept(s.seqKV);
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.numQHeads; ++h)
-      for (int64_t i = 0; i < s.seqQ; ++i) {
-        int64_t g = h / group;
-        double m = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < s.seqKV; ++j) {
-          kept[j] = !c.keep || c.keep(b, h, i, j);
-          double dot = 0;
-          for (int64_t d = 0; d < s.headDimQK; ++d)
-            dot +=
-                q.exact[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimQK +
-                        d] *
-                k.exact[((b * s.numKVHeads + g) * s.seqKV + j) * s.headDimQK +
-                        d];
-          double score = dot * scale;
-          if (s.hasBias)
-            score += bias[((b * s.numQHeads + h) * s.seqQ + i) * s.seqKV + j];
-          if (c.mod)
-            score = c.mod(score, b, h, i, j);
-          scores[j] = score;
-          if (kept[j])
-            m = std::max(m, score);
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < s.seqKV; ++j)
-          if (kept[j])
-            sum += std::exp(scores[j] - m);
-        if (sum == 0)
-          continue; // fully masked row: O = 0, lse = -inf
-        lse[(b * s.numQHeads + h) * s.seqQ + i] = m + std::log(sum);
-        for (int64_t d = 0; d < s.headDimV; ++d) {
-          double acc = 0;
-          for (int64_t j = 0; j < s.seqKV; ++j)
-            if (kept[j])
-              acc +=
-                  std::exp(scores[j] - m) *
-                  v.exact[((b * s.numKVHeads + g) * s.seqKV + j) * s.headDimV +
-                          d];
-          out[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimV + d] =
-              acc / sum;
-        }
-      }
+  std::vector<double> biasExact(bias.begin(), bias.end());
+  mlir::attn::run::ReferenceInputs in;
+  in.query = q.exact;
+  in.key = k.exact;
+  in.value = v.exact;
+  if (s.hasBias)
+    in.bias = biasExact;
+  in.biasBatch = s.batch;
+  in.biasHeads = s.numQHeads;
+  in.scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(s.headDimQK));
+  if (c.keep)
+    in.keep = c.keep;
+  if (c.mod)
+    in.modify = c.mod;
+  mlir::attn::run::ReferenceResult result = mlir::attn::run::referenceAttention(
+      {s.batch, s.numQHeads, s.numKVHeads, s.seqQ, s.seqKV, s.headDimQK,
+       s.headDimV},
+      in);
+  out = std::move(result.output);
+  lse = std::move(result.logsumexp);
 }
 
 double outputValue(const Case &c, const std::vector<float> &f32,
