@@ -1,9 +1,9 @@
-//===- Runner.h - Run an attention on random inputs and check it -*- C++
-//-*-===//
+//===- Runner.h - Run an attention on random inputs and check it -*- C++ -*-=//
 //
 // What attn-run does, as a library: compile an attention for the host (or
-// its GPU kernel for the emulator), run it on seeded random inputs, compare it with a naive f64 reference,
-// and report errors, tiles visited versus dense, and timings.
+// its GPU kernel for the emulator), run it on seeded random inputs,
+// compare it with the naive f64 reference (Reference.h), and report
+// errors, tiles visited versus dense, and timings.
 //
 //===----------------------------------------------------------------------===//
 
