@@ -119,6 +119,40 @@ double outputValue(const Case &c, const std::vector<float> &f32,
   return 0;
 }
 
+/// Expects the kernel's O (in `outF32` or `outHalf`) and lse to match the
+/// reference's within the bounds of the case's element type.
+void expectNearReference(const Case &c, const std::vector<float> &outF32,
+                         const std::vector<uint16_t> &outHalf,
+                         const std::vector<float> &lse,
+                         const std::vector<double> &refOut,
+                         const std::vector<double> &refLse) {
+  const AttentionSpec &s = c.spec;
+  size_t outSize = refOut.size();
+  double errSq = 0, refSq = 0;
+  for (size_t n = 0; n < outSize; ++n) {
+    double got = outputValue(c, outF32, outHalf, n);
+    ASSERT_TRUE(std::isfinite(got)) << "output " << n << " is " << got;
+    errSq += (got - refOut[n]) * (got - refOut[n]);
+    refSq += refOut[n] * refOut[n];
+  }
+  double bound = s.elementType == ElementType::F32 ? 1e-5 : 1e-2;
+  double relErr = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
+  EXPECT_LE(relErr, bound) << "relative L2 error of the output";
+  if (s.withLogsumexp)
+    for (size_t n = 0; n < lse.size(); ++n) {
+      if (std::isinf(refLse[n])) {
+        EXPECT_TRUE(std::isinf(lse[n]) && lse[n] < 0)
+            << "lse " << n << " of a fully masked row is " << lse[n];
+        continue;
+      }
+      ASSERT_TRUE(std::isfinite(lse[n])) << "lse " << n << " is " << lse[n];
+      EXPECT_NEAR(lse[n], refLse[n],
+                  (s.elementType == ElementType::F32 ? 1e-4 : 2e-2) *
+                      std::max(1.0, std::abs(refLse[n])))
+          << "lse " << n;
+    }
+}
+
 enum class Target { Host, Emulator };
 
 /// Compiles and runs one case on `target`, returns the relative L2 error of
@@ -212,29 +246,7 @@ void runCase(Compiler &compiler, const Case &c, uint64_t seed,
   std::vector<double> refOut, refLse;
   reference(withIds, q, k, v, bias, refOut, refLse);
 
-  double errSq = 0, refSq = 0;
-  for (size_t n = 0; n < outSize; ++n) {
-    double got = outputValue(c, outF32, outHalf, n);
-    ASSERT_TRUE(std::isfinite(got)) << "output " << n << " is " << got;
-    errSq += (got - refOut[n]) * (got - refOut[n]);
-    refSq += refOut[n] * refOut[n];
-  }
-  double bound = s.elementType == ElementType::F32 ? 1e-5 : 1e-2;
-  double relErr = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
-  EXPECT_LE(relErr, bound) << "relative L2 error of the output";
-  if (s.withLogsumexp)
-    for (size_t n = 0; n < lse.size(); ++n) {
-      if (std::isinf(refLse[n])) {
-        EXPECT_TRUE(std::isinf(lse[n]) && lse[n] < 0)
-            << "lse " << n << " of a fully masked row is " << lse[n];
-        continue;
-      }
-      ASSERT_TRUE(std::isfinite(lse[n])) << "lse " << n << " is " << lse[n];
-      EXPECT_NEAR(lse[n], refLse[n],
-                  (s.elementType == ElementType::F32 ? 1e-4 : 2e-2) *
-                      std::max(1.0, std::abs(refLse[n])))
-          << "lse " << n;
-    }
+  expectNearReference(c, outF32, outHalf, lse, refOut, refLse);
 }
 
 // --- the matrix --------------------------------------------------------------
