@@ -76,7 +76,11 @@ const void *bufferFor(const HostArgs &host, ArgRole role,
   return nullptr;
 }
 
-
+/// The error for a buffer the attention needs that the caller left null.
+llvm::Error missingBuffer(ArgRole role) {
+  return makeError(Twine("attn: the ") + roleName(role) +
+                   " buffer is required by this attention but is null");
+}
 
 class HostKernelImpl final : public HostKernel {
 public:
@@ -101,8 +105,7 @@ public:
                          Twine(host.numCaptures));
       const void *data = bufferFor(host, role, shape);
       if (!data)
-        return makeError(Twine("attn: the ") + roleName(role) +
-                         " buffer is required by this attention but is null");
+        return missingBuffer(role);
       descriptors.push_back(describe(data, shape));
     }
     // The packed interface takes a pointer to each argument, and each
@@ -308,9 +311,7 @@ public:
             param.temp ? temps[*param.temp].data()
                        : bufferFor(host, param.role, param.shape);
         if (!data)
-          return makeError(Twine("attn: the ") + roleName(param.role) +
-                           " buffer is required by this attention but is "
-                           "null");
+          return missingBuffer(param.role);
         descriptors.push_back(describe(data, param.shape));
         int64_t elements = 1;
         for (int64_t d : param.shape.dims)
@@ -386,9 +387,7 @@ public:
                                      static_cast<uintptr_t>(temps[*param.temp]))
                                : bufferFor(args, param.role, param.shape);
         if (!data)
-          return makeError(Twine("attn: the ") + roleName(param.role) +
-                           " buffer is required by this attention but is "
-                           "null");
+          return missingBuffer(param.role);
         t.device_pointer = reinterpret_cast<uintptr_t>(data);
         t.rank = static_cast<int32_t>(param.shape.dims.size());
         for (size_t d = 0; d < param.shape.dims.size(); ++d)

@@ -1,17 +1,23 @@
 //===- Runner.cpp - Run an attention on random inputs and check it --------===//
 //
-// attn-run's engine. The reference is a naive f64 attention; it takes the
-// mask's element predicate from the mask algebra (itself checked against
-// brute force in unittests/Mask) and restates the score modifications, so
-// it shares no code with the generated kernel's IR emitters.
+// attn-run's engine, one function per step: compile the attention, make
+// seeded inputs, run and time the kernel, then check it with the f64
+// reference (Reference.h). The reference takes the mask's element
+// predicate from the mask algebra (itself checked against brute force in
+// unittests/Mask) and restates the score modifications, so it shares no
+// code with the generated kernel's IR emitters. The tile sizes come from
+// the tiled IR of the target's own pipeline, not from a constant here.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Run/Runner.h"
 
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/AttnToHost/AttnToHost.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/JIT/Compiler.h"
 #include "attn/InitAll.h"
+#include "attn/JIT/Compiler.h"
+#include "attn/Run/Reference.h"
 #include "attn/Target/PTX/PTX.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -22,15 +28,18 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/APFloat.h"
-#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
 using namespace mlir;
@@ -44,10 +53,11 @@ llvm::Error makeError(const llvm::Twine &message) {
 }
 
 /// What attn-run allocates for `op` (each operand and result in its
-/// element type plus its exact f64 copy; the f64 reference's own rows are
-/// small), or failure with the budget in the message: a shape of billions
-/// of elements is refused before anything is allocated, instead of ending
-/// in an out-of-memory abort.
+/// element type plus its exact f64 copy, the result's being the f64
+/// reference's output; the reference's own rows are small), or failure
+/// with the budget in the message: a shape of billions of elements is
+/// refused before anything is allocated, instead of ending in an
+/// out-of-memory abort.
 llvm::Error checkMemoryBudget(AttentionOp op, uint64_t budget) {
   uint64_t total = 0;
   bool overflow = false;
@@ -195,6 +205,320 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+/// The one attn.attention of `module`, or an error counting them.
+llvm::Expected<AttentionOp> findTheAttention(ModuleOp module) {
+  SmallVector<AttentionOp> ops;
+  module->walk([&](AttentionOp op) { ops.push_back(op); });
+  if (ops.size() != 1)
+    return makeError("attn-run: expected exactly one attn.attention, found " +
+                     Twine(ops.size()));
+  return ops.front();
+}
+
+/// The report's description of `op` and the target; no results yet.
+RunReport describeAttention(AttentionOp op, const RunOptions &options) {
+  AttentionShape shape = op.getShape();
+  RunReport report;
+  report.batch = shape.batch;
+  report.numQHeads = shape.numQHeads;
+  report.numKVHeads = shape.numKVHeads;
+  report.seqQ = shape.seqQ;
+  report.seqKV = shape.seqKV;
+  report.headDimQK = shape.headDimQK;
+  report.headDimV = shape.headDimV;
+  llvm::raw_string_ostream(report.elementType)
+      << op.getQuery().getType().getElementType();
+  llvm::raw_string_ostream(report.mask) << op.getEffectiveMask();
+  report.target = options.target == Target::Emulate ? "emulate" : "host";
+  return report;
+}
+
+// --- compile -----------------------------------------------------------------
+
+/// The kernel of one of the two targets.
+struct Kernel {
+  std::shared_ptr<const jit::HostKernel> host;
+  std::shared_ptr<const jit::EmulatedKernel> emulated;
+};
+
+/// Compiles `text` for the target of `options`, counting tile visits on
+/// the host; records the compile time in `report`.
+llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
+                                     RunReport &report) {
+  jit::Compiler compiler(jit::CompileOptions{options.tileQ, options.tileKV,
+                                             /*countTileVisits=*/true});
+  auto start = std::chrono::steady_clock::now();
+  Kernel kernel;
+  if (options.target == Target::Emulate) {
+    auto emulated = compiler.compileForEmulator(text);
+    if (!emulated)
+      return emulated.takeError();
+    kernel.emulated = *emulated;
+  } else {
+    auto host = compiler.compileForHost(text);
+    if (!host)
+      return host.takeError();
+    kernel.host = *host;
+  }
+  report.compileMs = millisecondsSince(start);
+  return kernel;
+}
+
+struct TileSizes {
+  int64_t q = 0, kv = 0;
+};
+
+/// Records the tile sizes of the first attn.tile_update a module pass
+/// leaves in the IR: attn-tile writes them there, later passes lower the
+/// op away. (Nested passes may run in parallel; they are not looked at.)
+class TileSizeRecorder final : public PassInstrumentation {
+public:
+  explicit TileSizeRecorder(std::optional<TileSizes> &sizes) : sizes(sizes) {}
+  void runAfterPass(Pass *, Operation *op) override {
+    if (sizes || !isa<ModuleOp>(op))
+      return;
+    op->walk([&](TileUpdateOp update) {
+      sizes = TileSizes{static_cast<int64_t>(update.getTileQ()),
+                        static_cast<int64_t>(update.getTileKv())};
+      return WalkResult::interrupt();
+    });
+  }
+
+private:
+  std::optional<TileSizes> &sizes;
+};
+
+/// The tile sizes the target's pipeline (the one the JIT runs) gives the
+/// attention of `module`, read from the tiled IR of a copy. Only the
+/// tiling matters here: what the later passes say is dropped (the JIT has
+/// compiled the attention already).
+llvm::Expected<TileSizes> readTileSizes(ModuleOp module,
+                                        const RunOptions &options) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  PassManager pm(module.getContext());
+  if (options.target == Target::Emulate) {
+    buildAttnToGpuPipeline(pm, GpuTileConfig{options.tileQ, options.tileKV});
+  } else {
+    AttnToHostOptions host;
+    host.tileQ = options.tileQ;
+    host.tileKV = options.tileKV;
+    buildAttnToHostPipeline(pm, host);
+  }
+  std::optional<TileSizes> sizes;
+  pm.addInstrumentation(std::make_unique<TileSizeRecorder>(sizes));
+  ScopedDiagnosticHandler quiet(module.getContext(),
+                                [](Diagnostic &) { return success(); });
+  (void)pm.run(*copy);
+  if (!sizes)
+    return makeError("attn-run: the pipeline left no attn.tile_update to "
+                     "read the tile sizes from");
+  return *sizes;
+}
+
+// --- inputs ------------------------------------------------------------------
+
+/// The seeded random inputs of an attention and its poisoned outputs.
+struct RunInputs {
+  Buffer q, k, v, bias, qIds, kvIds;
+  std::vector<Buffer> captures;
+  std::vector<const void *> capturePointers; // into `captures`
+  Buffer out;
+  std::vector<float> lse;
+
+  /// The buffers as the kernel takes them.
+  jit::HostArgs hostArgs(AttentionOp op);
+};
+
+RunInputs makeInputs(AttentionOp op, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  RunInputs in;
+  in.q = randomBuffer(rng, op.getQuery().getType(), 1.0);
+  in.k = randomBuffer(rng, op.getKey().getType(), 1.0);
+  in.v = randomBuffer(rng, op.getValue().getType(), 1.0);
+  if (op.getBias())
+    in.bias = randomBuffer(rng, op.getBias().getType(), 2.0);
+  if (op.getQSegmentIds()) {
+    in.qIds = segmentBuffer(rng, op.getQSegmentIds().getType());
+    in.kvIds = segmentBuffer(rng, op.getKvSegmentIds().getType());
+  }
+  // Captured tensors: small non-negative integers (usable as lengths or
+  // indices) or floats in [-1, 1].
+  for (Value capture : op.getCaptures()) {
+    auto type = cast<RankedTensorType>(capture.getType());
+    Buffer buffer;
+    for (int64_t n = 0; n < type.getNumElements(); ++n)
+      append(buffer, type.getElementType(),
+             isa<FloatType>(type.getElementType())
+                 ? std::uniform_real_distribution<double>(-1, 1)(rng)
+                 : static_cast<double>(rng() % 64));
+    in.captures.push_back(std::move(buffer));
+  }
+  for (Buffer &buffer : in.captures)
+    in.capturePointers.push_back(buffer.data());
+  Type elt = op.getQuery().getType().getElementType();
+  auto outType = cast<RankedTensorType>(op.getOutput().getType());
+  in.out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
+                      0xff); // NaN in every element type
+  AttentionShape shape = op.getShape();
+  in.lse.resize(op.getLogsumexp() ? shape.batch * shape.numQHeads * shape.seqQ
+                                  : 0);
+  return in;
+}
+
+jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
+  jit::HostArgs args;
+  args.query = q.data();
+  args.key = k.data();
+  args.value = v.data();
+  args.bias = op.getBias() ? bias.data() : nullptr;
+  args.qSegmentIds = op.getQSegmentIds() ? qIds.data() : nullptr;
+  args.kvSegmentIds = op.getQSegmentIds() ? kvIds.data() : nullptr;
+  args.output = out.data();
+  args.logsumexp = lse.empty() ? nullptr : lse.data();
+  args.captures = capturePointers.data();
+  args.numCaptures = capturePointers.size();
+  return args;
+}
+
+// --- run and time ------------------------------------------------------------
+
+/// The mma.sync the GPU kernel issues per visited (q tile, kv tile) block:
+/// each of its warps (16 query rows each) runs m16n8k16 steps for QK^T
+/// ((Dqk / 16) k steps x (tile-kv / 8) key columns) and for PV
+/// ((tile-kv / 16) k steps x (Dv / 8) value columns).
+uint64_t mmaPerVisitedTile(const TileSizes &tiles, const RunReport &report) {
+  int64_t warps = GpuTileConfig{tiles.q, tiles.kv}.warps();
+  return warps * ((report.headDimQK / 16) * (tiles.kv / 8) +
+                  (tiles.kv / 16) * (report.headDimV / 8));
+}
+
+/// Runs `kernel` `options.repetitions` times (at least once), recording
+/// the median time and what the last run counted: the tiles the host
+/// kernel visited, the emulator's counters.
+llvm::Error runTimed(const Kernel &kernel, const jit::HostArgs &args,
+                     const RunOptions &options, RunReport &report) {
+  std::vector<double> times;
+  for (int r = 0; r < std::max(1, options.repetitions); ++r) {
+    auto start = std::chrono::steady_clock::now();
+    if (kernel.host) {
+      if (llvm::Error err = kernel.host->run(args, &report.tilesVisited))
+        return err;
+    } else {
+      emu::Counters counters;
+      if (llvm::Error err = kernel.emulated->run(args, &counters,
+                                                 /*hostThreads=*/2))
+        return err;
+      report.mmaInstructions = counters.mmaInstructions;
+      report.globalBytesRead = counters.globalBytesRead;
+      report.globalBytesWritten = counters.globalBytesWritten;
+      report.barriers = counters.barriers;
+    }
+    times.push_back(millisecondsSince(start));
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2,
+                   times.end());
+  report.kernelMs = times[times.size() / 2];
+  return llvm::Error::success();
+}
+
+/// Records the dense tile count for `tiles` and, for the emulator, the
+/// tiles visited, inferred from its mma.sync count: each visited tile
+/// costs the same.
+void countTiles(const TileSizes &tiles, const RunOptions &options,
+                RunReport &report) {
+  if (options.target == Target::Emulate) {
+    uint64_t perTile = mmaPerVisitedTile(tiles, report);
+    report.tilesVisited =
+        perTile ? static_cast<int64_t>(report.mmaInstructions / perTile) : 0;
+  }
+  int64_t qTiles = llvm::divideCeil(report.seqQ, tiles.q);
+  int64_t kvTiles = llvm::divideCeil(report.seqKV, tiles.kv);
+  report.tilesDense = report.batch * report.numQHeads * qTiles * kvTiles;
+}
+
+// --- check -------------------------------------------------------------------
+
+/// Why the f64 reference cannot check `op`; nothing when it can.
+std::optional<std::string> whyUnchecked(AttentionOp op,
+                                        const RunOptions &options) {
+  if (!options.check)
+    return "--no-check";
+  if (!op.getScoreModRegion().empty())
+    return "the f64 reference cannot evaluate score_mod regions";
+  if (maskContains<CustomMaskAttr>(op.getEffectiveMask()) &&
+      failed(interpretMaskModRegion(op.getMaskMod())))
+    return "the f64 reference can only evaluate mask_mod regions of integer "
+           "arithmetic";
+  // Whether a modification is known does not depend on the score.
+  double score = 0;
+  if (!applyScoreMod(op.getScoreModAttr(), score, 0, 0, 0,
+                     op.getShape().numQHeads))
+    return "unknown score modification";
+  return std::nullopt;
+}
+
+/// Compares the kernel's output with the f64 reference (the mask from the
+/// mask algebra, the modification restated) and records the errors and
+/// the verdict.
+void checkWithReference(AttentionOp op, const RunInputs &in,
+                        RunReport &report) {
+  auto start = std::chrono::steady_clock::now();
+  AttentionShape shape = op.getShape();
+  mask::MaskRef maskObj = op.buildMask();
+  std::vector<int64_t> qIds64(in.qIds.exact.begin(), in.qIds.exact.end());
+  std::vector<int64_t> kvIds64(in.kvIds.exact.begin(), in.kvIds.exact.end());
+  mask::MaskContext mctx;
+  mctx.seqQ = shape.seqQ;
+  mctx.seqKV = shape.seqKV;
+  mctx.qSegmentIds = qIds64.empty() ? nullptr : qIds64.data();
+  mctx.kvSegmentIds = kvIds64.empty() ? nullptr : kvIds64.data();
+  Attribute mod = op.getScoreModAttr();
+  ReferenceInputs ref;
+  ref.query = in.q.exact;
+  ref.key = in.k.exact;
+  ref.value = in.v.exact;
+  if (op.getBias()) {
+    ArrayRef<int64_t> biasShape =
+        cast<RankedTensorType>(op.getBias().getType()).getShape();
+    ref.bias = in.bias.exact;
+    ref.biasBatch = biasShape[0];
+    ref.biasHeads = biasShape[1];
+  }
+  ref.scale = op.getEffectiveScale();
+  auto keep = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+    return maskObj->isKept(mctx, b, h, i, j);
+  };
+  auto modify = [&](double s, int64_t, int64_t h, int64_t i, int64_t j) {
+    applyScoreMod(mod, s, h, i, j, shape.numQHeads);
+    return s;
+  };
+  ref.keep = keep;
+  if (mod)
+    ref.modify = modify;
+  ReferenceResult expected = referenceAttention(
+      ReferenceShape{shape.batch, shape.numQHeads, shape.numKVHeads, shape.seqQ,
+                     shape.seqKV, shape.headDimQK, shape.headDimV},
+      ref);
+
+  Type elt = op.getQuery().getType().getElementType();
+  double errSq = 0, refSq = 0;
+  for (size_t n = 0; n < expected.output.size(); ++n) {
+    double want = expected.output[n];
+    double got = readOutput(in.out, elt, n);
+    double err = std::isfinite(got) ? std::abs(got - want)
+                                    : std::numeric_limits<double>::infinity();
+    report.maxAbsError = std::max(report.maxAbsError, err);
+    errSq += err * err;
+    refSq += want * want;
+  }
+  report.referenceMs = millisecondsSince(start);
+  report.checked = true;
+  report.relL2Error = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
+  report.bound = elt.isF32() ? 1e-5 : 1e-2;
+  report.passed =
+      std::isfinite(report.relL2Error) && report.relL2Error <= report.bound;
+}
+
 } // namespace
 
 void RunReport::print(llvm::raw_ostream &os) const {
@@ -204,9 +528,9 @@ void RunReport::print(llvm::raw_ostream &os) const {
   os << "mask: " << mask << "\n";
   os << "target: " << target << "\n";
   if (target == "emulate")
-    os << "emulator: " << mmaInstructions << " mma.sync, "
-       << globalBytesRead << " global bytes read, " << globalBytesWritten
-       << " written, " << barriers << " barriers, all checks passed\n";
+    os << "emulator: " << mmaInstructions << " mma.sync, " << globalBytesRead
+       << " global bytes read, " << globalBytesWritten << " written, "
+       << barriers << " barriers, all checks passed\n";
   os << "tiles visited: " << tilesVisited << " of " << tilesDense << " dense ("
      << llvm::format("%.1f%%",
                      tilesDense ? 100.0 * tilesVisited / tilesDense : 0.0)
@@ -229,7 +553,8 @@ void RunReport::print(llvm::raw_ostream &os) const {
 llvm::Expected<RunReport>
 mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   // The JIT's dialects (regions may use scf, vector, index, ...), so that
-  // a file means the same to attn-run as to the JIT.
+  // a file means the same to attn-run as to the JIT. Diagnostics go to a
+  // string for the whole run; only a parse error shows them.
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext context(registry);
@@ -243,223 +568,28 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return makeError(diagnostics);
-  SmallVector<AttentionOp> ops;
-  module->walk([&](AttentionOp op) { ops.push_back(op); });
-  if (ops.size() != 1)
-    return makeError("attn-run: expected exactly one attn.attention, found " +
-                     Twine(ops.size()));
-  AttentionOp op = ops.front();
-  AttentionShape shape = op.getShape();
-  Type elt = op.getQuery().getType().getElementType();
-  if (llvm::Error err = checkMemoryBudget(op, options.memoryBudgetBytes))
+  llvm::Expected<AttentionOp> op = findTheAttention(*module);
+  if (!op)
+    return op.takeError();
+  if (llvm::Error err = checkMemoryBudget(*op, options.memoryBudgetBytes))
     return std::move(err);
 
-  RunReport report;
-  report.batch = shape.batch;
-  report.numQHeads = shape.numQHeads;
-  report.numKVHeads = shape.numKVHeads;
-  report.seqQ = shape.seqQ;
-  report.seqKV = shape.seqKV;
-  report.headDimQK = shape.headDimQK;
-  report.headDimV = shape.headDimV;
-  llvm::raw_string_ostream(report.elementType) << elt;
-  llvm::raw_string_ostream(report.mask) << op.getEffectiveMask();
-
-  bool emulate = options.target == Target::Emulate;
-  report.target = emulate ? "emulate" : "host";
-  int64_t tileQ = emulate ? 64 : options.tileQ;
-  int64_t tileKV = emulate ? 64 : options.tileKV;
-  jit::Compiler compiler(jit::CompileOptions{options.tileQ, options.tileKV,
-                                             /*countTileVisits=*/true});
-  auto start = std::chrono::steady_clock::now();
-  std::shared_ptr<const jit::HostKernel> hostKernel;
-  std::shared_ptr<const jit::EmulatedKernel> emulatedKernel;
-  if (emulate) {
-    auto kernel = compiler.compileForEmulator(text);
-    if (!kernel)
-      return kernel.takeError();
-    emulatedKernel = *kernel;
-  } else {
-    auto kernel = compiler.compileForHost(text);
-    if (!kernel)
-      return kernel.takeError();
-    hostKernel = *kernel;
-  }
-  report.compileMs = millisecondsSince(start);
-
-  std::mt19937_64 rng(options.seed);
-  Buffer q = randomBuffer(rng, op.getQuery().getType(), 1.0);
-  Buffer k = randomBuffer(rng, op.getKey().getType(), 1.0);
-  Buffer v = randomBuffer(rng, op.getValue().getType(), 1.0);
-  Buffer bias, qIds, kvIds;
-  if (op.getBias())
-    bias = randomBuffer(rng, op.getBias().getType(), 2.0);
-  if (op.getQSegmentIds()) {
-    qIds = segmentBuffer(rng, op.getQSegmentIds().getType());
-    kvIds = segmentBuffer(rng, op.getKvSegmentIds().getType());
-  }
-  // Captured tensors: small non-negative integers (usable as lengths or
-  // indices) or floats in [-1, 1].
-  std::vector<Buffer> captureBuffers;
-  std::vector<const void *> capturePointers;
-  for (Value capture : op.getCaptures()) {
-    auto type = cast<RankedTensorType>(capture.getType());
-    Buffer buffer;
-    for (int64_t n = 0; n < type.getNumElements(); ++n)
-      append(buffer, type.getElementType(),
-             isa<FloatType>(type.getElementType())
-                 ? std::uniform_real_distribution<double>(-1, 1)(rng)
-                 : static_cast<double>(rng() % 64));
-    captureBuffers.push_back(std::move(buffer));
-  }
-  for (Buffer &buffer : captureBuffers)
-    capturePointers.push_back(buffer.data());
-  auto outType = cast<RankedTensorType>(op.getOutput().getType());
-  Buffer out;
-  out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
-                   0xff); // NaN in every element type
-  std::vector<float> lse(
-      op.getLogsumexp() ? shape.batch * shape.numQHeads * shape.seqQ : 0);
-  jit::HostArgs args;
-  args.query = q.data();
-  args.key = k.data();
-  args.value = v.data();
-  args.bias = op.getBias() ? bias.data() : nullptr;
-  args.qSegmentIds = op.getQSegmentIds() ? qIds.data() : nullptr;
-  args.kvSegmentIds = op.getQSegmentIds() ? kvIds.data() : nullptr;
-  args.output = out.data();
-  args.logsumexp = lse.empty() ? nullptr : lse.data();
-  args.captures = capturePointers.data();
-  args.numCaptures = capturePointers.size();
-
-  std::vector<double> times;
-  for (int r = 0; r < std::max(1, options.repetitions); ++r) {
-    auto runStart = std::chrono::steady_clock::now();
-    if (hostKernel) {
-      if (llvm::Error err = hostKernel->run(args, &report.tilesVisited))
-        return std::move(err);
-    } else {
-      emu::Counters counters;
-      if (llvm::Error err = emulatedKernel->run(args, &counters,
-                                                /*hostThreads=*/2))
-        return std::move(err);
-      // Each visited (q tile, kv tile) block runs a fixed number of
-      // mma.sync per warp (four warps): QK^T and PV.
-      uint64_t perBlock = 4 * ((shape.headDimQK / 16) * 8 +
-                               4 * (shape.headDimV / 8));
-      report.tilesVisited =
-          static_cast<int64_t>(counters.mmaInstructions / perBlock);
-      report.mmaInstructions = counters.mmaInstructions;
-      report.globalBytesRead = counters.globalBytesRead;
-      report.globalBytesWritten = counters.globalBytesWritten;
-      report.barriers = counters.barriers;
-    }
-    times.push_back(millisecondsSince(runStart));
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2,
-                   times.end());
-  report.kernelMs = times[times.size() / 2];
-  int64_t qTiles = llvm::divideCeil(shape.seqQ, tileQ);
-  int64_t kvTiles = llvm::divideCeil(shape.seqKV, tileKV);
-  report.tilesDense = shape.batch * shape.numQHeads * qTiles * kvTiles;
-
-  if (!options.check) {
-    report.uncheckedReason = "--no-check";
+  RunReport report = describeAttention(*op, options);
+  llvm::Expected<Kernel> kernel = compileKernel(text, options, report);
+  if (!kernel)
+    return kernel.takeError();
+  RunInputs inputs = makeInputs(*op, options.seed);
+  if (llvm::Error err =
+          runTimed(*kernel, inputs.hostArgs(*op), options, report))
+    return std::move(err);
+  llvm::Expected<TileSizes> tiles = readTileSizes(*module, options);
+  if (!tiles)
+    return tiles.takeError();
+  countTiles(*tiles, options, report);
+  if (std::optional<std::string> reason = whyUnchecked(*op, options)) {
+    report.uncheckedReason = *reason;
     return report;
   }
-  if (!op.getScoreModRegion().empty()) {
-    report.uncheckedReason = "the f64 reference cannot evaluate score_mod "
-                             "regions";
-    return report;
-  }
-  if (maskContains<CustomMaskAttr>(op.getEffectiveMask()) &&
-      failed(interpretMaskModRegion(op.getMaskMod()))) {
-    report.uncheckedReason = "the f64 reference can only evaluate mask_mod "
-                             "regions of integer arithmetic";
-    return report;
-  }
-
-  // The naive f64 reference.
-  start = std::chrono::steady_clock::now();
-  mask::MaskRef maskObj = op.buildMask();
-  std::vector<int64_t> qIds64(qIds.exact.begin(), qIds.exact.end());
-  std::vector<int64_t> kvIds64(kvIds.exact.begin(), kvIds.exact.end());
-  mask::MaskContext mctx;
-  mctx.seqQ = shape.seqQ;
-  mctx.seqKV = shape.seqKV;
-  mctx.qSegmentIds = qIds64.empty() ? nullptr : qIds64.data();
-  mctx.kvSegmentIds = kvIds64.empty() ? nullptr : kvIds64.data();
-  double scale = op.getEffectiveScale();
-  int64_t group = shape.numQHeads / shape.numKVHeads;
-  ArrayRef<int64_t> biasShape =
-      op.getBias() ? cast<RankedTensorType>(op.getBias().getType()).getShape()
-                   : ArrayRef<int64_t>();
-  double errSq = 0, refSq = 0;
-  std::vector<double> scores(shape.seqKV);
-  std::vector<char> kept(shape.seqKV);
-  for (int64_t b = 0; b < shape.batch; ++b)
-    for (int64_t h = 0; h < shape.numQHeads; ++h)
-      for (int64_t i = 0; i < shape.seqQ; ++i) {
-        int64_t g = h / group;
-        double m = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < shape.seqKV; ++j) {
-          double dot = 0;
-          for (int64_t d = 0; d < shape.headDimQK; ++d)
-            dot += q.exact[((b * shape.numQHeads + h) * shape.seqQ + i) *
-                               shape.headDimQK +
-                           d] *
-                   k.exact[((b * shape.numKVHeads + g) * shape.seqKV + j) *
-                               shape.headDimQK +
-                           d];
-          double s = dot * scale;
-          if (op.getBias()) {
-            int64_t bb = biasShape[0] == 1 ? 0 : b;
-            int64_t bh = biasShape[1] == 1 ? 0 : h;
-            s += bias.exact[((bb * biasShape[1] + bh) * shape.seqQ + i) *
-                                shape.seqKV +
-                            j];
-          }
-          if (!applyScoreMod(op.getScoreModAttr(), s, h, i, j,
-                             shape.numQHeads)) {
-            report.uncheckedReason = "unknown score modification";
-            return report;
-          }
-          scores[j] = s;
-          kept[j] = maskObj->isKept(mctx, b, h, i, j);
-          if (kept[j])
-            m = std::max(m, s);
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < shape.seqKV; ++j)
-          if (kept[j])
-            sum += std::exp(scores[j] - m);
-        for (int64_t d = 0; d < shape.headDimV; ++d) {
-          double ref = 0;
-          if (sum > 0) {
-            for (int64_t j = 0; j < shape.seqKV; ++j)
-              if (kept[j])
-                ref += std::exp(scores[j] - m) *
-                       v.exact[((b * shape.numKVHeads + g) * shape.seqKV + j) *
-                                   shape.headDimV +
-                               d];
-            ref /= sum;
-          }
-          size_t n =
-              ((b * shape.numQHeads + h) * shape.seqQ + i) * shape.headDimV + d;
-          double got = readOutput(out, elt, n);
-          double err = std::isfinite(got)
-                           ? std::abs(got - ref)
-                           : std::numeric_limits<double>::infinity();
-          report.maxAbsError = std::max(report.maxAbsError, err);
-          errSq += err * err;
-          refSq += ref * ref;
-        }
-      }
-  report.referenceMs = millisecondsSince(start);
-  report.checked = true;
-  report.relL2Error = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
-  report.bound = elt.isF32() ? 1e-5 : 1e-2;
-  report.passed =
-      std::isfinite(report.relL2Error) && report.relL2Error <= report.bound;
+  checkWithReference(*op, inputs, report);
   return report;
 }

@@ -12,6 +12,7 @@
 
 #include "attn/JIT/Compiler.h"
 #include "attn/JIT/attn.h"
+#include "attn/Run/Reference.h"
 
 #include "../Support/Dtypes.h"
 
@@ -39,33 +40,22 @@ std::string aliasedAttention(int64_t s, int64_t d, const char *elt = "f32") {
          " -> " + t + "\n  return %o : " + t + "\n}\n";
 }
 
-/// Naive single-head attention in double precision.
+/// Single-head attention without a mask, by the f64 reference.
 std::vector<double> reference(const std::vector<float> &q,
                               const std::vector<float> &k,
                               const std::vector<float> &v, int64_t s,
                               int64_t d) {
-  std::vector<double> out(s * d);
-  double scale = 1.0 / std::sqrt(double(d));
-  for (int64_t i = 0; i < s; ++i) {
-    std::vector<double> p(s);
-    double m = -INFINITY, sum = 0;
-    for (int64_t j = 0; j < s; ++j) {
-      double dot = 0;
-      for (int64_t x = 0; x < d; ++x)
-        dot += double(q[i * d + x]) * k[j * d + x];
-      p[j] = dot * scale;
-      m = std::max(m, p[j]);
-    }
-    for (double &x : p)
-      sum += (x = std::exp(x - m));
-    for (int64_t x = 0; x < d; ++x) {
-      double acc = 0;
-      for (int64_t j = 0; j < s; ++j)
-        acc += p[j] * v[j * d + x];
-      out[i * d + x] = acc / sum;
-    }
-  }
-  return out;
+  std::vector<double> q64(q.begin(), q.end()), k64(k.begin(), k.end()),
+      v64(v.begin(), v.end());
+  mlir::attn::run::ReferenceShape shape;
+  shape.seqQ = shape.seqKV = s;
+  shape.headDimQK = shape.headDimV = d;
+  mlir::attn::run::ReferenceInputs in;
+  in.query = q64;
+  in.key = k64;
+  in.value = v64;
+  in.scale = 1.0 / std::sqrt(double(d));
+  return mlir::attn::run::referenceAttention(shape, in).output;
 }
 
 std::vector<float> random(std::mt19937 &rng, size_t n) {

@@ -2,9 +2,9 @@
 //
 // Every attention variant runs through the whole host path (attn-tile,
 // attn-online-softmax, attn-to-host, ExecutionEngine) and is compared with
-// a naive f64 attention written here, which shares no code with the
-// compiler: masks and score modifications are restated from their
-// documented definitions. Bounds: relative L2 error <= 1e-5 for f32 and
+// the naive f64 attention of attn/Run/Reference.h, which shares no code
+// with the compiler: masks and score modifications are restated here from
+// their documented definitions. Bounds: relative L2 error <= 1e-5 for f32 and
 // <= 1e-2 for f16/bf16 (inputs are rounded to the dtype first, so the
 // bound measures the kernel, not the input quantisation); NaN never
 // passes. The matrix is sampled so that every value of every axis appears.
@@ -13,6 +13,7 @@
 
 #include "attn/JIT/Compiler.h"
 #include "attn/Mask/Mask.h"
+#include "attn/Run/Reference.h"
 
 #include "../Support/Dtypes.h"
 
@@ -78,60 +79,31 @@ struct Case {
   double inputRange = 1.0;
 };
 
-/// Naive attention in f64: O and lse for every (b, h, i).
+/// The f64 reference on the exact inputs: O and lse for every (b, h, i).
 void reference(const Case &c, const Tensor &q, const Tensor &k, const Tensor &v,
                const std::vector<float> &bias, std::vector<double> &out,
                std::vector<double> &lse) {
   const AttentionSpec &s = c.spec;
-  double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(s.headDimQK));
-  int64_t group = s.numQHeads / s.numKVHeads;
-  out.assign(s.batch * s.numQHeads * s.seqQ * s.headDimV, 0.0);
-  lse.assign(s.batch * s.numQHeads * s.seqQ,
-             -std::numeric_limits<double>::infinity());
-  std::vector<double> scores(s.seqKV);
-  std::vector<char> kept(s.seqKV);
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.numQHeads; ++h)
-      for (int64_t i = 0; i < s.seqQ; ++i) {
-        int64_t g = h / group;
-        double m = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < s.seqKV; ++j) {
-          kept[j] = !c.keep || c.keep(b, h, i, j);
-          double dot = 0;
-          for (int64_t d = 0; d < s.headDimQK; ++d)
-            dot +=
-                q.exact[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimQK +
-                        d] *
-                k.exact[((b * s.numKVHeads + g) * s.seqKV + j) * s.headDimQK +
-                        d];
-          double score = dot * scale;
-          if (s.hasBias)
-            score += bias[((b * s.numQHeads + h) * s.seqQ + i) * s.seqKV + j];
-          if (c.mod)
-            score = c.mod(score, b, h, i, j);
-          scores[j] = score;
-          if (kept[j])
-            m = std::max(m, score);
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < s.seqKV; ++j)
-          if (kept[j])
-            sum += std::exp(scores[j] - m);
-        if (sum == 0)
-          continue; // fully masked row: O = 0, lse = -inf
-        lse[(b * s.numQHeads + h) * s.seqQ + i] = m + std::log(sum);
-        for (int64_t d = 0; d < s.headDimV; ++d) {
-          double acc = 0;
-          for (int64_t j = 0; j < s.seqKV; ++j)
-            if (kept[j])
-              acc +=
-                  std::exp(scores[j] - m) *
-                  v.exact[((b * s.numKVHeads + g) * s.seqKV + j) * s.headDimV +
-                          d];
-          out[((b * s.numQHeads + h) * s.seqQ + i) * s.headDimV + d] =
-              acc / sum;
-        }
-      }
+  std::vector<double> biasExact(bias.begin(), bias.end());
+  mlir::attn::run::ReferenceInputs in;
+  in.query = q.exact;
+  in.key = k.exact;
+  in.value = v.exact;
+  if (s.hasBias)
+    in.bias = biasExact;
+  in.biasBatch = s.batch;
+  in.biasHeads = s.numQHeads;
+  in.scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(s.headDimQK));
+  if (c.keep)
+    in.keep = c.keep;
+  if (c.mod)
+    in.modify = c.mod;
+  mlir::attn::run::ReferenceResult result = mlir::attn::run::referenceAttention(
+      {s.batch, s.numQHeads, s.numKVHeads, s.seqQ, s.seqKV, s.headDimQK,
+       s.headDimV},
+      in);
+  out = std::move(result.output);
+  lse = std::move(result.logsumexp);
 }
 
 double outputValue(const Case &c, const std::vector<float> &f32,
@@ -145,6 +117,40 @@ double outputValue(const Case &c, const std::vector<float> &f32,
     return fromBf16Bits(half[idx]);
   }
   return 0;
+}
+
+/// Expects the kernel's O (in `outF32` or `outHalf`) and lse to match the
+/// reference's within the bounds of the case's element type.
+void expectNearReference(const Case &c, const std::vector<float> &outF32,
+                         const std::vector<uint16_t> &outHalf,
+                         const std::vector<float> &lse,
+                         const std::vector<double> &refOut,
+                         const std::vector<double> &refLse) {
+  const AttentionSpec &s = c.spec;
+  size_t outSize = refOut.size();
+  double errSq = 0, refSq = 0;
+  for (size_t n = 0; n < outSize; ++n) {
+    double got = outputValue(c, outF32, outHalf, n);
+    ASSERT_TRUE(std::isfinite(got)) << "output " << n << " is " << got;
+    errSq += (got - refOut[n]) * (got - refOut[n]);
+    refSq += refOut[n] * refOut[n];
+  }
+  double bound = s.elementType == ElementType::F32 ? 1e-5 : 1e-2;
+  double relErr = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
+  EXPECT_LE(relErr, bound) << "relative L2 error of the output";
+  if (s.withLogsumexp)
+    for (size_t n = 0; n < lse.size(); ++n) {
+      if (std::isinf(refLse[n])) {
+        EXPECT_TRUE(std::isinf(lse[n]) && lse[n] < 0)
+            << "lse " << n << " of a fully masked row is " << lse[n];
+        continue;
+      }
+      ASSERT_TRUE(std::isfinite(lse[n])) << "lse " << n << " is " << lse[n];
+      EXPECT_NEAR(lse[n], refLse[n],
+                  (s.elementType == ElementType::F32 ? 1e-4 : 2e-2) *
+                      std::max(1.0, std::abs(refLse[n])))
+          << "lse " << n;
+    }
 }
 
 enum class Target { Host, Emulator };
@@ -240,29 +246,7 @@ void runCase(Compiler &compiler, const Case &c, uint64_t seed,
   std::vector<double> refOut, refLse;
   reference(withIds, q, k, v, bias, refOut, refLse);
 
-  double errSq = 0, refSq = 0;
-  for (size_t n = 0; n < outSize; ++n) {
-    double got = outputValue(c, outF32, outHalf, n);
-    ASSERT_TRUE(std::isfinite(got)) << "output " << n << " is " << got;
-    errSq += (got - refOut[n]) * (got - refOut[n]);
-    refSq += refOut[n] * refOut[n];
-  }
-  double bound = s.elementType == ElementType::F32 ? 1e-5 : 1e-2;
-  double relErr = refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq);
-  EXPECT_LE(relErr, bound) << "relative L2 error of the output";
-  if (s.withLogsumexp)
-    for (size_t n = 0; n < lse.size(); ++n) {
-      if (std::isinf(refLse[n])) {
-        EXPECT_TRUE(std::isinf(lse[n]) && lse[n] < 0)
-            << "lse " << n << " of a fully masked row is " << lse[n];
-        continue;
-      }
-      ASSERT_TRUE(std::isfinite(lse[n])) << "lse " << n << " is " << lse[n];
-      EXPECT_NEAR(lse[n], refLse[n],
-                  (s.elementType == ElementType::F32 ? 1e-4 : 2e-2) *
-                      std::max(1.0, std::abs(refLse[n])))
-          << "lse " << n;
-    }
+  expectNearReference(c, outF32, outHalf, lse, refOut, refLse);
 }
 
 // --- the matrix --------------------------------------------------------------

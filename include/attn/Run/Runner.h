@@ -1,9 +1,9 @@
-//===- Runner.h - Run an attention on random inputs and check it -*- C++
-//-*-===//
+//===- Runner.h - Run an attention on random inputs and check it -*- C++ -*-=//
 //
 // What attn-run does, as a library: compile an attention for the host (or
-// its GPU kernel for the emulator), run it on seeded random inputs, compare it with a naive f64 reference,
-// and report errors, tiles visited versus dense, and timings.
+// its GPU kernel for the emulator), run it on seeded random inputs,
+// compare it with the naive f64 reference (Reference.h), and report
+// errors, tiles visited versus dense, and timings.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,8 +22,9 @@ namespace mlir::attn::run {
 enum class Target { Host, Emulate };
 
 struct RunOptions {
-  /// Host: the host lowering (tiles tileQ x tileKV). Emulate: the GPU
-  /// kernel (64 x 64 tiles) in the emulator, all checks on.
+  /// Host: the host lowering. Emulate: the GPU kernel in the emulator,
+  /// all checks on (its tiles must be a shape the GPU kernels are built
+  /// for). Both tile the attention tileQ x tileKV.
   Target target = Target::Host;
   int64_t tileQ = 64;
   int64_t tileKV = 64;
