@@ -20,7 +20,7 @@
 // The query tile is staged once per block (four 16-byte cp.async per
 // thread), before the kv loop.
 // CHECK:           %[[QT:.+]] = gpu.block_id  x
-// CHECK-NEXT:      %[[Q0:.+]] = arith.muli %[[QT]], %c64
+// CHECK:           %[[Q0:.+]] = arith.muli %[[QT]], %c64
 // CHECK-COUNT-4:   nvgpu.device_async_copy %arg0[
 // CHECK:           nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
 // CHECK-NEXT:      gpu.barrier

@@ -30,6 +30,8 @@
 // CHECK-SAME:        {mask = #attn.causal, scale = 1.250000e-01 : f32, tile_kv = 32 : i64, tile_q = 32 : i64}
 // CHECK-NOT:       attn.tile_update
 // CHECK:         attn.tile_finalize state(%{{.+}}) into %{{.+}} at(%[[B]], %[[H]], %[[Q0]]) {tile_q = 32 : i64}
+// The grid is mapped to GPU blocks: batch z, head y, query tile x.
+// CHECK:       } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 func.func @causal_gqa(%q: tensor<2x8x100x64xf16>, %k: tensor<2x2x100x64xf16>,
                       %v: tensor<2x2x100x64xf16>) -> tensor<2x8x100x64xf16> {
   %o = attn.attention %q, %k, %v {mask = #attn.causal}
@@ -42,9 +44,10 @@ func.func @causal_gqa(%q: tensor<2x8x100x64xf16>, %k: tensor<2x2x100x64xf16>,
 
 // Without a mask every kv tile is full: no branch, no mask, the loop runs
 // over all 4 kv tiles. MQA: every query head reads kv head 0. (The unit
-// batch dimension of the grid folds away.)
+// batch index folds to 0; the grid, mapped to GPU blocks, keeps its three
+// dimensions.)
 // CHECK-LABEL: func.func @dense_mqa
-// CHECK:       scf.forall (%[[H:.+]], %[[QT:.+]]) in (4, 2)
+// CHECK:       scf.forall (%{{.+}}, %[[H:.+]], %[[QT:.+]]) in (1, 4, 2)
 // CHECK-NOT:     scf.if
 // CHECK:         scf.for %{{.+}} = %c0 to %c4 step %c1
 // CHECK-NEXT:      arith.muli
@@ -69,7 +72,7 @@ func.func @dense_mqa(%q: tensor<1x4x64x32xf32>, %k: tensor<1x1x128x32xf32>,
 // CHECK-DAG:   memref.global "private" constant @[[TILES:__attn_kv_tiles_[0-9]+]] : memref<11xi32> = dense<[0, 1, 0, 1, 0, 1, 2, 0, 1, 2, 3]>
 // CHECK-DAG:   memref.global "private" constant @[[OFFS:__attn_kv_offsets_[0-9]+]] : memref<5xi32> = dense<[0, 2, 4, 7, 11]>
 // CHECK-LABEL: func.func @prefix_table
-// CHECK:       scf.forall (%{{.+}}, %[[QT:.+]]) in (2, 4)
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}, %[[QT:.+]]) in (1, 2, 4)
 // CHECK:         %[[OT:.+]] = memref.get_global @[[OFFS]]
 // CHECK:         %[[LO:.+]] = memref.load %[[OT]][%[[QT]]]
 // CHECK:         %[[QT1:.+]] = arith.addi %[[QT]], %c1
@@ -148,7 +151,7 @@ func.func @linear_causal(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>,
 // CHECK:       scf.forall (%[[TH:.+]], %[[TQ:.+]], %[[TK:.+]]) in (2, 2, 2)
 // CHECK:         arith.cmpi eq, %{{.+}}, %{{.+}} : i32
 // CHECK:         memref.store %{{.+}}, %[[TABLE]][%c0, %[[TH]], %[[TQ]], %[[TK]]]
-// CHECK:       scf.forall (%[[H:.+]], %[[QT:.+]]) in (2, 2)
+// CHECK:       scf.forall (%{{.+}}, %[[H:.+]], %[[QT:.+]]) in (1, 2, 2)
 // CHECK:         scf.for %[[KT:.+]] =
 // CHECK:           %[[CLASS:.+]] = memref.load %[[TABLE]][%c0, %[[H]], %[[QT]], %[[KT]]]
 // CHECK:           %[[NONEMPTY:.+]] = arith.cmpi ne, %[[CLASS]], %c0_i8

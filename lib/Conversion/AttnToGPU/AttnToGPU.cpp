@@ -22,6 +22,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -51,17 +52,6 @@ bool isRematerializable(Value v) {
   if (!def || def->getNumRegions() != 0 || !isMemoryEffectFree(def))
     return false;
   return llvm::all_of(def->getOperands(), isRematerializable);
-}
-
-/// Clones the computation of `v` (isRematerializable) at `b`.
-Value rematerialize(OpBuilder &b, Value v, IRMapping &mapping) {
-  if (Value known = mapping.lookupOrNull(v))
-    return known;
-  Operation *def = v.getDefiningOp();
-  for (Value operand : def->getOperands())
-    rematerialize(b, operand, mapping);
-  Operation *clone = b.clone(*def, mapping);
-  return clone->getResult(cast<OpResult>(v).getResultNumber());
 }
 
 class AttnTileToGPUPass final
@@ -112,10 +102,17 @@ private:
     gpu::GPUFuncOp kernel;
     SmallVector<Value> params;
     SmallVector<KernelParamAttr> roles; // per parameter
-    IRMapping mapping;
   };
+  /// Builds a gpu.launch of `grid` x `threads` in place of `forall`, its
+  /// body written by `fill` (given the launch and the mapping from host
+  /// values), sinks what is computed from constants into it and outlines
+  /// it with upstream's utilities (sinkOperationsIntoLaunchOp,
+  /// outlineKernelFunc) into a gpu.func of the kernel module.
+  using FillLaunch =
+      function_ref<void(OpBuilder &, gpu::LaunchOp, IRMapping &)>;
   FailureOr<Outlined> createKernel(scf::ForallOp forall, StringRef suffix,
-                                   int64_t threads, OpBuilder &b);
+                                   ArrayRef<int64_t> grid, int64_t threads,
+                                   FillLaunch fill);
   /// Copies the host constant tables the kernel reads into the GPU module.
   void copyGlobals(gpu::GPUFuncOp kernel);
   /// Records the kernel in the launch contract (its grid a function of
@@ -156,7 +153,8 @@ AttnTileToGPUPass::contractFor(scf::ForallOp forall) {
 
 FailureOr<AttnTileToGPUPass::Outlined>
 AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
-                                int64_t threads, OpBuilder &b) {
+                                ArrayRef<int64_t> grid, int64_t threads,
+                                FillLaunch fill) {
   FailureOr<ContractBuilder *> builder = contractFor(forall);
   if (failed(builder))
     return failure();
@@ -181,70 +179,60 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
       replaceAllUsesInRegionWith(arg, view, forall.getRegion());
     }
   }
-  // The kernel's parameters: the values the forall uses from outside,
-  // except those computed from constants, which are recomputed.
-  llvm::SetVector<Value> used;
-  getUsedValuesDefinedAbove(forall.getRegion(), used);
-  Outlined outlined;
-  // Captured tensors reach the regions as bufferization.to_tensor of a
-  // memref: the kernel takes the memref and rebuilds the tensor view.
-  SmallVector<std::pair<Value, bufferization::ToTensorOp>> tensorViews;
-  for (Value v : used) {
-    if (isRematerializable(v))
-      continue;
-    if (auto toTensor = v.getDefiningOp<bufferization::ToTensorOp>()) {
-      Value memref = toTensor.getBuffer();
-      KernelParamAttr role = (*builder)->paramOf(memref);
-      if (!role)
-        return forall.emitError("attn-tile-to-gpu: a captured tensor is not "
-                                "an argument of the function");
-      tensorViews.push_back({v, toTensor});
-      outlined.params.push_back(memref);
-      outlined.roles.push_back(role);
-      continue;
-    }
-    if (!isa<MemRefType>(v.getType()))
-      return forall.emitError("attn-tile-to-gpu: the kernel would take a "
-                              "non-memref value from the host: ")
-             << v;
-    KernelParamAttr role = (*builder)->paramOf(v);
-    if (!role)
-      return forall.emitError("attn-tile-to-gpu: a kernel buffer is neither "
-                              "an argument nor a result of the function, "
-                              "nor a static host allocation");
-    outlined.params.push_back(v);
-    outlined.roles.push_back(role);
-  }
-
-  ModuleOp module = getOperation();
-  gpu::GPUModuleOp gpuModule = kernelModule(module);
-  b.setInsertionPointToEnd(gpuModule.getBody());
+  // The launch, filled with the forall's body.
   Location loc = forall.getLoc();
-  SmallVector<Type> paramTypes;
-  for (Value v : outlined.params)
-    paramTypes.push_back(v.getType());
+  OpBuilder hb(forall);
+  auto c = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(hb, loc, v);
+  };
+  auto launch = gpu::LaunchOp::create(hb, loc, c(grid[0]), c(grid[1]),
+                                      c(grid[2]), c(threads), c(1), c(1));
+  {
+    OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
+    IRMapping mapping;
+    fill(b, launch, mapping);
+    gpu::TerminatorOp::create(b, loc);
+  }
+  // Captured tensors are rebuilt in the kernel from their memrefs
+  // (to_tensor), so that it takes memrefs only; values computed from
+  // constants are recomputed there.
+  {
+    llvm::SetVector<Value> used;
+    getUsedValuesDefinedAbove(launch.getBody(), used);
+    OpBuilder lb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    for (Value v : used)
+      if (auto view = v.getDefiningOp<bufferization::ToTensorOp>())
+        replaceAllUsesInRegionWith(v, lb.clone(*view)->getResult(0),
+                                   launch.getBody());
+  }
+  if (failed(sinkOperationsIntoLaunchOp(launch, [](Operation *op) {
+        return llvm::all_of(op->getResults(), isRematerializable);
+      })))
+    return forall.emitError("attn-tile-to-gpu: cannot sink the kernel's "
+                            "constants into its launch");
   std::string name = (func.getSymName() + "_" + suffix +
                       (kernelCount ? "_" + std::to_string(kernelCount) : ""))
                          .str();
   ++kernelCount;
-  auto kernel = gpu::GPUFuncOp::create(b, loc, name,
-                                       b.getFunctionType(paramTypes, {}));
-  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  kernel.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
-  Block &entry = kernel.getBody().front();
-  b.setInsertionPointToStart(&entry);
-  for (auto [v, arg] : llvm::zip(outlined.params, entry.getArguments()))
-    outlined.mapping.map(v, arg);
-  for (auto &[tensor, toTensor] : tensorViews)
-    outlined.mapping.map(
-        tensor, bufferization::ToTensorOp::create(
-                    b, loc, tensor.getType(),
-                    outlined.mapping.lookup(toTensor.getBuffer()),
-                    /*restrict=*/true));
-  for (Value v : used)
-    if (!outlined.mapping.contains(v))
-      rematerialize(b, v, outlined.mapping);
+  Outlined outlined;
+  gpu::GPUFuncOp kernel = outlineKernelFunc(launch, name, outlined.params);
+  launch.erase();
+  // The kernel serves every grid the contract states, not only this one.
+  kernel->removeAttr(kernel.getKnownGridSizeAttrName());
+  SymbolTable(kernelModule(getOperation())).insert(kernel);
+  for (Value v : outlined.params) {
+    KernelParamAttr role =
+        isa<MemRefType>(v.getType()) ? (*builder)->paramOf(v) : nullptr;
+    if (!isa<MemRefType>(v.getType()))
+      return forall.emitError("attn-tile-to-gpu: the kernel would take a "
+                              "non-memref value from the host: ")
+             << v;
+    if (!role)
+      return forall.emitError("attn-tile-to-gpu: a kernel buffer is neither "
+                              "an argument nor a result of the function, "
+                              "nor a static host allocation");
+    outlined.roles.push_back(role);
+  }
   outlined.kernel = kernel;
   return outlined;
 }
@@ -353,39 +341,40 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
     return forall.emitError("attn-tile-to-gpu: expected a tile-table forall "
                             "over (batch, head, q tile, kv tile) with a "
                             "static shape");
-  OpBuilder b(&getContext());
+  int64_t total = dims[0] * dims[1] * dims[2] * dims[3];
+  auto fill = [&](OpBuilder &b, gpu::LaunchOp launch, IRMapping &mapping) {
+    Location loc = forall.getLoc();
+    auto c = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value id = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, launch.getBlockIds().x, c(kTableThreads)),
+        launch.getThreadIds().x);
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, c(total));
+    auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    // Delinearise (row-major over the table).
+    SmallVector<Value> ivs(forall.getInductionVars());
+    Value rest = id;
+    for (int d = 3; d >= 0; --d) {
+      mapping.map(ivs[d], arith::RemUIOp::create(b, loc, rest, c(dims[d])));
+      rest = arith::DivUIOp::create(b, loc, rest, c(dims[d]));
+    }
+    for (Operation &op : forall.getBody()->without_terminator())
+      b.clone(op, mapping);
+  };
+  SmallVector<int64_t> grid = {llvm::divideCeilSigned(total, kTableThreads), 1,
+                               1};
   FailureOr<Outlined> outlined =
-      createKernel(forall, "tile_table", kTableThreads, b);
+      createKernel(forall, "tile_table", grid, kTableThreads, fill);
   if (failed(outlined))
     return failure();
-  Location loc = forall.getLoc();
-  int64_t total = dims[0] * dims[1] * dims[2] * dims[3];
-  auto c = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value id = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, bid, c(kTableThreads)), tid);
-  Value inside =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, c(total));
-  auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
-  gpu::ReturnOp::create(b, loc);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  // Delinearise (row-major over the table).
-  SmallVector<Value> ivs(forall.getInductionVars());
-  Value rest = id;
-  for (int d = 3; d >= 0; --d) {
-    outlined->mapping.map(ivs[d],
-                          arith::RemUIOp::create(b, loc, rest, c(dims[d])));
-    rest = arith::DivUIOp::create(b, loc, rest, c(dims[d]));
-  }
-  for (Operation &op : forall.getBody()->without_terminator())
-    b.clone(op, outlined->mapping);
   copyGlobals(outlined->kernel);
   return launch(forall, *outlined, contract->tileTableGrid(kTableThreads),
-                {(total + kTableThreads - 1) / kTableThreads, 1, 1},
-                kTableThreads, 0);
+                grid, kTableThreads, 0);
 }
 
 LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
@@ -432,25 +421,44 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
            << " tiles (tile_q x tile_kv); the GPU kernels are built for "
            << supportedGpuTilesText();
 
-  OpBuilder b(&getContext());
+  // The block ids the grid's mapping names (attn-tile: batch z, head y,
+  // query tile x) stand for the forall's induction variables.
+  std::optional<ArrayAttr> blockMapping = forall.getMapping();
+  if (!blockMapping || blockMapping->size() != 3 ||
+      !llvm::all_of(*blockMapping, llvm::IsaPred<gpu::GPUBlockMappingAttr>))
+    return forall.emitError("attn-tile-to-gpu: expected the attention grid "
+                            "mapped to GPU blocks (#gpu.block<x/y/z>)");
+  SmallVector<int64_t> grid(3, 1);
+  SmallVector<int64_t> extents = {qType.getDimSize(0), qType.getDimSize(1),
+                                  llvm::divideCeilSigned(qType.getDimSize(2),
+                                                         tiles.tileQ)};
+  SmallVector<unsigned> dimOf;
+  for (auto [i, attr] : llvm::enumerate(*blockMapping)) {
+    auto dim = static_cast<unsigned>(
+        cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
+    if (dim > 2)
+      return forall.emitError("attn-tile-to-gpu: the attention grid maps to "
+                              "the block dimensions x, y and z only");
+    dimOf.push_back(dim);
+    grid[dim] = extents[i];
+  }
+  auto fill = [&](OpBuilder &b, gpu::LaunchOp launch, IRMapping &mapping) {
+    Value ids[3] = {launch.getBlockIds().x, launch.getBlockIds().y,
+                    launch.getBlockIds().z};
+    for (auto [iv, dim] : llvm::zip(forall.getInductionVars(), dimOf))
+      mapping.map(iv, ids[dim]);
+    for (Operation &op : body->without_terminator())
+      b.clone(op, mapping);
+  };
   FailureOr<Outlined> outlined =
-      createKernel(forall, "kernel", tiles.threads(), b);
+      createKernel(forall, "kernel", grid, tiles.threads(), fill);
   if (failed(outlined))
     return failure();
   gpu::GPUFuncOp kernel = outlined->kernel;
-  IRMapping &mapping = outlined->mapping;
   Location loc = forall.getLoc();
   KernelEmitter emitter(kernel, elementType, dqk, dv, tiles);
+  OpBuilder b = OpBuilder::atBlockBegin(&kernel.getBody().front());
   emitter.emitPrologue(b, loc);
-
-  // Block ids: x the query tile, y the head, z the batch.
-  SmallVector<Value> ivs(forall.getInductionVars());
-  mapping.map(ivs[0], gpu::BlockIdOp::create(b, loc, gpu::Dimension::z));
-  mapping.map(ivs[1], gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
-  mapping.map(ivs[2], gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-  for (Operation &op : body->without_terminator())
-    b.clone(op, mapping);
-  gpu::ReturnOp::create(b, loc);
   copyGlobals(kernel);
 
   // Rewrite the cloned tile ops; their state buffers go away.
@@ -527,9 +535,6 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
   });
 
   // The launch contract, and the launch itself in place of the forall.
-  SmallVector<int64_t> grid = {
-      llvm::divideCeilSigned(qType.getDimSize(2), tiles.tileQ), qType.getDimSize(1),
-      qType.getDimSize(0)};
   return launch(forall, *outlined, contract->attentionGrid(), grid,
                 tiles.threads(), emitter.sharedBytes());
 }

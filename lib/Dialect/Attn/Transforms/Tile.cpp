@@ -14,6 +14,7 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Utils.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -461,8 +462,14 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   int64_t group = shape.numQHeads / shape.numKVHeads;
   SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
                                 numQTiles};
-  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(),
-                                      /*mapping=*/std::nullopt);
+  // The grid is mapped for the GPU: (batch, head, query tile) to blocks
+  // (z, y, x). The host lowering runs it as a parallel loop.
+  MLIRContext *ctx = b.getContext();
+  ArrayAttr mapping =
+      b.getArrayAttr({gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
+                      gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+                      gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(), mapping);
   b.setInsertionPointToStart(forall.getBody());
   batchIv = forall.getInductionVar(0);
   headIv = forall.getInductionVar(1);
