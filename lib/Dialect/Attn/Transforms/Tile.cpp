@@ -501,13 +501,7 @@ scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
   batchIv = forall.getInductionVar(0);
   headIv = forall.getInductionVar(1);
   qTile = forall.getInductionVar(2);
-  // GQA: query head h reads kv head h / group; MHA and MQA need no division.
-  int64_t group = shape.numQHeads / shape.numKVHeads;
-  kvHead = shape.numKVHeads == 1 ? indexConstant(b, loc, 0)
-           : group == 1          ? headIv
-                                 : arith::DivUIOp::create(b, loc, headIv,
-                                                          indexConstant(b, loc, group))
-                              .getResult();
+  kvHead = kvHeadOfQueryHead(b, loc, headIv, shape.numQHeads, shape.numKVHeads);
   qBegin = arith::MulIOp::create(b, loc, qTile, tileQSize);
   return forall;
 }
