@@ -17,6 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Json.h"
+
 #include "attn/Runtime/Runtime.h"
 
 #include <cuda.h>
@@ -173,132 +175,11 @@ const char *kSm90Ptx = R"(
 )";
 
 //===----------------------------------------------------------------------===//
-// The launch contract: a minimal JSON reader
+// The launch contract
 //===----------------------------------------------------------------------===//
 
-struct Json {
-  enum Kind { Null, Bool, Number, String, Array, Object } kind = Null;
-  long long number = 0;
-  std::string string;
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
-
-  const Json *get(const std::string &key) const {
-    for (const auto &[k, v] : members)
-      if (k == key)
-        return &v;
-    return nullptr;
-  }
-};
-
-class JsonReader {
-public:
-  explicit JsonReader(const std::string &text) : text(text) {}
-
-  bool read(Json &out) {
-    if (!value(out))
-      return false;
-    space();
-    return at == text.size();
-  }
-
-private:
-  void space() {
-    while (at < text.size() && std::strchr(" \t\r\n", text[at]))
-      ++at;
-  }
-
-  bool literal(const char *word) {
-    size_t n = std::strlen(word);
-    if (text.compare(at, n, word) != 0)
-      return false;
-    at += n;
-    return true;
-  }
-
-  bool string(std::string &out) {
-    if (at >= text.size() || text[at] != '"')
-      return false;
-    for (++at; at < text.size() && text[at] != '"'; ++at) {
-      if (text[at] == '\\' && ++at < text.size())
-        out += text[at] == 'n' ? '\n' : text[at]; // names need no more
-      else
-        out += text[at];
-    }
-    return at++ < text.size();
-  }
-
-  bool value(Json &out) {
-    space();
-    if (at >= text.size())
-      return false;
-    char c = text[at];
-    if (c == '{') {
-      out.kind = Json::Object;
-      ++at;
-      space();
-      if (at < text.size() && text[at] == '}')
-        return ++at, true;
-      for (;;) {
-        std::string key;
-        Json v;
-        space();
-        if (!string(key))
-          return false;
-        space();
-        if (at >= text.size() || text[at++] != ':' || !value(v))
-          return false;
-        out.members.emplace_back(std::move(key), std::move(v));
-        space();
-        if (at < text.size() && text[at] == ',') {
-          ++at;
-          continue;
-        }
-        return at < text.size() && text[at++] == '}';
-      }
-    }
-    if (c == '[') {
-      out.kind = Json::Array;
-      ++at;
-      space();
-      if (at < text.size() && text[at] == ']')
-        return ++at, true;
-      for (;;) {
-        Json v;
-        if (!value(v))
-          return false;
-        out.items.push_back(std::move(v));
-        space();
-        if (at < text.size() && text[at] == ',') {
-          ++at;
-          continue;
-        }
-        return at < text.size() && text[at++] == ']';
-      }
-    }
-    if (c == '"') {
-      out.kind = Json::String;
-      return string(out.string);
-    }
-    if (literal("true") || literal("false")) {
-      out.kind = Json::Bool;
-      out.number = text[at - 1] == 'e' && text[at - 2] == 'u';
-      return true;
-    }
-    if (literal("null"))
-      return true;
-    char *end;
-    out.kind = Json::Number;
-    out.number = std::strtoll(text.c_str() + at, &end, 10);
-    if (end == text.c_str() + at)
-      return false;
-    at = static_cast<size_t>(end - text.c_str());
-    return true;
-  }
-
-  const std::string &text;
-  size_t at = 0;
-};
+using attn_test::Json;
+using attn_test::JsonReader;
 
 bool readFile(const std::string &path, std::string &out) {
   std::ifstream in(path, std::ios::binary);
@@ -364,71 +245,75 @@ bool makeBuffer(const std::vector<long long> &shape, long long bytesPerElement,
   return true;
 }
 
-/// Loads `ptxPath`, allocates every tensor and temporary of the contract
-/// beside it and launches each kernel in order.
-void launchContract(const std::string &ptxPath) {
-  std::string base = ptxPath;
+/// Reads `ptxPath` and the contract beside it (X.json for X.ptx); `base`
+/// gets the path without ".ptx".
+bool readContract(const std::string &ptxPath, std::string &base,
+                  std::string &ptx, Json &contract) {
+  base = ptxPath;
   if (base.size() > 4 && base.compare(base.size() - 4, 4, ".ptx") == 0)
     base.resize(base.size() - 4);
-  std::string ptx, jsonText;
-  Json contract;
-  if (!readFile(ptxPath, ptx) || !readFile(base + ".json", jsonText) ||
-      !JsonReader(jsonText).read(contract) || contract.kind != Json::Object) {
-    expect(false, "reads " + ptxPath + " and its contract " + base + ".json");
-    return;
-  }
-  attn_rt_module *module = nullptr;
-  if (attn_rt_module_load(0, ptx.c_str(), &module)) {
-    expect(false, "loads " + ptxPath);
-    return;
-  }
-  std::map<std::string, Buffer> buffers;
-  std::vector<Buffer *> owned;
-  bool ok = true;
-  std::string why;
-  auto tensorsOf = [&](const char *key, const char *prefix) {
-    const Json *list = contract.get(key);
-    if (!list || list->kind != Json::Array)
-      return ok = false;
-    for (size_t i = 0; ok && i < list->items.size(); ++i) {
-      const Json &t = list->items[i];
-      const Json *dtype = t.get("dtype");
-      std::vector<long long> shape;
-      long long bytes = dtype ? elementBytes(dtype->string) : 0;
-      if (!ints(t.get("shape"), shape) || !bytes) {
-        why = std::string(prefix) + std::to_string(i) + ": no shape or dtype";
-        return ok = false;
-      }
-      std::string name = prefix + std::to_string(i);
-      ok = makeBuffer(shape, bytes, -1, buffers[name], why);
-      if (!ok)
-        why = name + ": " + why;
+  std::string jsonText;
+  return readFile(ptxPath, ptx) && readFile(base + ".json", jsonText) &&
+         JsonReader(jsonText).read(contract) && contract.kind == Json::Object;
+}
+
+/// Allocates a buffer for each entry of the contract's list `key`, named
+/// `prefix` and its index ("arg0", "result1").
+bool allocateTensors(const Json &contract, const char *key, const char *prefix,
+                     std::map<std::string, Buffer> &buffers, std::string &why) {
+  const Json *list = contract.get(key);
+  if (!list || list->kind != Json::Array)
+    return false;
+  for (size_t i = 0; i < list->items.size(); ++i) {
+    const Json &t = list->items[i];
+    const Json *dtype = t.get("dtype");
+    std::vector<long long> shape;
+    long long bytes = dtype ? elementBytes(dtype->string) : 0;
+    if (!ints(t.get("shape"), shape) || !bytes) {
+      why = std::string(prefix) + std::to_string(i) + ": no shape or dtype";
+      return false;
     }
-    return ok;
-  };
-  tensorsOf("arguments", "arg") && tensorsOf("results", "result");
+    std::string name = prefix + std::to_string(i);
+    if (!makeBuffer(shape, bytes, -1, buffers[name], why)) {
+      why = name + ": " + why;
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Allocates the contract's temporaries ("temp0", ...): temp_bytes[i]
+/// bytes of shape temp_shapes[i].
+bool allocateTemporaries(const Json &contract,
+                         std::map<std::string, Buffer> &buffers,
+                         std::string &why) {
   std::vector<long long> tempBytes;
   const Json *tempShapes = contract.get("temp_shapes");
-  if (ok && ints(contract.get("temp_bytes"), tempBytes) && tempShapes &&
-      tempShapes->items.size() == tempBytes.size()) {
-    for (size_t i = 0; ok && i < tempBytes.size(); ++i) {
-      std::vector<long long> shape;
-      std::string name = "temp" + std::to_string(i);
-      ok = ints(&tempShapes->items[i], shape) &&
-           makeBuffer(shape, 1, tempBytes[i], buffers[name], why);
-      if (!ok)
-        why = name + ": " + why;
-    }
-  } else if (ok) {
-    ok = false;
+  if (!ints(contract.get("temp_bytes"), tempBytes) || !tempShapes ||
+      tempShapes->items.size() != tempBytes.size()) {
     why = "temp_bytes and temp_shapes missing or of different lengths";
+    return false;
   }
-  expect(ok, "allocates the tensors of " + base + ".json" +
-                 (why.empty() ? "" : ": " + why));
+  for (size_t i = 0; i < tempBytes.size(); ++i) {
+    std::vector<long long> shape;
+    std::string name = "temp" + std::to_string(i);
+    if (!ints(&tempShapes->items[i], shape) ||
+        !makeBuffer(shape, 1, tempBytes[i], buffers[name], why)) {
+      why = name + ": " + why;
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Launches each kernel of the contract in order with the buffers its
+/// params name; returns how many launched.
+size_t launchKernels(attn_rt_module *module, const Json &contract,
+                     const std::map<std::string, Buffer> &buffers,
+                     const std::string &ptxPath, const std::string &base) {
   const Json *kernels = contract.get("kernels");
-  unsigned long long launchesBefore = raw.launchCount ? raw.launchCount() : 0;
   size_t launched = 0;
-  for (size_t k = 0; ok && kernels && k < kernels->items.size(); ++k) {
+  for (size_t k = 0; kernels && k < kernels->items.size(); ++k) {
     const Json &kernel = kernels->items[k];
     const Json *name = kernel.get("name");
     const Json *shared = kernel.get("dynamic_shared_bytes");
@@ -463,6 +348,33 @@ void launchContract(const std::string &ptxPath) {
                std::to_string(shared->number) + " dynamic shared bytes)" +
                (missing.empty() ? "" : "; unknown params:" + missing));
   }
+  return launched;
+}
+
+/// Loads `ptxPath`, allocates every tensor and temporary of the contract
+/// beside it and launches each kernel in order.
+void launchContract(const std::string &ptxPath) {
+  std::string base, ptx;
+  Json contract;
+  if (!readContract(ptxPath, base, ptx, contract)) {
+    expect(false, "reads " + ptxPath + " and its contract " + base + ".json");
+    return;
+  }
+  attn_rt_module *module = nullptr;
+  if (attn_rt_module_load(0, ptx.c_str(), &module)) {
+    expect(false, "loads " + ptxPath);
+    return;
+  }
+  std::map<std::string, Buffer> buffers;
+  std::string why;
+  bool ok = allocateTensors(contract, "arguments", "arg", buffers, why) &&
+            allocateTensors(contract, "results", "result", buffers, why) &&
+            allocateTemporaries(contract, buffers, why);
+  expect(ok, "allocates the tensors of " + base + ".json" +
+                 (why.empty() ? "" : ": " + why));
+  unsigned long long launchesBefore = raw.launchCount ? raw.launchCount() : 0;
+  size_t launched =
+      ok ? launchKernels(module, contract, buffers, ptxPath, base) : 0;
   expect(attn_rt_synchronize(nullptr) == 0, "synchronizes after " + ptxPath);
   if (raw.launchCount)
     expect(raw.launchCount() - launchesBefore == launched,
@@ -473,9 +385,20 @@ void launchContract(const std::string &ptxPath) {
   attn_rt_module_unload(module);
 }
 
-} // namespace
+//===----------------------------------------------------------------------===//
+// The launch rules on the hand-written kernel
+//===----------------------------------------------------------------------===//
 
-int main(int argc, char **argv) {
+const int64_t kSingleBlock[3] = {1, 1, 1};
+const int64_t kBlock128[3] = {128, 1, 1};
+const int64_t kBlock256[3] = {256, 1, 1};
+/// What attn's D=128 kernels ask for: all of the 48 KiB without opt-in as
+/// dynamic memory, on top of their static byte.
+constexpr int64_t kD128Shared = 48 * 1024;
+
+/// Opens the driver beside the runtime and initializes the runtime; prints
+/// device 0's chip and opt-in maximum. Returns 0, or the exit status.
+int startUp(int &optin, int &major) {
   if (!openRawDriver(raw)) {
     std::fprintf(stderr,
                  "FAIL: no usable libcuda.so.1 (%s); run with "
@@ -487,7 +410,6 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "FAIL: %s\n", attn_rt_last_error());
     return 1;
   }
-  int optin = 0, major = 0;
   raw.deviceGetAttribute(
       &optin, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, 0);
   raw.deviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
@@ -495,8 +417,12 @@ int main(int argc, char **argv) {
   std::printf("device 0: sm_%d0, %d bytes of shared memory per block with "
               "opt-in%s\n",
               major, optin, raw.launchCount ? " (the stand-in driver)" : "");
+  return 0;
+}
 
-  attn_rt_module *module = nullptr;
+/// Loads kKernelPtx through the runtime. Returns 0, or the exit status (77
+/// when the stand-in has no ptxas).
+int loadTestKernel(attn_rt_module *&module) {
   if (attn_rt_module_load(0, kKernelPtx, &module) != 0 &&
       errorContains("CUDA_ERROR_JIT_COMPILER_NOT_FOUND")) {
     std::printf("SKIP: the stand-in driver has no ptxas to assemble PTX "
@@ -511,7 +437,10 @@ int main(int argc, char **argv) {
   expect(currentContext() == nullptr,
          "no context is left current by the runtime on a thread that had "
          "none");
+  return 0;
+}
 
+void checkFunctionInfo(attn_rt_module *module) {
   attn_rt_function_info info{};
   bool gotInfo =
       attn_rt_function_info_get(module, "attn_test_kernel", &info) == 0;
@@ -523,92 +452,96 @@ int main(int argc, char **argv) {
              std::to_string(info.static_shared_bytes) + ", " +
              std::to_string(info.max_threads_per_block) + ", " +
              std::to_string(info.max_dynamic_shared_bytes) + ")");
+}
 
-  uint64_t data = 0;
-  expect(attn_rt_alloc(0, 64 * sizeof(float), &data) == 0, "allocates");
-  attn_rt_tensor tensor{};
-  tensor.device_pointer = data;
-  tensor.rank = 1;
-  tensor.shape[0] = 64;
-  const int64_t one[3] = {1, 1, 1}, block128[3] = {128, 1, 1};
-  const int64_t kD128Shared = 48 * 1024;
+/// The launches of checkDriverOptIn on the kernel the driver loaded.
+void checkDriverLaunches(CUfunction function, uint64_t data, int optin) {
+  uint64_t pointers[2] = {data, data};
+  int64_t integers[3] = {0, 64, 1};
+  void *params[] = {&pointers[0], &pointers[1], &integers[0], &integers[1],
+                    &integers[2]};
+  CUresult without = raw.launchKernel(function, 1, 1, 1, 128, 1, 1, kD128Shared,
+                                      nullptr, params, nullptr);
+  expect(without == CUDA_ERROR_INVALID_VALUE,
+         "the driver refuses 1 static + 49152 dynamic bytes without the "
+         "opt-in (CUresult " +
+             std::to_string(without) + ")");
+  CUresult set = raw.funcSetAttribute(
+      function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, kD128Shared);
+  CUresult with = raw.launchKernel(function, 1, 1, 1, 128, 1, 1, kD128Shared,
+                                   nullptr, params, nullptr);
+  expect(set == CUDA_SUCCESS && with == CUDA_SUCCESS,
+         "and accepts it after cuFuncSetAttribute(MAX_DYNAMIC_SHARED_"
+         "SIZE_BYTES, 49152)");
+  expect(raw.funcSetAttribute(function,
+                              CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                              optin) == CUDA_ERROR_INVALID_VALUE,
+         "the driver refuses an opt-in of the whole per-block maximum "
+         "on top of static shared memory");
+  if (raw.launchCount)
+    expect(raw.launchKernel(function, 1, 1, 1, 128, 1, 1, 0, nullptr, nullptr,
+                            nullptr) == CUDA_ERROR_INVALID_VALUE,
+           "the stand-in refuses a launch without the kernel's 5 "
+           "parameters");
+}
 
-  // The rule itself, straight through the driver: 1 static + 48 KiB
-  // dynamic is refused without the opt-in and accepted with it.
-  {
-    CUcontext primary = nullptr;
-    raw.primaryCtxRetain(&primary, 0);
-    raw.ctxPushCurrent(primary);
-    char log[4096] = {0};
-    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
-                              CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-    void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
-    CUmodule rawModule = nullptr;
-    CUfunction function = nullptr;
-    bool loaded = raw.moduleLoadDataEx(&rawModule, kKernelPtx, 2, options,
-                                       values) == CUDA_SUCCESS &&
-                  raw.moduleGetFunction(&function, rawModule,
-                                        "attn_test_kernel") == CUDA_SUCCESS;
-    expect(loaded, "the driver loads the kernel directly");
-    uint64_t pointers[2] = {data, data};
-    int64_t integers[3] = {0, 64, 1};
-    void *params[] = {&pointers[0], &pointers[1], &integers[0], &integers[1],
-                      &integers[2]};
-    if (loaded) {
-      CUresult without = raw.launchKernel(
-          function, 1, 1, 1, 128, 1, 1, kD128Shared, nullptr, params, nullptr);
-      expect(without == CUDA_ERROR_INVALID_VALUE,
-             "the driver refuses 1 static + 49152 dynamic bytes without the "
-             "opt-in (CUresult " +
-                 std::to_string(without) + ")");
-      CUresult set = raw.funcSetAttribute(
-          function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-          kD128Shared);
-      CUresult with = raw.launchKernel(function, 1, 1, 1, 128, 1, 1,
-                                       kD128Shared, nullptr, params, nullptr);
-      expect(set == CUDA_SUCCESS && with == CUDA_SUCCESS,
-             "and accepts it after cuFuncSetAttribute(MAX_DYNAMIC_SHARED_"
-             "SIZE_BYTES, 49152)");
-      expect(raw.funcSetAttribute(
-                 function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                 optin) == CUDA_ERROR_INVALID_VALUE,
-             "the driver refuses an opt-in of the whole per-block maximum "
-             "on top of static shared memory");
-      if (raw.launchCount)
-        expect(raw.launchKernel(function, 1, 1, 1, 128, 1, 1, 0, nullptr,
-                                nullptr, nullptr) == CUDA_ERROR_INVALID_VALUE,
-               "the stand-in refuses a launch without the kernel's 5 "
-               "parameters");
-      raw.moduleUnload(rawModule);
-    }
-    CUcontext popped;
-    raw.ctxPopCurrent(&popped);
-    raw.primaryCtxRelease(0);
+/// The rule itself, straight through the driver: 1 static + 48 KiB
+/// dynamic is refused without the opt-in and accepted with it.
+void checkDriverOptIn(uint64_t data, int optin) {
+  CUcontext primary = nullptr;
+  raw.primaryCtxRetain(&primary, 0);
+  raw.ctxPushCurrent(primary);
+  char log[4096] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
+  CUmodule rawModule = nullptr;
+  CUfunction function = nullptr;
+  bool loaded = raw.moduleLoadDataEx(&rawModule, kKernelPtx, 2, options,
+                                     values) == CUDA_SUCCESS &&
+                raw.moduleGetFunction(&function, rawModule,
+                                      "attn_test_kernel") == CUDA_SUCCESS;
+  expect(loaded, "the driver loads the kernel directly");
+  if (loaded) {
+    checkDriverLaunches(function, data, optin);
+    raw.moduleUnload(rawModule);
   }
+  CUcontext popped;
+  raw.ctxPopCurrent(&popped);
+  raw.primaryCtxRelease(0);
+}
 
+/// The same launch through the runtime, which opts in.
+void checkRuntimeOptIn(attn_rt_module *module, const attn_rt_tensor &tensor) {
   unsigned long long before = raw.launchCount ? raw.launchCount() : 0;
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128,
-                                kD128Shared, nullptr, &tensor, 1) == 0,
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock128, kD128Shared, nullptr, &tensor,
+                                1) == 0,
          "the runtime launches 1 static + 48 KiB dynamic shared memory (it "
          "opts in)");
   if (raw.launchCount)
     expect(raw.launchCount() == before + 1, "the stand-in saw the launch");
+  attn_rt_function_info info{};
   expect(attn_rt_function_info_get(module, "attn_test_kernel", &info) == 0 &&
              info.max_dynamic_shared_bytes == kD128Shared,
          "the raised limit is remembered");
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128, 1024,
-                                nullptr, &tensor, 1) == 0,
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock128, 1024, nullptr, &tensor, 1) == 0,
          "a smaller launch after the opt-in");
+}
 
-  const int64_t block256[3] = {256, 1, 1};
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block256, 0,
-                                nullptr, &tensor, 1) == -1 &&
+/// Launches past the kernel's or the device's limits, refused with the
+/// numbers.
+void checkRefusedLaunches(attn_rt_module *module, const attn_rt_tensor &tensor,
+                          int optin) {
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock256, 0, nullptr, &tensor, 1) == -1 &&
              errorContains("kernel 'attn_test_kernel' is launched with 256 "
                            "threads per block") &&
              errorContains("at most 128"),
          "256 threads on a .maxntid 128 kernel are refused with the numbers");
   const int64_t gridZ[3] = {1, 1, 70000};
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", gridZ, block128, 0,
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", gridZ, kBlock128, 0,
                                 nullptr, &tensor, 1) == -1 &&
              errorContains("grid (1, 1, 70000)") &&
              errorContains("at most 65535 blocks in z"),
@@ -617,43 +550,51 @@ int main(int argc, char **argv) {
                         "dynamic bytes of shared memory; the device allows "
                         "at most " +
                         std::to_string(optin) + " per block";
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128,
-                                250000, nullptr, &tensor, 1) == -1 &&
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock128, 250000, nullptr, &tensor, 1) == -1 &&
              errorContains(tooMuch),
          "250000 dynamic bytes are refused: " + tooMuch);
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128,
-                                optin, nullptr, &tensor, 1) == -1 &&
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock128, optin, nullptr, &tensor, 1) == -1 &&
              errorContains("1 static + " + std::to_string(optin)),
          "the whole per-block maximum as dynamic memory is one byte too "
          "many");
-  expect(attn_rt_launch_memrefs(module, "no_such_kernel", one, block128, 0,
-                                nullptr, &tensor, 1) == -1 &&
+  expect(attn_rt_launch_memrefs(module, "no_such_kernel", kSingleBlock,
+                                kBlock128, 0, nullptr, &tensor, 1) == -1 &&
              errorContains("cuModuleGetFunction failed") &&
              errorContains("no_such_kernel"),
          "an unknown kernel is named in the error");
+}
 
+/// Tensors the runtime refuses before the driver sees them (and, on the
+/// stand-in, a host pointer the driver refuses).
+void checkRefusedTensors(attn_rt_module *module, const attn_rt_tensor &tensor) {
   attn_rt_tensor bad = tensor;
   bad.shape[0] = -3;
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128, 0,
-                                nullptr, &bad, 1) == -1 &&
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock128, 0, nullptr, &bad, 1) == -1 &&
              errorContains("size -3 in dimension 0"),
          "a negative size is refused");
   bad = tensor;
   bad.rank = 9;
-  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128, 0,
-                                nullptr, &bad, 1) == -1 &&
+  expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                kBlock128, 0, nullptr, &bad, 1) == -1 &&
              errorContains("rank 9"),
          "rank 9 is refused");
   if (raw.launchCount) {
     int host = 0;
     attn_rt_tensor stray = tensor;
     stray.device_pointer = reinterpret_cast<uint64_t>(&host);
-    expect(attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128, 0,
-                                  nullptr, &stray, 1) == -1 &&
+    expect(attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                                  kBlock128, 0, nullptr, &stray, 1) == -1 &&
                errorContains("CUDA_ERROR_ILLEGAL_ADDRESS"),
            "the stand-in refuses a host pointer as a kernel's device pointer");
   }
+}
 
+/// PTX the driver's JIT refuses: an unresolved extern, and a .target above
+/// the chip.
+void checkRefusedModules(int major) {
   attn_rt_module *unresolved = nullptr;
   expect(attn_rt_module_load(0, kUnresolvedPtx, &unresolved) == -1 &&
              errorContains("cuModuleLoadDataEx failed") &&
@@ -668,61 +609,91 @@ int main(int argc, char **argv) {
   else
     expect(sm90Loads == 0, "sm_90 PTX loads on an sm_90 device");
   attn_rt_module_unload(sm90);
+}
 
-  // The caller's own context stays current through every runtime call.
-  {
-    CUcontext own = nullptr;
-    CUresult created = raw.ctxCreate ? raw.ctxCreate(&own, nullptr, 0, 0)
-                                     : raw.ctxCreateV2(&own, 0, 0);
-    expect(created == CUDA_SUCCESS && own,
-           "the host creates (and makes current) its own context");
-    uint64_t scratch = 0;
-    float in[4] = {1, 2, 3, 4}, out[4] = {0, 0, 0, 0};
-    attn_rt_module *other = nullptr;
-    struct Step {
-      const char *what;
-      bool ok;
-    } steps[] = {
-        {"attn_rt_module_load",
-         attn_rt_module_load(0, kKernelPtx, &other) == 0},
-        {"attn_rt_launch_memrefs",
-         attn_rt_launch_memrefs(module, "attn_test_kernel", one, block128,
-                                kD128Shared, nullptr, &tensor, 1) == 0},
-        {"a refused launch",
-         attn_rt_launch_memrefs(module, "attn_test_kernel", one, block256, 0,
-                                nullptr, &tensor, 1) == -1},
-        {"attn_rt_function_info_get",
-         attn_rt_function_info_get(other, "attn_test_kernel", &info) == 0},
-        {"attn_rt_alloc", attn_rt_alloc(0, sizeof(in), &scratch) == 0},
-        {"attn_rt_copy_to_device",
-         attn_rt_copy_to_device(scratch, in, sizeof(in)) == 0},
-        {"attn_rt_copy_to_host",
-         attn_rt_copy_to_host(out, scratch, sizeof(out)) == 0 &&
-             std::memcmp(in, out, sizeof(in)) == 0},
-        {"attn_rt_synchronize", attn_rt_synchronize(nullptr) == 0},
-        {"attn_rt_free", attn_rt_free(scratch) == 0},
-    };
-    for (const Step &step : steps) {
-      expect(step.ok, std::string(step.what) + " with the host's context "
-                                               "current");
-    }
-    expect(currentContext() == own,
-           "the host's context is still current after the runtime's calls");
-    attn_rt_module_unload(other);
-    expect(currentContext() == own, "and after attn_rt_module_unload");
-    if (own)
-      raw.ctxDestroy(own);
+/// The caller's own context stays current through every runtime call.
+void checkHostContextKept(attn_rt_module *module,
+                          const attn_rt_tensor &tensor) {
+  CUcontext own = nullptr;
+  CUresult created = raw.ctxCreate ? raw.ctxCreate(&own, nullptr, 0, 0)
+                                   : raw.ctxCreateV2(&own, 0, 0);
+  expect(created == CUDA_SUCCESS && own,
+         "the host creates (and makes current) its own context");
+  uint64_t scratch = 0;
+  float in[4] = {1, 2, 3, 4}, out[4] = {0, 0, 0, 0};
+  attn_rt_module *other = nullptr;
+  attn_rt_function_info info{};
+  struct Step {
+    const char *what;
+    bool ok;
+  } steps[] = {
+      {"attn_rt_module_load", attn_rt_module_load(0, kKernelPtx, &other) == 0},
+      {"attn_rt_launch_memrefs",
+       attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                              kBlock128, kD128Shared, nullptr, &tensor,
+                              1) == 0},
+      {"a refused launch",
+       attn_rt_launch_memrefs(module, "attn_test_kernel", kSingleBlock,
+                              kBlock256, 0, nullptr, &tensor, 1) == -1},
+      {"attn_rt_function_info_get",
+       attn_rt_function_info_get(other, "attn_test_kernel", &info) == 0},
+      {"attn_rt_alloc", attn_rt_alloc(0, sizeof(in), &scratch) == 0},
+      {"attn_rt_copy_to_device",
+       attn_rt_copy_to_device(scratch, in, sizeof(in)) == 0},
+      {"attn_rt_copy_to_host",
+       attn_rt_copy_to_host(out, scratch, sizeof(out)) == 0 &&
+           std::memcmp(in, out, sizeof(in)) == 0},
+      {"attn_rt_synchronize", attn_rt_synchronize(nullptr) == 0},
+      {"attn_rt_free", attn_rt_free(scratch) == 0},
+  };
+  for (const Step &step : steps) {
+    expect(step.ok, std::string(step.what) + " with the host's context "
+                                             "current");
   }
+  expect(currentContext() == own,
+         "the host's context is still current after the runtime's calls");
+  attn_rt_module_unload(other);
+  expect(currentContext() == own, "and after attn_rt_module_unload");
+  if (own)
+    raw.ctxDestroy(own);
+}
 
-  if (raw.launchCount) {
-    char bytes[512] = {0};
-    expect(attn_rt_copy_to_device(data, bytes, sizeof(bytes)) == -1 &&
-               errorContains("cuMemcpyHtoD failed: CUDA_ERROR_INVALID_VALUE"),
-           "the stand-in refuses a copy past the end of an allocation");
-    expect(attn_rt_free(data + 4) == -1 &&
-               errorContains("cuMemFree failed: CUDA_ERROR_INVALID_VALUE"),
-           "the stand-in refuses to free what is not an allocation");
-  }
+/// The stand-in's checks of device memory, seen through the runtime.
+void checkStandInMemory(uint64_t data) {
+  char bytes[512] = {0};
+  expect(attn_rt_copy_to_device(data, bytes, sizeof(bytes)) == -1 &&
+             errorContains("cuMemcpyHtoD failed: CUDA_ERROR_INVALID_VALUE"),
+         "the stand-in refuses a copy past the end of an allocation");
+  expect(attn_rt_free(data + 4) == -1 &&
+             errorContains("cuMemFree failed: CUDA_ERROR_INVALID_VALUE"),
+         "the stand-in refuses to free what is not an allocation");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int optin = 0, major = 0;
+  if (int status = startUp(optin, major))
+    return status;
+  attn_rt_module *module = nullptr;
+  if (int status = loadTestKernel(module))
+    return status;
+  checkFunctionInfo(module);
+
+  uint64_t data = 0;
+  expect(attn_rt_alloc(0, 64 * sizeof(float), &data) == 0, "allocates");
+  attn_rt_tensor tensor{};
+  tensor.device_pointer = data;
+  tensor.rank = 1;
+  tensor.shape[0] = 64;
+  checkDriverOptIn(data, optin);
+  checkRuntimeOptIn(module, tensor);
+  checkRefusedLaunches(module, tensor, optin);
+  checkRefusedTensors(module, tensor);
+  checkRefusedModules(major);
+  checkHostContextKept(module, tensor);
+  if (raw.launchCount)
+    checkStandInMemory(data);
   expect(attn_rt_free(data) == 0, "frees");
   attn_rt_module_unload(module);
   expect(currentContext() == nullptr, "no context is left current at the end");

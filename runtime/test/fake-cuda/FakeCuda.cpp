@@ -20,7 +20,8 @@
 // found, else ptxas on PATH). Every refusal is also explained on stderr.
 //
 // This file holds the driver's entry points and state; the module side
-// (PTX parsing, running ptxas, its -v report, the JIT logs) is Module.cpp.
+// (PTX parsing, running ptxas, its -v report, the JIT logs) is Module.cpp,
+// and the error names and descriptions are Errors.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -747,78 +748,6 @@ FAKE_CUDA_API CUresult CUDAAPI cuMemsetD8_v2(CUdeviceptr dstDevice,
     return r;
   std::memset(reinterpret_cast<void *>(dstDevice), uc, N);
   return CUDA_SUCCESS;
-}
-
-namespace {
-struct ErrorText {
-  CUresult code;
-  const char *name;
-  const char *text;
-};
-// The driver's own names and descriptions, for the codes the stand-in
-// returns and a few a host commonly meets.
-const ErrorText kErrors[] = {
-    {CUDA_SUCCESS, "CUDA_SUCCESS", "no error"},
-    {CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
-    {CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
-    {CUDA_ERROR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED",
-     "initialization error"},
-    {CUDA_ERROR_DEINITIALIZED, "CUDA_ERROR_DEINITIALIZED",
-     "driver shutting down"},
-    {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE",
-     "no CUDA-capable device is detected"},
-    {CUDA_ERROR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE",
-     "invalid device ordinal"},
-    {CUDA_ERROR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE",
-     "device kernel image is invalid"},
-    {CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT",
-     "invalid device context"},
-    {CUDA_ERROR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU",
-     "no kernel image is available for execution on the device"},
-    {CUDA_ERROR_INVALID_PTX, "CUDA_ERROR_INVALID_PTX",
-     "a PTX JIT compilation failed"},
-    {CUDA_ERROR_JIT_COMPILER_NOT_FOUND, "CUDA_ERROR_JIT_COMPILER_NOT_FOUND",
-     "PTX JIT compiler library not found"},
-    {CUDA_ERROR_UNSUPPORTED_PTX_VERSION, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
-     "the provided PTX was compiled with an unsupported toolchain."},
-    {CUDA_ERROR_OPERATING_SYSTEM, "CUDA_ERROR_OPERATING_SYSTEM",
-     "OS call failed or operation not supported on this OS"},
-    {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE",
-     "invalid resource handle"},
-    {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
-    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS",
-     "an illegal memory access was encountered"},
-    {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES",
-     "too many resources requested for launch"},
-    {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED",
-     "operation not supported"},
-    {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
-};
-
-const ErrorText *findError(CUresult error) {
-  for (const ErrorText &e : kErrors)
-    if (e.code == error)
-      return &e;
-  return nullptr;
-}
-} // namespace
-
-FAKE_CUDA_API CUresult CUDAAPI cuGetErrorName(CUresult error,
-                                              const char **pStr) {
-  if (!pStr)
-    return CUDA_ERROR_INVALID_VALUE;
-  const ErrorText *e = findError(error);
-  *pStr = e ? e->name : nullptr;
-  return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
-}
-
-FAKE_CUDA_API CUresult CUDAAPI cuGetErrorString(CUresult error,
-                                                const char **pStr) {
-  if (!pStr)
-    return CUDA_ERROR_INVALID_VALUE;
-  const ErrorText *e = findError(error);
-  *pStr = e ? e->text : nullptr;
-  return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 /// Not a driver entry point: how many launches the stand-in accepted, for

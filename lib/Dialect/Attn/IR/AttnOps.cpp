@@ -331,6 +331,113 @@ static LogicalResult verifyAttrNesting(Operation *op, Attribute mask,
   return success();
 }
 
+/// The logsumexp result: f32, [B, Hq, Sq].
+static LogicalResult verifyLogsumexp(Operation *op, Value lse,
+                                     const AttentionShape &shape) {
+  auto type = cast<RankedTensorType>(lse.getType());
+  if (!type.getElementType().isF32())
+    return op->emitOpError()
+           << "logsumexp must have f32 elements, got " << type.getElementType();
+  return verifyDims(op, "logsumexp", type,
+                    {shape.batch, shape.numQHeads, shape.seqQ});
+}
+
+/// The bias: f32 or the query's element type, [B, Hq, Sq, Skv] with B and
+/// Hq possibly 1 to broadcast.
+static LogicalResult verifyBias(Operation *op, Value bias, Type eltType,
+                                const AttentionShape &shape) {
+  auto type = cast<RankedTensorType>(bias.getType());
+  if (type.getElementType() != eltType && !type.getElementType().isF32())
+    return op->emitOpError()
+           << "bias element type " << type.getElementType()
+           << " must be f32 or the query element type " << eltType;
+  if (type.getRank() != 4)
+    return op->emitOpError()
+           << "bias must be rank 4 [B, Hq, Sq, Skv], got rank "
+           << type.getRank();
+  if (failed(verifyDimSizes(op, "bias", type)))
+    return failure();
+  ArrayRef<int64_t> dims = type.getShape();
+  if ((dims[0] != 1 && !compatibleDim(dims[0], shape.batch)) ||
+      (dims[1] != 1 && !compatibleDim(dims[1], shape.numQHeads)) ||
+      !compatibleDim(dims[2], shape.seqQ) ||
+      !compatibleDim(dims[3], shape.seqKV))
+    return op->emitOpError() << "bias has shape " << formatDims(dims) << " but "
+                             << formatDims({shape.batch, shape.numQHeads,
+                                            shape.seqQ, shape.seqKV})
+                             << " is expected (B and Hq may be 1 to broadcast)";
+  return success();
+}
+
+/// Document ids: both or neither, present exactly when the mask uses
+/// #attn.document, i32 or i64, [B, Sq] and [B, Skv].
+static LogicalResult verifySegmentIds(AttentionOp op,
+                                      const AttentionShape &shape) {
+  bool usesDocument = maskContains<DocumentMaskAttr>(op.getEffectiveMask());
+  Value qIds = op.getQSegmentIds(), kvIds = op.getKvSegmentIds();
+  if (static_cast<bool>(qIds) != static_cast<bool>(kvIds))
+    return op.emitOpError() << "segments need both query and key/value ids";
+  if (usesDocument && !qIds)
+    return op.emitOpError() << "#attn.document mask needs segment ids: add "
+                               "'segments(%q_ids, %kv_ids : ...)'";
+  if (!usesDocument && qIds)
+    return op.emitOpError()
+           << "segment ids are given but the mask does not use #attn.document";
+  if (!qIds)
+    return success();
+  auto qt = cast<RankedTensorType>(qIds.getType());
+  auto kt = cast<RankedTensorType>(kvIds.getType());
+  for (auto type : {qt, kt})
+    if (!type.getElementType().isSignlessInteger(32) &&
+        !type.getElementType().isSignlessInteger(64))
+      return op.emitOpError()
+             << "segment ids must be i32 or i64, got " << type.getElementType();
+  if (qt.getElementType() != kt.getElementType())
+    return op.emitOpError() << "query and key/value segment ids differ in "
+                               "element type";
+  if (failed(
+          verifyDims(op, "query segment ids", qt, {shape.batch, shape.seqQ})) ||
+      failed(verifyDims(op, "key/value segment ids", kt,
+                        {shape.batch, shape.seqKV})))
+    return failure();
+  return success();
+}
+
+/// The mask_mod and score_mod regions and the captures they read: a
+/// mask_mod exactly when the mask uses #attn.custom, captures only with a
+/// region to read them, each region's signature and body.
+static LogicalResult verifyModRegions(AttentionOp op) {
+  bool usesCustom = maskContains<CustomMaskAttr>(op.getEffectiveMask());
+  bool hasMaskMod = !op.getMaskMod().empty();
+  if (usesCustom && !hasMaskMod)
+    return op.emitOpError() << "#attn.custom mask needs a mask_mod region";
+  if (hasMaskMod && !usesCustom)
+    return op.emitOpError() << "mask_mod region is unused: the mask must "
+                               "refer to it with #attn.custom";
+  if (!op.getCaptures().empty() && !hasMaskMod &&
+      op.getScoreModRegion().empty())
+    return op.emitOpError() << "captures are given but there is no mask_mod "
+                               "or score_mod region to read them";
+  if (failed(verifyCaptures(op, op.getCaptures())))
+    return failure();
+  Builder b(op.getContext());
+  Type index = b.getIndexType();
+  if (hasMaskMod &&
+      (failed(verifyRegionSignature(op, op.getMaskMod(), "mask_mod",
+                                    {index, index, index, index},
+                                    "(b, h, i, j : index)", b.getI1Type())) ||
+       failed(verifyRegionBody(op, op.getMaskMod(), "mask_mod", 4))))
+    return failure();
+  if (!op.getScoreModRegion().empty() &&
+      (failed(verifyRegionSignature(
+           op, op.getScoreModRegion(), "score_mod",
+           {b.getF32Type(), index, index, index, index},
+           "(s : f32, b, h, i, j : index)", b.getF32Type())) ||
+       failed(verifyRegionBody(op, op.getScoreModRegion(), "score_mod", 5))))
+    return failure();
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   if (failed(verifyAttrNesting(*this, getMaskAttr(), getScoreModAttr())))
     return failure();
@@ -344,103 +451,21 @@ LogicalResult AttentionOp::verify() {
 
   if (failed(verifyOutput(op, getOutput(), eltType, shape)))
     return failure();
-  if (Value lse = getLogsumexp()) {
-    auto type = cast<RankedTensorType>(lse.getType());
-    if (!type.getElementType().isF32())
-      return emitOpError() << "logsumexp must have f32 elements, got "
-                           << type.getElementType();
-    if (failed(verifyDims(op, "logsumexp", type,
-                          {shape.batch, shape.numQHeads, shape.seqQ})))
+  if (Value lse = getLogsumexp())
+    if (failed(verifyLogsumexp(op, lse, shape)))
       return failure();
-  }
-
   if (std::optional<APFloat> scale = getScale())
     if (failed(verifyScale(op, scale->convertToDouble())))
       return failure();
-
-  if (Value bias = getBias()) {
-    auto type = cast<RankedTensorType>(bias.getType());
-    if (type.getElementType() != eltType && !type.getElementType().isF32())
-      return emitOpError() << "bias element type " << type.getElementType()
-                           << " must be f32 or the query element type "
-                           << eltType;
-    if (type.getRank() != 4)
-      return emitOpError() << "bias must be rank 4 [B, Hq, Sq, Skv], got rank "
-                           << type.getRank();
-    if (failed(verifyDimSizes(op, "bias", type)))
+  if (Value bias = getBias())
+    if (failed(verifyBias(op, bias, eltType, shape)))
       return failure();
-    ArrayRef<int64_t> dims = type.getShape();
-    if ((dims[0] != 1 && !compatibleDim(dims[0], shape.batch)) ||
-        (dims[1] != 1 && !compatibleDim(dims[1], shape.numQHeads)) ||
-        !compatibleDim(dims[2], shape.seqQ) ||
-        !compatibleDim(dims[3], shape.seqKV))
-      return emitOpError() << "bias has shape " << formatDims(dims) << " but "
-                           << formatDims({shape.batch, shape.numQHeads,
-                                          shape.seqQ, shape.seqKV})
-                           << " is expected (B and Hq may be 1 to broadcast)";
-  }
-
-  // Document ids.
-  MaskAttrInterface mask = getEffectiveMask();
-  bool usesDocument = maskContains<DocumentMaskAttr>(mask);
-  Value qIds = getQSegmentIds(), kvIds = getKvSegmentIds();
-  if (static_cast<bool>(qIds) != static_cast<bool>(kvIds))
-    return emitOpError() << "segments need both query and key/value ids";
-  if (usesDocument && !qIds)
-    return emitOpError() << "#attn.document mask needs segment ids: add "
-                            "'segments(%q_ids, %kv_ids : ...)'";
-  if (!usesDocument && qIds)
-    return emitOpError()
-           << "segment ids are given but the mask does not use #attn.document";
-  if (qIds) {
-    auto qt = cast<RankedTensorType>(qIds.getType());
-    auto kt = cast<RankedTensorType>(kvIds.getType());
-    for (auto type : {qt, kt})
-      if (!type.getElementType().isSignlessInteger(32) &&
-          !type.getElementType().isSignlessInteger(64))
-        return emitOpError() << "segment ids must be i32 or i64, got "
-                             << type.getElementType();
-    if (qt.getElementType() != kt.getElementType())
-      return emitOpError() << "query and key/value segment ids differ in "
-                              "element type";
-    if (failed(verifyDims(op, "query segment ids", qt,
-                          {shape.batch, shape.seqQ})) ||
-        failed(verifyDims(op, "key/value segment ids", kt,
-                          {shape.batch, shape.seqKV})))
-      return failure();
-  }
-
-  // Regions and captures.
-  bool usesCustom = maskContains<CustomMaskAttr>(mask);
-  bool hasMaskMod = !getMaskMod().empty();
-  if (usesCustom && !hasMaskMod)
-    return emitOpError() << "#attn.custom mask needs a mask_mod region";
-  if (hasMaskMod && !usesCustom)
-    return emitOpError() << "mask_mod region is unused: the mask must "
-                            "refer to it with #attn.custom";
-  if (!getCaptures().empty() && !hasMaskMod && getScoreModRegion().empty())
-    return emitOpError() << "captures are given but there is no mask_mod or "
-                            "score_mod region to read them";
-  if (failed(verifyCaptures(op, getCaptures())))
-    return failure();
-  Builder b(getContext());
-  Type index = b.getIndexType();
-  if (hasMaskMod &&
-      (failed(verifyRegionSignature(*this, getMaskMod(), "mask_mod",
-                                    {index, index, index, index},
-                                    "(b, h, i, j : index)", b.getI1Type())) ||
-       failed(verifyRegionBody(op, getMaskMod(), "mask_mod", 4))))
-    return failure();
-  if (!getScoreModRegion().empty() &&
-      (failed(verifyRegionSignature(
-           *this, getScoreModRegion(), "score_mod",
-           {b.getF32Type(), index, index, index, index},
-           "(s : f32, b, h, i, j : index)", b.getF32Type())) ||
-       failed(verifyRegionBody(op, getScoreModRegion(), "score_mod", 5))))
+  if (failed(verifySegmentIds(*this, shape)) || failed(verifyModRegions(*this)))
     return failure();
 
+  // The mask's and the score_mod's own rules for this shape.
   auto emitError = [&]() { return emitOpError(); };
-  if (failed(mask.verifyForShape(shape, emitError)))
+  if (failed(getEffectiveMask().verifyForShape(shape, emitError)))
     return failure();
   if (ScoreModAttrInterface mod = getScoreModAttr())
     if (failed(mod.verifyForShape(shape, emitError)))

@@ -183,16 +183,12 @@ void LinearLowering::run(IRRewriter &rewriter) {
       resultMemref(b, loc, op.getOutput(), {numBatch, Value(), seqQ, Value()});
   O = out;
 
-  int64_t group = shape.numQHeads / shape.numKVHeads;
   SmallVector<OpFoldResult> ubs{numBatch, b.getIndexAttr(shape.numQHeads)};
   auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(), std::nullopt);
   b.setInsertionPointToStart(forall.getBody());
   batch = forall.getInductionVar(0);
   qHead = forall.getInductionVar(1);
-  kvHead = group == 1 ? qHead
-                      : arith::DivUIOp::create(b, loc, qHead,
-                                               indexConstant(b, loc, group))
-                            .getResult();
+  kvHead = kvHeadOfQueryHead(b, loc, qHead, shape.numQHeads, shape.numKVHeads);
   Type f32Type = b.getF32Type();
   state = memref::AllocOp::create(
       b, loc, MemRefType::get({headDimQK, headDimV}, f32Type));

@@ -64,11 +64,38 @@ class Tiler {
 public:
   Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV, bool countVisits)
       : op(op), tileQ(tileQ), tileKV(tileKV), countVisits(countVisits),
-        loc(op.getLoc()) {}
+        loc(op.getLoc()), module(op->getParentOfType<ModuleOp>()) {}
 
   LogicalResult run(IRRewriter &rewriter);
 
 private:
+  /// What the kv loops are planned from: the mask's band, else its
+  /// compile-time tile map, else a run-time tile table.
+  struct KvPlanChoice {
+    mask::MaskRef mask;
+    std::optional<mask::Band> band;
+    std::optional<mask::TileMap> map;
+    Value runtimeTable;
+  };
+
+  LogicalResult checkSupported();
+  /// Binds the operands and results to memrefs; returns the ops that only
+  /// materialize a result, to erase once it is replaced.
+  SmallVector<Operation *> bindMemrefs(OpBuilder &b);
+  void emitTileCounts(OpBuilder &b);
+  FailureOr<KvPlanChoice> chooseKvPlan(OpBuilder &b);
+  /// The parallel grid over (batch, query head, query tile); leaves the
+  /// builder in its body.
+  scf::ForallOp emitGrid(OpBuilder &b);
+  void emitTileState(OpBuilder &b);
+  KvPlan planKvLoop(OpBuilder &b, const KvPlanChoice &choice);
+  /// The kv loop of one query tile; leaves the builder after it.
+  void emitKvLoop(IRRewriter &rewriter, const KvPlan &plan);
+  void emitTileEnd(OpBuilder &b);
+  /// Replaces the attention's results by tensors over the written memrefs
+  /// and erases it.
+  void replaceResults(IRRewriter &rewriter, ArrayRef<Operation *> toErase);
+
   KvPlan planBand(OpBuilder &b, const mask::Band &band, Value qBegin);
   KvPlan planTable(OpBuilder &b, const mask::TileMap &map, Value qTile);
   KvPlan planDense(OpBuilder &b);
@@ -93,8 +120,8 @@ private:
   ModuleOp module;
   // Set while emitting one attention.
   Value Q, K, V, bias, qIds, kvIds, O, LSE;
-  Value seqQ, seqKV, numKVTiles;
-  Value batchIv, headIv, kvHead, qBegin, rowMax, rowSum, acc, scratch;
+  Value batch, seqQ, seqKV, tileQSize, numQTiles, numKVTiles;
+  Value batchIv, headIv, qTile, kvHead, qBegin, rowMax, rowSum, acc, scratch;
 };
 
 KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
@@ -395,18 +422,17 @@ void Tiler::cloneRegionBindingCaptures(Region &from, Region &to,
   }
 }
 
-LogicalResult Tiler::run(IRRewriter &rewriter) {
-  module = op->getParentOfType<ModuleOp>();
+LogicalResult Tiler::checkSupported() {
   if (!module)
     return op.emitError("attn-tile: the attention must be inside a module");
   if (maskContains<RandomBlocksMaskAttr>(op.getEffectiveMask()) &&
       !op.getShape().hasStaticSequences())
     return op.emitError("attn-tile: #attn.random_blocks needs static "
                         "sequence lengths");
+  return success();
+}
 
-  OpBuilder &b = rewriter;
-  b.setInsertionPoint(op);
-  AttentionShape shape = op.getShape();
+SmallVector<Operation *> Tiler::bindMemrefs(OpBuilder &b) {
   Q = operandMemref(b, loc, op.getQuery());
   K = operandMemref(b, loc, op.getKey());
   V = operandMemref(b, loc, op.getValue());
@@ -416,7 +442,7 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     qIds = operandMemref(b, loc, op.getQSegmentIds());
     kvIds = operandMemref(b, loc, op.getKvSegmentIds());
   }
-  Value batch = memrefDimSize(b, loc, Q, 0);
+  batch = memrefDimSize(b, loc, Q, 0);
   seqQ = memrefDimSize(b, loc, Q, 2);
   seqKV = memrefDimSize(b, loc, K, 2);
   SmallVector<Operation *> toErase;
@@ -432,34 +458,42 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     if (lseMaterialize)
       toErase.push_back(lseMaterialize);
   }
+  return toErase;
+}
 
-  Value tq = indexConstant(b, loc, tileQ);
-  Value numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, tq);
+void Tiler::emitTileCounts(OpBuilder &b) {
+  tileQSize = indexConstant(b, loc, tileQ);
+  numQTiles = arith::CeilDivUIOp::create(b, loc, seqQ, tileQSize);
   numKVTiles =
       arith::CeilDivUIOp::create(b, loc, seqKV, indexConstant(b, loc, tileKV));
+}
 
-  // Decide the kv-tile plan from the mask algebra.
-  mask::MaskRef maskObj = op.buildMask();
-  std::optional<mask::Band> band = maskObj->band();
-  std::optional<mask::TileMap> map;
-  if (!band && shape.hasStaticSequences() && !maskObj->needsRuntimeData() &&
-      !maskObj->dependsOnBatchOrHead()) {
+FailureOr<Tiler::KvPlanChoice> Tiler::chooseKvPlan(OpBuilder &b) {
+  AttentionShape shape = op.getShape();
+  KvPlanChoice choice;
+  choice.mask = op.buildMask();
+  choice.band = choice.mask->band();
+  if (!choice.band && shape.hasStaticSequences() &&
+      !choice.mask->needsRuntimeData() &&
+      !choice.mask->dependsOnBatchOrHead()) {
     mask::MaskContext ctx;
     ctx.seqQ = shape.seqQ;
     ctx.seqKV = shape.seqKV;
-    map = mask::computeTileMap(*maskObj, ctx, tileQ, tileKV);
+    choice.map = mask::computeTileMap(*choice.mask, ctx, tileQ, tileKV);
   }
 
   // Masks that are neither bands nor classifiable at compile time (run-time
   // data, dynamic lengths, dependence on batch or head) get a run-time
   // tile table, computed before the attention.
-  Value runtimeTable;
-  if (!band && !map)
-    runtimeTable = buildRuntimeTable(b, batch, numQTiles);
+  if (!choice.band && !choice.map)
+    choice.runtimeTable = buildRuntimeTable(b, batch, numQTiles);
   if (emitFailed)
     return failure();
+  return choice;
+}
 
-  int64_t group = shape.numQHeads / shape.numKVHeads;
+scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
+  AttentionShape shape = op.getShape();
   SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
                                 numQTiles};
   // The grid is mapped for the GPU: (batch, head, query tile) to blocks
@@ -473,14 +507,13 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   b.setInsertionPointToStart(forall.getBody());
   batchIv = forall.getInductionVar(0);
   headIv = forall.getInductionVar(1);
-  Value qTile = forall.getInductionVar(2);
-  // GQA: query head h reads kv head h / group; MHA and MQA need no division.
-  kvHead = shape.numKVHeads == 1 ? indexConstant(b, loc, 0)
-           : group == 1          ? headIv
-                                 : arith::DivUIOp::create(b, loc, headIv,
-                                                          indexConstant(b, loc, group))
-                              .getResult();
-  qBegin = arith::MulIOp::create(b, loc, qTile, tq);
+  qTile = forall.getInductionVar(2);
+  kvHead = kvHeadOfQueryHead(b, loc, headIv, shape.numQHeads, shape.numKVHeads);
+  qBegin = arith::MulIOp::create(b, loc, qTile, tileQSize);
+  return forall;
+}
+
+void Tiler::emitTileState(OpBuilder &b) {
   Type f32 = b.getF32Type();
   // The per-tile state and score buffer live for one grid iteration. They
   // are heap buffers so that running the grid as a loop does not grow the
@@ -488,16 +521,24 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   // memory.
   rowMax = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
   rowSum = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
-  acc = memref::AllocOp::create(b, loc,
-                                MemRefType::get({tileQ, shape.headDimV}, f32));
+  acc = memref::AllocOp::create(
+      b, loc, MemRefType::get({tileQ, op.getShape().headDimV}, f32));
   scratch =
       memref::AllocOp::create(b, loc, MemRefType::get({tileQ, tileKV}, f32));
   TileInitOp::create(b, loc, rowMax, rowSum, acc);
+}
 
-  KvPlan plan =
-      band  ? planBand(b, *band, qBegin)
-      : map ? planTable(b, *map, qTile)
-            : planRuntimeTable(b, runtimeTable, qTile, maskObj->boundingBand());
+KvPlan Tiler::planKvLoop(OpBuilder &b, const KvPlanChoice &choice) {
+  if (choice.band)
+    return planBand(b, *choice.band, qBegin);
+  if (choice.map)
+    return planTable(b, *choice.map, qTile);
+  return planRuntimeTable(b, choice.runtimeTable, qTile,
+                          choice.mask->boundingBand());
+}
+
+void Tiler::emitKvLoop(IRRewriter &rewriter, const KvPlan &plan) {
+  OpBuilder &b = rewriter;
   auto loop = scf::ForOp::create(b, loc, plan.lower, plan.upper,
                                  indexConstant(b, loc, 1));
   b.setInsertionPointToStart(loop.getBody());
@@ -524,15 +565,18 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   if (full && full.use_empty())
     rewriter.eraseOp(full.getDefiningOp());
   b.setInsertionPointAfter(loop);
+}
+
+void Tiler::emitTileEnd(OpBuilder &b) {
   TileFinalizeOp::create(b, loc, rowMax, rowSum, acc, O, LSE, batchIv, headIv,
                          qBegin, b.getI64IntegerAttr(tileQ));
   for (Value buffer : {rowMax, rowSum, acc, scratch})
     memref::DeallocOp::create(b, loc, buffer);
+}
 
-  // Results: tensors over the written memrefs.
-  b.setInsertionPointAfter(forall);
-  if (runtimeTable)
-    memref::DeallocOp::create(b, loc, runtimeTable);
+void Tiler::replaceResults(IRRewriter &rewriter,
+                           ArrayRef<Operation *> toErase) {
+  OpBuilder &b = rewriter;
   for (Operation *erase : toErase)
     rewriter.eraseOp(erase);
   SmallVector<Value> results;
@@ -550,6 +594,33 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     if (replacement)
       rewriter.replaceAllUsesWith(result, replacement);
   rewriter.eraseOp(op);
+}
+
+/// The steps of one attention, in the order their IR is emitted: memrefs
+/// and tile counts before the attention, a run-time tile table if the mask
+/// needs one, then the grid, whose body is the per-tile state, the kv loop
+/// and the finalization.
+LogicalResult Tiler::run(IRRewriter &rewriter) {
+  if (failed(checkSupported()))
+    return failure();
+  OpBuilder &b = rewriter;
+  b.setInsertionPoint(op);
+  SmallVector<Operation *> toErase = bindMemrefs(b);
+  emitTileCounts(b);
+  FailureOr<KvPlanChoice> choice = chooseKvPlan(b);
+  if (failed(choice))
+    return failure();
+
+  scf::ForallOp forall = emitGrid(b);
+  emitTileState(b);
+  KvPlan plan = planKvLoop(b, *choice);
+  emitKvLoop(rewriter, plan);
+  emitTileEnd(b);
+
+  b.setInsertionPointAfter(forall);
+  if (choice->runtimeTable)
+    memref::DeallocOp::create(b, loc, choice->runtimeTable);
+  replaceResults(rewriter, toErase);
   return success();
 }
 

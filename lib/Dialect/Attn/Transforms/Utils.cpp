@@ -32,6 +32,16 @@ Value mlir::attn::clippedExtent(OpBuilder &b, Location loc, int64_t tile,
                                 arith::SubIOp::create(b, loc, extent, begin));
 }
 
+Value mlir::attn::kvHeadOfQueryHead(OpBuilder &b, Location loc, Value qHead,
+                                    int64_t numQHeads, int64_t numKVHeads) {
+  if (numKVHeads == 1)
+    return indexConstant(b, loc, 0);
+  int64_t group = numQHeads / numKVHeads;
+  if (group == 1)
+    return qHead;
+  return arith::DivUIOp::create(b, loc, qHead, indexConstant(b, loc, group));
+}
+
 Value mlir::attn::operandMemref(OpBuilder &b, Location loc, Value tensor) {
   if (auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>())
     return toTensor.getBuffer();

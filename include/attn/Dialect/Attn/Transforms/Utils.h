@@ -27,6 +27,12 @@ Value memrefDimSize(OpBuilder &b, Location loc, Value memref, int64_t dim);
 Value clippedExtent(OpBuilder &b, Location loc, int64_t tile, Value extent,
                     Value begin);
 
+/// The kv head that query head `qHead` reads: qHead / (numQHeads /
+/// numKVHeads) under grouped-query attention; MQA (one kv head) and MHA (a
+/// kv head per query head) need no division.
+Value kvHeadOfQueryHead(OpBuilder &b, Location loc, Value qHead,
+                        int64_t numQHeads, int64_t numKVHeads);
+
 /// The memref behind a tensor operand: the memref it was made from when it
 /// comes from bufferization.to_tensor, else a read-only to_buffer.
 Value operandMemref(OpBuilder &b, Location loc, Value tensor);
