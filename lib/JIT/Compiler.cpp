@@ -281,15 +281,9 @@ Compiler::Impl::compile(StringRef text) {
   return *kernel;
 }
 
-FailureOr<Compiler::Impl::Entry>
-Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
-                           StringRef target, EntrySignature signature) {
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(text, "attention"), llvm::SMLoc());
-  OwningOpRef<ModuleOp> input = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!input)
-    return failure();
-
+/// The one attention (or linear attention) of `input`, with static
+/// shapes; fails with a diagnostic.
+static FailureOr<Operation *> findSource(ModuleOp input, StringRef target) {
   SmallVector<Operation *> ops;
   input->walk([&](Operation *op) {
     if (isa<AttentionOp, LinearAttentionOp>(op))
@@ -318,20 +312,20 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
       return failure();
     }
 
-  // The entry function on memrefs around a clone of the attention. Its
-  // arguments follow the op's operands, then its results.
-  OwningOpRef<ModuleOp> module = ModuleOp::create(source->getLoc());
-  OpBuilder b = OpBuilder::atBlockBegin(module->getBody());
-  Location loc = source->getLoc();
+  return source;
+}
+
+/// The entry function's buffers: the op's operands, then its results, by
+/// role; fails with a diagnostic on a tensor without elements.
+static FailureOr<SmallVector<std::pair<ArgRole, ArgShape>>>
+entryRoles(Operation *source, StringRef target) {
   SmallVector<std::pair<ArgRole, ArgShape>> roles;
-  SmallVector<Type> argTypes;
   // The first argument with no elements, if any.
   std::optional<std::pair<ArgRole, RankedTensorType>> emptyShape;
   auto addArg = [&](ArgRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
     if (type.getNumElements() == 0 && !emptyShape)
       emptyShape = {role, type};
-    argTypes.push_back(MemRefType::get(type.getShape(), type.getElementType()));
     ArgShape shape;
     shape.dims.assign(type.getShape().begin(), type.getShape().end());
     shape.elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
@@ -371,6 +365,37 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
     return failure();
   }
 
+  return roles;
+}
+
+FailureOr<Compiler::Impl::Entry>
+Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
+                           StringRef target, EntrySignature signature) {
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, "attention"), llvm::SMLoc());
+  OwningOpRef<ModuleOp> input = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!input)
+    return failure();
+  FailureOr<Operation *> found = findSource(*input, target);
+  if (failed(found))
+    return failure();
+  Operation *source = *found;
+  FailureOr<SmallVector<std::pair<ArgRole, ArgShape>>> roles =
+      entryRoles(source, target);
+  if (failed(roles))
+    return failure();
+
+  // The entry function on memrefs around a clone of the attention. Its
+  // arguments follow the op's operands, then its results.
+  OwningOpRef<ModuleOp> module = ModuleOp::create(source->getLoc());
+  OpBuilder b = OpBuilder::atBlockBegin(module->getBody());
+  Location loc = source->getLoc();
+  SmallVector<Type> argTypes;
+  for (Value v :
+       llvm::concat<Value>(source->getOperands(), source->getResults())) {
+    auto type = cast<RankedTensorType>(v.getType());
+    argTypes.push_back(MemRefType::get(type.getShape(), type.getElementType()));
+  }
   // Operand i of the clone is argument i, by position: an operand that
   // appears twice (`attn.attention %x, %x, %v`) still takes each role's own
   // buffer, as HostArgs names them. (A mapping by value would give both
@@ -395,7 +420,7 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
     b.setInsertionPointToStart(body);
     Operation *clone = cloneByPosition(SmallVector<Value>(body->getArguments()));
     func::ReturnOp::create(b, loc, clone->getResults());
-    return Entry{std::move(module), std::move(roles)};
+    return Entry{std::move(module), std::move(*roles)};
   }
   auto func = func::FuncOp::create(b, loc, "attn_entry",
                                    b.getFunctionType(argTypes, {}));
@@ -413,7 +438,7 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
         b, loc, Type(), result, body->getArgument(numInputs + i),
         b.getUnitAttr(), b.getUnitAttr());
   func::ReturnOp::create(b, loc);
-  return Entry{std::move(module), std::move(roles)};
+  return Entry{std::move(module), std::move(*roles)};
 }
 
 FailureOr<std::shared_ptr<const HostKernel>>

@@ -54,6 +54,107 @@ bool isRematerializable(Value v) {
   return llvm::all_of(def->getOperands(), isRematerializable);
 }
 
+/// The block dimension (0 = x, 1 = y, 2 = z) of each induction variable of
+/// the attention grid, from its #gpu.block mapping.
+FailureOr<SmallVector<unsigned>> blockDimensions(scf::ForallOp forall) {
+  std::optional<ArrayAttr> blockMapping = forall.getMapping();
+  if (!blockMapping || blockMapping->size() != 3 ||
+      !llvm::all_of(*blockMapping, llvm::IsaPred<gpu::GPUBlockMappingAttr>))
+    return forall.emitError("attn-tile-to-gpu: expected the attention grid "
+                            "mapped to GPU blocks (#gpu.block<x/y/z>)");
+  SmallVector<unsigned> dimOf;
+  for (Attribute attr : *blockMapping) {
+    auto dim = static_cast<unsigned>(
+        cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
+    if (dim > 2)
+      return forall.emitError("attn-tile-to-gpu: the attention grid maps to "
+                              "the block dimensions x, y and z only");
+    dimOf.push_back(dim);
+  }
+  return dimOf;
+}
+
+/// Expands the tile ops cloned into `kernel` with `emitter`; their state
+/// buffers go away. Errors are reported at `first` (the host update).
+LogicalResult expandTileOps(gpu::GPUFuncOp kernel, KernelEmitter &emitter,
+                            TileUpdateOp first) {
+  TileInitOp kInit;
+  TileFinalizeOp kFinal;
+  SmallVector<TileUpdateOp> kUpdates;
+  kernel.walk([&](Operation *op) {
+    if (auto i = dyn_cast<TileInitOp>(op))
+      kInit = i;
+    else if (auto f = dyn_cast<TileFinalizeOp>(op))
+      kFinal = f;
+    else if (auto u = dyn_cast<TileUpdateOp>(op))
+      kUpdates.push_back(u);
+  });
+  llvm::SetVector<Operation *> stateBuffers;
+  for (Value v : {kInit.getRowMax(), kInit.getRowSum(), kInit.getAcc()})
+    stateBuffers.insert(v.getDefiningOp());
+  for (TileUpdateOp u : kUpdates)
+    stateBuffers.insert(u.getScratch().getDefiningOp());
+  // The query tile is loaded at tile_init, with the first update's indices.
+  TileUpdateOp kFirst = kUpdates.front();
+  DominanceInfo dominance(kernel);
+  for (Value v : SmallVector<Value>{kFirst.getBatch(), kFirst.getQHead(),
+                                    kFirst.getQBegin(), kFirst.getQuery()})
+    if (!dominance.properlyDominates(v, kInit))
+      return first.emitError("attn-tile-to-gpu: the query tile's indices are "
+                             "not known at tile_init");
+  emitter.emitInit(kInit, kFirst.getBatch(), kFirst.getQHead(),
+                   kFirst.getQBegin(), kFirst.getQuery());
+  for (TileUpdateOp u : kUpdates)
+    if (failed(emitter.emitUpdate(u)))
+      return failure();
+  emitter.emitFinalize(kFinal);
+  for (Operation *alloc : stateBuffers) {
+    if (!alloc)
+      continue;
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        user->erase();
+    if (alloc->use_empty())
+      alloc->erase();
+  }
+
+  return success();
+}
+
+/// exp2, log and tanh as the approximate instructions FlashAttention uses
+/// (tanh: NVPTX selects tanh.approx.f32, sm_75+, for llvm.tanh with afn;
+/// libdevice's tanhf branches and divides).
+void useApproximateMath(gpu::GPUFuncOp kernel) {
+  kernel.walk([&](Operation *op) {
+    OpBuilder rb(op);
+    Type f32 = rb.getF32Type();
+    if (auto exp2 = dyn_cast<math::Exp2Op>(op); exp2 && exp2.getType() == f32) {
+      auto call = LLVM::CallIntrinsicOp::create(
+          rb, op->getLoc(), f32, rb.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+          ValueRange{exp2.getOperand()});
+      exp2.replaceAllUsesWith(call.getResult(0));
+      exp2.erase();
+    } else if (auto log = dyn_cast<math::LogOp>(op);
+               log && log.getType() == f32) {
+      auto call = LLVM::CallIntrinsicOp::create(
+          rb, op->getLoc(), f32, rb.getStringAttr("llvm.nvvm.lg2.approx.f"),
+          ValueRange{log.getOperand()});
+      Value ln = arith::MulFOp::create(rb, op->getLoc(), call.getResult(0),
+                                       nx::f32Constant(rb, op->getLoc(), nx::kLn2));
+      log.replaceAllUsesWith(ln);
+      log.erase();
+    } else if (auto tanh = dyn_cast<math::TanhOp>(op);
+               tanh && tanh.getType() == f32) {
+      auto approx = LLVM::TanhOp::create(
+          rb, op->getLoc(), tanh.getOperand(),
+          LLVM::FastmathFlagsAttr::get(rb.getContext(),
+                                       LLVM::FastmathFlags::afn));
+      tanh.replaceAllUsesWith(approx.getResult());
+      tanh.erase();
+    }
+  });
+}
+
 class AttnTileToGPUPass final
     : public mlir::attn::impl::AttnTileToGPUBase<AttnTileToGPUPass> {
 public:
@@ -423,25 +524,16 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
 
   // The block ids the grid's mapping names (attn-tile: batch z, head y,
   // query tile x) stand for the forall's induction variables.
-  std::optional<ArrayAttr> blockMapping = forall.getMapping();
-  if (!blockMapping || blockMapping->size() != 3 ||
-      !llvm::all_of(*blockMapping, llvm::IsaPred<gpu::GPUBlockMappingAttr>))
-    return forall.emitError("attn-tile-to-gpu: expected the attention grid "
-                            "mapped to GPU blocks (#gpu.block<x/y/z>)");
+  FailureOr<SmallVector<unsigned>> dims = blockDimensions(forall);
+  if (failed(dims))
+    return failure();
+  SmallVector<unsigned> dimOf = std::move(*dims);
   SmallVector<int64_t> grid(3, 1);
-  SmallVector<int64_t> extents = {qType.getDimSize(0), qType.getDimSize(1),
-                                  llvm::divideCeilSigned(qType.getDimSize(2),
-                                                         tiles.tileQ)};
-  SmallVector<unsigned> dimOf;
-  for (auto [i, attr] : llvm::enumerate(*blockMapping)) {
-    auto dim = static_cast<unsigned>(
-        cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
-    if (dim > 2)
-      return forall.emitError("attn-tile-to-gpu: the attention grid maps to "
-                              "the block dimensions x, y and z only");
-    dimOf.push_back(dim);
+  int64_t extents[3] = {qType.getDimSize(0), qType.getDimSize(1),
+                        llvm::divideCeilSigned(qType.getDimSize(2),
+                                               tiles.tileQ)};
+  for (auto [i, dim] : llvm::enumerate(dimOf))
     grid[dim] = extents[i];
-  }
   auto fill = [&](OpBuilder &b, gpu::LaunchOp launch, IRMapping &mapping) {
     Value ids[3] = {launch.getBlockIds().x, launch.getBlockIds().y,
                     launch.getBlockIds().z};
@@ -461,79 +553,9 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
   emitter.emitPrologue(b, loc);
   copyGlobals(kernel);
 
-  // Rewrite the cloned tile ops; their state buffers go away.
-  TileInitOp kInit;
-  TileFinalizeOp kFinal;
-  SmallVector<TileUpdateOp> kUpdates;
-  kernel.walk([&](Operation *op) {
-    if (auto i = dyn_cast<TileInitOp>(op))
-      kInit = i;
-    else if (auto f = dyn_cast<TileFinalizeOp>(op))
-      kFinal = f;
-    else if (auto u = dyn_cast<TileUpdateOp>(op))
-      kUpdates.push_back(u);
-  });
-  llvm::SetVector<Operation *> stateBuffers;
-  for (Value v : {kInit.getRowMax(), kInit.getRowSum(), kInit.getAcc()})
-    stateBuffers.insert(v.getDefiningOp());
-  for (TileUpdateOp u : kUpdates)
-    stateBuffers.insert(u.getScratch().getDefiningOp());
-  // The query tile is loaded at tile_init, with the first update's indices.
-  TileUpdateOp kFirst = kUpdates.front();
-  DominanceInfo dominance(kernel);
-  for (Value v : SmallVector<Value>{kFirst.getBatch(), kFirst.getQHead(),
-                                    kFirst.getQBegin(), kFirst.getQuery()})
-    if (!dominance.properlyDominates(v, kInit))
-      return first.emitError("attn-tile-to-gpu: the query tile's indices are "
-                             "not known at tile_init");
-  emitter.emitInit(kInit, kFirst.getBatch(), kFirst.getQHead(),
-                   kFirst.getQBegin(), kFirst.getQuery());
-  for (TileUpdateOp u : kUpdates)
-    if (failed(emitter.emitUpdate(u)))
-      return failure();
-  emitter.emitFinalize(kFinal);
-  for (Operation *alloc : stateBuffers) {
-    if (!alloc)
-      continue;
-    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
-      if (isa<memref::DeallocOp>(user))
-        user->erase();
-    if (alloc->use_empty())
-      alloc->erase();
-  }
-
-  // exp2, log and tanh as the approximate instructions FlashAttention uses
-  // (tanh: NVPTX selects tanh.approx.f32, sm_75+, for llvm.tanh with afn;
-  // libdevice's tanhf branches and divides).
-  kernel.walk([&](Operation *op) {
-    OpBuilder rb(op);
-    Type f32 = rb.getF32Type();
-    if (auto exp2 = dyn_cast<math::Exp2Op>(op); exp2 && exp2.getType() == f32) {
-      auto call = LLVM::CallIntrinsicOp::create(
-          rb, op->getLoc(), f32, rb.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
-          ValueRange{exp2.getOperand()});
-      exp2.replaceAllUsesWith(call.getResult(0));
-      exp2.erase();
-    } else if (auto log = dyn_cast<math::LogOp>(op);
-               log && log.getType() == f32) {
-      auto call = LLVM::CallIntrinsicOp::create(
-          rb, op->getLoc(), f32, rb.getStringAttr("llvm.nvvm.lg2.approx.f"),
-          ValueRange{log.getOperand()});
-      Value ln = arith::MulFOp::create(rb, op->getLoc(), call.getResult(0),
-                                       nx::f32Constant(rb, op->getLoc(), nx::kLn2));
-      log.replaceAllUsesWith(ln);
-      log.erase();
-    } else if (auto tanh = dyn_cast<math::TanhOp>(op);
-               tanh && tanh.getType() == f32) {
-      auto approx = LLVM::TanhOp::create(
-          rb, op->getLoc(), tanh.getOperand(),
-          LLVM::FastmathFlagsAttr::get(rb.getContext(),
-                                       LLVM::FastmathFlags::afn));
-      tanh.replaceAllUsesWith(approx.getResult());
-      tanh.erase();
-    }
-  });
-
+  if (failed(expandTileOps(kernel, emitter, first)))
+    return failure();
+  useApproximateMath(kernel);
   // The launch contract, and the launch itself in place of the forall.
   return launch(forall, *outlined, contract->attentionGrid(), grid,
                 tiles.threads(), emitter.sharedBytes());
