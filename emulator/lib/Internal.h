@@ -77,7 +77,7 @@ struct Block {
   std::vector<uint8_t> shared;
   size_t dynamicOffset = 0;
   std::vector<ShadowByte> shadow;
-  uint32_t epoch = 1; // incremented by every completed barrier
+  uint32_t epoch = 1;                // incremented by every completed barrier
   std::string deferredUninitialized; // reported at the end of the epoch
   ucontext_t scheduler;
   const void *schedulerStack = nullptr;

@@ -116,8 +116,8 @@ const std::vector<Symbol> &mlir::attn::emu::runtimeSymbols() {
     ADD(attn_emu_rcp_approx);
     ADD(attn_emu_lg2_approx);
     ADD(attn_emu_tanh_approx);
-    s.push_back(Symbol{"__truncsfbf2",
-                       reinterpret_cast<void *>(&attn_emu_truncsfbf2)});
+    s.push_back(
+        Symbol{"__truncsfbf2", reinterpret_cast<void *>(&attn_emu_truncsfbf2)});
     ADD(attn_emu_dynamic_shared);
     ADD(attn_emu_static_shared);
 #define ATTN_EMU_NV1(name, T, expr) ADD(attn_emu_nv_##name);

@@ -57,7 +57,8 @@ void checkShared(Block &block, Thread &t, size_t offset, uint64_t bytes,
     if (!write && (s.flags & kPending)) {
       block.fail("shared-memory " + std::string(accessWord(false)) + " at " +
                  hex(at) + " by " + block.where(t) +
-                 " reads bytes that a cp.async of " + threadName(block, s.writer) +
+                 " reads bytes that a cp.async of " +
+                 threadName(block, s.writer) +
                  " has not completed (missing cp.async.wait_group or "
                  "barrier)");
       return;
@@ -145,12 +146,11 @@ void checkAccess(Block &block, Thread &t, const void *address, uint64_t bytes,
                   p < sharedBase + block.shared.size();
   if (inShared || space == AddressSpace::Shared) {
     if (!inShared || p + bytes > sharedBase + block.shared.size()) {
-      block.fail("out-of-bounds shared-memory " +
-                 std::string(accessWord(write)) + " of " +
-                 std::to_string(bytes) + " bytes at " + hex(address) + " by " +
-                 block.where(t) + ": the block has " +
-                 std::to_string(block.shared.size()) +
-                 " bytes of shared memory");
+      block.fail(
+          "out-of-bounds shared-memory " + std::string(accessWord(write)) +
+          " of " + std::to_string(bytes) + " bytes at " + hex(address) +
+          " by " + block.where(t) + ": the block has " +
+          std::to_string(block.shared.size()) + " bytes of shared memory");
       return;
     }
     (write ? block.counters.sharedBytesWritten
@@ -170,9 +170,9 @@ void checkAccess(Block &block, Thread &t, const void *address, uint64_t bytes,
   const Buffer *nearest = nullptr;
   if (findBuffer(config, p, bytes, &nearest))
     return;
-  block.fail("out-of-bounds global " + std::string(accessWord(write)) +
-             " of " + std::to_string(bytes) + " bytes at " + hex(address) +
-             " by " + block.where(t) + ": " + describeOutside(nearest, p));
+  block.fail("out-of-bounds global " + std::string(accessWord(write)) + " of " +
+             std::to_string(bytes) + " bytes at " + hex(address) + " by " +
+             block.where(t) + ": " + describeOutside(nearest, p));
 }
 
 void completeAsyncCopies(Block &block, Thread &t, size_t keep) {
@@ -217,8 +217,8 @@ void attn_emu_cp_async(void *dst, const void *src, uint32_t bytes,
     return switchToScheduler(/*finished=*/false);
   }
   if (srcBytes > bytes) {
-    fail("source size " + std::to_string(srcBytes) +
-         " exceeds the copy size " + std::to_string(bytes));
+    fail("source size " + std::to_string(srcBytes) + " exceeds the copy size " +
+         std::to_string(bytes));
     return switchToScheduler(/*finished=*/false);
   }
   if (reinterpret_cast<uintptr_t>(dst) % bytes ||

@@ -103,8 +103,7 @@ void fiberEntry() {
 #endif
   block->kernel(block->args);
   // Copies still in flight land when the thread exits.
-  currentThread->pendingGroups.push_back(
-      std::move(currentThread->openGroup));
+  currentThread->pendingGroups.push_back(std::move(currentThread->openGroup));
   currentThread->openGroup.clear();
   completeAsyncCopies(*block, *currentThread, 0);
   currentThread->state = State::Done;

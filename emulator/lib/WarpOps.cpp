@@ -310,8 +310,7 @@ uint64_t attn_emu_shfl_sync_packed(uint32_t mode, uint32_t memberMask,
   return uint64_t{result} | (uint64_t{inRange} << 32);
 }
 
-uint32_t attn_emu_vote_sync(uint32_t kind, uint32_t memberMask,
-                            uint32_t pred) {
+uint32_t attn_emu_vote_sync(uint32_t kind, uint32_t memberMask, uint32_t pred) {
   CollectiveArgs args;
   args.kind = CollectiveKind::Vote;
   args.variant = kind;

@@ -1,4 +1,5 @@
-//===- InitAll.h - Register attn's dialects, passes and pipelines -*- C++ -*-===//
+//===- InitAll.h - Register attn's dialects, passes and pipelines -*- C++
+//-*-===//
 //
 // The one place that says what attn's tools load: attn-opt, attn-run,
 // attn-ptx, the JIT and the tests build their registries from here (as

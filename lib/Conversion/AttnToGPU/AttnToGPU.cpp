@@ -19,10 +19,10 @@
 #include "attn/Dialect/Attn/Transforms/TileElements.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -64,8 +64,8 @@ FailureOr<SmallVector<unsigned>> blockDimensions(scf::ForallOp forall) {
                             "mapped to GPU blocks (#gpu.block<x/y/z>)");
   SmallVector<unsigned> dimOf;
   for (Attribute attr : *blockMapping) {
-    auto dim = static_cast<unsigned>(
-        cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
+    auto dim =
+        static_cast<unsigned>(cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
     if (dim > 2)
       return forall.emitError("attn-tile-to-gpu: the attention grid maps to "
                               "the block dimensions x, y and z only");
@@ -139,16 +139,17 @@ void useApproximateMath(gpu::GPUFuncOp kernel) {
       auto call = LLVM::CallIntrinsicOp::create(
           rb, op->getLoc(), f32, rb.getStringAttr("llvm.nvvm.lg2.approx.f"),
           ValueRange{log.getOperand()});
-      Value ln = arith::MulFOp::create(rb, op->getLoc(), call.getResult(0),
-                                       nx::f32Constant(rb, op->getLoc(), nx::kLn2));
+      Value ln =
+          arith::MulFOp::create(rb, op->getLoc(), call.getResult(0),
+                                nx::f32Constant(rb, op->getLoc(), nx::kLn2));
       log.replaceAllUsesWith(ln);
       log.erase();
     } else if (auto tanh = dyn_cast<math::TanhOp>(op);
                tanh && tanh.getType() == f32) {
-      auto approx = LLVM::TanhOp::create(
-          rb, op->getLoc(), tanh.getOperand(),
-          LLVM::FastmathFlagsAttr::get(rb.getContext(),
-                                       LLVM::FastmathFlags::afn));
+      auto approx =
+          LLVM::TanhOp::create(rb, op->getLoc(), tanh.getOperand(),
+                               LLVM::FastmathFlagsAttr::get(
+                                   rb.getContext(), LLVM::FastmathFlags::afn));
       tanh.replaceAllUsesWith(approx.getResult());
       tanh.erase();
     }
@@ -275,8 +276,8 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
       auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
       Value buffer = bufferization::ToBufferOp::create(hb, forall.getLoc(),
                                                        memrefType, arg);
-      Value view = bufferization::ToTensorOp::create(
-          hb, forall.getLoc(), type, buffer, /*restrict=*/true);
+      Value view = bufferization::ToTensorOp::create(hb, forall.getLoc(), type,
+                                                     buffer, /*restrict=*/true);
       replaceAllUsesInRegionWith(arg, view, forall.getRegion());
     }
   }
@@ -376,8 +377,7 @@ void loadCapturedTensors(gpu::GPUFuncOp kernel) {
 
 LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
                                         Outlined &outlined, AffineMap gridMap,
-                                        ArrayRef<int64_t> grid,
-                                        int64_t threads,
+                                        ArrayRef<int64_t> grid, int64_t threads,
                                         int64_t sharedBytes) {
   // The driver's grid limits (every chip attn targets): x < 2^31, y and z
   // at most 65535. The attention grid is (q tiles, heads, batch).
@@ -389,12 +389,12 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
       return forall.emitError("attn-tile-to-gpu: the kernel's grid (")
              << grid[0] << ", " << grid[1] << ", " << grid[2]
              << ") is outside the GPU's limits: " << grid[d] << " "
-             << kGridRole[d] << " in " << "xyz"[d] << ", at most "
-             << kMaxGrid[d];
+             << kGridRole[d] << " in "
+             << "xyz"[d] << ", at most " << kMaxGrid[d];
   gpu::GPUFuncOp kernel = outlined.kernel;
-  auto launch = KernelLaunchAttr::get(&getContext(), kernel.getName(), gridMap,
-                                      {threads, 1, 1}, sharedBytes,
-                                      outlined.roles);
+  auto launch =
+      KernelLaunchAttr::get(&getContext(), kernel.getName(), gridMap,
+                            {threads, 1, 1}, sharedBytes, outlined.roles);
   if (ArrayRef<int64_t>(launch.evaluateGrid(contract->getSizes())) != grid)
     return forall.emitError("attn-tile-to-gpu: internal error: the grid map ")
            << AffineMapAttr::get(gridMap) << " does not give the grid ("
@@ -415,10 +415,9 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
     return arith::ConstantIndexOp::create(hb, loc, v);
   };
   Value smem = arith::ConstantIntOp::create(hb, loc, sharedBytes, 32);
-  gpu::LaunchFuncOp::create(hb, loc, kernel,
-                            gpu::KernelDim3{c(grid[0]), c(grid[1]), c(grid[2])},
-                            gpu::KernelDim3{c(threads), c(1), c(1)}, smem,
-                            outlined.params);
+  gpu::LaunchFuncOp::create(
+      hb, loc, kernel, gpu::KernelDim3{c(grid[0]), c(grid[1]), c(grid[2])},
+      gpu::KernelDim3{c(threads), c(1), c(1)}, smem, outlined.params);
   forall.erase();
   return success();
 }
@@ -474,8 +473,8 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
   if (failed(outlined))
     return failure();
   copyGlobals(outlined->kernel);
-  return launch(forall, *outlined, contract->tileTableGrid(kTableThreads),
-                grid, kTableThreads, 0);
+  return launch(forall, *outlined, contract->tileTableGrid(kTableThreads), grid,
+                kTableThreads, 0);
 }
 
 LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
@@ -529,9 +528,9 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
     return failure();
   SmallVector<unsigned> dimOf = std::move(*dims);
   SmallVector<int64_t> grid(3, 1);
-  int64_t extents[3] = {qType.getDimSize(0), qType.getDimSize(1),
-                        llvm::divideCeilSigned(qType.getDimSize(2),
-                                               tiles.tileQ)};
+  int64_t extents[3] = {
+      qType.getDimSize(0), qType.getDimSize(1),
+      llvm::divideCeilSigned(qType.getDimSize(2), tiles.tileQ)};
   for (auto [i, dim] : llvm::enumerate(dimOf))
     grid[dim] = extents[i];
   auto fill = [&](OpBuilder &b, gpu::LaunchOp launch, IRMapping &mapping) {
@@ -574,8 +573,8 @@ mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
     auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(k.getName());
     if (!kernel || kernel.getNumArguments() != k.getParams().size())
       return gpuModule.emitError("the launch contract's kernel '")
-             << k.getName() << "' is not a gpu.func of "
-             << k.getParams().size() << " parameters in the module";
+             << k.getName() << "' is not a gpu.func of " << k.getParams().size()
+             << " parameters in the module";
   }
   return contract;
 }

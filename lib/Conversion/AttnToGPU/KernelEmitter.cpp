@@ -48,7 +48,8 @@ void KernelEmitter::emitPrologue(OpBuilder &b, Location loc) {
   lane = remC(b, loc, tid, layout::kWarpSize);
   g = divC(b, loc, lane, layout::kLanesPerGroup);  // layout::groupID
   t4 = remC(b, loc, lane, layout::kLanesPerGroup); // threadIDInGroup
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -155,8 +156,8 @@ KernelEmitter::TileCopy KernelEmitter::tileCopy(OpBuilder &b, Location loc,
 }
 
 Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
-                             Value global, Value batch, Value head,
-                             Value row0) {
+                              Value global, Value batch, Value head,
+                              Value row0) {
   auto type = cast<MemRefType>(global.getType());
   int64_t seqLen = type.getDimSize(2), d = copy.d;
   int64_t chunksPerRow = d / layout::kChunkElements;
@@ -183,8 +184,8 @@ Value KernelEmitter::copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
       // Rows past the end copy nothing (zero fill) from a valid address.
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                            globalRow, idx(b, loc, seqLen));
-      globalRow = arith::SelectOp::create(b, loc, inside, globalRow,
-                                          idx(b, loc, 0));
+      globalRow =
+          arith::SelectOp::create(b, loc, inside, globalRow, idx(b, loc, 0));
       srcElements = arith::SelectOp::create(
           b, loc, inside, idx(b, loc, layout::kChunkElements), idx(b, loc, 0));
     }
@@ -252,8 +253,7 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
   return success();
 }
 
-Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc,
-                                  TileUpdateOp op) {
+Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op) {
   // K and V tiles in two groups: V lands while QK^T runs. The barrier
   // keeps the copies from overwriting the previous tile under its readers.
   gpu::BarrierOp::create(b, loc);
@@ -269,7 +269,8 @@ Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc,
 SmallVector<Value> KernelEmitter::emitQK(OpBuilder &b, Location loc) {
   // S = Q K^T for this warp's 16 rows: tileKV / 8 n8 tiles of keys.
   Value zeroAcc = arith::ConstantOp::create(
-      b, loc, accType(), DenseElementsAttr::get(accType(), b.getF32FloatAttr(0)));
+      b, loc, accType(),
+      DenseElementsAttr::get(accType(), b.getF32FloatAttr(0)));
   SmallVector<Value> s(tileKV / 8, zeroAcc);
   for (int64_t ks = 0; ks < dqk / 16; ++ks) {
     Value a = ldmatrix(b, loc, fragQ, 0, ks);
@@ -283,9 +284,10 @@ SmallVector<Value> KernelEmitter::emitQK(OpBuilder &b, Location loc) {
   return s;
 }
 
-FailureOr<SmallVector<Value>>
-KernelEmitter::emitTileScores(OpBuilder &b, Location loc, TileUpdateOp op,
-                              ArrayRef<Value> s) {
+FailureOr<SmallVector<Value>> KernelEmitter::emitTileScores(OpBuilder &b,
+                                                            Location loc,
+                                                            TileUpdateOp op,
+                                                            ArrayRef<Value> s) {
   // Base-2 scores: masked unless the tile is known full; a tile whose
   // fullness is known at run time branches around the scoring only.
   if (!op.mayBeMasked() || !op.getFull())
@@ -304,8 +306,7 @@ KernelEmitter::emitTileScores(OpBuilder &b, Location loc, TileUpdateOp op,
 }
 
 KernelEmitter::TileProbabilities
-KernelEmitter::emitSoftmax(OpBuilder &b, Location loc,
-                           ArrayRef<Value> scores) {
+KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores) {
   // This lane's part of the row maxima.
   size_t nTiles = scores.size() / 4;
   SmallVector<SmallVector<Value, 4>> t(nTiles);
@@ -344,9 +345,9 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc,
   for (int64_t r = 0; r < 2; ++r) {
     Value l = loadState(b, loc, rowSum, {r});
     storeState(b, loc,
-               arith::AddFOp::create(
-                   b, loc, arith::MulFOp::create(b, loc, l, alpha[r]),
-                   rowPartial[r]),
+               arith::AddFOp::create(b, loc,
+                                     arith::MulFOp::create(b, loc, l, alpha[r]),
+                                     rowPartial[r]),
                rowSum, {r});
   }
   // The accumulator, rescaled.
@@ -432,8 +433,8 @@ KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
         return failure();
       Value v = *score;
       if (seqKV % tileKV != 0) {
-        Value inside = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ult, col, idx(b, loc, seqKV));
+        Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                             col, idx(b, loc, seqKV));
         v = arith::SelectOp::create(b, loc, inside, v, nx::maskedScore(b, loc));
       }
       scores.push_back(v);
@@ -450,14 +451,15 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
   for (int64_t r = 0; r < 2; ++r) {
     l[r] = loadState(b, loc, rowSum, {r});
     for (int32_t offset : {1, 2})
-      l[r] = arith::AddFOp::create(b, loc, l[r], shuffleXor(b, loc, l[r], offset));
+      l[r] =
+          arith::AddFOp::create(b, loc, l[r], shuffleXor(b, loc, l[r], offset));
     m[r] = loadState(b, loc, rowMax, {r});
     inv[r] = nx::safeReciprocal(b, loc, l[r]);
     rows[r] = laneRow(b, loc, op.getQBegin(), r);
   }
   Value colBase = mulC(b, loc, t4, layout::kLaneColumns);
-  Value firstOfRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                           t4, idx(b, loc, 0));
+  Value firstOfRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t4,
+                                           idx(b, loc, 0));
   for (int64_t r = 0; r < 2; ++r) {
     OpBuilder::InsertionGuard guard(b);
     if (seqQ % tileQ != 0) {
@@ -475,17 +477,18 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
         Value col =
             addC(b, loc, colBase, layout::kTileSize * n + layout::accColumn(e));
         memref::StoreOp::create(
-            b, loc, arith::TruncFOp::create(b, loc, outType.getElementType(), v),
+            b, loc,
+            arith::TruncFOp::create(b, loc, outType.getElementType(), v),
             op.getOutput(),
             ValueRange{op.getBatch(), op.getQHead(), rows[r], col});
       }
     if (Value lse = op.getLogsumexp()) {
       auto ifOp = scf::IfOp::create(b, loc, firstOfRow, /*withElse=*/false);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      memref::StoreOp::create(b, loc, nx::logSumExp(b, loc, m[r], l[r]), lse,
-                              ValueRange{op.getBatch(), op.getQHead(), rows[r]});
+      memref::StoreOp::create(
+          b, loc, nx::logSumExp(b, loc, m[r], l[r]), lse,
+          ValueRange{op.getBatch(), op.getQHead(), rows[r]});
     }
   }
   op.erase();
 }
-

@@ -30,8 +30,8 @@ public:
   KernelEmitter(gpu::GPUFuncOp kernel, Type elementType, int64_t headDimQK,
                 int64_t headDimV, GpuTileConfig tiles)
       : kernel(kernel), ctx(kernel.getContext()), elementType(elementType),
-        dqk(headDimQK), dv(headDimV), tileQ(tiles.tileQ),
-        tileKV(tiles.tileKV), threads(tiles.threads()) {}
+        dqk(headDimQK), dv(headDimV), tileQ(tiles.tileQ), tileKV(tiles.tileKV),
+        threads(tiles.threads()) {}
 
   /// Thread ids, shared-memory views and the private state, at the kernel
   /// entry.
@@ -98,7 +98,9 @@ private:
   VectorType fragType(int64_t rows) {
     return VectorType::get({rows, 2}, elementType);
   }
-  VectorType accType() { return VectorType::get({2, 2}, Float32Type::get(ctx)); }
+  VectorType accType() {
+    return VectorType::get({2, 2}, Float32Type::get(ctx));
+  }
 
   /// layout::swizzledOffset(row, chunk, d) built from index ops: shared
   /// tiles are row-major [rows][d] with chunk c of row r at c ^ (r % 8).
@@ -139,8 +141,8 @@ private:
   /// Issues the cp.async copies of rows [row0, row0 + copy.rows) of
   /// memref[batch, head, :, :] into the tile; rows at or past the sequence
   /// end are zero-filled. Commits one group and returns its token.
-  Value copyTile(OpBuilder &b, Location loc, const TileCopy &copy,
-                 Value global, Value batch, Value head, Value row0);
+  Value copyTile(OpBuilder &b, Location loc, const TileCopy &copy, Value global,
+                 Value batch, Value head, Value row0);
   /// The two B fragments (vector<2x2xT>) in an ldmatrix.x4 result
   /// (layout::x4Destination).
   std::pair<Value, Value> splitB(OpBuilder &b, Location loc, Value x4);
@@ -151,12 +153,10 @@ private:
   Value shuffleXor(OpBuilder &b, Location loc, Value v, int32_t offset) {
     Value off = arith::ConstantIntOp::create(b, loc, offset, 32);
     Value width = arith::ConstantIntOp::create(b, loc, 32, 32);
-    return gpu::ShuffleOp::create(b, loc, v, off, width,
-                                  gpu::ShuffleMode::XOR)
+    return gpu::ShuffleOp::create(b, loc, v, off, width, gpu::ShuffleMode::XOR)
         .getShuffleResult();
   }
-  Value loadState(OpBuilder &b, Location loc, Value mem,
-                  ArrayRef<int64_t> at) {
+  Value loadState(OpBuilder &b, Location loc, Value mem, ArrayRef<int64_t> at) {
     SmallVector<Value> indices;
     for (int64_t i : at)
       indices.push_back(idx(b, loc, i));

@@ -140,8 +140,10 @@ FailureOr<LaunchContractAttr> ContractBuilder::build() const {
   };
   auto contract = LaunchContractAttr::getChecked(
       function_ref<InFlightDiagnostic()>(emitError), func.getContext(),
-      ArrayRef<KernelParamAttr>(argRoles), ArrayRef<KernelParamAttr>(resultRoles),
-      ArrayRef<KernelLaunchAttr>(kernels), ArrayRef<TemporaryAttr>(temporaries));
+      ArrayRef<KernelParamAttr>(argRoles),
+      ArrayRef<KernelParamAttr>(resultRoles),
+      ArrayRef<KernelLaunchAttr>(kernels),
+      ArrayRef<TemporaryAttr>(temporaries));
   if (!contract)
     return failure();
   return contract;

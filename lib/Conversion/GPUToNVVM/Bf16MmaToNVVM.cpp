@@ -30,8 +30,8 @@ SmallVector<Value> packedRows(OpBuilder &b, Location loc, Value fragment) {
   Type i32 = b.getI32Type();
   for (int64_t r = 0; r < type.getDimSize(0); ++r) {
     Value row = vector::ExtractOp::create(b, loc, fragment, r);
-    Value asVector = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, i32), row);
+    Value asVector =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), row);
     rows.push_back(vector::ExtractOp::create(b, loc, asVector, 0));
   }
   return rows;
@@ -65,14 +65,13 @@ LogicalResult mlir::attn::rewriteBf16MmaSync(Operation *mmaSync) {
       c.push_back(vector::ExtractOp::create(b, loc, op.getMatrixC(),
                                             ArrayRef<int64_t>{r, col}));
   Type f32 = b.getF32Type();
-  auto resultType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), SmallVector<Type>(4, f32));
+  auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                     SmallVector<Type>(4, f32));
   auto mma = NVVM::MmaOp::create(
       b, loc, resultType, a, bRegs, c,
       ArrayRef<int64_t>{mnk[0], mnk[1], mnk[2]},
       /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                    NVVM::MMATypes::bf16},
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});
   SmallVector<Value> d;

@@ -67,9 +67,8 @@ public:
       auto fromElements = dyn_cast<vector::FromElementsOp>(op);
       if ((fromElements && fromElements.getType().getRank() > 1) ||
           (isa<gpu::GPUDialect>(op->getDialect()) &&
-           !isa<gpu::GPUFuncOp, gpu::ReturnOp, gpu::BarrierOp,
-                gpu::ThreadIdOp, gpu::BlockIdOp,
-                gpu::DynamicSharedMemoryOp>(op)))
+           !isa<gpu::GPUFuncOp, gpu::ReturnOp, gpu::BarrierOp, gpu::ThreadIdOp,
+                gpu::BlockIdOp, gpu::DynamicSharedMemoryOp>(op)))
         rewritten.push_back(op);
     });
     if (!rewritten.empty()) {
@@ -78,8 +77,8 @@ public:
       vector::populateVectorFromElementsUnrollPatterns(patterns);
       GreedyRewriteConfig config;
       config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-      if (failed(applyOpPatternsGreedily(rewritten, std::move(patterns),
-                                         config)))
+      if (failed(
+              applyOpPatternsGreedily(rewritten, std::move(patterns), config)))
         return signalPassFailure();
     }
 

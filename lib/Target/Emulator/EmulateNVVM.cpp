@@ -149,8 +149,8 @@ private:
     return call.getNumResults() ? call.getResult() : Value();
   }
   Value constI32(OpBuilder &b, Location loc, uint32_t v) {
-    return LLVM::ConstantOp::create(b, loc, i32,
-                                    b.getI32IntegerAttr(static_cast<int32_t>(v)));
+    return LLVM::ConstantOp::create(
+        b, loc, i32, b.getI32IntegerAttr(static_cast<int32_t>(v)));
   }
   Value generic(OpBuilder &b, Location loc, Value p) {
     if (cast<LLVM::LLVMPointerType>(p.getType()).getAddressSpace() == 0)
@@ -181,8 +181,7 @@ private:
     return LLVM::LoadOp::create(b, loc, element, at);
   }
   /// An LLVM struct of `type` holding `elements` in order.
-  Value packStruct(OpBuilder &b, Location loc, Type type,
-                   ValueRange elements) {
+  Value packStruct(OpBuilder &b, Location loc, Type type, ValueRange elements) {
     Value result = LLVM::PoisonOp::create(b, loc, type);
     for (auto [i, v] : llvm::enumerate(elements))
       result = LLVM::InsertValueOp::create(
@@ -195,8 +194,7 @@ private:
     return LLVM::BitcastOp::create(b, loc, i32, v);
   }
 
-  LogicalResult instrument(Operation *op, Value address, Type type,
-                           bool write);
+  LogicalResult instrument(Operation *op, Value address, Type type, bool write);
   LogicalResult emulate(Operation *op);
   LogicalResult emulateShuffle(NVVM::ShflOp op);
   LogicalResult emulateVote(NVVM::VoteSyncOp op);
@@ -237,10 +235,10 @@ LogicalResult FunctionEmulator::emulateShuffle(NVVM::ShflOp op) {
   if (valType.getIntOrFloatBitWidth() != 32)
     return op.emitError("attn-emulate-nvvm: shfl.sync of ")
            << valType << " is not emulated (32-bit values only)";
-  Value packed = call(b, loc, "attn_emu_shfl_sync_packed", i64,
-                      {constI32(b, loc, shuffleMode(op.getKind())),
-                       op.getThreadMask(), asI32(b, loc, val), op.getOffset(),
-                       op.getMaskAndClamp()});
+  Value packed =
+      call(b, loc, "attn_emu_shfl_sync_packed", i64,
+           {constI32(b, loc, shuffleMode(op.getKind())), op.getThreadMask(),
+            asI32(b, loc, val), op.getOffset(), op.getMaskAndClamp()});
   Value result = LLVM::TruncOp::create(b, loc, i32, packed);
   if (valType != i32)
     result = LLVM::BitcastOp::create(b, loc, valType, result);
@@ -260,9 +258,10 @@ LogicalResult FunctionEmulator::emulateVote(NVVM::VoteSyncOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value pred = LLVM::ZExtOp::create(b, loc, i32, op.getPred());
-  Value r = call(b, loc, "attn_emu_vote_sync", i32,
-                 {constI32(b, loc, static_cast<uint32_t>(voteKind(op.getKind()))),
-                  op.getMask(), pred});
+  Value r =
+      call(b, loc, "attn_emu_vote_sync", i32,
+           {constI32(b, loc, static_cast<uint32_t>(voteKind(op.getKind()))),
+            op.getMask(), pred});
   if (op.getType() != i32)
     r = LLVM::TruncOp::create(b, loc, op.getType(), r);
   op.getResult().replaceAllUsesWith(r);
@@ -321,8 +320,8 @@ LogicalResult FunctionEmulator::emulateMma(NVVM::MmaOp op) {
     return op.emitError("attn-emulate-nvvm: mma.sync multiplicands of ")
            << aType << " are not emulated (f16 and bf16 are)";
   ValueRange c = op.getOperandC();
-  if (c.size() != 4 || !llvm::all_of(c.getTypes(),
-                                     [&](Type t) { return t == f32; }))
+  if (c.size() != 4 ||
+      !llvm::all_of(c.getTypes(), [&](Type t) { return t == f32; }))
     return op.emitError("attn-emulate-nvvm: only f32 accumulators are "
                         "emulated for mma.sync");
   OpBuilder b(op);
@@ -337,8 +336,7 @@ LogicalResult FunctionEmulator::emulateMma(NVVM::MmaOp op) {
     storeAt(b, loc, cBuf, f32, static_cast<int32_t>(i), v);
   call(b, loc, "attn_emu_mma", voidType,
        {constI32(b, loc, static_cast<uint32_t>(emuShape)),
-        constI32(b, loc, static_cast<uint32_t>(type)), aBuf, bBuf, cBuf,
-        dBuf});
+        constI32(b, loc, static_cast<uint32_t>(type)), aBuf, bBuf, cBuf, dBuf});
   SmallVector<Value, 4> d;
   for (int32_t i = 0; i < 4; ++i)
     d.push_back(loadAt(b, loc, dBuf, f32, i));
@@ -366,24 +364,22 @@ LogicalResult FunctionEmulator::emulateIntrinsic(LLVM::CallIntrinsicOp op) {
     return success(); // a target-independent intrinsic runs on the host
   OpBuilder b(op);
   Location loc = op.getLoc();
-  StringRef fn = llvm::StringSwitch<StringRef>(name)
-                     .Cases({"llvm.nvvm.ex2.approx.f",
-                             "llvm.nvvm.ex2.approx.ftz.f"},
-                            "attn_emu_ex2_approx")
-                     .Cases({"llvm.nvvm.rcp.approx.f",
-                             "llvm.nvvm.rcp.approx.ftz.f"},
-                            "attn_emu_rcp_approx")
-                     .Cases({"llvm.nvvm.lg2.approx.f",
-                             "llvm.nvvm.lg2.approx.ftz.f"},
-                            "attn_emu_lg2_approx")
-                     .Default("");
+  StringRef fn =
+      llvm::StringSwitch<StringRef>(name)
+          .Cases({"llvm.nvvm.ex2.approx.f", "llvm.nvvm.ex2.approx.ftz.f"},
+                 "attn_emu_ex2_approx")
+          .Cases({"llvm.nvvm.rcp.approx.f", "llvm.nvvm.rcp.approx.ftz.f"},
+                 "attn_emu_rcp_approx")
+          .Cases({"llvm.nvvm.lg2.approx.f", "llvm.nvvm.lg2.approx.ftz.f"},
+                 "attn_emu_lg2_approx")
+          .Default("");
   if (fn.empty() || op.getArgs().size() != 1 ||
       op.getArgs().front().getType() != f32)
     return op.emitError("attn-emulate-nvvm: no emulation for intrinsic '")
            << name << "'";
-  Value r = call(b, loc, fn, f32,
-                 {op.getArgs().front(),
-                  constI32(b, loc, name.contains(".ftz.") ? 1 : 0)});
+  Value r = call(
+      b, loc, fn, f32,
+      {op.getArgs().front(), constI32(b, loc, name.contains(".ftz.") ? 1 : 0)});
   op.getResult(0).replaceAllUsesWith(r);
   op.erase();
   return success();
@@ -398,8 +394,8 @@ LogicalResult FunctionEmulator::emulateTanh(LLVM::TanhOp op) {
     return op.emitError("attn-emulate-nvvm: llvm.tanh is emulated only as "
                         "tanh.approx.f32 (f32, afn)");
   OpBuilder b(op);
-  Value r = call(b, op.getLoc(), "attn_emu_tanh_approx", f32,
-                 {op.getOperand()});
+  Value r =
+      call(b, op.getLoc(), "attn_emu_tanh_approx", f32, {op.getOperand()});
   op.getResult().replaceAllUsesWith(r);
   op.erase();
   return success();
@@ -481,8 +477,8 @@ LogicalResult FunctionEmulator::run() {
     if (auto load = dyn_cast<LLVM::LoadOp>(op))
       result = instrument(op, load.getAddr(), load.getType(), false);
     else if (auto store = dyn_cast<LLVM::StoreOp>(op))
-      result = instrument(op, store.getAddr(), store.getValue().getType(),
-                          true);
+      result =
+          instrument(op, store.getAddr(), store.getValue().getType(), true);
     else if (auto rmw = dyn_cast<LLVM::AtomicRMWOp>(op))
       result = instrument(op, rmw.getPtr(), rmw.getVal().getType(), true);
     else if (auto cas = dyn_cast<LLVM::AtomicCmpXchgOp>(op))
@@ -652,8 +648,7 @@ public:
           exportKernelAttributes(func, module, staticBytes);
         func->removeAttr("gpu.kernel");
         func->removeAttr("nvvm.kernel");
-        if (!func.isExternal() &&
-            failed(FunctionEmulator(func, module).run()))
+        if (!func.isExternal() && failed(FunctionEmulator(func, module).run()))
           return signalPassFailure();
       }
       gpuModule.erase();

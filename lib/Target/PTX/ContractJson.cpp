@@ -72,13 +72,13 @@ static json::Object toJsonObject(const CompiledAttention &compiled,
     json::Array params;
     for (KernelParamAttr p : k.getParams())
       params.push_back(position(p, c));
-    kernels.push_back(json::Object{
-        {"name", k.getName()},
-        {"grid", json::Array(k.evaluateGrid(sizes))},
-        {"grid_map", attrText(AffineMapAttr::get(k.getGrid()))},
-        {"block", json::Array(k.getBlock())},
-        {"dynamic_shared_bytes", k.getSharedBytes()},
-        {"params", std::move(params)}});
+    kernels.push_back(
+        json::Object{{"name", k.getName()},
+                     {"grid", json::Array(k.evaluateGrid(sizes))},
+                     {"grid_map", attrText(AffineMapAttr::get(k.getGrid()))},
+                     {"block", json::Array(k.getBlock())},
+                     {"dynamic_shared_bytes", k.getSharedBytes()},
+                     {"params", std::move(params)}});
   }
   json::Array bytes, shapes;
   for (TemporaryAttr t : c.getTemporaries()) {

@@ -5,8 +5,11 @@
 #include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVM/NVVM/Utils.h"
@@ -14,9 +17,6 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -41,9 +41,8 @@ void mlir::attn::ptx::registerPTXTarget(DialectRegistry &registry) {
 #endif
 const char *const mlir::attn::ptx::kDefaultCudaPath = ATTN_DEFAULT_CUDA_PATH;
 
-FailureOr<std::string>
-mlir::attn::ptx::findLibdevice(const PTXOptions &options,
-                               std::string &searched) {
+FailureOr<std::string> mlir::attn::ptx::findLibdevice(const PTXOptions &options,
+                                                      std::string &searched) {
   // An explicit choice (the option, else ATTN_CUDA_PATH) is the only place
   // looked at: a wrong one is an error, not a silent fallback. Otherwise
   // the variables MLIR reads, then the toolkit found at configure time.
@@ -122,7 +121,6 @@ protected:
     return libraries;
   }
 
-
   LogicalResult optimizeModule(llvm::Module &module, int level) override {
     FailureOr<llvm::TargetMachine *> machine = getOrCreateTargetMachine();
     if (failed(machine))
@@ -147,8 +145,8 @@ protected:
     if (llvm::Error error =
             builder.parsePassPipeline(passes, options.llvmPipeline))
       return getOperation().emitError("attn-ptx: bad LLVM pass pipeline '")
-             << options.llvmPipeline << "': "
-             << llvm::toString(std::move(error));
+             << options.llvmPipeline
+             << "': " << llvm::toString(std::move(error));
     passes.run(module, modules);
     return success();
   }
@@ -232,7 +230,8 @@ mlir::attn::ptx::emitPTX(ModuleOp module, const PTXOptions &options) {
                                        std::chrono::steady_clock::now() - start)
                                        .count())
                    << " ms\n";
-    result[gpuModule.getSymName().str()] = std::string(ptx->begin(), ptx->end());
+    result[gpuModule.getSymName().str()] =
+        std::string(ptx->begin(), ptx->end());
   }
   return result;
 }
@@ -323,4 +322,3 @@ mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   compiled.ptx = ptx->begin()->second;
   return compiled;
 }
-

@@ -60,9 +60,9 @@ struct Buffer {
 
 /// The checks made while emulating (all on by default).
 struct Checks {
-  bool bounds = true;                // global and shared bounds
-  bool races = true;                 // shared-memory races between barriers
-  bool uninitializedShared = true;   // reads of never-written shared bytes
+  bool bounds = true;              // global and shared bounds
+  bool races = true;               // shared-memory races between barriers
+  bool uninitializedShared = true; // reads of never-written shared bytes
 };
 
 /// The chips attn compiles for.
@@ -231,8 +231,8 @@ void attn_emu_cp_async_wait(uint32_t n);
 /// checks, and the byte counters.
 void attn_emu_access(const void *address, uint64_t bytes, uint32_t flags,
                      uint32_t space);
-/// ex2.approx.f32, rcp.approx.f32 and lg2.approx.f32 (ftz: flush subnormals to zero), with
-/// errors at the bounds the PTX ISA documents.
+/// ex2.approx.f32, rcp.approx.f32 and lg2.approx.f32 (ftz: flush subnormals to
+/// zero), with errors at the bounds the PTX ISA documents.
 float attn_emu_ex2_approx(float x, uint32_t ftz);
 float attn_emu_rcp_approx(float x, uint32_t ftz);
 float attn_emu_lg2_approx(float x, uint32_t ftz);
