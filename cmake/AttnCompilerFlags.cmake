@@ -22,7 +22,15 @@ set(ATTN_TEST_ENVIRONMENT
     "ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1:abort_on_error=0"
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
-# Applies attn's warning flags to a target of ours.
+set(ATTN_ASAN_DEFAULTS_SOURCE ${CMAKE_CURRENT_LIST_DIR}/AsanDefaults.cpp)
+
+# Applies attn's warning flags to a target of ours; in the sanitizer build
+# an executable also gets ASan's defaults (cmake/AsanDefaults.cpp), which
+# hold under `env -i` too.
 function(attn_target_warnings target)
   target_compile_options(${target} PRIVATE ${ATTN_WARNING_FLAGS})
+  get_target_property(type ${target} TYPE)
+  if(ATTN_ENABLE_SANITIZERS AND type STREQUAL "EXECUTABLE")
+    target_sources(${target} PRIVATE ${ATTN_ASAN_DEFAULTS_SOURCE})
+  endif()
 endfunction()
