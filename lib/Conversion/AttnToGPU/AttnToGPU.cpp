@@ -606,9 +606,13 @@ void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm,
 }
 
 void mlir::attn::registerAttnToGpuPipeline() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<AttnToGpuOptions>(
       "attn-to-gpu",
-      "Tile attn.attention (64 x 64) and outline it into tensor-core GPU "
-      "kernels (attn-tile, attn-tile-to-gpu)",
-      [](OpPassManager &pm) { buildAttnToGpuPipeline(pm); });
+      "Tile attn.attention and outline it into tensor-core GPU kernels "
+      "(attn-tile, attn-tile-to-gpu); tile shapes without a kernel are "
+      "refused",
+      [](OpPassManager &pm, const AttnToGpuOptions &options) {
+        buildAttnToGpuPipeline(pm,
+                               GpuTileConfig{options.tileQ, options.tileKV});
+      });
 }

@@ -11,6 +11,7 @@
 #define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -60,6 +61,9 @@ FailureOr<LaunchContractAttr> readLaunchContract(gpu::GPUModuleOp gpuModule);
 /// attn-tile-to-gpu, which refuses tile shapes it has no kernel for.
 void buildAttnToGpuPipeline(OpPassManager &pm,
                             std::optional<GpuTileConfig> tiles = {});
+/// The `attn-to-gpu` pipeline's options: the tile shape.
+struct AttnToGpuOptions : TileSizePipelineOptions<AttnToGpuOptions> {};
+
 /// Registers the `attn-to-gpu` pipeline (registerAttnToGPUPasses()
 /// registers the pass).
 void registerAttnToGpuPipeline();

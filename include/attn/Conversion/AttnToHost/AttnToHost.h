@@ -8,18 +8,15 @@
 #ifndef ATTN_CONVERSION_ATTNTOHOST_ATTNTOHOST_H
 #define ATTN_CONVERSION_ATTNTOHOST_ATTNTOHOST_H
 
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir::attn {
 
-struct AttnToHostOptions : PassPipelineOptions<AttnToHostOptions> {
-  Option<int64_t> tileQ{*this, "tile-q", llvm::cl::desc("Query tile size"),
-                        llvm::cl::init(64)};
-  Option<int64_t> tileKV{*this, "tile-kv",
-                         llvm::cl::desc("Key/value tile size"),
-                         llvm::cl::init(64)};
-  Option<bool> countVisits{
+struct AttnToHostOptions : TileSizePipelineOptions<AttnToHostOptions> {
+  ::mlir::detail::PassOptions::Option<bool> countVisits{
       *this, "count-visits",
       llvm::cl::desc("Count visited kv tiles in @attn_kv_tile_visits"),
       llvm::cl::init(false)};

@@ -13,13 +13,8 @@
 using namespace mlir;
 
 namespace {
-struct MaskReportOptions : PassPipelineOptions<MaskReportOptions> {
-  Option<int64_t> tileQ{*this, "tile-q", llvm::cl::desc("Query tile size"),
-                        llvm::cl::init(64)};
-  Option<int64_t> tileKV{*this, "tile-kv",
-                         llvm::cl::desc("Key/value tile size"),
-                         llvm::cl::init(64)};
-};
+struct MaskReportOptions
+    : mlir::attn::TileSizePipelineOptions<MaskReportOptions> {};
 } // namespace
 
 void mlir::attn::registerAttnPipelines() {

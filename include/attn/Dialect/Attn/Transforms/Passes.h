@@ -16,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir::attn {
 
@@ -34,6 +35,18 @@ void lowerLinearAttention(LinearAttentionOp op, int64_t chunk,
 
 /// Registers the named pipelines (e.g. attn-mask-report).
 void registerAttnPipelines();
+
+/// The tile-size options of a pipeline (`tile-q`, `tile-kv`): the one
+/// declaration the pipelines of attn-opt share (attn-to-host,
+/// attn-to-gpu, attn-mask-report).
+template <typename Derived>
+struct TileSizePipelineOptions : PassPipelineOptions<Derived> {
+  ::mlir::detail::PassOptions::Option<int64_t> tileQ{
+      *this, "tile-q", llvm::cl::desc("Query tile size"), llvm::cl::init(64)};
+  ::mlir::detail::PassOptions::Option<int64_t> tileKV{
+      *this, "tile-kv", llvm::cl::desc("Key/value tile size"),
+      llvm::cl::init(64)};
+};
 
 } // namespace mlir::attn
 
