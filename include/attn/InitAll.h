@@ -36,15 +36,15 @@
 namespace mlir::attn {
 
 /// The attn dialect, the dialects its inputs and regions use (func,
-/// tensor, bufferization, arith, math, memref, scf), the models the host
-/// pipeline bufferizes with, the GPU lowering's dialects and ConvertToLLVM
+/// tensor, bufferization, arith, math, memref, scf), the models both
+/// pipelines bufferize with, the GPU lowering's dialects and ConvertToLLVM
 /// interfaces, and the PTX target's serialisation and translations.
 inline void registerAllDialects(DialectRegistry &registry) {
   registry.insert<AttnDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, func::FuncDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
                   tensor::TensorDialect>();
-  registerAttnToHostInterfaces(registry);
+  registerBufferizationModels(registry);
   registerGpuLoweringInterfaces(registry);
   ptx::registerPTXTarget(registry);
 }

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-tile="tile-q=32 tile-kv=64" --attn-tile-to-gpu -split-input-file -verify-diagnostics
+// RUN: attn-opt %s --attn-tile="tile-q=32 tile-kv=64" --attn-bufferize --attn-tile-to-gpu -split-input-file -verify-diagnostics
 // RUN: attn-opt %s --attn-to-gpu="tile-q=32 tile-kv=64" -split-input-file -verify-diagnostics
 
 // The GPU conversion reads the tile shape from the tiled IR and refuses

@@ -67,10 +67,14 @@
 // CHECK-COUNT-32:    nvgpu.mma.sync
 // CHECK-NOT:         nvgpu.mma.sync
 // CHECK:           }
-// The epilogue: row sums across the four lanes of a row, O = acc / l.
+// The epilogue: row sums across the four lanes of a row, O = acc / l,
+// into the query tile's rows of the output: a subview (all 64 rows, 256
+// being a multiple of 64).
+// CHECK:           %[[ROWS:.+]] = memref.subview %arg3[{{.+}}] [1, 1, 64, 64] [1, 1, 1, 1] : memref<1x2x256x64xf16> to memref<64x64xf16, strided<[64, 1], offset: ?>>
 // CHECK:           gpu.shuffle  xor
 // CHECK:           arith.divf
-// CHECK:           memref.store %{{.+}}, %arg3[
+// CHECK-NOT:       arith.cmpi ult
+// CHECK:           memref.store %{{.+}}, %[[ROWS]][
 // CHECK:           gpu.return
 
 func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
@@ -102,9 +106,12 @@ func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
 // CHECK:         gpu.func @document_gqa_tile_table(
 // CHECK:         gpu.func @document_gqa_kernel_1(
 // CHECK:           memref.load %arg0[
-// CHECK:           arith.cmpi ult, %{{.+}}, %c100
+// The last query tile has 100 - 64 = 36 rows: the rows are a dynamic
+// subview, and a lane stores only rows inside it.
+// CHECK:           %[[ROWS:.+]] = memref.subview %arg6[{{.+}}] [1, 1, %[[N:[^,]+]], 64] [1, 1, 1, 1] : memref<1x4x100x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+// CHECK:           arith.cmpi ult, %{{.+}}, %[[N]]
 // CHECK:           scf.if
-// CHECK:             memref.store %{{.+}}, %arg6[
+// CHECK:             memref.store %{{.+}}, %[[ROWS]][
 func.func @document_gqa(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x2x100x64xbf16>,
                         %v: tensor<1x2x100x64xbf16>, %qids: tensor<1x100xi32>,
                         %kvids: tensor<1x100xi32>) -> tensor<1x4x100x64xbf16> {

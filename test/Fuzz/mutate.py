@@ -142,7 +142,8 @@ def main():
 
     passes = [[], ["--canonicalize"], ["--attn-print-tile-map=tile-q=3 tile-kv=5"],
               ["--mlir-print-op-generic"],
-              ["--attn-tile=tile-q=16 tile-kv=8", "--attn-online-softmax"],
+              ["--attn-tile=tile-q=16 tile-kv=8", "--attn-bufferize",
+               "--attn-online-softmax"],
               ["--attn-to-host=tile-q=8 tile-kv=16"]]
     failures = 0
     rejected = 0

@@ -13,7 +13,7 @@
 // CHECK:           memref.store %[[ZERO]], %arg2[%[[R]], %[[D]]]
 // CHECK-NOT:   attn.tile_init
 func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>) {
-  attn.tile_init %m, %l, %acc : memref<32xf32>, memref<32xf32>, memref<32x16xf32>
+  attn.tile_init state(%m, %l, %acc) : memref<32xf32>, memref<32xf32>, memref<32x16xf32>
   return
 }
 
@@ -22,7 +22,9 @@ func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>)
 // A partial tile: scores scaled by scale * log2(e) (one multiplication), dropped elements set to
 // -inf by the mask's predicate (causal: j <= i), the new row maximum, and
 // the state rescaled by exp2(m_old - m_new).
+// The tile's scores go through a buffer of the expansion's own.
 // CHECK-LABEL: func.func @partial
+// CHECK:       %[[SCORES:.+]] = memref.alloc() : memref<32x32xf32>
 // CHECK:       scf.for %[[R:.+]] =
 // CHECK:         %[[I:.+]] = arith.addi %{{.+}}, %[[R]] : index
 // CHECK:         %[[MOLD:.+]] = memref.load %arg3[%[[R]]]
@@ -36,7 +38,7 @@ func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>)
 // CHECK:           %[[KEPT:.+]] = arith.cmpi sle, %[[DIST]], %{{.+}} : index
 // CHECK:           %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK:           %[[MASKED:.+]] = arith.select %[[KEPT]], %[[T]], %[[NEGINF]]
-// CHECK:           memref.store %[[MASKED]], %arg6[%[[R]], %[[C]]]
+// CHECK:           memref.store %[[MASKED]], %[[SCORES]][%[[R]], %[[C]]]
 // CHECK:           %[[MAX:.+]] = arith.maximumf %[[RUNNING]], %[[MASKED]]
 // CHECK:           scf.yield %[[MAX]]
 // CHECK:         %[[DIFF:.+]] = arith.subf %[[MOLD]], %[[MNEW]] : f32
@@ -54,12 +56,12 @@ func.func @init(%m: memref<32xf32>, %l: memref<32xf32>, %acc: memref<32x16xf32>)
 func.func @partial(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
                    %v: memref<1x2x64x16xf32>, %m: memref<32xf32>,
                    %l: memref<32xf32>, %acc: memref<32x16xf32>,
-                   %s: memref<32x32xf32>, %h: index, %q0: index, %k0: index) {
+                   %h: index, %q0: index, %k0: index) {
   %c0 = arith.constant 0 : index
   attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
-      scratch(%s) {mask = #attn.causal, scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
+      {mask = #attn.causal, scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
       : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
-        memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
+        memref<32xf32>, memref<32xf32>, memref<32x16xf32>
   return
 }
 
@@ -75,12 +77,12 @@ func.func @partial(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
 func.func @full(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
                 %v: memref<1x2x64x16xf32>, %m: memref<32xf32>,
                 %l: memref<32xf32>, %acc: memref<32x16xf32>,
-                %s: memref<32x32xf32>, %h: index, %q0: index, %k0: index) {
+                %h: index, %q0: index, %k0: index) {
   %c0 = arith.constant 0 : index
   attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
-      scratch(%s) {scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
+      {scale = 0.25 : f32, tile_q = 32, tile_kv = 32}
       : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
-        memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
+        memref<32xf32>, memref<32xf32>, memref<32x16xf32>
   return
 }
 
@@ -102,45 +104,49 @@ func.func @full(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
 func.func @modified(%q: memref<1x2x64x16xf32>, %k: memref<1x2x64x16xf32>,
                     %v: memref<1x2x64x16xf32>, %m: memref<32xf32>,
                     %l: memref<32xf32>, %acc: memref<32x16xf32>,
-                    %s: memref<32x32xf32>, %h: index, %q0: index, %k0: index) {
+                    %h: index, %q0: index, %k0: index) {
   %c0 = arith.constant 0 : index
   attn.tile_update %q, %k, %v at(%c0, %h, %h, %q0, %k0) state(%m, %l, %acc)
-      scratch(%s) {scale = 0.25 : f32, score_mod = #attn.softcap<30.0>,
+      {scale = 0.25 : f32, score_mod = #attn.softcap<30.0>,
                    tile_q = 32, tile_kv = 32}
       : memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>,
-        memref<32xf32>, memref<32xf32>, memref<32x16xf32>, memref<32x32xf32>
+        memref<32xf32>, memref<32xf32>, memref<32x16xf32>
   return
 }
 
 // -----
 
 // Finalize: O = acc / l with 1/l replaced by 0 when l == 0, narrowed to
-// f16; lse = m ln 2 + log(l), or -inf for a row that kept nothing.
+// f16; lse = m ln 2 + log(l), or -inf for a row that kept nothing. The
+// output and logsumexp are the tile's rows (views of the attention's
+// results), as many as the view has.
 // CHECK-LABEL: func.func @finalize
-// CHECK:       scf.for %[[R:.+]] =
+// CHECK:       %[[ROWS:.+]] = memref.dim %arg3, %c0
+// CHECK:       scf.for %[[R:.+]] = %{{.+}} to %[[ROWS]]
 // CHECK:         %[[M:.+]] = memref.load %arg0[%[[R]]]
 // CHECK:         %[[L:.+]] = memref.load %arg1[%[[R]]]
 // CHECK:         %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK:         %[[POS:.+]] = arith.cmpf ogt, %[[L]], %[[ZERO]]
 // CHECK:         %[[INV:.+]] = arith.divf
 // CHECK:         %[[SAFEINV:.+]] = arith.select %[[POS]], %[[INV]], %[[ZERO]]
-// CHECK:         scf.for
+// CHECK:         scf.for %[[D:.+]] =
 // CHECK:           %[[O:.+]] = arith.mulf %{{.+}}, %[[SAFEINV]]
 // CHECK:           %[[O16:.+]] = arith.truncf %[[O]] : f32 to f16
-// CHECK:           memref.store %[[O16]], %arg3
+// CHECK:           memref.store %[[O16]], %arg3[%[[R]], %[[D]]]
 // CHECK:         %[[LN2:.+]] = arith.constant 0.693147182 : f32
 // CHECK:         %[[MLN2:.+]] = arith.mulf %[[M]], %[[LN2]]
 // CHECK:         %[[LOG:.+]] = math.log
 // CHECK:         %[[NAT:.+]] = arith.addf %[[MLN2]], %[[LOG]]
 // CHECK:         %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK:         %[[LSE:.+]] = arith.select %{{.+}}, %[[NAT]], %[[NEGINF]]
-// CHECK:         memref.store %[[LSE]], %arg4
+// CHECK:         memref.store %[[LSE]], %arg4[%[[R]]]
 func.func @finalize(%m: memref<32xf32>, %l: memref<32xf32>,
-                    %acc: memref<32x16xf32>, %o: memref<1x2x64x16xf16>,
-                    %lse: memref<1x2x64xf32>, %h: index, %q0: index) {
-  %c0 = arith.constant 0 : index
-  attn.tile_finalize state(%m, %l, %acc) into %o, %lse at(%c0, %h, %q0)
-      {tile_q = 32} : memref<32xf32>, memref<32xf32>, memref<32x16xf32>,
-      memref<1x2x64x16xf16>, memref<1x2x64xf32>
+                    %acc: memref<32x16xf32>,
+                    %o: memref<?x16xf16, strided<[16, 1], offset: ?>>,
+                    %lse: memref<?xf32, strided<[1], offset: ?>>) {
+  attn.tile_finalize state(%m, %l, %acc) into %o, %lse
+      : memref<32xf32>, memref<32xf32>, memref<32x16xf32>,
+        memref<?x16xf16, strided<[16, 1], offset: ?>>,
+        memref<?xf32, strided<[1], offset: ?>>
   return
 }

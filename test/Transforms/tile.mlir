@@ -4,15 +4,18 @@
 // (batch, q head, q tile); query head h reads kv head h / 4 in place; the
 // kv loop's upper bound is the q tile's last row / 32 + 1, so tiles above
 // the diagonal are never visited; full tiles run without a mask and only
-// the partial branch carries #attn.causal.
+// the partial branch carries #attn.causal. On tensors, in destination-
+// passing style: the output is the grid's shared output, the kv loop
+// carries the state, and each query tile's rows (100 = 3 x 32 + 4: the
+// last tile has 4) are inserted into the output.
 // CHECK-LABEL: func.func @causal_gqa
-// CHECK-DAG:   %[[Q:.+]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG:   %[[C4:.+]] = arith.constant 4 : index
 // CHECK-DAG:   %[[C32:.+]] = arith.constant 32 : index
-// CHECK:       scf.forall (%[[B:.+]], %[[H:.+]], %[[QT:.+]]) in (2, 8, 4)
+// CHECK:       %[[EMPTY:.+]] = tensor.empty() : tensor<2x8x100x64xf16>
+// CHECK:       %[[GRID:.+]] = scf.forall (%[[B:.+]], %[[H:.+]], %[[QT:.+]]) in (2, 8, 4) shared_outs(%[[OUT:.+]] = %[[EMPTY]])
 // CHECK:         %[[KVH:.+]] = arith.divui %[[H]], %[[C4]] : index
 // CHECK:         %[[Q0:.+]] = arith.muli %[[QT]], %[[C32]] : index
-// CHECK:         attn.tile_init
+// CHECK:         %[[INIT:.+]]:3 = attn.tile_init state({{.+}}) : tensor<32xf32>, tensor<32xf32>, tensor<32x64xf32> -> tensor<32xf32>, tensor<32xf32>, tensor<32x64xf32>
 // CHECK:         %[[ROWS:.+]] = arith.minsi %{{.+}}, %[[C32]] : index
 // CHECK:         %[[END:.+]] = arith.addi %[[Q0]], %[[ROWS]] : index
 // CHECK:         %[[QLAST:.+]] = arith.subi %[[END]], %{{.+}} : index
@@ -20,18 +23,23 @@
 // CHECK:         %[[UB1:.+]] = arith.addi %[[LAST]], %{{.+}} : index
 // CHECK:         %[[UB2:.+]] = arith.minsi %[[UB1]], %[[C4]] : index
 // CHECK:         %[[UB:.+]] = arith.maxsi %[[UB2]], %{{.+}} : index
-// CHECK:         scf.for %[[KT:.+]] = %{{.+}} to %[[UB]] step
+// CHECK:         %[[STATE:.+]]:3 = scf.for %[[KT:[^ ]+]] = %{{.+}} to %[[UB]] step %{{.+}} iter_args(%[[M:.+]] = %[[INIT]]#0, %[[L:.+]] = %[[INIT]]#1, %[[ACC:.+]] = %[[INIT]]#2)
 // CHECK:           %[[K0:.+]] = arith.muli %[[KT]], %[[C32]] : index
 // One update per kv tile: full iff the tile's largest j - i is at most 0.
 // CHECK-NOT:       scf.if
 // CHECK:           %[[FULL:.+]] = arith.cmpi sle, %{{.+}}, %c0 : index
 // CHECK-NOT:       scf.if
-// CHECK:           attn.tile_update %[[Q]], %{{.+}}, %{{.+}} at(%[[B]], %[[H]], %[[KVH]], %[[Q0]], %[[K0]]) full(%[[FULL]])
+// CHECK:           %[[NEW:.+]]:3 = attn.tile_update %arg0, %arg1, %arg2 at(%[[B]], %[[H]], %[[KVH]], %[[Q0]], %[[K0]]) full(%[[FULL]]) state(%[[M]], %[[L]], %[[ACC]])
 // CHECK-SAME:        {mask = #attn.causal, scale = 1.250000e-01 : f32, tile_kv = 32 : i64, tile_q = 32 : i64}
 // CHECK-NOT:       attn.tile_update
-// CHECK:         attn.tile_finalize state(%{{.+}}) into %{{.+}} at(%[[B]], %[[H]], %[[Q0]]) {tile_q = 32 : i64}
+// CHECK:           scf.yield %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2
+// CHECK:         %[[SLICE:.+]] = tensor.extract_slice %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, %[[ROWS]], 64] [1, 1, 1, 1] : tensor<2x8x100x64xf16> to tensor<?x64xf16>
+// CHECK:         %[[WRITTEN:.+]] = attn.tile_finalize state(%[[STATE]]#0, %[[STATE]]#1, %[[STATE]]#2) into %[[SLICE]] : {{.+}} -> tensor<?x64xf16>
+// CHECK:         scf.forall.in_parallel
+// CHECK-NEXT:      tensor.parallel_insert_slice %[[WRITTEN]] into %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, %[[ROWS]], 64]
 // The grid is mapped to GPU blocks: batch z, head y, query tile x.
 // CHECK:       } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK:       return %[[GRID]]
 func.func @causal_gqa(%q: tensor<2x8x100x64xf16>, %k: tensor<2x2x100x64xf16>,
                       %v: tensor<2x2x100x64xf16>) -> tensor<2x8x100x64xf16> {
   %o = attn.attention %q, %k, %v {mask = #attn.causal}
@@ -94,33 +102,6 @@ func.func @prefix_table(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>,
 
 // -----
 
-// Dynamic lengths: the band bounds come from memref.dim, and outputs that
-// are only materialized into a writable memref are written in place.
-// CHECK-LABEL: func.func @dynamic_window
-// CHECK-SAME:  (%[[QM:.+]]: memref<1x2x?x16xf32>, %[[KM:.+]]: memref<1x2x?x16xf32>, %[[VM:.+]]: memref<1x2x?x16xf32>, %[[OM:.+]]: memref<1x2x?x16xf32>)
-// CHECK-DAG:   %[[SQ:.+]] = memref.dim %[[QM]], %c2
-// CHECK-DAG:   %[[SKV:.+]] = memref.dim %[[KM]], %c2
-// CHECK-NOT:   memref.alloc() : memref<1x2x?x16xf32>
-// CHECK:       scf.forall
-// CHECK:         scf.for
-// CHECK:           mask = #attn.window<left = 64, right = 0>
-// CHECK:         attn.tile_finalize state(%{{.+}}) into %[[OM]]
-// CHECK-NOT:   bufferization.materialize_in_destination
-func.func @dynamic_window(%qm: memref<1x2x?x16xf32>, %km: memref<1x2x?x16xf32>,
-                          %vm: memref<1x2x?x16xf32>, %om: memref<1x2x?x16xf32>) {
-  %q = bufferization.to_tensor %qm restrict : memref<1x2x?x16xf32> to tensor<1x2x?x16xf32>
-  %k = bufferization.to_tensor %km restrict : memref<1x2x?x16xf32> to tensor<1x2x?x16xf32>
-  %v = bufferization.to_tensor %vm restrict : memref<1x2x?x16xf32> to tensor<1x2x?x16xf32>
-  %o = attn.attention %q, %k, %v {mask = #attn.window<left = 64, right = 0>}
-      : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
-      -> tensor<1x2x?x16xf32>
-  bufferization.materialize_in_destination %o in restrict writable %om
-      : (tensor<1x2x?x16xf32>, memref<1x2x?x16xf32>) -> ()
-  return
-}
-
-// -----
-
 // Causal linear attention in chunks of 32 queries (tile-q): a Dk x Dv state
 // and a 32 x 32 intra-chunk buffer, never a 100 x 100 score matrix.
 // CHECK-LABEL: func.func @linear_causal
@@ -152,14 +133,20 @@ func.func @linear_causal(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>,
 // CHECK:         arith.cmpi eq, %{{.+}}, %{{.+}} : i32
 // CHECK:         memref.store %{{.+}}, %[[TABLE]][%c0, %[[TH]], %[[TQ]], %[[TK]]]
 // CHECK:       scf.forall (%{{.+}}, %[[H:.+]], %[[QT:.+]]) in (1, 2, 2)
-// CHECK:         scf.for %[[KT:.+]] =
+// CHECK:         scf.for %[[KT:[^ ]+]] =
 // CHECK:           %[[CLASS:.+]] = memref.load %[[TABLE]][%c0, %[[H]], %[[QT]], %[[KT]]]
 // CHECK:           %[[NONEMPTY:.+]] = arith.cmpi ne, %[[CLASS]], %c0_i8
-// CHECK:           scf.if %[[NONEMPTY]] {
+// An empty tile passes the state on unchanged.
+// CHECK:           %[[NEXT:.+]]:3 = scf.if %[[NONEMPTY]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x16xf32>) {
 // CHECK:             %[[FULL:.+]] = arith.cmpi eq, %{{.+}}, %c1_i8
-// CHECK:             attn.tile_update {{.+}} full(%[[FULL]]) {{.+}} {mask = #attn.intersection<[#attn.causal, #attn.document]>,
+// CHECK:             %[[NEW:.+]]:3 = attn.tile_update {{.+}} full(%[[FULL]]) {{.+}} {mask = #attn.intersection<[#attn.causal, #attn.document]>,
 // CHECK-NOT:         attn.tile_update
-// CHECK:       memref.dealloc %[[TABLE]]
+// CHECK:             scf.yield %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2
+// CHECK:           } else {
+// CHECK:             scf.yield %[[M:[^,]+]], %[[L:[^,]+]], %[[ACC:[^ ]+]] :
+// CHECK:           scf.yield %[[NEXT]]#0, %[[NEXT]]#1, %[[NEXT]]#2
+// The table is freed by the host's deallocation pipeline, not here.
+// CHECK-NOT:   memref.dealloc
 func.func @documents(%q: tensor<1x2x64x16xf32>, %k: tensor<1x2x64x16xf32>,
                      %v: tensor<1x2x64x16xf32>, %qi: tensor<1x64xi32>,
                      %ki: tensor<1x64xi32>) -> tensor<1x2x64x16xf32> {

@@ -18,7 +18,6 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/TileElements.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -92,8 +91,6 @@ LogicalResult expandTileOps(gpu::GPUFuncOp kernel, KernelEmitter &emitter,
   llvm::SetVector<Operation *> stateBuffers;
   for (Value v : {kInit.getRowMax(), kInit.getRowSum(), kInit.getAcc()})
     stateBuffers.insert(v.getDefiningOp());
-  for (TileUpdateOp u : kUpdates)
-    stateBuffers.insert(u.getScratch().getDefiningOp());
   // The query tile is loaded at tile_init, with the first update's indices.
   TileUpdateOp kFirst = kUpdates.front();
   DominanceInfo dominance(kernel);
@@ -261,26 +258,6 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
   if (failed(builder))
     return failure();
   func::FuncOp func = (*builder)->getFunction();
-  // Captured tensors that are tensor arguments of the function (attn-ptx's
-  // input; the JIT's entry passes memrefs) get the buffer view the kernel
-  // takes: to_buffer of the argument, read through to_tensor.
-  {
-    llvm::SetVector<Value> above;
-    getUsedValuesDefinedAbove(forall.getRegion(), above);
-    OpBuilder hb(forall);
-    for (Value v : above) {
-      auto arg = dyn_cast<BlockArgument>(v);
-      auto type = dyn_cast<RankedTensorType>(v.getType());
-      if (!arg || !type || arg.getOwner() != &func.getBody().front())
-        continue;
-      auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-      Value buffer = bufferization::ToBufferOp::create(hb, forall.getLoc(),
-                                                       memrefType, arg);
-      Value view = bufferization::ToTensorOp::create(hb, forall.getLoc(), type,
-                                                     buffer, /*restrict=*/true);
-      replaceAllUsesInRegionWith(arg, view, forall.getRegion());
-    }
-  }
   // The launch, filled with the forall's body.
   Location loc = forall.getLoc();
   OpBuilder hb(forall);
@@ -294,18 +271,6 @@ AttnTileToGPUPass::createKernel(scf::ForallOp forall, StringRef suffix,
     IRMapping mapping;
     fill(b, launch, mapping);
     gpu::TerminatorOp::create(b, loc);
-  }
-  // Captured tensors are rebuilt in the kernel from their memrefs
-  // (to_tensor), so that it takes memrefs only; values computed from
-  // constants are recomputed there.
-  {
-    llvm::SetVector<Value> used;
-    getUsedValuesDefinedAbove(launch.getBody(), used);
-    OpBuilder lb = OpBuilder::atBlockBegin(&launch.getBody().front());
-    for (Value v : used)
-      if (auto view = v.getDefiningOp<bufferization::ToTensorOp>())
-        replaceAllUsesInRegionWith(v, lb.clone(*view)->getResult(0),
-                                   launch.getBody());
   }
   if (failed(sinkOperationsIntoLaunchOp(launch, [](Operation *op) {
         return llvm::all_of(op->getResults(), isRematerializable);
@@ -353,28 +318,6 @@ void AttnTileToGPUPass::copyGlobals(gpu::GPUFuncOp kernel) {
   });
 }
 
-/// tensor.extract from a captured tensor's view becomes a load of its
-/// memref (the GPU pipeline does not bufferize).
-void loadCapturedTensors(gpu::GPUFuncOp kernel) {
-  SmallVector<tensor::ExtractOp> extracts;
-  kernel.walk([&](tensor::ExtractOp op) {
-    if (op.getTensor().getDefiningOp<bufferization::ToTensorOp>())
-      extracts.push_back(op);
-  });
-  for (tensor::ExtractOp op : extracts) {
-    OpBuilder b(op);
-    auto view = op.getTensor().getDefiningOp<bufferization::ToTensorOp>();
-    Value load = memref::LoadOp::create(b, op.getLoc(), view.getBuffer(),
-                                        op.getIndices());
-    op.getResult().replaceAllUsesWith(load);
-    op.erase();
-  }
-  kernel.walk([&](bufferization::ToTensorOp op) {
-    if (op->use_empty())
-      op.erase();
-  });
-}
-
 LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
                                         Outlined &outlined, AffineMap gridMap,
                                         ArrayRef<int64_t> grid, int64_t threads,
@@ -400,7 +343,6 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
            << AffineMapAttr::get(gridMap) << " does not give the grid ("
            << grid[0] << ", " << grid[1] << ", " << grid[2] << ")";
   contract->addKernel(launch);
-  loadCapturedTensors(kernel);
   Builder b(&getContext());
   // .minnctapersm: ptxas's own occupancy target can cap registers for a
   // third block per SM and spill (16 bytes at 168 registers on the dilated
@@ -425,19 +367,25 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
 /// A run-time tile table: a forall over (batch, head, q tile, kv tile) that
 /// counts each tile's kept elements. One thread per tile.
 LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
-  std::optional<SmallVector<int64_t>> bounds =
-      getConstantIntValues(forall.getMixedUpperBound());
-  SmallVector<int64_t> dims;
-  // The bounds are the table's (static) shape.
+  // The table's (static) shape is the kernel's index space; each forall
+  // induction variable indexes one of its dimensions (canonicalization
+  // may have dropped the unit ones).
+  memref::StoreOp tableStore;
   forall.walk([&](memref::StoreOp store) {
     auto type = cast<MemRefType>(store.getMemRef().getType());
-    if (type.hasStaticShape() && type.getRank() == forall.getRank())
-      dims = SmallVector<int64_t>(type.getShape());
+    if (type.hasStaticShape() && type.getRank() == 4)
+      tableStore = store;
   });
-  if (bounds)
-    dims = *bounds;
-  if (dims.size() != static_cast<size_t>(forall.getRank()) ||
-      forall.getRank() != 4)
+  SmallVector<int64_t> dims;
+  SmallVector<int> dimOfIv(forall.getRank(), -1);
+  if (tableStore) {
+    dims = SmallVector<int64_t>(tableStore.getMemRefType().getShape());
+    for (auto [d, index] : llvm::enumerate(tableStore.getIndices()))
+      if (auto iv = dyn_cast<BlockArgument>(index);
+          iv && iv.getOwner() == forall.getBody())
+        dimOfIv[iv.getArgNumber()] = d;
+  }
+  if (!tableStore || llvm::is_contained(dimOfIv, -1))
     return forall.emitError("attn-tile-to-gpu: expected a tile-table forall "
                             "over (batch, head, q tile, kv tile) with a "
                             "static shape");
@@ -457,12 +405,14 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     // Delinearise (row-major over the table).
-    SmallVector<Value> ivs(forall.getInductionVars());
+    Value index[4];
     Value rest = id;
     for (int d = 3; d >= 0; --d) {
-      mapping.map(ivs[d], arith::RemUIOp::create(b, loc, rest, c(dims[d])));
+      index[d] = arith::RemUIOp::create(b, loc, rest, c(dims[d]));
       rest = arith::DivUIOp::create(b, loc, rest, c(dims[d]));
     }
+    for (auto [iv, d] : llvm::zip(forall.getInductionVars(), dimOfIv))
+      mapping.map(iv, index[d]);
     for (Operation &op : forall.getBody()->without_terminator())
       b.clone(op, mapping);
   };
@@ -490,6 +440,10 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
                             "attn-tile (batch, head, query tile) with one "
                             "tile_init, tile updates and one tile_finalize");
   TileUpdateOp first = updates.front();
+  if (!first.hasBufferSemantics())
+    return first.emitError("attn-tile-to-gpu: expects the tile ops on "
+                           "memrefs; bufferize the tiled IR first "
+                           "(attn-bufferize)");
   auto qType = cast<MemRefType>(first.getQuery().getType());
   auto kType = cast<MemRefType>(first.getKey().getType());
   auto vType = cast<MemRefType>(first.getValue().getType());
@@ -602,6 +556,7 @@ void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm,
   tile.tileQ = config.tileQ;
   tile.tileKV = config.tileKV;
   pm.addPass(createAttnTile(tile));
+  buildAttnBufferizePipeline(pm);
   pm.addPass(createAttnTileToGPU());
 }
 

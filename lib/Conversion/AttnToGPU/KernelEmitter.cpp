@@ -445,8 +445,12 @@ KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
 void KernelEmitter::emitFinalize(TileFinalizeOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
+  // The output and logsumexp are the query tile's rows; fewer than tile_q
+  // (a dynamic size) where the sequence ends inside the tile.
   auto outType = cast<MemRefType>(op.getOutput().getType());
-  int64_t seqQ = outType.getDimSize(2);
+  Value numRows;
+  if (outType.isDynamicDim(0))
+    numRows = memref::DimOp::create(b, loc, op.getOutput(), 0);
   Value inv[2], m[2], l[2], rows[2];
   for (int64_t r = 0; r < 2; ++r) {
     l[r] = loadState(b, loc, rowSum, {r});
@@ -455,16 +459,16 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
           arith::AddFOp::create(b, loc, l[r], shuffleXor(b, loc, l[r], offset));
     m[r] = loadState(b, loc, rowMax, {r});
     inv[r] = nx::safeReciprocal(b, loc, l[r]);
-    rows[r] = laneRow(b, loc, op.getQBegin(), r);
+    rows[r] = laneRow(b, loc, idx(b, loc, 0), r);
   }
   Value colBase = mulC(b, loc, t4, layout::kLaneColumns);
   Value firstOfRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t4,
                                            idx(b, loc, 0));
   for (int64_t r = 0; r < 2; ++r) {
     OpBuilder::InsertionGuard guard(b);
-    if (seqQ % tileQ != 0) {
+    if (numRows) {
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           rows[r], idx(b, loc, seqQ));
+                                           rows[r], numRows);
       auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
       b.setInsertionPointToStart(ifOp.thenBlock());
     }
@@ -479,15 +483,13 @@ void KernelEmitter::emitFinalize(TileFinalizeOp op) {
         memref::StoreOp::create(
             b, loc,
             arith::TruncFOp::create(b, loc, outType.getElementType(), v),
-            op.getOutput(),
-            ValueRange{op.getBatch(), op.getQHead(), rows[r], col});
+            op.getOutput(), ValueRange{rows[r], col});
       }
     if (Value lse = op.getLogsumexp()) {
       auto ifOp = scf::IfOp::create(b, loc, firstOfRow, /*withElse=*/false);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      memref::StoreOp::create(
-          b, loc, nx::logSumExp(b, loc, m[r], l[r]), lse,
-          ValueRange{op.getBatch(), op.getQHead(), rows[r]});
+      memref::StoreOp::create(b, loc, nx::logSumExp(b, loc, m[r], l[r]), lse,
+                              rows[r]);
     }
   }
   op.erase();

@@ -2,7 +2,7 @@
 
 #include "LaunchContract.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/AffineExpr.h"
 
 using namespace mlir;
@@ -11,33 +11,38 @@ using namespace mlir::attn::gpu_kernel;
 
 namespace {
 
-/// Where a host value comes from: argument `index` of the function (a
-/// memref argument, or a tensor one through bufferization.to_buffer) or
-/// its result `index` (an allocation returned through to_tensor).
+/// Where a host buffer comes from in the bufferized function: its
+/// argument `index`, or its result `index` (an allocation it returns).
 struct HostOrigin {
   bool result = false;
   unsigned index = 0;
 };
 
 std::optional<HostOrigin> hostOrigin(Value value, func::FuncOp func) {
-  auto argumentOf = [&](Value v) -> std::optional<HostOrigin> {
-    auto arg = dyn_cast<BlockArgument>(v);
-    if (!arg || arg.getOwner() != &func.getBody().front())
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    if (arg.getOwner() != &func.getBody().front())
       return std::nullopt;
     return HostOrigin{false, arg.getArgNumber()};
-  };
-  if (auto origin = argumentOf(value))
-    return origin;
-  if (auto toBuffer = value.getDefiningOp<bufferization::ToBufferOp>())
-    return argumentOf(toBuffer.getTensor());
+  }
   if (!value.getDefiningOp<memref::AllocOp>())
     return std::nullopt;
-  for (Operation *user : value.getUsers())
-    if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(user))
-      for (OpOperand &use : toTensor.getResult().getUses())
-        if (isa<func::ReturnOp>(use.getOwner()))
-          return HostOrigin{true, use.getOperandNumber()};
+  for (OpOperand &use : value.getUses())
+    if (isa<func::ReturnOp>(use.getOwner()))
+      return HostOrigin{true, use.getOperandNumber()};
   return std::nullopt;
+}
+
+/// The buffer a tile's output rows are a view of (a subview, perhaps cast
+/// to the dynamic row count where canonicalization made it static).
+Value viewedBuffer(Value rows) {
+  while (true) {
+    if (auto cast = rows.getDefiningOp<memref::CastOp>())
+      rows = cast.getSource();
+    else if (auto view = rows.getDefiningOp<memref::SubViewOp>())
+      rows = view.getSource();
+    else
+      return rows;
+  }
 }
 
 } // namespace
@@ -77,8 +82,9 @@ FailureOr<ContractBuilder> ContractBuilder::forFunction(func::FuncOp func) {
     assign(u.getKvSegmentIds(), ParamRole::KvSegmentIds);
   }
   func.walk([&](TileFinalizeOp f) {
-    assign(f.getOutput(), ParamRole::Output);
-    assign(f.getLogsumexp(), ParamRole::Lse);
+    assign(viewedBuffer(f.getOutput()), ParamRole::Output);
+    if (Value lse = f.getLogsumexp())
+      assign(viewedBuffer(lse), ParamRole::Lse);
   });
   // The other arguments are what the regions capture, in argument order.
   int64_t captures = 0;

@@ -9,6 +9,7 @@
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
@@ -17,15 +18,11 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
-#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -38,20 +35,21 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   tile.tileKV = options.tileKV;
   tile.countVisits = options.countVisits;
   pm.addPass(createAttnTile(tile));
-  pm.addPass(createAttnOnlineSoftmax());
   pm.addPass(createAttnClampCapturedReads());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-
   // Functions on tensors become functions on memrefs; the JIT's entry
   // points are on memrefs already and pass through unchanged.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-
+  buildAttnBufferizePipeline(pm);
+  pm.addPass(createAttnOnlineSoftmax());
+  // The grid iteration's state and the run-time tile tables are freed by
+  // upstream's deallocation pipeline.
+  bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createSCFToControlFlowPass());
+  // Subviews (a query tile's output rows) become offset arithmetic.
   pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
@@ -63,14 +61,6 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
-}
-
-void mlir::attn::registerAttnToHostInterfaces(DialectRegistry &registry) {
-  arith::registerBufferizableOpInterfaceExternalModels(registry);
-  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
-      registry);
-  scf::registerBufferizableOpInterfaceExternalModels(registry);
-  tensor::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void mlir::attn::registerAttnToHostPipeline() {

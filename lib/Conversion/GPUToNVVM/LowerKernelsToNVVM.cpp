@@ -11,6 +11,7 @@
 
 #include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMInterface.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
 #include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
@@ -21,6 +22,7 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -61,11 +63,14 @@ public:
     // The in-dialect rewrites convert-gpu-to-nvvm applies first, on the
     // ops they are for: GPU ops with a GPU-level expansion (all-reduce,
     // global ids, wide shuffles) and N-D vector.from_elements, which the
-    // vector lowering takes in 1-D only.
+    // vector lowering takes in 1-D only; and what finalize-memref-to-llvm
+    // needs expanded first: subviews (a query tile's output rows) into
+    // offset arithmetic (expand-strided-metadata, lower-affine).
     SmallVector<Operation *> rewritten;
     module.walk([&](Operation *op) {
       auto fromElements = dyn_cast<vector::FromElementsOp>(op);
       if ((fromElements && fromElements.getType().getRank() > 1) ||
+          isa<memref::SubViewOp>(op) ||
           (isa<gpu::GPUDialect>(op->getDialect()) &&
            !isa<gpu::GPUFuncOp, gpu::ReturnOp, gpu::BarrierOp, gpu::ThreadIdOp,
                 gpu::BlockIdOp, gpu::DynamicSharedMemoryOp>(op)))
@@ -75,6 +80,8 @@ public:
       RewritePatternSet patterns(ctx);
       populateGpuRewritePatterns(patterns);
       vector::populateVectorFromElementsUnrollPatterns(patterns);
+      memref::populateExpandStridedMetadataPatterns(patterns);
+      populateAffineToStdConversionPatterns(patterns);
       GreedyRewriteConfig config;
       config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
       if (failed(

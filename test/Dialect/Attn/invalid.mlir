@@ -984,12 +984,12 @@ func.func @output_too_large(%q: tensor<1x4x?x8xf32>, %k: tensor<1x4x?x8xf32>, %v
 // Tile ops check their operands too: the expansion indexes them by rank.
 func.func @tile_update_rank(%q: memref<2x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
                             %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
-                            %s: memref<16x16xf32>, %i: index) {
+                            %i: index) {
   // expected-error @+1 {{'attn.tile_update' op query must have rank 4, got 'memref<2x16xf32>'}}
-  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc) scratch(%s)
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc)
       {scale = 1.0 : f32, tile_q = 16, tile_kv = 16}
       : memref<2x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
-        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x16xf32>
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>
   return
 }
 
@@ -999,43 +999,59 @@ func.func @tile_update_rank(%q: memref<2x16xf32>, %k: memref<1x1x16x16xf32>, %v:
 // there is nothing to flag.
 func.func @tile_update_full_without_mask(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
                                          %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
-                                         %s: memref<16x16xf32>, %i: index, %full: i1) {
+                                         %i: index, %full: i1) {
   // expected-error @+1 {{'attn.tile_update' op a full flag needs a mask: without one every tile is full}}
-  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) full(%full) state(%m, %l, %acc) scratch(%s)
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) full(%full) state(%m, %l, %acc)
       {scale = 1.0 : f32, tile_q = 16, tile_kv = 16}
       : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
-        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x16xf32>
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>
   return
 }
 
 // -----
 
-func.func @tile_update_scratch(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
-                               %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
-                               %s: memref<16x8xf32>, %i: index) {
-  // expected-error @+1 {{'attn.tile_update' op scratch must be memref<16x16xf32>, got 'memref<16x8xf32>'}}
-  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc) scratch(%s)
+// A tile op is on tensors or on memrefs, not on both.
+func.func @tile_update_mixed_forms(%q: tensor<1x1x16x16xf32>, %k: tensor<1x1x16x16xf32>, %v: tensor<1x1x16x16xf32>,
+                                   %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
+                                   %i: index) {
+  // expected-error @+1 {{'attn.tile_update' op operands must be all tensors or all memrefs}}
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc)
       {scale = 1.0 : f32, tile_q = 16, tile_kv = 16}
-      : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
-        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x8xf32>
+      : tensor<1x1x16x16xf32>, tensor<1x1x16x16xf32>, tensor<1x1x16x16xf32>,
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>
   return
 }
 
 // -----
 
 func.func @tile_finalize_state(%m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x8xf32>,
-                               %o: memref<1x1x16x16xf32>, %i: index) {
-  // expected-error @+1 {{'attn.tile_finalize' op accumulator must be memref<16x16xf32>, got 'memref<16x8xf32>'}}
-  attn.tile_finalize state(%m, %l, %acc) into %o at(%i, %i, %i) {tile_q = 16}
-      : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<1x1x16x16xf32>
+                               %o: memref<16x16xf32>) {
+  // expected-error @+1 {{'attn.tile_finalize' op accumulator must have shape 16x16xf32, got 'memref<16x8xf32>'}}
+  attn.tile_finalize state(%m, %l, %acc) into %o
+      : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<16x16xf32>
   return
 }
 
 // -----
 
-func.func @tile_init_mismatch(%m: memref<16xf32>, %l: memref<8xf32>, %acc: memref<16x8xf32>) {
-  // expected-error @+1 {{'attn.tile_init' op row state must be memref<16xf32>, got 'memref<8xf32>'}}
-  attn.tile_init %m, %l, %acc : memref<16xf32>, memref<8xf32>, memref<16x8xf32>
+// The output is the tile's rows: no more than the tile has.
+func.func @tile_finalize_rows(%m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x8xf32>,
+                              %o: memref<32x8xf32>) {
+  // expected-error @+1 {{'attn.tile_finalize' op output has 32 rows, more than the tile's 16}}
+  attn.tile_finalize state(%m, %l, %acc) into %o
+      : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<32x8xf32>
+  return
+}
+
+// -----
+
+// On tensors it returns each destination written, in destination-passing
+// style.
+func.func @tile_finalize_results(%m: tensor<16xf32>, %l: tensor<16xf32>, %acc: tensor<16x8xf32>,
+                                 %o: tensor<16x8xf32>) {
+  // expected-error @+1 {{'attn.tile_finalize' op expected the number of tensor results (0) to be equal to the number of output tensors (1)}}
+  attn.tile_finalize state(%m, %l, %acc) into %o
+      : tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>, tensor<16x8xf32>
   return
 }
 
@@ -1144,7 +1160,7 @@ func.func @region_alloc(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: 
   // expected-error @+1 {{'attn.attention' op mask_mod region may not contain 'memref.alloc'}}
   %o = attn.attention %q, %k, %v mask_mod {
   ^bb0(%b: index, %h: index, %i: index, %j: index):
-    // expected-note @+1 {{regions admit arith and math ops on scalars, scf.if, scf.for with a constant positive step, tensor.extract from a captured tensor and attn.yield}}
+    // expected-note @+1 {{regions admit arith and math ops on scalars, scf.if, scf.for with a constant positive step, tensor.extract from a captured tensor (in a bufferized tile op, memref.load from its buffer) and attn.yield}}
     %m = memref.alloc() : memref<4xi1>
     %c0 = arith.constant 0 : index
     %x = memref.load %m[%c0] : memref<4xi1>
@@ -1368,9 +1384,9 @@ func.func @chain_nesting_65(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, 
 // tile_update regions obey the same rules.
 func.func @tile_update_region_alloc(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
                                     %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
-                                    %s: memref<16x16xf32>, %i: index) {
+                                    %i: index) {
   // expected-error @+1 {{'attn.tile_update' op mask_mod region may not contain 'memref.alloca'}}
-  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc) scratch(%s)
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc)
       {scale = 1.0 : f32, tile_q = 16, tile_kv = 16, mask = #attn.custom} mask_mod {
   ^bb0(%b: index, %h: index, %qi: index, %kj: index):
     // expected-note @+1 {{regions admit arith and math ops}}
@@ -1379,7 +1395,7 @@ func.func @tile_update_region_alloc(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16
     attn.yield %x : i1
   }
       : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
-        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x16xf32>
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>
   return
 }
 
@@ -1387,11 +1403,11 @@ func.func @tile_update_region_alloc(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16
 
 func.func @tile_update_scale_overflows(%q: memref<1x1x16x16xf32>, %k: memref<1x1x16x16xf32>, %v: memref<1x1x16x16xf32>,
                                        %m: memref<16xf32>, %l: memref<16xf32>, %acc: memref<16x16xf32>,
-                                       %s: memref<16x16xf32>, %i: index) {
+                                       %i: index) {
   // expected-error @+1 {{'attn.tile_update' op scale 3.000000e+38 times log2(e) is not a positive finite f32}}
-  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc) scratch(%s)
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) state(%m, %l, %acc)
       {scale = 3.0e38 : f32, tile_q = 16, tile_kv = 16}
       : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
-        memref<16xf32>, memref<16xf32>, memref<16x16xf32>, memref<16x16xf32>
+        memref<16xf32>, memref<16xf32>, memref<16x16xf32>
   return
 }

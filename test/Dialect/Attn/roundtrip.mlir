@@ -818,24 +818,27 @@ func.func @bias_dynamic_heads(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>
   return %o : tensor<1x4x16x8xf32>
 }
 
-// The tile ops of the tiled IR (what attn-tile produces) round-trip,
-// including a partial tile's mask, a cloned mask_mod region and an lse.
+// The tile ops of the tiled IR round-trip in both forms: on memrefs
+// (after bufferization), including a partial tile's mask, a cloned
+// mask_mod region and an lse into the tile's rows.
 // CHECK-LABEL: func.func @tile_ops
-// CHECK:       attn.tile_init %[[M:[^ ,]+]], %[[L:[^ ,]+]], %[[ACC:[^ ]+]] : memref<16xf32>, memref<16xf32>, memref<16x8xf32>
-// CHECK:       attn.tile_update %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} bias(%{{[^ ]+}} : memref<1x2x32x32xf32>) at(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) full(%[[FULL:[^ )]+]]) state(%[[M]], %[[L]], %[[ACC]]) scratch(%{{[^ ]+}}) {mask = #attn.intersection<[#attn.causal, #attn.custom]>, scale = 5.000000e-01 : f32, score_mod = #attn.softcap<30.0>, tile_kv = 16 : i64, tile_q = 16 : i64} mask_mod {
+// CHECK:       attn.tile_init state(%[[M:[^ ,]+]], %[[L:[^ ,]+]], %[[ACC:[^ ]+]]) : memref<16xf32>, memref<16xf32>, memref<16x8xf32>
+// CHECK-NOT:   ->
+// CHECK:       attn.tile_update %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} bias(%{{[^ ]+}} : memref<1x2x32x32xf32>) at(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) full(%[[FULL:[^ )]+]]) state(%[[M]], %[[L]], %[[ACC]]) {mask = #attn.intersection<[#attn.causal, #attn.custom]>, scale = 5.000000e-01 : f32, score_mod = #attn.softcap<30.0>, tile_kv = 16 : i64, tile_q = 16 : i64} mask_mod {
 // CHECK:         attn.yield %{{.+}} : i1
-// CHECK:       } : memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<16x16xf32>
-// CHECK:       attn.tile_finalize state(%[[M]], %[[L]], %[[ACC]]) into %{{[^ ]+}}, %{{[^ ]+}} at(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) {tile_q = 16 : i64} : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<1x2x32x8xf16>, memref<1x2x32xf32>
+// CHECK:       } : memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<16xf32>, memref<16xf32>, memref<16x8xf32>{{$}}
+// CHECK:       attn.tile_finalize state(%[[M]], %[[L]], %[[ACC]]) into %{{[^ ]+}}, %{{[^ ]+}} : memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<?x8xf16, strided<[8, 1], offset: ?>>, memref<?xf32, strided<[1], offset: ?>>{{$}}
 func.func @tile_ops(%q: memref<1x2x32x8xf16>, %k: memref<1x2x32x8xf16>,
                     %v: memref<1x2x32x8xf16>, %bias: memref<1x2x32x32xf32>,
-                    %o: memref<1x2x32x8xf16>, %lse: memref<1x2x32xf32>,
+                    %o: memref<?x8xf16, strided<[8, 1], offset: ?>>,
+                    %lse: memref<?xf32, strided<[1], offset: ?>>,
                     %m: memref<16xf32>, %l: memref<16xf32>,
-                    %acc: memref<16x8xf32>, %s: memref<16x16xf32>,
+                    %acc: memref<16x8xf32>,
                     %b: index, %h: index, %q0: index, %k0: index,
                     %full: i1) {
-  attn.tile_init %m, %l, %acc : memref<16xf32>, memref<16xf32>, memref<16x8xf32>
+  attn.tile_init state(%m, %l, %acc) : memref<16xf32>, memref<16xf32>, memref<16x8xf32>
   attn.tile_update %q, %k, %v bias(%bias : memref<1x2x32x32xf32>)
-      at(%b, %h, %h, %q0, %k0) full(%full) state(%m, %l, %acc) scratch(%s)
+      at(%b, %h, %h, %q0, %k0) full(%full) state(%m, %l, %acc)
       {mask = #attn.intersection<[#attn.causal, #attn.custom]>, scale = 0.5 : f32,
        score_mod = #attn.softcap<30.0>, tile_q = 16, tile_kv = 16}
       mask_mod {
@@ -844,9 +847,36 @@ func.func @tile_ops(%q: memref<1x2x32x8xf16>, %k: memref<1x2x32x8xf16>,
         attn.yield %keep : i1
       }
       : memref<1x2x32x8xf16>, memref<1x2x32x8xf16>, memref<1x2x32x8xf16>,
-        memref<16xf32>, memref<16xf32>, memref<16x8xf32>, memref<16x16xf32>
-  attn.tile_finalize state(%m, %l, %acc) into %o, %lse at(%b, %h, %q0)
-      {tile_q = 16} : memref<16xf32>, memref<16xf32>, memref<16x8xf32>,
-      memref<1x2x32x8xf16>, memref<1x2x32xf32>
+        memref<16xf32>, memref<16xf32>, memref<16x8xf32>
+  attn.tile_finalize state(%m, %l, %acc) into %o, %lse
+      : memref<16xf32>, memref<16xf32>, memref<16x8xf32>,
+        memref<?x8xf16, strided<[8, 1], offset: ?>>,
+        memref<?xf32, strided<[1], offset: ?>>
   return
+}
+
+// On tensors (as attn-tile emits them): destination-passing style, each op
+// returning its destinations written.
+// CHECK-LABEL: func.func @tile_ops_on_tensors
+// CHECK:       %[[S:.+]]:3 = attn.tile_init state(%{{.+}}, %{{.+}}, %{{.+}}) : tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32> -> tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>
+// CHECK:       %[[U:.+]]:3 = attn.tile_update %{{.+}} state(%[[S]]#0, %[[S]]#1, %[[S]]#2) {{.+}} -> tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>
+// CHECK:       attn.tile_finalize state(%[[U]]#0, %[[U]]#1, %[[U]]#2) into %{{.+}} : tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>, tensor<16x8xf16> -> tensor<16x8xf16>
+func.func @tile_ops_on_tensors(%q: tensor<1x2x32x8xf16>, %k: tensor<1x2x32x8xf16>,
+                               %v: tensor<1x2x32x8xf16>, %o: tensor<16x8xf16>,
+                               %h: index, %q0: index, %k0: index) -> tensor<16x8xf16> {
+  %m = tensor.empty() : tensor<16xf32>
+  %l = tensor.empty() : tensor<16xf32>
+  %acc = tensor.empty() : tensor<16x8xf32>
+  %s:3 = attn.tile_init state(%m, %l, %acc)
+      : tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>
+      -> tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>
+  %u:3 = attn.tile_update %q, %k, %v at(%h, %h, %h, %q0, %k0)
+      state(%s#0, %s#1, %s#2) {scale = 0.5 : f32, tile_q = 16, tile_kv = 16}
+      : tensor<1x2x32x8xf16>, tensor<1x2x32x8xf16>, tensor<1x2x32x8xf16>,
+        tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>
+      -> tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>
+  %r = attn.tile_finalize state(%u#0, %u#1, %u#2) into %o
+      : tensor<16xf32>, tensor<16xf32>, tensor<16x8xf32>, tensor<16x8xf16>
+      -> tensor<16x8xf16>
+  return %r : tensor<16x8xf16>
 }

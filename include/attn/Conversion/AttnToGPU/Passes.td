@@ -8,7 +8,9 @@ include "mlir/Pass/PassBase.td"
 def AttnTileToGPU : Pass<"attn-tile-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Outline tiled attentions into tensor-core GPU kernels";
   let description = [{
-    Takes the tiled IR of `attn-tile`, with a tile shape the kernels are
+    Takes the tiled IR of `attn-tile`, bufferized (`attn-bufferize`: the
+    tile ops on memrefs, the function on memref arguments), with a tile
+    shape the kernels are
     built for (`tile_q` x `tile_kv` of the tile ops; today 64 x 64, any
     other is refused with the supported list): each
     `scf.forall` over (batch, query head, query tile) holding `attn.tile_*`

@@ -27,10 +27,6 @@ struct AttnToHostOptions : TileSizePipelineOptions<AttnToHostOptions> {
 void buildAttnToHostPipeline(OpPassManager &pm,
                              const AttnToHostOptions &options);
 
-/// Registers the external interface models the pipeline needs (the
-/// bufferization models of arith, scf, tensor and func).
-void registerAttnToHostInterfaces(DialectRegistry &registry);
-
 /// Registers the pipeline as `attn-to-host`.
 void registerAttnToHostPipeline();
 

@@ -10,6 +10,7 @@
 #ifndef ATTN_CONVERSION_GPUTONVVM_GPUTONVVM_H
 #define ATTN_CONVERSION_GPUTONVVM_GPUTONVVM_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

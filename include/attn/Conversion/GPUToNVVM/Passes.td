@@ -45,6 +45,7 @@ def AttnLowerKernelsToNVVM
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect",
+                           "::mlir::affine::AffineDialect",
                            "::mlir::cf::ControlFlowDialect",
                            "::mlir::vector::VectorDialect"];
 }

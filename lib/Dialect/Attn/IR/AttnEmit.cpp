@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/Hashing.h"
@@ -100,9 +101,9 @@ Value mlir::attn::getConstantTable(OpBuilder &b, Location loc,
   // Named by a hash of the contents, not of the attribute's address, so
   // that the same spec gives the same symbols (and PTX) in every process.
   std::string base =
-      (prefix + "_" + std::to_string(llvm::xxh3_64bits(
-                     StringRef(values.getRawData().data(),
-                               values.getRawData().size()))))
+      (prefix + "_" +
+       std::to_string(llvm::xxh3_64bits(
+           StringRef(values.getRawData().data(), values.getRawData().size()))))
           .str();
   // Reuse a global only if it holds the same values: names come from a
   // hash, and a collision must not alias two different tables.
@@ -256,11 +257,17 @@ DocumentMaskAttr::emitKept(OpBuilder &b, Location loc,
                            const ElementEmitContext &ctx) const {
   if (!ctx.qSegmentIds || !ctx.kvSegmentIds)
     return emitError(loc) << "#attn.document needs segment ids";
-  Value q = memref::LoadOp::create(b, loc, ctx.qSegmentIds,
-                                   ValueRange{ctx.batch, ctx.qIndex});
-  Value kv = memref::LoadOp::create(b, loc, ctx.kvSegmentIds,
-                                    ValueRange{ctx.batch, ctx.kvIndex});
-  return cmp(b, loc, arith::CmpIPredicate::eq, q, kv);
+  // The ids are tensors in the tiled IR (the run-time tile table reads
+  // them before bufferization) and memrefs in the tile expansions.
+  auto read = [&](Value ids, Value index) -> Value {
+    if (isa<TensorType>(ids.getType()))
+      return tensor::ExtractOp::create(b, loc, ids,
+                                       ValueRange{ctx.batch, index});
+    return memref::LoadOp::create(b, loc, ids, ValueRange{ctx.batch, index});
+  };
+  return cmp(b, loc, arith::CmpIPredicate::eq,
+             read(ctx.qSegmentIds, ctx.qIndex),
+             read(ctx.kvSegmentIds, ctx.kvIndex));
 }
 
 FailureOr<Value> CustomMaskAttr::emitKept(OpBuilder &b, Location loc,

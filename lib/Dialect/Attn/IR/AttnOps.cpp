@@ -572,12 +572,12 @@ LogicalResult LinearAttentionOp::verify() {
 // Tile ops
 //===----------------------------------------------------------------------===//
 
-/// Checks that `value` is a memref of rank `rank` with an f32, f16 or bf16
-/// (or, when `integer`, i32/i64) element type.
+/// Checks that `value` (a tensor or memref) has rank `rank` and an f32,
+/// f16 or bf16 (or, when `integer`, i32/i64) element type.
 static LogicalResult verifyTileOperand(Operation *op, StringRef name,
                                        Value value, int64_t rank,
                                        bool integer = false) {
-  auto type = cast<MemRefType>(value.getType());
+  auto type = cast<ShapedType>(value.getType());
   if (type.getRank() != rank)
     return op->emitOpError()
            << name << " must have rank " << rank << ", got " << type;
@@ -589,22 +589,38 @@ static LogicalResult verifyTileOperand(Operation *op, StringRef name,
   return success();
 }
 
+/// A tile op is on tensors (as attn-tile emits it) or on memrefs (after
+/// bufferization), not on a mix.
+static LogicalResult verifyOneForm(Operation *op) {
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  if (!dps.hasPureTensorSemantics() && !dps.hasPureBufferSemantics())
+    return op->emitOpError("operands must be all tensors or all memrefs");
+  return success();
+}
+
 /// Checks the running state of one q tile: row_max and row_sum [tile_q],
 /// acc [tile_q, dv].
 static LogicalResult verifyTileState(Operation *op, Value rowMax, Value rowSum,
                                      Value acc, int64_t tileQ,
                                      int64_t headDimV) {
+  if (failed(verifyOneForm(op)))
+    return failure();
   if (tileQ <= 0)
     return op->emitOpError() << "tile_q must be positive, got " << tileQ;
   for (Value v : {rowMax, rowSum})
-    if (cast<MemRefType>(v.getType()).getShape() != ArrayRef<int64_t>{tileQ})
-      return op->emitOpError() << "row state must be memref<" << tileQ
-                               << "xf32>, got " << v.getType();
-  if (cast<MemRefType>(acc.getType()).getShape() !=
+    if (cast<ShapedType>(v.getType()).getShape() != ArrayRef<int64_t>{tileQ})
+      return op->emitOpError() << "row state must have shape " << tileQ
+                               << "xf32, got " << v.getType();
+  if (cast<ShapedType>(acc.getType()).getShape() !=
       ArrayRef<int64_t>{tileQ, headDimV})
-    return op->emitOpError() << "accumulator must be memref<" << tileQ << "x"
-                             << headDimV << "xf32>, got " << acc.getType();
+    return op->emitOpError() << "accumulator must have shape " << tileQ << "x"
+                             << headDimV << "xf32, got " << acc.getType();
   return success();
+}
+
+MutableOperandRange TileUpdateOp::getStateMutable() {
+  return MutableOperandRange(getOperation(),
+                             getODSOperandIndexAndLength(12).first, 3);
 }
 
 LogicalResult TileUpdateOp::verify() {
@@ -627,9 +643,9 @@ LogicalResult TileUpdateOp::verify() {
        failed(verifyTileOperand(op, "key/value segment ids", getKvSegmentIds(),
                                 2, /*integer=*/true))))
     return failure();
-  auto q = cast<MemRefType>(getQuery().getType());
-  auto k = cast<MemRefType>(getKey().getType());
-  auto v = cast<MemRefType>(getValue().getType());
+  auto q = cast<ShapedType>(getQuery().getType());
+  auto k = cast<ShapedType>(getKey().getType());
+  auto v = cast<ShapedType>(getValue().getType());
   if (q.isDynamicDim(1) || q.isDynamicDim(3) || k.isDynamicDim(3) ||
       v.isDynamicDim(3) || q.getDimSize(3) != k.getDimSize(3))
     return emitOpError("query and key need one static head dim and static "
@@ -639,10 +655,6 @@ LogicalResult TileUpdateOp::verify() {
   int64_t tileKV = static_cast<int64_t>(getTileKv());
   if (tileKV <= 0)
     return emitOpError() << "tile_kv must be positive, got " << tileKV;
-  if (cast<MemRefType>(getScratch().getType()).getShape() !=
-      ArrayRef<int64_t>{tileQ, tileKV})
-    return emitOpError() << "scratch must be memref<" << tileQ << "x" << tileKV
-                         << "xf32>, got " << getScratch().getType();
   if (getFull() && !getMaskAttr())
     return emitOpError("a full flag needs a mask: without one every tile is "
                        "full");
@@ -675,26 +687,38 @@ bool TileUpdateOp::isAlwaysFull() {
 
 LogicalResult TileFinalizeOp::verify() {
   Operation *op = getOperation();
-  if (failed(verifyTileOperand(op, "output", getOutput(), 4)))
+  if (failed(verifyTileOperand(op, "output", getOutput(), 2)))
     return failure();
-  if (getLogsumexp()) {
-    auto lse = cast<MemRefType>(getLogsumexp().getType());
-    if (lse.getRank() != 3 || !lse.getElementType().isF32())
-      return emitOpError() << "logsumexp must be a rank-3 f32 memref, got "
-                           << lse;
-  }
-  auto out = cast<MemRefType>(getOutput().getType());
-  if (out.isDynamicDim(3))
+  auto out = cast<ShapedType>(getOutput().getType());
+  auto acc = cast<ShapedType>(getAcc().getType());
+  int64_t tileQ = cast<ShapedType>(getRowMax().getType()).getDimSize(0);
+  if (out.isDynamicDim(1))
     return emitOpError("output head dim must be static");
-  return verifyTileState(op, getRowMax(), getRowSum(), getAcc(),
-                         static_cast<int64_t>(getTileQ()), out.getDimSize(3));
+  if (!out.isDynamicDim(0) && out.getDimSize(0) > acc.getDimSize(0))
+    return emitOpError() << "output has " << out.getDimSize(0)
+                         << " rows, more than the tile's " << acc.getDimSize(0);
+  if (getLogsumexp()) {
+    auto lse = cast<ShapedType>(getLogsumexp().getType());
+    if (lse.getRank() != 1 || !lse.getElementType().isF32())
+      return emitOpError() << "logsumexp must be a 1-D f32 tensor or memref, "
+                              "got "
+                           << lse;
+    if (!lse.isDynamicDim(0) && !out.isDynamicDim(0) &&
+        lse.getDimSize(0) != out.getDimSize(0))
+      return emitOpError() << "logsumexp has " << lse.getDimSize(0)
+                           << " rows, the output " << out.getDimSize(0);
+  }
+  if (ShapedType::isDynamic(tileQ))
+    return emitOpError("row state must have a static size");
+  return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
+                         out.getDimSize(1));
 }
 
 LogicalResult TileInitOp::verify() {
-  int64_t rows = cast<MemRefType>(getRowMax().getType()).getDimSize(0);
+  int64_t rows = cast<ShapedType>(getRowMax().getType()).getDimSize(0);
   if (ShapedType::isDynamic(rows))
     return emitOpError("row state must have a static size");
   return verifyTileState(getOperation(), getRowMax(), getRowSum(), getAcc(),
                          rows,
-                         cast<MemRefType>(getAcc().getType()).getDimSize(1));
+                         cast<ShapedType>(getAcc().getType()).getDimSize(1));
 }

@@ -17,6 +17,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -42,8 +43,8 @@ static bool isRegionScalar(Type type) {
 
 static constexpr StringLiteral kAdmitted =
     "regions admit arith and math ops on scalars, scf.if, scf.for with a "
-    "constant positive step, tensor.extract from a captured tensor and "
-    "attn.yield";
+    "constant positive step, tensor.extract from a captured tensor (in a "
+    "bufferized tile op, memref.load from its buffer) and attn.yield";
 
 LogicalResult mlir::attn::verifyRegionBody(Operation *owner, Region &region,
                                            StringRef name,
@@ -88,6 +89,16 @@ LogicalResult mlir::attn::verifyRegionBody(Operation *owner, Region &region,
                      "region argument)";
               return false;
             })
+            .Case([&](memref::LoadOp load) {
+              // What a captured tensor's tensor.extract becomes when the
+              // tile op is bufferized.
+              auto tile = dyn_cast<TileUpdateOp>(owner);
+              if (tile && tile.hasBufferSemantics() &&
+                  !region.isAncestor(load.getMemRef().getParentRegion()))
+                return true;
+              reject(inner).attachNote(inner->getLoc()) << kAdmitted;
+              return false;
+            })
             .Default([&](Operation *op) {
               StringRef dialect = op->getName().getDialectNamespace();
               if (dialect == "arith" || dialect == "math")
@@ -97,9 +108,11 @@ LogicalResult mlir::attn::verifyRegionBody(Operation *owner, Region &region,
             });
     if (!admitted)
       return WalkResult::interrupt();
-    // Scalars only, but for the tensor a tensor.extract reads.
+    // Scalars only, but for the tensor a tensor.extract reads (or the
+    // buffer a memref.load reads).
     auto isTensorSource = [&](OpOperand &use) {
-      return isa<tensor::ExtractOp>(inner) && use.getOperandNumber() == 0;
+      return isa<tensor::ExtractOp, memref::LoadOp>(inner) &&
+             use.getOperandNumber() == 0;
     };
     SmallVector<Type> types;
     for (OpOperand &use : inner->getOpOperands())

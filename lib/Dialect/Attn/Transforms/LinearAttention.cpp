@@ -173,15 +173,30 @@ void LinearLowering::run(IRRewriter &rewriter) {
   AttentionShape shape = op.getShape();
   headDimQK = shape.headDimQK;
   headDimV = shape.headDimV;
-  Q = operandMemref(b, loc, op.getQuery());
-  K = operandMemref(b, loc, op.getKey());
-  V = operandMemref(b, loc, op.getValue());
-  Value numBatch = memrefDimSize(b, loc, Q, 0);
-  Value seqQ = memrefDimSize(b, loc, Q, 2);
-  Value seqKV = memrefDimSize(b, loc, K, 2);
-  auto [out, materialize] =
-      resultMemref(b, loc, op.getOutput(), {numBatch, Value(), seqQ, Value()});
-  O = out;
+  // Scalar loops on buffers: the operands are read through to_buffer and
+  // the output is written into a new buffer, given back as a tensor;
+  // one-shot bufferization resolves both.
+  auto bufferOf = [&](Value tensor) -> Value {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+        /*read_only=*/true);
+  };
+  Q = bufferOf(op.getQuery());
+  K = bufferOf(op.getKey());
+  V = bufferOf(op.getValue());
+  Value numBatch = dimSize(b, loc, Q, 0);
+  Value seqQ = dimSize(b, loc, Q, 2);
+  Value seqKV = dimSize(b, loc, K, 2);
+  auto outType = cast<RankedTensorType>(op.getOutput().getType());
+  SmallVector<Value> outSizes;
+  if (outType.isDynamicDim(0))
+    outSizes.push_back(numBatch);
+  if (outType.isDynamicDim(2))
+    outSizes.push_back(seqQ);
+  O = memref::AllocOp::create(
+      b, loc, MemRefType::get(outType.getShape(), outType.getElementType()),
+      outSizes);
 
   SmallVector<OpFoldResult> ubs{numBatch, b.getIndexAttr(shape.numQHeads)};
   auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(), std::nullopt);
@@ -243,19 +258,10 @@ void LinearLowering::run(IRRewriter &rewriter) {
       emitRow(b, i, Value(), Value(), /*causal=*/false);
     });
   }
-  for (Value buffer : {state, zState, scores})
-    memref::DeallocOp::create(b, loc, buffer);
-
   b.setInsertionPointAfter(forall);
-  if (materialize) {
-    rewriter.eraseOp(materialize);
-  } else {
-    Value tensor = bufferization::ToTensorOp::create(
-        b, loc, op.getOutput().getType(), O, /*restrict=*/true,
-        /*writable=*/true);
-    rewriter.replaceAllUsesWith(op.getOutput(), tensor);
-  }
-  rewriter.eraseOp(op);
+  rewriter.replaceOp(op, bufferization::ToTensorOp::create(b, loc, outType, O,
+                                                           /*restrict=*/true,
+                                                           /*writable=*/true));
 }
 
 } // namespace

@@ -36,8 +36,8 @@ struct ExpandTileInit final : OpRewritePattern<TileInitOp> {
   LogicalResult matchAndRewrite(TileInitOp op,
                                 PatternRewriter &b) const override {
     Location loc = op.getLoc();
-    Value rows = memrefDimSize(b, loc, op.getRowMax(), 0);
-    Value cols = memrefDimSize(b, loc, op.getAcc(), 1);
+    Value rows = dimSize(b, loc, op.getRowMax(), 0);
+    Value cols = dimSize(b, loc, op.getAcc(), 1);
     Value lowest = nx::initialRowMax(b, loc);
     Value zero = nx::f32Constant(b, loc, 0.0);
     buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
@@ -53,21 +53,22 @@ struct ExpandTileInit final : OpRewritePattern<TileInitOp> {
 };
 
 /// The scalar loops of one tile update at `b`, testing the mask when
-/// `applyMask`. False when an emitter failed (it has said why).
-bool emitTileLoops(OpBuilder &b, TileUpdateOp op, bool applyMask) {
+/// `applyMask`; the tile's scores go through `scores` (tile_q x tile_kv).
+/// False when an emitter failed (it has said why).
+bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
+                   bool applyMask) {
   Location loc = op.getLoc();
   int64_t tileQ = op.getTileQ(), tileKV = op.getTileKv();
   auto qType = cast<MemRefType>(op.getQuery().getType());
   auto vType = cast<MemRefType>(op.getValue().getType());
   int64_t headDimQK = qType.getDimSize(3), headDimV = vType.getDimSize(3);
-  Value scores = op.getScratch();
-  Value seqQ = memrefDimSize(b, loc, op.getQuery(), 2);
-  Value seqKV = memrefDimSize(b, loc, op.getKey(), 2);
+  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  Value seqKV = dimSize(b, loc, op.getKey(), 2);
   Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   Value cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
   Value zero = nx::f32Constant(b, loc, 0.0);
-  ElementEmitContext ctx = tileElementContext(
-      op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
+  ElementEmitContext ctx =
+      tileElementContext(op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
 
   bool failedEmit = false;
   buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
@@ -88,8 +89,8 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, bool applyMask) {
                 return arith::AddFOp::create(
                     b, loc, sum, arith::MulFOp::create(b, loc, q, k));
               });
-          FailureOr<Value> score = emitTileScore(b, loc, op, ctx, dot, i, j,
-                                                 applyMask);
+          FailureOr<Value> score =
+              emitTileScore(b, loc, op, ctx, dot, i, j, applyMask);
           if (failed(score)) {
             failedEmit = true;
             score = zero;
@@ -147,18 +148,34 @@ struct ExpandTileUpdate final : OpRewritePattern<TileUpdateOp> {
     // built.
     if (failed(checkTileMaskEmittable(op)))
       return failure();
+    Value scores;
+    // The tile's scores: a heap buffer per grid iteration, like the state
+    // (a stack buffer in the grid loop, lowered sequentially, would grow
+    // the stack); upstream's deallocation pipeline frees it.
+    Location loc = op.getLoc();
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      if (auto grid = op->getParentOfType<scf::ForallOp>())
+        rewriter.setInsertionPointToStart(grid.getBody());
+      scores = memref::AllocOp::create(
+          rewriter, loc,
+          MemRefType::get({static_cast<int64_t>(op.getTileQ()),
+                           static_cast<int64_t>(op.getTileKv())},
+                          rewriter.getF32Type()));
+    }
+    OpBuilder &b = rewriter;
     bool emitted;
     if (!op.mayBeMasked() || !op.getFull()) {
-      emitted = emitTileLoops(rewriter, op, op.mayBeMasked());
+      emitted = emitTileLoops(b, op, scores, op.mayBeMasked());
     } else {
       // A tile that may be full or partial: the loops twice, the full
       // variant without a single mask test.
-      auto ifOp = scf::IfOp::create(rewriter, op.getLoc(), op.getFull(),
+      auto ifOp = scf::IfOp::create(b, loc, op.getFull(),
                                     /*withElseRegion=*/true);
       OpBuilder full = ifOp.getThenBodyBuilder();
       OpBuilder partial = ifOp.getElseBodyBuilder();
-      emitted = emitTileLoops(full, op, /*applyMask=*/false) &&
-                emitTileLoops(partial, op, /*applyMask=*/true);
+      emitted = emitTileLoops(full, op, scores, /*applyMask=*/false) &&
+                emitTileLoops(partial, op, scores, /*applyMask=*/true);
     }
     if (!emitted)
       return failure();
@@ -172,23 +189,20 @@ struct ExpandTileFinalize final : OpRewritePattern<TileFinalizeOp> {
   LogicalResult matchAndRewrite(TileFinalizeOp op,
                                 PatternRewriter &b) const override {
     Location loc = op.getLoc();
-    Value seqQ = memrefDimSize(b, loc, op.getOutput(), 2);
-    Value rows = clippedExtent(b, loc, op.getTileQ(), seqQ, op.getQBegin());
-    Value headDimV = memrefDimSize(b, loc, op.getAcc(), 1);
+    Value rows = dimSize(b, loc, op.getOutput(), 0);
+    Value headDimV = dimSize(b, loc, op.getAcc(), 1);
     buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
-      Value i = arith::AddIOp::create(b, loc, op.getQBegin(), r);
       Value m = memref::LoadOp::create(b, loc, op.getRowMax(), r);
       Value l = memref::LoadOp::create(b, loc, op.getRowSum(), r);
       Value inv = nx::safeReciprocal(b, loc, l);
       buildForLoop(b, loc, headDimV, [&](OpBuilder &b, Location loc, Value d) {
         Value a = memref::LoadOp::create(b, loc, op.getAcc(), ValueRange{r, d});
         storeFromF32(b, loc, arith::MulFOp::create(b, loc, a, inv),
-                     op.getOutput(), {op.getBatch(), op.getQHead(), i, d});
+                     op.getOutput(), {r, d});
       });
       if (op.getLogsumexp())
         memref::StoreOp::create(b, loc, nx::logSumExp(b, loc, m, l),
-                                op.getLogsumexp(),
-                                ValueRange{op.getBatch(), op.getQHead(), i});
+                                op.getLogsumexp(), r);
     });
     b.eraseOp(op);
     return success();
@@ -201,6 +215,20 @@ public:
   using AttnOnlineSoftmaxBase::AttnOnlineSoftmaxBase;
 
   void runOnOperation() override {
+    // The expansion is of the memref form; the tensor form is bufferized
+    // first (attn-bufferize).
+    WalkResult onTensors = getOperation()->walk([](Operation *op) {
+      auto tileOp = dyn_cast<DestinationStyleOpInterface>(op);
+      if (isa<TileInitOp, TileUpdateOp, TileFinalizeOp>(op) &&
+          !tileOp.hasPureBufferSemantics()) {
+        op->emitError("attn-online-softmax: expands tile ops on memrefs; "
+                      "bufferize the tensor form first (attn-bufferize)");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (onTensors.wasInterrupted())
+      return signalPassFailure();
     // Each tile op expands once into code without tile ops: one walk.
     RewritePatternSet patterns(&getContext());
     patterns.add<ExpandTileInit, ExpandTileUpdate, ExpandTileFinalize>(

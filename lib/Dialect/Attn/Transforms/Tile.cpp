@@ -15,6 +15,7 @@
 #include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -79,22 +80,20 @@ private:
   };
 
   LogicalResult checkSupported();
-  /// Binds the operands and results to memrefs; returns the ops that only
-  /// materialize a result, to erase once it is replaced.
-  SmallVector<Operation *> bindMemrefs(OpBuilder &b);
+  /// Binds the operands and the sequence lengths.
+  void bindOperands(OpBuilder &b);
   void emitTileCounts(OpBuilder &b);
   FailureOr<KvPlanChoice> chooseKvPlan(OpBuilder &b);
-  /// The parallel grid over (batch, query head, query tile); leaves the
-  /// builder in its body.
+  /// The parallel grid over (batch, query head, query tile), whose shared
+  /// outputs are the attention's results; leaves the builder in its body.
   scf::ForallOp emitGrid(OpBuilder &b);
   void emitTileState(OpBuilder &b);
   KvPlan planKvLoop(OpBuilder &b, const KvPlanChoice &choice);
   /// The kv loop of one query tile; leaves the builder after it.
   void emitKvLoop(IRRewriter &rewriter, const KvPlan &plan);
-  void emitTileEnd(OpBuilder &b);
-  /// Replaces the attention's results by tensors over the written memrefs
-  /// and erases it.
-  void replaceResults(IRRewriter &rewriter, ArrayRef<Operation *> toErase);
+  /// The finalization of one query tile into its rows of the grid's shared
+  /// outputs.
+  void emitTileEnd(OpBuilder &b, scf::ForallOp forall);
 
   KvPlan planBand(OpBuilder &b, const mask::Band &band, Value qBegin);
   KvPlan planTable(OpBuilder &b, const mask::TileMap &map, Value qTile);
@@ -104,9 +103,9 @@ private:
   Value buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles);
   Value emitKept(OpBuilder &b, Location loc, Value bIv, Value hIv, Value i,
                  Value j);
-  /// The one tile_update of kv tile `kt`; `full` is its full flag (null:
-  /// every element may be tested).
-  void emitUpdate(OpBuilder &b, Value kt, Value full);
+  /// The one tile_update of kv tile `kt` on `state`; `full` is its full
+  /// flag (null: every element may be tested). Returns the new state.
+  ValueRange emitUpdate(OpBuilder &b, Value kt, Value full, ValueRange state);
   void cloneRegionBindingCaptures(Region &from, Region &to,
                                   unsigned numLeading);
 
@@ -119,9 +118,11 @@ private:
   Location loc;
   ModuleOp module;
   // Set while emitting one attention.
-  Value Q, K, V, bias, qIds, kvIds, O, LSE;
+  Value Q, K, V, bias, qIds, kvIds;
   Value batch, seqQ, seqKV, tileQSize, numQTiles, numKVTiles;
-  Value batchIv, headIv, qTile, kvHead, qBegin, rowMax, rowSum, acc, scratch;
+  Value batchIv, headIv, qTile, kvHead, qBegin;
+  /// The running state (row_max, row_sum, acc) of the query tile.
+  SmallVector<Value, 3> state;
 };
 
 KvPlan Tiler::planBand(OpBuilder &b, const mask::Band &band, Value qBegin) {
@@ -304,10 +305,10 @@ Value Tiler::buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles) {
   // Static when the shapes are (the GPU path allocates it as a buffer).
   Value table;
   if (shape.hasStaticSequences() && !ShapedType::isDynamic(shape.batch)) {
-    auto type = MemRefType::get({shape.batch, heads,
-                                 (shape.seqQ + tileQ - 1) / tileQ,
-                                 (shape.seqKV + tileKV - 1) / tileKV},
-                                b.getI8Type());
+    auto type =
+        MemRefType::get({shape.batch, heads, (shape.seqQ + tileQ - 1) / tileQ,
+                         (shape.seqKV + tileKV - 1) / tileKV},
+                        b.getI8Type());
     table = memref::AllocOp::create(b, loc, type);
   } else {
     auto type = MemRefType::get({ShapedType::kDynamic, heads,
@@ -388,21 +389,23 @@ KvPlan Tiler::planRuntimeTable(OpBuilder &b, Value table, Value qTile,
   return plan;
 }
 
-void Tiler::emitUpdate(OpBuilder &b, Value kt, Value full) {
+ValueRange Tiler::emitUpdate(OpBuilder &b, Value kt, Value full,
+                             ValueRange state) {
   Value kvBegin =
       arith::MulIOp::create(b, loc, kt, indexConstant(b, loc, tileKV));
   MaskAttrInterface mask = op.getEffectiveMask();
   bool masked = !isa<NoneMaskAttr>(mask);
   auto update = TileUpdateOp::create(
-      b, loc, Q, K, V, bias, qIds, kvIds, batchIv, headIv, kvHead, qBegin,
-      kvBegin, masked ? full : Value(), rowMax, rowSum, acc, scratch,
-      b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
+      b, loc, state.getTypes(), Q, K, V, bias, qIds, kvIds, batchIv, headIv,
+      kvHead, qBegin, kvBegin, masked ? full : Value(), state[0], state[1],
+      state[2], b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
       masked ? mask : MaskAttrInterface(), op.getScoreModAttr());
   cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
                              /*numLeading=*/4);
   cloneRegionBindingCaptures(op.getScoreModRegion(), update.getScoreModRegion(),
                              /*numLeading=*/5);
+  return update.getResults();
 }
 
 /// Clones an attention region into a tile op, where the captured tensors
@@ -432,33 +435,16 @@ LogicalResult Tiler::checkSupported() {
   return success();
 }
 
-SmallVector<Operation *> Tiler::bindMemrefs(OpBuilder &b) {
-  Q = operandMemref(b, loc, op.getQuery());
-  K = operandMemref(b, loc, op.getKey());
-  V = operandMemref(b, loc, op.getValue());
-  if (op.getBias())
-    bias = operandMemref(b, loc, op.getBias());
-  if (op.getQSegmentIds()) {
-    qIds = operandMemref(b, loc, op.getQSegmentIds());
-    kvIds = operandMemref(b, loc, op.getKvSegmentIds());
-  }
-  batch = memrefDimSize(b, loc, Q, 0);
-  seqQ = memrefDimSize(b, loc, Q, 2);
-  seqKV = memrefDimSize(b, loc, K, 2);
-  SmallVector<Operation *> toErase;
-  auto [outMem, outMaterialize] =
-      resultMemref(b, loc, op.getOutput(), {batch, Value(), seqQ, Value()});
-  O = outMem;
-  if (outMaterialize)
-    toErase.push_back(outMaterialize);
-  if (Value lse = op.getLogsumexp()) {
-    auto [lseMem, lseMaterialize] =
-        resultMemref(b, loc, lse, {batch, Value(), seqQ});
-    LSE = lseMem;
-    if (lseMaterialize)
-      toErase.push_back(lseMaterialize);
-  }
-  return toErase;
+void Tiler::bindOperands(OpBuilder &b) {
+  Q = op.getQuery();
+  K = op.getKey();
+  V = op.getValue();
+  bias = op.getBias();
+  qIds = op.getQSegmentIds();
+  kvIds = op.getKvSegmentIds();
+  batch = dimSize(b, loc, Q, 0);
+  seqQ = dimSize(b, loc, Q, 2);
+  seqKV = dimSize(b, loc, K, 2);
 }
 
 void Tiler::emitTileCounts(OpBuilder &b) {
@@ -499,11 +485,23 @@ scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
   // The grid is mapped for the GPU: (batch, head, query tile) to blocks
   // (z, y, x). The host lowering runs it as a parallel loop.
   MLIRContext *ctx = b.getContext();
-  ArrayAttr mapping =
-      b.getArrayAttr({gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
-                      gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
-                      gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
-  auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange(), mapping);
+  ArrayAttr mapping = b.getArrayAttr(
+      {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
+  // The shared outputs: the output and logsumexp, each query tile writing
+  // its rows.
+  SmallVector<Value> outputs;
+  for (Value result : op->getResults()) {
+    auto type = cast<RankedTensorType>(result.getType());
+    SmallVector<Value> sizes;
+    if (type.isDynamicDim(0))
+      sizes.push_back(batch);
+    if (type.isDynamicDim(2))
+      sizes.push_back(seqQ);
+    outputs.push_back(tensor::EmptyOp::create(b, loc, type, sizes));
+  }
+  auto forall = scf::ForallOp::create(b, loc, ubs, outputs, mapping);
   b.setInsertionPointToStart(forall.getBody());
   batchIv = forall.getInductionVar(0);
   headIv = forall.getInductionVar(1);
@@ -515,17 +513,16 @@ scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
 
 void Tiler::emitTileState(OpBuilder &b) {
   Type f32 = b.getF32Type();
-  // The per-tile state and score buffer live for one grid iteration. They
-  // are heap buffers so that running the grid as a loop does not grow the
-  // stack; the GPU lowering maps the same values to registers and shared
-  // memory.
-  rowMax = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
-  rowSum = memref::AllocOp::create(b, loc, MemRefType::get({tileQ}, f32));
-  acc = memref::AllocOp::create(
-      b, loc, MemRefType::get({tileQ, op.getShape().headDimV}, f32));
-  scratch =
-      memref::AllocOp::create(b, loc, MemRefType::get({tileQ, tileKV}, f32));
-  TileInitOp::create(b, loc, rowMax, rowSum, acc);
+  // The per-tile state lives for one grid iteration. The host lowering
+  // bufferizes it to buffers of the iteration; the GPU lowering maps it to
+  // registers.
+  auto row = RankedTensorType::get({tileQ}, f32);
+  auto accType = RankedTensorType::get({tileQ, op.getShape().headDimV}, f32);
+  Value m = tensor::EmptyOp::create(b, loc, row, ValueRange());
+  Value l = tensor::EmptyOp::create(b, loc, row, ValueRange());
+  Value a = tensor::EmptyOp::create(b, loc, accType, ValueRange());
+  auto init = TileInitOp::create(b, loc, TypeRange{row, row, accType}, m, l, a);
+  state.assign(init.getResults().begin(), init.getResults().end());
 }
 
 KvPlan Tiler::planKvLoop(OpBuilder &b, const KvPlanChoice &choice) {
@@ -539,14 +536,21 @@ KvPlan Tiler::planKvLoop(OpBuilder &b, const KvPlanChoice &choice) {
 
 void Tiler::emitKvLoop(IRRewriter &rewriter, const KvPlan &plan) {
   OpBuilder &b = rewriter;
+  // The state is carried through the loop; a tile the run-time table says
+  // is empty passes it on unchanged.
   auto loop = scf::ForOp::create(b, loc, plan.lower, plan.upper,
-                                 indexConstant(b, loc, 1));
+                                 indexConstant(b, loc, 1), state);
   b.setInsertionPointToStart(loop.getBody());
   Value iv = loop.getInductionVar();
+  ValueRange carried = loop.getRegionIterArgs();
   Value kt = plan.kvTile(b, loc, iv);
+  scf::IfOp nonEmpty;
   if (plan.isNonEmpty) {
-    auto nonEmpty = scf::IfOp::create(b, loc, plan.isNonEmpty(b, loc, iv),
-                                      /*withElseRegion=*/false);
+    nonEmpty = scf::IfOp::create(b, loc, carried.getTypes(),
+                                 plan.isNonEmpty(b, loc, iv),
+                                 /*withElseRegion=*/true);
+    b.setInsertionPointToStart(nonEmpty.elseBlock());
+    scf::YieldOp::create(b, loc, carried);
     b.setInsertionPointToStart(nonEmpty.thenBlock());
   }
   if (countVisits)
@@ -561,51 +565,69 @@ void Tiler::emitKvLoop(IRRewriter &rewriter, const KvPlan &plan) {
     full = isFull;
   else
     rewriter.eraseOp(isFull.getDefiningOp());
-  emitUpdate(b, kt, full);
+  ValueRange updated = emitUpdate(b, kt, full, carried);
   if (full && full.use_empty())
     rewriter.eraseOp(full.getDefiningOp());
-  b.setInsertionPointAfter(loop);
-}
-
-void Tiler::emitTileEnd(OpBuilder &b) {
-  TileFinalizeOp::create(b, loc, rowMax, rowSum, acc, O, LSE, batchIv, headIv,
-                         qBegin, b.getI64IntegerAttr(tileQ));
-  for (Value buffer : {rowMax, rowSum, acc, scratch})
-    memref::DeallocOp::create(b, loc, buffer);
-}
-
-void Tiler::replaceResults(IRRewriter &rewriter,
-                           ArrayRef<Operation *> toErase) {
-  OpBuilder &b = rewriter;
-  for (Operation *erase : toErase)
-    rewriter.eraseOp(erase);
-  SmallVector<Value> results;
-  for (auto [result, memref] :
-       llvm::zip(op->getResults(), SmallVector<Value>{O, LSE})) {
-    if (result.use_empty()) {
-      results.push_back(nullptr);
-      continue;
-    }
-    results.push_back(bufferization::ToTensorOp::create(
-        b, loc, result.getType(), memref, /*restrict=*/true,
-        /*writable=*/true));
+  if (nonEmpty) {
+    scf::YieldOp::create(b, loc, updated);
+    b.setInsertionPointAfter(nonEmpty);
+    updated = nonEmpty.getResults();
   }
-  for (auto [result, replacement] : llvm::zip(op->getResults(), results))
-    if (replacement)
-      rewriter.replaceAllUsesWith(result, replacement);
-  rewriter.eraseOp(op);
+  scf::YieldOp::create(b, loc, updated);
+  b.setInsertionPointAfter(loop);
+  state.assign(loop.getResults().begin(), loop.getResults().end());
 }
 
-/// The steps of one attention, in the order their IR is emitted: memrefs
+void Tiler::emitTileEnd(OpBuilder &b, scf::ForallOp forall) {
+  // The tile's rows of the output [B, Hq, Sq, Dv] and logsumexp [B, Hq,
+  // Sq]: all tile_q of them unless the sequence may end inside the tile.
+  AttentionShape shape = op.getShape();
+  bool clipped = ShapedType::isDynamic(shape.seqQ) || shape.seqQ % tileQ != 0;
+  OpFoldResult rows = b.getIndexAttr(tileQ);
+  if (clipped)
+    rows = clippedExtent(b, loc, tileQ, seqQ, qBegin);
+  int64_t staticRows = clipped ? ShapedType::kDynamic : tileQ;
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<Value> slices;
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes, strides;
+  for (Value shared : forall.getRegionIterArgs()) {
+    auto type = cast<RankedTensorType>(shared.getType());
+    SmallVector<OpFoldResult> offset{batchIv, headIv, qBegin};
+    SmallVector<OpFoldResult> size{one, one, rows};
+    SmallVector<int64_t> sliceShape{staticRows};
+    if (type.getRank() == 4) {
+      offset.push_back(zero);
+      size.push_back(b.getIndexAttr(type.getDimSize(3)));
+      sliceShape.push_back(type.getDimSize(3));
+    }
+    SmallVector<OpFoldResult> stride(type.getRank(), one);
+    auto sliceType = RankedTensorType::get(sliceShape, type.getElementType());
+    slices.push_back(tensor::ExtractSliceOp::create(b, loc, sliceType, shared,
+                                                    offset, size, stride));
+    offsets.push_back(offset);
+    sizes.push_back(size);
+    strides.push_back(stride);
+  }
+  auto finalize = TileFinalizeOp::create(
+      b, loc, ValueRange(slices).getTypes(), state[0], state[1], state[2],
+      slices[0], slices.size() > 1 ? slices[1] : Value());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  for (auto [i, shared] : llvm::enumerate(forall.getRegionIterArgs()))
+    tensor::ParallelInsertSliceOp::create(b, loc, finalize.getResult(i), shared,
+                                          offsets[i], sizes[i], strides[i]);
+}
+
+/// The steps of one attention, in the order their IR is emitted: sizes
 /// and tile counts before the attention, a run-time tile table if the mask
 /// needs one, then the grid, whose body is the per-tile state, the kv loop
-/// and the finalization.
+/// and the finalization, and whose results replace the attention's.
 LogicalResult Tiler::run(IRRewriter &rewriter) {
   if (failed(checkSupported()))
     return failure();
   OpBuilder &b = rewriter;
   b.setInsertionPoint(op);
-  SmallVector<Operation *> toErase = bindMemrefs(b);
+  bindOperands(b);
   emitTileCounts(b);
   FailureOr<KvPlanChoice> choice = chooseKvPlan(b);
   if (failed(choice))
@@ -615,12 +637,8 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   emitTileState(b);
   KvPlan plan = planKvLoop(b, *choice);
   emitKvLoop(rewriter, plan);
-  emitTileEnd(b);
-
-  b.setInsertionPointAfter(forall);
-  if (choice->runtimeTable)
-    memref::DeallocOp::create(b, loc, choice->runtimeTable);
-  replaceResults(rewriter, toErase);
+  emitTileEnd(b, forall);
+  rewriter.replaceOp(op, forall.getResults());
   return success();
 }
 

@@ -7,10 +7,9 @@
 #include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/IRMapping.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 
@@ -18,12 +17,14 @@ Value mlir::attn::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-Value mlir::attn::memrefDimSize(OpBuilder &b, Location loc, Value memref,
-                                int64_t dim) {
-  auto type = cast<MemRefType>(memref.getType());
+Value mlir::attn::dimSize(OpBuilder &b, Location loc, Value shaped,
+                          int64_t dim) {
+  auto type = cast<ShapedType>(shaped.getType());
   if (!type.isDynamicDim(dim))
     return indexConstant(b, loc, type.getDimSize(dim));
-  return memref::DimOp::create(b, loc, memref, dim);
+  if (isa<MemRefType>(type))
+    return memref::DimOp::create(b, loc, shaped, dim);
+  return tensor::DimOp::create(b, loc, shaped, dim);
 }
 
 Value mlir::attn::clippedExtent(OpBuilder &b, Location loc, int64_t tile,
@@ -40,34 +41,6 @@ Value mlir::attn::kvHeadOfQueryHead(OpBuilder &b, Location loc, Value qHead,
   if (group == 1)
     return qHead;
   return arith::DivUIOp::create(b, loc, qHead, indexConstant(b, loc, group));
-}
-
-Value mlir::attn::operandMemref(OpBuilder &b, Location loc, Value tensor) {
-  if (auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>())
-    return toTensor.getBuffer();
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
-      /*read_only=*/true);
-}
-
-std::pair<Value, Operation *>
-mlir::attn::resultMemref(OpBuilder &b, Location loc, Value result,
-                         ArrayRef<Value> dynamicSizes) {
-  if (result.hasOneUse()) {
-    auto materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(
-        *result.getUsers().begin());
-    if (materialize && isa<BaseMemRefType>(materialize.getDest().getType()) &&
-        materialize.getWritable())
-      return {materialize.getDest(), materialize};
-  }
-  auto type = cast<RankedTensorType>(result.getType());
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  SmallVector<Value> sizes;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      sizes.push_back(dynamicSizes[d]);
-  return {memref::AllocOp::create(b, loc, memrefType, sizes), nullptr};
 }
 
 Value mlir::attn::loadAsF32(OpBuilder &b, Location loc, Value memref,
@@ -108,4 +81,3 @@ Value mlir::attn::buildReductionLoop(
       });
   return loop.getResult(0);
 }
-

@@ -11,6 +11,7 @@
 include "attn/Dialect/Attn/IR/AttnAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 
 def Attn_MaskAttr : Attr<
     CPred<"::llvm::isa<::mlir::attn::MaskAttrInterface>($_self)">,
@@ -208,43 +209,81 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
 
 
 //===----------------------------------------------------------------------===//
-// Tiled attention: what attn-tile produces and attn-online-softmax expands.
-// These ops work on memrefs inside the loop nest over (batch, q head,
-// q tile) and the kv-tile loop; the host and GPU lowerings share them.
+// Tiled attention: what attn-tile produces and the back ends expand. The
+// ops are in destination-passing style: attn-tile emits them on tensors
+// (the running state carried by the kv loop, the output rows of a query
+// tile inserted into the grid's shared outputs), one-shot bufferization
+// turns them into the same ops on memrefs (BufferizableOpInterface,
+// BufferizableOpInterfaceImpl.cpp), and the host and GPU lowerings expand
+// the memref form.
 //===----------------------------------------------------------------------===//
 
-def Attn_TileInitOp : Attn_Op<"tile_init"> {
+def Attn_TiledOperand : AnyTypeOf<[AnyRankedTensor, AnyMemRef],
+                                  "ranked tensor or memref">;
+def Attn_RowState : AnyTypeOf<[TensorRankOf<[F32], [1]>,
+                               MemRefRankOf<[F32], [1]>],
+                              "1-D f32 tensor or memref">;
+def Attn_AccState : AnyTypeOf<[TensorRankOf<[F32], [2]>,
+                               MemRefRankOf<[F32], [2]>],
+                              "2-D f32 tensor or memref">;
+
+class Attn_TileOp<string mnemonic, list<Trait> traits = []>
+    : Attn_Op<mnemonic, !listconcat(traits, [
+        DestinationStyleOpInterface])> {
+  code tileOpClassDeclaration = [{
+    /// True for the memref form (after bufferization), false for the
+    /// tensor form that attn-tile emits.
+    bool hasBufferSemantics() {
+      return ::mlir::cast<::mlir::DestinationStyleOpInterface>(
+          getOperation()).hasPureBufferSemantics();
+    }
+  }];
+}
+
+def Attn_TileInitOp : Attn_TileOp<"tile_init"> {
   let summary = "Initialises the online-softmax state of one query tile";
   let description = [{
     Sets the running row maximum to the lowest finite f32 (not -inf, so that
     a fully masked tile never computes `exp2(-inf - -inf)`), the running row
-    sum to 0 and the output accumulator to 0.
+    sum to 0 and the output accumulator to 0. The state operands are its
+    destinations (not read); on tensors the op returns the initialised
+    state.
 
     ```mlir
-    attn.tile_init %m, %l, %acc : memref<64xf32>, memref<64xf32>, memref<64x128xf32>
+    %m, %l, %acc = attn.tile_init state(%m0, %l0, %acc0)
+        : tensor<64xf32>, tensor<64xf32>, tensor<64x128xf32>
+        -> tensor<64xf32>, tensor<64xf32>, tensor<64x128xf32>
+    attn.tile_init state(%m, %l, %acc) : memref<64xf32>, memref<64xf32>, memref<64x128xf32>
     ```
   }];
-  let arguments = (ins MemRefRankOf<[F32], [1]>:$row_max,
-                       MemRefRankOf<[F32], [1]>:$row_sum,
-                       MemRefRankOf<[F32], [2]>:$acc);
+  let arguments = (ins Attn_RowState:$row_max, Attn_RowState:$row_sum,
+                       Attn_AccState:$acc);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
-    $row_max `,` $row_sum `,` $acc attr-dict
+    `state` `(` $row_max `,` $row_sum `,` $acc `)` attr-dict
     `:` type($row_max) `,` type($row_sum) `,` type($acc)
+    (`->` type($results)^)?
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = tileOpClassDeclaration # [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), 0, 3);
+    }
+  }];
 }
 
-def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
+def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
   let summary = "Folds one (q tile, kv tile) block into the online softmax";
   let description = [{
     For the rows `[q_begin, q_begin + tile_q)` of query head `q_head` and the
     keys `[kv_begin, kv_begin + tile_kv)` of key/value head `kv_head` (both
-    clipped to the sequence lengths, read from the memrefs), computes the
-    scores `s = scale * Q.K^T (+ bias)`, applies the score modifications,
-    drops the elements the `mask` does not keep; then updates the running
-    state: `m' = max(m, rowmax(s))`, `l' = l * exp(m - m') +
-    rowsum(exp(s - m'))`, `acc' = acc * exp(m - m') + exp(s - m') V`.
-    `scratch` (`tile_q x tile_kv` f32) holds the tile's scores.
+    clipped to the sequence lengths), computes the scores
+    `s = scale * Q.K^T (+ bias)`, applies the score modifications, drops
+    the elements the `mask` does not keep; then updates the running state:
+    `m' = max(m, rowmax(s))`, `l' = l * exp(m - m') + rowsum(exp(s - m'))`,
+    `acc' = acc * exp(m - m') + exp(s - m') V`. The state operands are its
+    destinations (read and written); on tensors the op returns the updated
+    state, which the kv loop carries.
 
     There is one `tile_update` per visited kv tile. It carries the
     attention's mask (absent only when the attention has none) and, as the
@@ -259,32 +298,33 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
     GPU.
 
     ```mlir
-    attn.tile_update %Q, %K, %V at(%b, %h, %kvh, %q0, %k0) full(%isFull)
-        state(%m, %l, %acc) scratch(%s)
+    %m1, %l1, %acc1 = attn.tile_update %Q, %K, %V
+        at(%b, %h, %kvh, %q0, %k0) full(%isFull) state(%m, %l, %acc)
         {scale = 0.125 : f32, tile_q = 64, tile_kv = 64, mask = #attn.causal}
-        : memref<1x8x512x64xf16>, memref<1x2x512x64xf16>,
-          memref<1x2x512x64xf16>, memref<64xf32>, memref<64xf32>,
-          memref<64x64xf32>, memref<64x64xf32>
+        : tensor<1x8x512x64xf16>, tensor<1x2x512x64xf16>,
+          tensor<1x2x512x64xf16>, tensor<64xf32>, tensor<64xf32>,
+          tensor<64x64xf32> -> tensor<64xf32>, tensor<64xf32>, tensor<64x64xf32>
     ```
   }];
   let arguments = (ins
-    AnyMemRef:$query, AnyMemRef:$key, AnyMemRef:$value,
-    Optional<AnyMemRef>:$bias,
-    Optional<AnyMemRef>:$q_segment_ids,
-    Optional<AnyMemRef>:$kv_segment_ids,
+    Attn_TiledOperand:$query, Attn_TiledOperand:$key,
+    Attn_TiledOperand:$value,
+    Optional<Attn_TiledOperand>:$bias,
+    Optional<Attn_TiledOperand>:$q_segment_ids,
+    Optional<Attn_TiledOperand>:$kv_segment_ids,
     Index:$batch, Index:$q_head, Index:$kv_head,
     Index:$q_begin, Index:$kv_begin,
     Optional<I1>:$full,
-    MemRefRankOf<[F32], [1]>:$row_max,
-    MemRefRankOf<[F32], [1]>:$row_sum,
-    MemRefRankOf<[F32], [2]>:$acc,
-    MemRefRankOf<[F32], [2]>:$scratch,
+    Attn_RowState:$row_max,
+    Attn_RowState:$row_sum,
+    Attn_AccState:$acc,
     F32Attr:$scale,
     I64Attr:$tile_q,
     I64Attr:$tile_kv,
     OptionalAttr<Attn_MaskAttr>:$mask,
     OptionalAttr<Attn_ScoreModAttr>:$score_mod
   );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$mask_mod,
                         MaxSizedRegion<1>:$score_mod_region);
   let assemblyFormat = [{
@@ -294,54 +334,69 @@ def Attn_TileUpdateOp : Attn_Op<"tile_update", [AttrSizedOperandSegments]> {
         type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
     `at` `(` $batch `,` $q_head `,` $kv_head `,` $q_begin `,` $kv_begin `)`
     (`full` `(` $full^ `)`)?
-    `state` `(` $row_max `,` $row_sum `,` $acc `)` `scratch` `(` $scratch `)`
+    `state` `(` $row_max `,` $row_sum `,` $acc `)`
     attr-dict
     (`mask_mod` $mask_mod^)?
     (`score_mod` $score_mod_region^)?
     `:` type($query) `,` type($key) `,` type($value) `,` type($row_max) `,`
-        type($row_sum) `,` type($acc) `,` type($scratch)
+        type($row_sum) `,` type($acc)
+    (`->` type($results)^)?
   }];
   let hasVerifier = 1;
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = tileOpClassDeclaration # [{
     /// Whether the flag states that every visited tile is full (a constant
     /// true `full`): the mask is never tested.
     bool isAlwaysFull();
     /// Whether some element of a visited tile may be tested against the
     /// mask: a mask and no constant-true `full`.
     bool mayBeMasked() { return getMaskAttr() && !isAlwaysFull(); }
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getStateMutable();
+    }
+    /// The running state (row_max, row_sum, acc): the op's destinations.
+    ::mlir::MutableOperandRange getStateMutable();
   }];
 }
 
-def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
-  let summary = "Writes one query tile's output and logsumexp";
+def Attn_TileFinalizeOp : Attn_TileOp<"tile_finalize"> {
+  let summary = "Writes one query tile's output rows and logsumexp";
   let description = [{
-    `O[b, h, q_begin + r, :] = acc[r, :] / l[r]` and
-    `lse[b, h, q_begin + r] = m[r] * ln 2 + log(l[r])` (the state is in base
-    2) for the rows of the tile inside the sequence. A row that kept no
-    element (`l = 0`) gets O = 0 and lse = -inf, never NaN.
+    `O[r, :] = acc[r, :] / l[r]` and `lse[r] = m[r] * ln 2 + log(l[r])`
+    (the state is in base 2) for the rows `r` of `output`: the query
+    tile's rows inside the sequence (at most `tile_q`), as attn-tile
+    slices them from the attention's output `[B, Hq, Sq, Dv]` and
+    logsumexp `[B, Hq, Sq]`. A row that kept no element (`l = 0`) gets
+    O = 0 and lse = -inf, never NaN. `output` and `logsumexp` are its
+    destinations (not read); on tensors the op returns them written.
 
     ```mlir
-    attn.tile_finalize state(%m, %l, %acc) into %O, %LSE at(%b, %h, %q0)
-        {tile_q = 64} : memref<64xf32>, memref<64xf32>, memref<64x64xf32>,
-        memref<1x8x512x64xf16>, memref<1x8x512xf32>
+    %o, %lse = attn.tile_finalize state(%m, %l, %acc) into %Orows, %LSErows
+        : tensor<64xf32>, tensor<64xf32>, tensor<64x64xf32>,
+          tensor<?x64xf16>, tensor<?xf32> -> tensor<?x64xf16>, tensor<?xf32>
     ```
   }];
   let arguments = (ins
-    MemRefRankOf<[F32], [1]>:$row_max,
-    MemRefRankOf<[F32], [1]>:$row_sum,
-    MemRefRankOf<[F32], [2]>:$acc,
-    AnyMemRef:$output,
-    Optional<AnyMemRef>:$logsumexp,
-    Index:$batch, Index:$q_head, Index:$q_begin,
-    I64Attr:$tile_q
+    Attn_RowState:$row_max,
+    Attn_RowState:$row_sum,
+    Attn_AccState:$acc,
+    Attn_TiledOperand:$output,
+    Optional<Attn_TiledOperand>:$logsumexp
   );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `state` `(` $row_max `,` $row_sum `,` $acc `)` `into` $output
-    (`,` $logsumexp^)? `at` `(` $batch `,` $q_head `,` $q_begin `)` attr-dict
+    (`,` $logsumexp^)? attr-dict
     `:` type($row_max) `,` type($row_sum) `,` type($acc) `,` type($output)
     (`,` type($logsumexp)^)?
+    (`->` type($results)^)?
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = tileOpClassDeclaration # [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), 3,
+                                         getNumOperands() - 3);
+    }
+  }];
 }
 
 def Attn_YieldOp : Attn_Op<"yield", [

@@ -33,8 +33,21 @@ class LinearAttentionOp;
 void lowerLinearAttention(LinearAttentionOp op, int64_t chunk,
                           IRRewriter &rewriter);
 
-/// Registers the named pipelines (e.g. attn-mask-report).
+/// Registers the named pipelines (attn-mask-report, attn-bufferize).
 void registerAttnPipelines();
+
+/// Bufferizes the tiled IR, the same way for both back ends: empty-tensor
+/// elimination (a result materialized into a caller's buffer is written
+/// there), one-shot bufferization of the module with its function
+/// boundaries (identity layouts), then canonicalization, which drops the
+/// kv loops' now unused iter_args and the self-copies of in-place
+/// inserts. The result is the memref form of the tile ops.
+void buildAttnBufferizePipeline(OpPassManager &pm);
+
+/// The bufferization models that pipeline needs (the tile ops' own and
+/// upstream's for arith, func, scf and tensor) and the deallocation models
+/// of the host's buffer-deallocation pipeline (arith, cf, memref, scf).
+void registerBufferizationModels(DialectRegistry &registry);
 
 /// The tile-size options of a pipeline (`tile-q`, `tile-kv`): the one
 /// declaration the pipelines of attn-opt share (attn-to-host,

@@ -48,9 +48,14 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     the band, read from the tile table, or a constant) and the tile sizes
     as attributes; `attn.tile_init` and `attn.tile_finalize` bracket the
     loop. Query head `h` reads key/value head `h / (Hq / Hkv)` in place
-    (GQA/MQA without copies). Tensors become memrefs: operands produced by
-    `bufferization.to_tensor` are read in place, and a result that is only
-    materialized into a writable memref is written there directly.
+    (GQA/MQA without copies). The result stays on tensors, in
+    destination-passing style: the kv loop carries the running state, each
+    query tile's `attn.tile_finalize` writes its rows of the output and
+    logsumexp, inserted into the grid's shared outputs. `attn-bufferize`
+    (one-shot bufferization; the tile ops implement
+    BufferizableOpInterface) turns it into the memref form the back ends
+    expand, writing a result that is materialized into a caller's buffer
+    in place.
 
     `attn.linear_attention` is lowered here too, in chunked form: chunks of
     `tile-q` queries, a quadratic term inside each chunk (causal) and a
@@ -75,14 +80,18 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
 def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::mlir::ModuleOp"> {
   let summary = "Expand tile ops into the online (FlashAttention) softmax";
   let description = [{
-    Expands `attn.tile_init`, `attn.tile_update` and `attn.tile_finalize`
-    into loops that keep a running row maximum `m` (initialised to the
+    Expands `attn.tile_init`, `attn.tile_update` and `attn.tile_finalize`,
+    on memrefs (after `attn-bufferize`; the tensor form is refused), into
+    loops that keep a running row maximum `m` (initialised to the
     lowest finite f32), a running row sum `l` and an f32 accumulator.
     Scores are scaled by `scale * log2(e)` so that every exponential is an
     `exp2`; each kv tile rescales the state by `exp2(m_old - m_new)`. The
     final output is `acc / l` and the logsumexp `m ln 2 + log(l)`; a row
     with `l = 0` (fully masked) yields 0 and -inf. Mask predicates are
-    evaluated only in tiles that carry a mask (partial tiles).
+    evaluated only in tiles that carry a mask (partial tiles). A tile's
+    scores are kept in a `tile-q x tile-kv` f32 heap buffer allocated at
+    the start of the grid iteration (the host pipeline frees it with
+    upstream's deallocation pipeline).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -102,7 +111,7 @@ def AttnClampCapturedReads
     so that a bad index reads the nearest element instead. The GPU
     lowering does not clamp: the emulator reports the out-of-bounds read
     with the block, thread and address. Run by `attn-to-host` after
-    tiling, before bufferization.
+    tiling, before bufferization (it rewrites `tensor.extract`).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect",

@@ -2,8 +2,8 @@
 //-*-===//
 //
 // Helpers that attn-tile, attn-online-softmax and the linear-attention
-// lowering share: constants, memref sizes, tensor/memref boundaries, and
-// scalar loops with an f32 reduction.
+// lowering share: constants, tensor and memref sizes, and scalar loops
+// with an f32 reduction.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,14 +13,13 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
 
-#include <utility>
-
 namespace mlir::attn {
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 
-/// The size of dimension `dim` of a memref, as a constant when static.
-Value memrefDimSize(OpBuilder &b, Location loc, Value memref, int64_t dim);
+/// The size of dimension `dim` of a tensor or memref, as a constant when
+/// static.
+Value dimSize(OpBuilder &b, Location loc, Value shaped, int64_t dim);
 
 /// min(tile, extent - begin): the rows or columns of a tile that lie inside
 /// a sequence of length `extent`.
@@ -32,17 +31,6 @@ Value clippedExtent(OpBuilder &b, Location loc, int64_t tile, Value extent,
 /// kv head per query head) need no division.
 Value kvHeadOfQueryHead(OpBuilder &b, Location loc, Value qHead,
                         int64_t numQHeads, int64_t numKVHeads);
-
-/// The memref behind a tensor operand: the memref it was made from when it
-/// comes from bufferization.to_tensor, else a read-only to_buffer.
-Value operandMemref(OpBuilder &b, Location loc, Value tensor);
-
-/// Where a tensor result goes: the writable memref it is only materialized
-/// into (that op is returned, for erasure), or a new allocation whose
-/// dynamic sizes are taken from `dynamicSizes` (indexed by dimension).
-std::pair<Value, Operation *> resultMemref(OpBuilder &b, Location loc,
-                                           Value result,
-                                           ArrayRef<Value> dynamicSizes);
 
 /// Loads memref[indices], extended to f32.
 Value loadAsF32(OpBuilder &b, Location loc, Value memref, ValueRange indices);
