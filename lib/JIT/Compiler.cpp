@@ -441,6 +441,28 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
   return Entry{std::move(module), std::move(*roles)};
 }
 
+namespace {
+/// Records the tile shape of the first attn.tile_update a module pass
+/// leaves in the IR: attn-tile writes it there, later passes lower the op
+/// away. (Nested passes may run in parallel; they are not looked at.)
+class TileShapeRecorder final : public PassInstrumentation {
+public:
+  explicit TileShapeRecorder(TileShape &shape) : shape(shape) {}
+  void runAfterPass(Pass *, Operation *op) override {
+    if (shape.q || !isa<ModuleOp>(op))
+      return;
+    op->walk([&](TileUpdateOp update) {
+      shape = TileShape{static_cast<int64_t>(update.getTileQ()),
+                        static_cast<int64_t>(update.getTileKv())};
+      return WalkResult::interrupt();
+    });
+  }
+
+private:
+  TileShape &shape;
+};
+} // namespace
+
 FailureOr<std::shared_ptr<const HostKernel>>
 Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   llvm::SourceMgr sourceMgr;
@@ -458,6 +480,8 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   pipeline.tileKV = options.tileKV;
   pipeline.countVisits = options.countTileVisits;
   buildAttnToHostPipeline(pm, pipeline);
+  TileShape tiles;
+  pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));
   if (failed(pm.run(*module)))
     return failure();
 
@@ -481,7 +505,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     visitCounter = static_cast<int64_t *>(*counter);
   }
   return makeHostKernel(std::move(*engine), *entry, visitCounter,
-                        std::move(roles));
+                        std::move(roles), tiles);
 }
 
 llvm::Expected<std::shared_ptr<const EmulatedKernel>>
@@ -520,6 +544,8 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   }
   PassManager pm(&context);
   buildAttnToGpuPipeline(pm, GpuTileConfig{options.tileQ, options.tileKV});
+  TileShape tiles;
+  pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));
   if (failed(pm.run(*entry->module)))
     return failure();
 
@@ -566,7 +592,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     launch.fn = *fn;
   }
   return makeEmulatedKernel(std::move(*engine), std::move(*launches),
-                            std::move(tempBytes));
+                            std::move(tempBytes), tiles);
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>

@@ -88,9 +88,12 @@ public:
 
   HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, PackedEntry entry,
                  int64_t *visitCounter,
-                 SmallVector<std::pair<ArgRole, ArgShape>> args)
+                 SmallVector<std::pair<ArgRole, ArgShape>> args,
+                 TileShape tileShape)
       : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
-        args(std::move(args)) {}
+        args(std::move(args)), tileShape(tileShape) {}
+
+  TileShape tiles() const override { return tileShape; }
 
   llvm::Error run(const HostArgs &host, int64_t *tileVisits) const override {
     if (tileVisits && !visitCounter)
@@ -130,6 +133,7 @@ private:
   /// null when not instrumented.
   int64_t *visitCounter;
   SmallVector<std::pair<ArgRole, ArgShape>> args;
+  TileShape tileShape;
 };
 
 
@@ -253,9 +257,9 @@ class EmulatedKernelImpl final : public EmulatedKernel {
 public:
   EmulatedKernelImpl(std::unique_ptr<ExecutionEngine> engine,
                      SmallVector<KernelLaunch> launches,
-                     SmallVector<int64_t> tempBytes)
+                     SmallVector<int64_t> tempBytes, TileShape tileShape)
       : engine(std::move(engine)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)) {
+        tempBytes(std::move(tempBytes)), tileShape(tileShape) {
     // What the driver would report of each kernel (cuFuncGetAttribute),
     // exported by the emulation rewrite.
     for (const KernelLaunch &launch : this->launches) {
@@ -273,6 +277,7 @@ public:
   }
 
   const GpuLaunch &launch() const override { return launches.back().info; }
+  TileShape tiles() const override { return tileShape; }
 
   llvm::Error run(const HostArgs &host, emu::Counters *counters,
                   unsigned hostThreads) const override {
@@ -344,6 +349,7 @@ private:
   std::unique_ptr<ExecutionEngine> engine;
   SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
+  TileShape tileShape;
   /// Per launch, the kernel's attributes; or why they are missing.
   SmallVector<emu::KernelAttributes> attributes;
   std::string attributesError;
@@ -465,17 +471,19 @@ const char *mlir::attn::jit::detail::roleName(ArgRole role) {
 
 std::shared_ptr<const HostKernel> mlir::attn::jit::detail::makeHostKernel(
     std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **),
-    int64_t *visitCounter, SmallVector<std::pair<ArgRole, ArgShape>> roles) {
+    int64_t *visitCounter, SmallVector<std::pair<ArgRole, ArgShape>> roles,
+    TileShape tiles) {
   return std::make_shared<HostKernelImpl>(std::move(engine), entry,
-                                          visitCounter, std::move(roles));
+                                          visitCounter, std::move(roles),
+                                          tiles);
 }
 
 std::shared_ptr<const EmulatedKernel>
 mlir::attn::jit::detail::makeEmulatedKernel(
     std::unique_ptr<ExecutionEngine> engine, SmallVector<KernelLaunch> launches,
-    SmallVector<int64_t> tempBytes) {
+    SmallVector<int64_t> tempBytes, TileShape tiles) {
   return std::make_shared<EmulatedKernelImpl>(
-      std::move(engine), std::move(launches), std::move(tempBytes));
+      std::move(engine), std::move(launches), std::move(tempBytes), tiles);
 }
 
 std::shared_ptr<const GpuKernel> mlir::attn::jit::detail::makeGpuKernel(

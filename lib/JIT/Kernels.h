@@ -82,12 +82,13 @@ llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module,
 std::shared_ptr<const HostKernel>
 makeHostKernel(std::unique_ptr<ExecutionEngine> engine,
                void (*entry)(void **), int64_t *visitCounter,
-               SmallVector<std::pair<ArgRole, ArgShape>> roles);
+               SmallVector<std::pair<ArgRole, ArgShape>> roles,
+               TileShape tiles);
 /// The emulated GPU kernels (their `fn`s set), in launch order.
 std::shared_ptr<const EmulatedKernel>
 makeEmulatedKernel(std::unique_ptr<ExecutionEngine> engine,
                    SmallVector<KernelLaunch> launches,
-                   SmallVector<int64_t> tempBytes);
+                   SmallVector<int64_t> tempBytes, TileShape tiles);
 /// The GPU kernels as PTX, launched through runtime/ on `device`.
 std::shared_ptr<const GpuKernel> makeGpuKernel(std::string ptx,
                                                SmallVector<KernelLaunch> launches,

@@ -13,7 +13,6 @@
 #include "attn/Run/Runner.h"
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
-#include "attn/Conversion/AttnToHost/AttnToHost.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/InitAll.h"
 #include "attn/JIT/Compiler.h"
@@ -28,8 +27,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassInstrumentation.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
@@ -264,57 +261,6 @@ llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
   return kernel;
 }
 
-struct TileSizes {
-  int64_t q = 0, kv = 0;
-};
-
-/// Records the tile sizes of the first attn.tile_update a module pass
-/// leaves in the IR: attn-tile writes them there, later passes lower the
-/// op away. (Nested passes may run in parallel; they are not looked at.)
-class TileSizeRecorder final : public PassInstrumentation {
-public:
-  explicit TileSizeRecorder(std::optional<TileSizes> &sizes) : sizes(sizes) {}
-  void runAfterPass(Pass *, Operation *op) override {
-    if (sizes || !isa<ModuleOp>(op))
-      return;
-    op->walk([&](TileUpdateOp update) {
-      sizes = TileSizes{static_cast<int64_t>(update.getTileQ()),
-                        static_cast<int64_t>(update.getTileKv())};
-      return WalkResult::interrupt();
-    });
-  }
-
-private:
-  std::optional<TileSizes> &sizes;
-};
-
-/// The tile sizes the target's pipeline (the one the JIT runs) gives the
-/// attention of `module`, read from the tiled IR of a copy. Only the
-/// tiling matters here: what the later passes say is dropped (the JIT has
-/// compiled the attention already).
-llvm::Expected<TileSizes> readTileSizes(ModuleOp module,
-                                        const RunOptions &options) {
-  OwningOpRef<ModuleOp> copy = module.clone();
-  PassManager pm(module.getContext());
-  if (options.target == Target::Emulate) {
-    buildAttnToGpuPipeline(pm, GpuTileConfig{options.tileQ, options.tileKV});
-  } else {
-    AttnToHostOptions host;
-    host.tileQ = options.tileQ;
-    host.tileKV = options.tileKV;
-    buildAttnToHostPipeline(pm, host);
-  }
-  std::optional<TileSizes> sizes;
-  pm.addInstrumentation(std::make_unique<TileSizeRecorder>(sizes));
-  ScopedDiagnosticHandler quiet(module.getContext(),
-                                [](Diagnostic &) { return success(); });
-  (void)pm.run(*copy);
-  if (!sizes)
-    return makeError("attn-run: the pipeline left no attn.tile_update to "
-                     "read the tile sizes from");
-  return *sizes;
-}
-
 // --- inputs ------------------------------------------------------------------
 
 /// The seeded random inputs of an attention and its poisoned outputs.
@@ -386,7 +332,7 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
 /// each of its warps (16 query rows each) runs m16n8k16 steps for QK^T
 /// ((Dqk / 16) k steps x (tile-kv / 8) key columns) and for PV
 /// ((tile-kv / 16) k steps x (Dv / 8) value columns).
-uint64_t mmaPerVisitedTile(const TileSizes &tiles, const RunReport &report) {
+uint64_t mmaPerVisitedTile(const jit::TileShape &tiles, const RunReport &report) {
   int64_t warps = GpuTileConfig{tiles.q, tiles.kv}.warps();
   return warps * ((report.headDimQK / 16) * (tiles.kv / 8) +
                   (tiles.kv / 16) * (report.headDimV / 8));
@@ -424,7 +370,7 @@ llvm::Error runTimed(const Kernel &kernel, const jit::HostArgs &args,
 /// Records the dense tile count for `tiles` and, for the emulator, the
 /// tiles visited, inferred from its mma.sync count: each visited tile
 /// costs the same.
-void countTiles(const TileSizes &tiles, const RunOptions &options,
+void countTiles(const jit::TileShape &tiles, const RunOptions &options,
                 RunReport &report) {
   if (options.target == Target::Emulate) {
     uint64_t perTile = mmaPerVisitedTile(tiles, report);
@@ -582,10 +528,13 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   if (llvm::Error err =
           runTimed(*kernel, inputs.hostArgs(*op), options, report))
     return std::move(err);
-  llvm::Expected<TileSizes> tiles = readTileSizes(*module, options);
-  if (!tiles)
-    return tiles.takeError();
-  countTiles(*tiles, options, report);
+  // The tile shape the kernel was compiled with, from its tiled IR.
+  jit::TileShape tiles =
+      kernel->host ? kernel->host->tiles() : kernel->emulated->tiles();
+  if (!tiles.q || !tiles.kv)
+    return makeError("attn-run: the kernel's tiled IR has no attn.tile_update "
+                     "to read the tile sizes from");
+  countTiles(tiles, options, report);
   if (std::optional<std::string> reason = whyUnchecked(*op, options)) {
     report.uncheckedReason = *reason;
     return report;

@@ -87,9 +87,17 @@ struct HostArgs {
 };
 
 /// A compiled host kernel. Thread-safe to run concurrently.
+/// The tile shape of the tiled IR a kernel was compiled from: attn-tile's
+/// tile_q x tile_kv, as the tile ops state it (0 x 0 for a linear
+/// attention, which has none).
+struct TileShape {
+  int64_t q = 0, kv = 0;
+};
+
 class HostKernel {
 public:
   virtual ~HostKernel();
+  virtual TileShape tiles() const = 0;
   /// Runs the attention; fails if a buffer the attention needs is null.
   /// With CompileOptions::countTileVisits, `tileVisits` receives the number
   /// of (q tile, kv tile) blocks computed (runs must then not overlap).
@@ -112,6 +120,7 @@ struct GpuLaunch {
 class EmulatedKernel {
 public:
   virtual ~EmulatedKernel();
+  virtual TileShape tiles() const = 0;
   virtual const GpuLaunch &launch() const = 0;
   /// Runs the kernel with the emulator's checks on (bounds against the
   /// HostArgs buffers, races, uninitialised shared memory, barriers,
