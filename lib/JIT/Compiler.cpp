@@ -20,10 +20,10 @@
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/InitAll.h"
 #include "attn/Target/Emulator/Passes.h"
 #include "attn/Target/PTX/PTX.h"
-#include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -38,8 +38,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
@@ -212,7 +212,7 @@ struct Compiler::Impl {
   enum class EntrySignature { Memrefs, Tensors };
   struct Entry {
     OwningOpRef<ModuleOp> module;
-    SmallVector<std::pair<ArgRole, ArgShape>> roles;
+    SmallVector<std::pair<ParamRole, ArgShape>> roles;
   };
   FailureOr<Entry>
   buildEntry(llvm::SourceMgr &sourceMgr, StringRef text, StringRef target,
@@ -292,7 +292,8 @@ static FailureOr<Operation *> findSource(ModuleOp input, StringRef target) {
   if (ops.size() != 1) {
     // The module's location; the parser gives an implicit module line 0.
     Location where = input->getLoc();
-    if (auto file = dyn_cast<FileLineColLoc>(where); file && file.getLine() == 0)
+    if (auto file = dyn_cast<FileLineColLoc>(where);
+        file && file.getLine() == 0)
       where = FileLineColLoc::get(file.getFilename(), 1, 1);
     InFlightDiagnostic diag =
         emitError(where)
@@ -317,12 +318,12 @@ static FailureOr<Operation *> findSource(ModuleOp input, StringRef target) {
 
 /// The entry function's buffers: the op's operands, then its results, by
 /// role; fails with a diagnostic on a tensor without elements.
-static FailureOr<SmallVector<std::pair<ArgRole, ArgShape>>>
+static FailureOr<SmallVector<std::pair<ParamRole, ArgShape>>>
 entryRoles(Operation *source, StringRef target) {
-  SmallVector<std::pair<ArgRole, ArgShape>> roles;
+  SmallVector<std::pair<ParamRole, ArgShape>> roles;
   // The first argument with no elements, if any.
-  std::optional<std::pair<ArgRole, RankedTensorType>> emptyShape;
-  auto addArg = [&](ArgRole role, Type tensor) {
+  std::optional<std::pair<ParamRole, RankedTensorType>> emptyShape;
+  auto addArg = [&](ParamRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
     if (type.getNumElements() == 0 && !emptyShape)
       emptyShape = {role, type};
@@ -332,28 +333,28 @@ entryRoles(Operation *source, StringRef target) {
     roles.push_back({role, shape});
   };
   if (auto attention = dyn_cast<AttentionOp>(source)) {
-    addArg(ArgRole::Query, attention.getQuery().getType());
-    addArg(ArgRole::Key, attention.getKey().getType());
-    addArg(ArgRole::Value, attention.getValue().getType());
+    addArg(ParamRole::Query, attention.getQuery().getType());
+    addArg(ParamRole::Key, attention.getKey().getType());
+    addArg(ParamRole::Value, attention.getValue().getType());
     if (attention.getBias())
-      addArg(ArgRole::Bias, attention.getBias().getType());
+      addArg(ParamRole::Bias, attention.getBias().getType());
     if (attention.getQSegmentIds()) {
-      addArg(ArgRole::QIds, attention.getQSegmentIds().getType());
-      addArg(ArgRole::KvIds, attention.getKvSegmentIds().getType());
+      addArg(ParamRole::QSegmentIds, attention.getQSegmentIds().getType());
+      addArg(ParamRole::KvSegmentIds, attention.getKvSegmentIds().getType());
     }
     for (auto [k, capture] : llvm::enumerate(attention.getCaptures())) {
-      addArg(ArgRole::Capture, capture.getType());
+      addArg(ParamRole::Capture, capture.getType());
       roles.back().second.captureIndex = k;
     }
-    addArg(ArgRole::Output, attention.getOutput().getType());
+    addArg(ParamRole::Output, attention.getOutput().getType());
     if (attention.getLogsumexp())
-      addArg(ArgRole::Lse, attention.getLogsumexp().getType());
+      addArg(ParamRole::Lse, attention.getLogsumexp().getType());
   } else {
     auto linear = cast<LinearAttentionOp>(source);
-    addArg(ArgRole::Query, linear.getQuery().getType());
-    addArg(ArgRole::Key, linear.getKey().getType());
-    addArg(ArgRole::Value, linear.getValue().getType());
-    addArg(ArgRole::Output, linear.getOutput().getType());
+    addArg(ParamRole::Query, linear.getQuery().getType());
+    addArg(ParamRole::Key, linear.getKey().getType());
+    addArg(ParamRole::Value, linear.getValue().getType());
+    addArg(ParamRole::Output, linear.getOutput().getType());
   }
   // The kernels index every tensor; one without elements would reach them
   // only as a null buffer.
@@ -380,7 +381,7 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
   if (failed(found))
     return failure();
   Operation *source = *found;
-  FailureOr<SmallVector<std::pair<ArgRole, ArgShape>>> roles =
+  FailureOr<SmallVector<std::pair<ParamRole, ArgShape>>> roles =
       entryRoles(source, target);
   if (failed(roles))
     return failure();
@@ -414,11 +415,11 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
   if (signature == EntrySignature::Tensors) {
     auto func = func::FuncOp::create(
         b, loc, "attn_entry",
-        b.getFunctionType(source->getOperandTypes(),
-                          source->getResultTypes()));
+        b.getFunctionType(source->getOperandTypes(), source->getResultTypes()));
     Block *body = func.addEntryBlock();
     b.setInsertionPointToStart(body);
-    Operation *clone = cloneByPosition(SmallVector<Value>(body->getArguments()));
+    Operation *clone =
+        cloneByPosition(SmallVector<Value>(body->getArguments()));
     func::ReturnOp::create(b, loc, clone->getResults());
     return Entry{std::move(module), std::move(*roles)};
   }
@@ -471,7 +472,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   if (failed(entryModule))
     return failure();
   OwningOpRef<ModuleOp> module = std::move(entryModule->module);
-  SmallVector<std::pair<ArgRole, ArgShape>> roles =
+  SmallVector<std::pair<ParamRole, ArgShape>> roles =
       std::move(entryModule->roles);
 
   PassManager pm(&context);
@@ -621,7 +622,7 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   if (failed(entry))
     return fail();
   size_t numResults = llvm::count_if(entry->roles, [](const auto &role) {
-    return role.first == ArgRole::Output || role.first == ArgRole::Lse;
+    return role.first == ParamRole::Output || role.first == ParamRole::Lse;
   });
   size_t numOperands = entry->roles.size() - numResults;
   ptx::PTXOptions options;
@@ -638,8 +639,8 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   }
   FailureOr<ptx::CompiledAttention> compiled = failure();
   if (!diskPath.empty())
-    compiled = loadFromDisk(diskPath, diskKey, numOperands, numResults,
-                            options.chip);
+    compiled =
+        loadFromDisk(diskPath, diskKey, numOperands, numResults, options.chip);
   if (failed(compiled)) {
     compiled = ptx::compileAttention(*entry->module, options);
     if (failed(compiled))

@@ -33,7 +33,6 @@ struct Descriptor {
   int64_t sizesAndStrides[16] = {};
 };
 
-
 Descriptor describe(const void *data, const ArgShape &shape) {
   Descriptor d;
   d.allocated = d.aligned = const_cast<void *>(data);
@@ -47,37 +46,38 @@ Descriptor describe(const void *data, const ArgShape &shape) {
   return d;
 }
 
-
 /// The buffer of a role, for both kernel kinds.
-const void *bufferFor(const HostArgs &host, ArgRole role,
+const void *bufferFor(const HostArgs &host, ParamRole role,
                       const ArgShape &shape) {
   switch (role) {
-  case ArgRole::Capture:
+  case ParamRole::Capture:
     return host.captures && shape.captureIndex < host.numCaptures
                ? host.captures[shape.captureIndex]
                : nullptr;
-  case ArgRole::Query:
+  case ParamRole::Query:
     return host.query;
-  case ArgRole::Key:
+  case ParamRole::Key:
     return host.key;
-  case ArgRole::Value:
+  case ParamRole::Value:
     return host.value;
-  case ArgRole::Bias:
+  case ParamRole::Bias:
     return host.bias;
-  case ArgRole::QIds:
+  case ParamRole::QSegmentIds:
     return host.qSegmentIds;
-  case ArgRole::KvIds:
+  case ParamRole::KvSegmentIds:
     return host.kvSegmentIds;
-  case ArgRole::Output:
+  case ParamRole::Output:
     return host.output;
-  case ArgRole::Lse:
+  case ParamRole::Lse:
     return host.logsumexp;
+  case ParamRole::Temporary: // the launcher's, not the caller's
+    return nullptr;
   }
   return nullptr;
 }
 
 /// The error for a buffer the attention needs that the caller left null.
-llvm::Error missingBuffer(ArgRole role) {
+llvm::Error missingBuffer(ParamRole role) {
   return makeError(Twine("attn: the ") + roleName(role) +
                    " buffer is required by this attention but is null");
 }
@@ -88,7 +88,7 @@ public:
 
   HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, PackedEntry entry,
                  int64_t *visitCounter,
-                 SmallVector<std::pair<ArgRole, ArgShape>> args,
+                 SmallVector<std::pair<ParamRole, ArgShape>> args,
                  TileShape tileShape)
       : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
         args(std::move(args)), tileShape(tileShape) {}
@@ -101,7 +101,7 @@ public:
                        "compiled without CompileOptions::countTileVisits");
     SmallVector<Descriptor, 8> descriptors;
     for (const auto &[role, shape] : args) {
-      if (role == ArgRole::Capture && shape.captureIndex >= host.numCaptures)
+      if (role == ParamRole::Capture && shape.captureIndex >= host.numCaptures)
         return makeError("attn: the attention captures " +
                          Twine(shape.captureIndex + 1) +
                          " tensors or more but HostArgs::numCaptures is " +
@@ -132,57 +132,31 @@ private:
   /// The kernel's @attn_kv_tile_visits counter (its memref's data), or
   /// null when not instrumented.
   int64_t *visitCounter;
-  SmallVector<std::pair<ArgRole, ArgShape>> args;
+  SmallVector<std::pair<ParamRole, ArgShape>> args;
   TileShape tileShape;
 };
 
-
-
 } // namespace
-
-/// The entry-function role of a contract parameter role (not Temporary).
-static ArgRole argRoleOf(ParamRole role) {
-  switch (role) {
-  case ParamRole::Query:
-    return ArgRole::Query;
-  case ParamRole::Key:
-    return ArgRole::Key;
-  case ParamRole::Value:
-    return ArgRole::Value;
-  case ParamRole::Bias:
-    return ArgRole::Bias;
-  case ParamRole::QSegmentIds:
-    return ArgRole::QIds;
-  case ParamRole::KvSegmentIds:
-    return ArgRole::KvIds;
-  case ParamRole::Capture:
-  case ParamRole::Temporary:
-    return ArgRole::Capture;
-  case ParamRole::Output:
-    return ArgRole::Output;
-  case ParamRole::Lse:
-    return ArgRole::Lse;
-  }
-  llvm_unreachable("unknown parameter role");
-}
 
 /// A contract parameter bound to the entry function's buffer of its role,
 /// or to its temporary.
 static llvm::Expected<LaunchParam>
 bindParam(KernelParamAttr p, LaunchContractAttr contract,
-          ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
+          ArrayRef<std::pair<ParamRole, ArgShape>> roles) {
   LaunchParam param;
   if (p.isTemporary()) {
     TemporaryAttr t = contract.getTemporaries()[p.getIndex()];
     param.temp = static_cast<unsigned>(p.getIndex());
     param.shape.dims.assign(t.getShape().begin(), t.getShape().end());
-    param.shape.elementBytes = (t.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+    param.shape.elementBytes =
+        (t.getElementType().getIntOrFloatBitWidth() + 7) / 8;
     return param;
   }
-  ArgRole role = argRoleOf(p.getRole());
+  ParamRole role = p.getRole();
   for (const auto &[r, shape] : roles)
-    if (r == role && (role != ArgRole::Capture ||
-                      shape.captureIndex == static_cast<unsigned>(p.getIndex()))) {
+    if (r == role &&
+        (role != ParamRole::Capture ||
+         shape.captureIndex == static_cast<unsigned>(p.getIndex()))) {
       param.role = r;
       param.shape = shape;
       return param;
@@ -194,13 +168,13 @@ bindParam(KernelParamAttr p, LaunchContractAttr contract,
 llvm::Expected<SmallVector<KernelLaunch>>
 mlir::attn::jit::detail::resolveLaunches(
     LaunchContractAttr contract,
-    ArrayRef<std::pair<ArgRole, ArgShape>> roles) {
+    ArrayRef<std::pair<ParamRole, ArgShape>> roles) {
   // The run-time sizes the grids are functions of.
   SmallVector<int64_t, 4> sizes(static_cast<size_t>(GridSymbol::Count), 0);
   for (const auto &[role, shape] : roles) {
-    if (role == ArgRole::Query && shape.dims.size() == 4)
+    if (role == ParamRole::Query && shape.dims.size() == 4)
       llvm::copy(ArrayRef<int64_t>(shape.dims).take_front(3), sizes.begin());
-    if (role == ArgRole::Key && shape.dims.size() == 4)
+    if (role == ParamRole::Key && shape.dims.size() == 4)
       sizes[3] = shape.dims[2];
   }
   SmallVector<KernelLaunch> launches;
@@ -312,9 +286,9 @@ public:
       // The lowered kernel takes each memref as its descriptor's fields.
       SmallVector<Descriptor, 8> descriptors;
       for (const LaunchParam &param : launch.params) {
-        const void *data =
-            param.temp ? temps[*param.temp].data()
-                       : bufferFor(host, param.role, param.shape);
+        const void *data = param.temp
+                               ? temps[*param.temp].data()
+                               : bufferFor(host, param.role, param.shape);
         if (!data)
           return missingBuffer(param.role);
         descriptors.push_back(describe(data, param.shape));
@@ -445,37 +419,38 @@ private:
 
 } // namespace
 
-const char *mlir::attn::jit::detail::roleName(ArgRole role) {
+const char *mlir::attn::jit::detail::roleName(ParamRole role) {
   switch (role) {
-  case ArgRole::Query:
+  case ParamRole::Query:
     return "query";
-  case ArgRole::Key:
+  case ParamRole::Key:
     return "key";
-  case ArgRole::Value:
+  case ParamRole::Value:
     return "value";
-  case ArgRole::Bias:
+  case ParamRole::Bias:
     return "bias";
-  case ArgRole::QIds:
+  case ParamRole::QSegmentIds:
     return "query segment ids";
-  case ArgRole::KvIds:
+  case ParamRole::KvSegmentIds:
     return "key/value segment ids";
-  case ArgRole::Capture:
+  case ParamRole::Capture:
     return "captured tensor";
-  case ArgRole::Output:
+  case ParamRole::Output:
     return "output";
-  case ArgRole::Lse:
+  case ParamRole::Lse:
     return "logsumexp";
+  case ParamRole::Temporary:
+    return "temporary";
   }
   return "?";
 }
 
 std::shared_ptr<const HostKernel> mlir::attn::jit::detail::makeHostKernel(
     std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **),
-    int64_t *visitCounter, SmallVector<std::pair<ArgRole, ArgShape>> roles,
+    int64_t *visitCounter, SmallVector<std::pair<ParamRole, ArgShape>> roles,
     TileShape tiles) {
-  return std::make_shared<HostKernelImpl>(std::move(engine), entry,
-                                          visitCounter, std::move(roles),
-                                          tiles);
+  return std::make_shared<HostKernelImpl>(
+      std::move(engine), entry, visitCounter, std::move(roles), tiles);
 }
 
 std::shared_ptr<const EmulatedKernel>

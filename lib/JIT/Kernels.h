@@ -28,30 +28,19 @@ inline llvm::Error makeError(const llvm::Twine &message) {
 /// The shape of one entry-function argument.
 struct ArgShape {
   SmallVector<int64_t, 4> dims;
-  unsigned captureIndex = 0; // for ArgRole::Capture
+  unsigned captureIndex = 0; // for ParamRole::Capture
   int64_t elementBytes = 1;
 };
 
-/// Which buffers the entry function takes, in order.
-enum class ArgRole {
-  Query,
-  Key,
-  Value,
-  Bias,
-  QIds,
-  KvIds,
-  Capture,
-  Output,
-  Lse
-};
-
+/// The entry function's buffers are typed by the launch contract's roles
+/// (#attn.param): query ... lse; Temporary is never an entry argument.
 /// A role's name, for messages ("query", "captured tensor", ...).
-const char *roleName(ArgRole role);
+const char *roleName(ParamRole role);
 
 /// One parameter of a GPU kernel launch: a caller buffer (by role) or a
 /// temporary the launcher allocates.
 struct LaunchParam {
-  ArgRole role = ArgRole::Query;
+  ParamRole role = ParamRole::Query;
   ArgShape shape;
   std::optional<unsigned> temp;
 };
@@ -69,20 +58,20 @@ struct KernelLaunch {
 /// to temporaries).
 llvm::Expected<SmallVector<KernelLaunch>>
 resolveLaunches(LaunchContractAttr contract,
-                ArrayRef<std::pair<ArgRole, ArgShape>> roles);
+                ArrayRef<std::pair<ParamRole, ArgShape>> roles);
 /// The byte sizes of the contract's temporaries, in order.
 SmallVector<int64_t> temporaryBytes(LaunchContractAttr contract);
 
 /// A JIT for a module in the LLVM dialect, optimised at `optLevel`.
-llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module,
-                                                             unsigned optLevel);
+llvm::Expected<std::unique_ptr<ExecutionEngine>>
+createEngine(ModuleOp module, unsigned optLevel);
 
 /// The host kernel: `entry` is the packed _mlir_ciface_attn_entry;
 /// `visitCounter` the kernel's tile-visit counter or null.
 std::shared_ptr<const HostKernel>
-makeHostKernel(std::unique_ptr<ExecutionEngine> engine,
-               void (*entry)(void **), int64_t *visitCounter,
-               SmallVector<std::pair<ArgRole, ArgShape>> roles,
+makeHostKernel(std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **),
+               int64_t *visitCounter,
+               SmallVector<std::pair<ParamRole, ArgShape>> roles,
                TileShape tiles);
 /// The emulated GPU kernels (their `fn`s set), in launch order.
 std::shared_ptr<const EmulatedKernel>
@@ -90,10 +79,9 @@ makeEmulatedKernel(std::unique_ptr<ExecutionEngine> engine,
                    SmallVector<KernelLaunch> launches,
                    SmallVector<int64_t> tempBytes, TileShape tiles);
 /// The GPU kernels as PTX, launched through runtime/ on `device`.
-std::shared_ptr<const GpuKernel> makeGpuKernel(std::string ptx,
-                                               SmallVector<KernelLaunch> launches,
-                                               SmallVector<int64_t> tempBytes,
-                                               int device);
+std::shared_ptr<const GpuKernel>
+makeGpuKernel(std::string ptx, SmallVector<KernelLaunch> launches,
+              SmallVector<int64_t> tempBytes, int device);
 
 } // namespace mlir::attn::jit::detail
 

@@ -67,8 +67,9 @@ llvm::Error checkMemoryBudget(AttentionOp op, uint64_t budget) {
       elements = llvm::SaturatingMultiply(elements, static_cast<uint64_t>(d),
                                           &overflow);
     Type elt = shaped.getElementType();
-    uint64_t eltBytes = elt.isIntOrFloat() ? (elt.getIntOrFloatBitWidth() + 7) / 8
-                                           : 16; // the verifier refuses others
+    uint64_t eltBytes = elt.isIntOrFloat()
+                            ? (elt.getIntOrFloatBitWidth() + 7) / 8
+                            : 16; // the verifier refuses others
     uint64_t bytes =
         llvm::SaturatingMultiply(elements, uint64_t{8} + eltBytes, &overflow);
     total = llvm::SaturatingAdd(total, bytes, &overflow);
@@ -332,7 +333,8 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
 /// each of its warps (16 query rows each) runs m16n8k16 steps for QK^T
 /// ((Dqk / 16) k steps x (tile-kv / 8) key columns) and for PV
 /// ((tile-kv / 16) k steps x (Dv / 8) value columns).
-uint64_t mmaPerVisitedTile(const jit::TileShape &tiles, const RunReport &report) {
+uint64_t mmaPerVisitedTile(const jit::TileShape &tiles,
+                           const RunReport &report) {
   int64_t warps = GpuTileConfig{tiles.q, tiles.kv}.warps();
   return warps * ((report.headDimQK / 16) * (tiles.kv / 8) +
                   (tiles.kv / 16) * (report.headDimV / 8));

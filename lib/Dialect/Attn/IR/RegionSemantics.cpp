@@ -65,6 +65,12 @@ LogicalResult mlir::attn::verifyRegionBody(Operation *owner, Region &region,
                               << inner->getName() << "'";
     return diag;
   };
+  // Admits `inner` when `ok`, else says why (`note`, at the op).
+  auto admitIf = [&](Operation *inner, bool ok, StringRef note) {
+    if (!ok)
+      reject(inner).attachNote(inner->getLoc()) << note;
+    return ok;
+  };
 
   // Pre-order, so that a refused op is named before what it holds.
   WalkResult result = region.walk<WalkOrder::PreOrder>([&](Operation *inner)
@@ -74,37 +80,29 @@ LogicalResult mlir::attn::verifyRegionBody(Operation *owner, Region &region,
             .Case<YieldOp, scf::IfOp, scf::YieldOp>([](auto) { return true; })
             .Case([&](scf::ForOp loop) {
               std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-              if (step && *step > 0)
-                return true;
-              reject(inner).attachNote(inner->getLoc())
-                  << "scf.for needs a constant positive step, so that it "
-                     "ends";
-              return false;
+              return admitIf(inner, step && *step > 0,
+                             "scf.for needs a constant positive step, so "
+                             "that it ends");
             })
             .Case([&](tensor::ExtractOp extract) {
-              if (isCapture(extract.getTensor()))
-                return true;
-              reject(inner).attachNote(inner->getLoc())
-                  << "tensor.extract may only read a captured tensor (a "
-                     "region argument)";
-              return false;
+              return admitIf(inner, isCapture(extract.getTensor()),
+                             "tensor.extract may only read a captured tensor "
+                             "(a region argument)");
             })
             .Case([&](memref::LoadOp load) {
               // What a captured tensor's tensor.extract becomes when the
               // tile op is bufferized.
               auto tile = dyn_cast<TileUpdateOp>(owner);
-              if (tile && tile.hasBufferSemantics() &&
-                  !region.isAncestor(load.getMemRef().getParentRegion()))
-                return true;
-              reject(inner).attachNote(inner->getLoc()) << kAdmitted;
-              return false;
+              return admitIf(
+                  inner,
+                  tile && tile.hasBufferSemantics() &&
+                      !region.isAncestor(load.getMemRef().getParentRegion()),
+                  kAdmitted);
             })
             .Default([&](Operation *op) {
               StringRef dialect = op->getName().getDialectNamespace();
-              if (dialect == "arith" || dialect == "math")
-                return true;
-              reject(inner).attachNote(inner->getLoc()) << kAdmitted;
-              return false;
+              return admitIf(inner, dialect == "arith" || dialect == "math",
+                             kAdmitted);
             });
     if (!admitted)
       return WalkResult::interrupt();
