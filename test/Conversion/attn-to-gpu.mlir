@@ -58,9 +58,16 @@
 // CHECK:               arith.select
 // CHECK:               scf.yield
 // CHECK-NEXT:        }
+// Softmax as FlashAttention-2 does it without a score modification: the
+// scores are the dot products (no multiplication per score), the row
+// maximum is taken on them and scaled once per row, and each exponent's
+// argument is one fma(dot, scale * log2(e), -m).
 // CHECK:             gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
 // CHECK:             gpu.shuffle  xor %{{.+}}, %c2_i32, %c32_i32 : f32
+// CHECK:             arith.mulf %{{.+}}, %[[SCALE:.+]] : f32
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK-COUNT-32:    llvm.intr.fma(%{{.+}}, %[[SCALE]], %{{.+}}) : (f32, f32, f32) -> f32
+// CHECK-NOT:         llvm.intr.fma
 // CHECK:             nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
 // CHECK-NEXT:        gpu.barrier
 // CHECK:             nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}

@@ -120,7 +120,7 @@ LogicalResult expandTileOps(gpu::GPUFuncOp kernel, KernelEmitter &emitter,
 
 /// exp2, log and tanh as the approximate instructions FlashAttention uses
 /// (tanh: NVPTX selects tanh.approx.f32, sm_75+, for llvm.tanh with afn;
-/// libdevice's tanhf branches and divides).
+/// libdevice's tanhf branches and divides), and fma as the instruction.
 void useApproximateMath(gpu::GPUFuncOp kernel) {
   kernel.walk([&](Operation *op) {
     OpBuilder rb(op);
@@ -149,6 +149,14 @@ void useApproximateMath(gpu::GPUFuncOp kernel) {
                                    rb.getContext(), LLVM::FastmathFlags::afn));
       tanh.replaceAllUsesWith(approx.getResult());
       tanh.erase();
+    } else if (auto fma = dyn_cast<math::FmaOp>(op)) {
+      // The intrinsic (fma.rn), not libdevice's __nv_fmaf, which
+      // convert-gpu-to-nvvm would call: a libdevice dependency for one
+      // instruction.
+      auto fused = LLVM::FMAOp::create(rb, op->getLoc(), fma.getA(), fma.getB(),
+                                       fma.getC());
+      fma.replaceAllUsesWith(fused.getResult());
+      fma.erase();
     }
   });
 }

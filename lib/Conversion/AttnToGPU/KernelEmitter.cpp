@@ -247,7 +247,7 @@ LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
   FailureOr<SmallVector<Value>> scores = emitTileScores(b, loc, op, s);
   if (failed(scores))
     return failure();
-  TileProbabilities p = emitSoftmax(b, loc, *scores);
+  TileProbabilities p = emitSoftmax(b, loc, *scores, deferredScale(op));
   emitPV(b, loc, p, vGroup);
   op.erase();
   return success();
@@ -306,7 +306,8 @@ FailureOr<SmallVector<Value>> KernelEmitter::emitTileScores(OpBuilder &b,
 }
 
 KernelEmitter::TileProbabilities
-KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores) {
+KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores,
+                           std::optional<double> scale) {
   // This lane's part of the row maxima.
   size_t nTiles = scores.size() / 4;
   SmallVector<SmallVector<Value, 4>> t(nTiles);
@@ -324,6 +325,10 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores) {
     Value m = rowTileMax[r];
     for (int32_t offset : {1, 2})
       m = arith::MaximumFOp::create(b, loc, m, shuffleXor(b, loc, m, offset));
+    // The factor is positive: the maximum of the scaled scores is the
+    // scaled maximum (-inf stays -inf).
+    if (scale)
+      m = arith::MulFOp::create(b, loc, m, nx::f32Constant(b, loc, *scale));
     Value mOld = loadState(b, loc, rowMax, {r});
     mNew[r] = arith::MaximumFOp::create(b, loc, mOld, m);
     alpha[r] = nx::rescaleFactor(b, loc, mOld, mNew[r]);
@@ -337,8 +342,13 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores) {
   for (size_t j = 0; j < t.size(); ++j)
     for (int64_t e = 0; e < 4; ++e) {
       int64_t slot = layout::accRowSlot(e);
-      Value pe = math::Exp2Op::create(
-          b, loc, arith::SubFOp::create(b, loc, t[j][e], mNew[slot]));
+      Value x =
+          scale
+              ? math::FmaOp::create(b, loc, t[j][e],
+                                    nx::f32Constant(b, loc, *scale),
+                                    arith::NegFOp::create(b, loc, mNew[slot]))
+              : arith::SubFOp::create(b, loc, t[j][e], mNew[slot]).getResult();
+      Value pe = math::Exp2Op::create(b, loc, x);
       p[j].push_back(pe);
       rowPartial[slot] = arith::AddFOp::create(b, loc, rowPartial[slot], pe);
     }
@@ -428,7 +438,8 @@ KernelEmitter::emitScores(OpBuilder &b, Location loc, TileUpdateOp op,
       if (seqKV % tileKV != 0)
         key = arith::MinUIOp::create(b, loc, key, idx(b, loc, seqKV - 1));
       FailureOr<Value> score =
-          emitTileScore(b, loc, op, elementCtx, dot, row, key, applyMask);
+          emitTileScore(b, loc, op, elementCtx, dot, row, key, applyMask,
+                        /*deferScale=*/true);
       if (failed(score))
         return failure();
       Value v = *score;

@@ -43,7 +43,8 @@ public:
   /// copies, mma and softmax are emitted once.
   LogicalResult emitUpdate(TileUpdateOp op);
   /// The 32 base-2 scores of this lane from the QK^T accumulators, tested
-  /// against the mask when `applyMask`.
+  /// against the mask when `applyMask`; for an op with a deferredScale,
+  /// the masked dot products (emitSoftmax applies the factor).
   FailureOr<SmallVector<Value>> emitScores(OpBuilder &b, Location loc,
                                            TileUpdateOp op, ArrayRef<Value> s,
                                            bool applyMask);
@@ -61,13 +62,16 @@ public:
                                                ArrayRef<Value> s);
   /// The online-softmax step: P = exp2(t - m_new) per accumulator tile,
   /// the updated row state, and the accumulator rescaled by
-  /// exp2(m_old - m_new).
+  /// exp2(m_old - m_new). With `scale` (deferredScale), `scores` are dot
+  /// products: the row maximum is taken on them and scaled once per row,
+  /// and each exponent's argument is one fma(dot, scale, -m_new).
   struct TileProbabilities {
     SmallVector<SmallVector<Value, 4>> p;
     SmallVector<Value> acc;
   };
   TileProbabilities emitSoftmax(OpBuilder &b, Location loc,
-                                ArrayRef<Value> scores);
+                                ArrayRef<Value> scores,
+                                std::optional<double> scale);
   /// acc += P V once V (group `vGroup`) has landed; stores the state.
   void emitPV(OpBuilder &b, Location loc,
               const TileProbabilities &probabilities, Value vGroup);

@@ -36,20 +36,29 @@ LogicalResult mlir::attn::checkTileMaskEmittable(TileUpdateOp op) {
   return success();
 }
 
+std::optional<double> mlir::attn::deferredScale(TileUpdateOp op) {
+  if (op.getBias() || op.getScoreModAttr() || !op.getScoreModRegion().empty())
+    return std::nullopt;
+  return op.getScale().convertToDouble() * nx::kLog2e;
+}
+
 FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
                                            TileUpdateOp op,
                                            const ElementEmitContext &ctx,
                                            Value dot, Value i, Value j,
-                                           bool applyMask) {
+                                           bool applyMask, bool deferScale) {
   double scale = op.getScale().convertToDouble();
-  bool modified = op.getBias() || op.getScoreModAttr() ||
-                  !op.getScoreModRegion().empty();
+  std::optional<double> factor = deferredScale(op);
+  bool modified = !factor;
   // Without a modification between them, the scale and the base-2
   // conversion are one multiplication (as FlashAttention's
-  // softmax_scale_log2): one rounding instead of two.
-  Value s = arith::MulFOp::create(
-      b, loc, dot,
-      nx::f32Constant(b, loc, modified ? scale : scale * nx::kLog2e));
+  // softmax_scale_log2): one rounding instead of two; or none here, when
+  // the caller folds it into the exponent's argument.
+  Value s = deferScale && factor
+                ? dot
+                : arith::MulFOp::create(
+                      b, loc, dot,
+                      nx::f32Constant(b, loc, modified ? scale : *factor));
   if (Value biasMemref = op.getBias()) {
     // Broadcast dims of the bias read index 0.
     auto type = cast<MemRefType>(biasMemref.getType());
@@ -66,7 +75,7 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   if (!op.getMaskMod().empty())
     elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
       return inlineRegionWithSemantics(b, op.getMaskMod(),
-                            {op.getBatch(), op.getQHead(), i, j});
+                                       {op.getBatch(), op.getQHead(), i, j});
     };
   if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
     FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
@@ -77,8 +86,8 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   if (!op.getScoreModRegion().empty())
     s = inlineRegionWithSemantics(b, op.getScoreModRegion(),
                                   {s, op.getBatch(), op.getQHead(), i, j});
-  Value t = modified ? arith::MulFOp::create(b, loc, s,
-                                             nx::f32Constant(b, loc, nx::kLog2e))
+  Value t = modified ? arith::MulFOp::create(
+                           b, loc, s, nx::f32Constant(b, loc, nx::kLog2e))
                      : s;
   // A bias or a score_mod region may produce NaN or +inf (a bias of inf, a
   // region that divides 0.0 by 0.0): defined as a dropped element and the

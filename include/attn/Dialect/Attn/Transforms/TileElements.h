@@ -1,4 +1,5 @@
-//===- TileElements.h - One score element of an attn.tile_update -*- C++ -*-===//
+//===- TileElements.h - One score element of an attn.tile_update -*- C++
+//-*-===//
 //
 // What happens to one element of a tile between the dot product q.k and the
 // online softmax: scale, bias, score modifications (attribute and region),
@@ -17,8 +18,8 @@ namespace mlir::attn {
 
 /// The emission context of `op`'s elements, with the sequence lengths and
 /// the symbol table (a module or gpu.module) for constant tables.
-ElementEmitContext tileElementContext(TileUpdateOp op, Value seqQ,
-                                      Value seqKV, Operation *symbolTable);
+ElementEmitContext tileElementContext(TileUpdateOp op, Value seqQ, Value seqKV,
+                                      Operation *symbolTable);
 
 /// Fails, with a diagnostic, if `op`'s mask cannot be emitted (a
 /// random-blocks mask over dynamic lengths).
@@ -27,10 +28,20 @@ LogicalResult checkTileMaskEmittable(TileUpdateOp op);
 /// The base-2 score of element (i, j) (absolute query and key positions)
 /// from its dot product: scale * dot (+ bias), score mods, times log2(e);
 /// -inf where `op`'s mask drops the element, if `applyMask` (false: the
-/// tile is known full and no element is tested).
+/// tile is known full and no element is tested). With `deferScale`, for an
+/// op without modifications (deferredScale), the dot itself, masked: the
+/// caller multiplies by the factor later.
 FailureOr<Value> emitTileScore(OpBuilder &b, Location loc, TileUpdateOp op,
                                const ElementEmitContext &ctx, Value dot,
-                               Value i, Value j, bool applyMask);
+                               Value i, Value j, bool applyMask,
+                               bool deferScale = false);
+
+/// scale * log2(e) when `op` has no bias and no score modification: then
+/// the base-2 score is that one factor times the dot product, and the
+/// row maximum may be taken on the dot products (the factor is positive),
+/// so that exp2(score - m) is one fused multiply-add (FlashAttention's
+/// softmax_scale_log2). None otherwise.
+std::optional<double> deferredScale(TileUpdateOp op);
 
 } // namespace mlir::attn
 
