@@ -55,12 +55,10 @@ Formulas (per kv tile per warp; "clk" is one SM clock)
     modelled TFLOP/s = flops_w / t * clock * SMs / 1e12.
   A100 reads the sm_80 SASS, H100 and H200 the sm_90 SASS.
 
-  tile_q comes from the contract's grid map (s2 ceildiv tile_q), warps
-  from its block, head dims and dtype from its arguments. tile_kv is not
-  in the contract: it is solved from the dynamic shared memory of the
-  emitter's layout (Q, K and V tiles, one stage each: (tile_q + tile_kv) *
-  d_qk + tile_kv * d_v elements) and checked against the HMMA count
-  (flops of HMMA.16816 = 4096); a mismatch is reported as a warning.
+  tile_q and tile_kv come from the contract's "tiles" (the tile shape of
+  the tiled IR), warps from the kernel's block, head dims and dtype from
+  the arguments. The flops per warp tile are checked against the HMMA
+  count (flops of HMMA.16816 = 4096); a mismatch is reported as a warning.
 
 FlashAttention-2 beside it (ANALYTIC, not measured)
   FA2's forward configuration at the same head dim (FA2_CONFIGS below)
@@ -224,13 +222,11 @@ def kernel_shape(contract, kernel):
              batch=q["shape"][0], hq=q["shape"][1], hkv=k["shape"][1],
              sq=q["shape"][2], skv=k["shape"][2],
              dqk=q["shape"][3], dv=v["shape"][3])
-    m = re.search(r"s2 ceildiv (\d+)", kernel["grid_map"])
-    if not m:
-        sys.exit(f"model: no tile_q in grid map {kernel['grid_map']}")
-    s["tile_q"] = int(m.group(1))
+    if "tiles" not in contract:
+        sys.exit("model: the contract has no \"tiles\" (an attn-ptx older "
+                 "than the tile shape in #attn.launch_contract)")
+    s["tile_q"], s["tile_kv"] = contract["tiles"]
     s["warps"] = kernel["block"][0] // 32
-    elems = kernel["dynamic_shared_bytes"] // s["bytes"]
-    s["tile_kv"] = (elems - s["tile_q"] * s["dqk"]) // (s["dqk"] + s["dv"])
     return s
 
 

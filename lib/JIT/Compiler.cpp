@@ -545,8 +545,6 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   }
   PassManager pm(&context);
   buildAttnToGpuPipeline(pm, GpuTileConfig{options.tileQ, options.tileKV});
-  TileShape tiles;
-  pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));
   if (failed(pm.run(*entry->module)))
     return failure();
 
@@ -593,7 +591,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     launch.fn = *fn;
   }
   return makeEmulatedKernel(std::move(*engine), std::move(*launches),
-                            std::move(tempBytes), tiles);
+                            std::move(tempBytes), tilesOf(*contract));
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
@@ -652,7 +650,8 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   if (!launches)
     return launches.takeError();
   auto kernel = makeGpuKernel(std::move(compiled->ptx), std::move(*launches),
-                              temporaryBytes(compiled->contract), gpu.device);
+                              temporaryBytes(compiled->contract), gpu.device,
+                              tilesOf(compiled->contract));
   remember(key, kernel);
   return kernel;
 }

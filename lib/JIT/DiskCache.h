@@ -33,7 +33,7 @@
 
 namespace mlir::attn::jit::detail {
 
-constexpr llvm::StringLiteral kDiskCacheFormat = "attn-jit-gpu-cache/2";
+constexpr llvm::StringLiteral kDiskCacheFormat = "attn-jit-gpu-cache/3";
 
 /// Everything the PTX and its contract depend on besides the code of attn
 /// itself, which kGpuCodeVersion stands for (attn has no release version).

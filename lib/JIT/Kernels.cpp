@@ -332,9 +332,10 @@ private:
 class GpuKernelImpl final : public GpuKernel {
 public:
   GpuKernelImpl(std::string ptxText, SmallVector<KernelLaunch> launches,
-                SmallVector<int64_t> tempBytes, int device)
+                SmallVector<int64_t> tempBytes, int device, TileShape tileShape)
       : ptxText(std::move(ptxText)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)), device(device) {}
+        tempBytes(std::move(tempBytes)), device(device), tileShape(tileShape) {}
+  TileShape tiles() const override { return tileShape; }
   ~GpuKernelImpl() override {
     for (const auto &entry : tempsByStream)
       for (uint64_t t : entry.second)
@@ -412,6 +413,7 @@ private:
   SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
   int device;
+  TileShape tileShape;
   mutable std::mutex mutex;
   mutable attn_rt_module *module = nullptr;
   mutable std::map<void *, SmallVector<uint64_t>> tempsByStream;
@@ -463,9 +465,13 @@ mlir::attn::jit::detail::makeEmulatedKernel(
 
 std::shared_ptr<const GpuKernel> mlir::attn::jit::detail::makeGpuKernel(
     std::string ptx, SmallVector<KernelLaunch> launches,
-    SmallVector<int64_t> tempBytes, int device) {
+    SmallVector<int64_t> tempBytes, int device, TileShape tiles) {
   return std::make_shared<GpuKernelImpl>(std::move(ptx), std::move(launches),
-                                         std::move(tempBytes), device);
+                                         std::move(tempBytes), device, tiles);
+}
+
+TileShape mlir::attn::jit::detail::tilesOf(LaunchContractAttr contract) {
+  return TileShape{contract.getTiles()[0], contract.getTiles()[1]};
 }
 
 HostKernel::~HostKernel() = default;

@@ -81,7 +81,10 @@ makeEmulatedKernel(std::unique_ptr<ExecutionEngine> engine,
 /// The GPU kernels as PTX, launched through runtime/ on `device`.
 std::shared_ptr<const GpuKernel>
 makeGpuKernel(std::string ptx, SmallVector<KernelLaunch> launches,
-              SmallVector<int64_t> tempBytes, int device);
+              SmallVector<int64_t> tempBytes, int device, TileShape tiles);
+
+/// The tile shape a launch contract states.
+TileShape tilesOf(LaunchContractAttr contract);
 
 } // namespace mlir::attn::jit::detail
 

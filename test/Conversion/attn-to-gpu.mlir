@@ -10,7 +10,7 @@
 // The launch contract: host buffers and kernel parameters by role, the grid
 // as a function of [batch, heads, seq_q, seq_kv] (here (4, 2, 1)).
 // CHECK:       gpu.module @attn_kernels attributes {attn.launch_contract = #attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>],
-// CHECK-SAME:      kernels = [#attn.kernel<name = "causal_mqa_kernel", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<output>]>]>}
+// CHECK-SAME:      tiles = [64, 64], kernels = [#attn.kernel<name = "causal_mqa_kernel", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<output>]>]>}
 // CHECK:         gpu.func @causal_mqa_kernel(
 // CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
 // Two blocks per SM for ptxas (.minnctapersm), and the lanes' shared-memory
@@ -107,7 +107,7 @@ func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
 // The table kernel first (one thread per tile: 16 tiles in one block of
 // 128), then the attention, sharing temporary 0 (16 bytes).
 // CHECK:       gpu.module @attn_kernels attributes {attn.launch_contract = #attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>], results = [#attn.param<output>],
-// CHECK-SAME:      kernels = [#attn.kernel<name = "document_gqa_tile_table", grid = ()[s0, s1, s2, s3] -> ((((s0 * s1) * (s2 ceildiv 64)) * (s3 ceildiv 64)) ceildiv 128, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<temporary 0>]>,
+// CHECK-SAME:      tiles = [64, 64], kernels = [#attn.kernel<name = "document_gqa_tile_table", grid = ()[s0, s1, s2, s3] -> ((((s0 * s1) * (s2 ceildiv 64)) * (s3 ceildiv 64)) ceildiv 128, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<temporary 0>]>,
 // CHECK-SAME:                 #attn.kernel<name = "document_gqa_kernel_1", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<temporary 0>, #attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<output>]>],
 // CHECK-SAME:      temporaries = [#attn.temporary<shape = [1, 4, 2, 2], elementType = i8>]>}
 // CHECK:         gpu.func @document_gqa_tile_table(

@@ -75,6 +75,8 @@ TEST_F(ContractJson, RoundTrips) {
   ASSERT_EQ(contract.getTemporaries().size(), 1u);
   EXPECT_EQ(contract.getTemporaries()[0].getBytes(), 1 * 4 * 2 * 2);
   EXPECT_EQ(original.sizes(), (SmallVector<int64_t, 4>{1, 4, 100, 100}));
+  // The tile shape of the tiled IR, which the grids divide by.
+  EXPECT_EQ(contract.getTiles(), (ArrayRef<int64_t>{64, 64}));
   // (batch, heads, q tiles, kv tiles) = 16 tiles: one block of 128; the
   // attention: 2 query tiles x 4 heads x 1.
   EXPECT_EQ(contract.getKernels()[0].evaluateGrid(original.sizes()),
@@ -104,7 +106,10 @@ TEST_F(ContractJson, DerivedFieldsMustAgreeWithTheAttribute) {
     return *(*root.getArray("kernels"))[1].getAsObject();
   };
   std::pair<const char *, std::function<void(llvm::json::Object &)>> edits[] = {
-      {"grid", [&](auto &root) { kernel(root)["grid"] = llvm::json::Array{9, 4, 1}; }},
+      {"grid",
+       [&](auto &root) {
+         kernel(root)["grid"] = llvm::json::Array{9, 4, 1};
+       }},
       {"params",
        [&](auto &root) { (*kernel(root).getArray("params"))[1] = "arg2"; }},
       {"temp_bytes",
@@ -114,7 +119,13 @@ TEST_F(ContractJson, DerivedFieldsMustAgreeWithTheAttribute) {
          (*(*root.getArray("arguments"))[0].getAsObject())["role"] = "key";
        }},
       {"sizes",
-       [](auto &root) { root["sizes"] = llvm::json::Array{1, 4, 99, 100}; }},
+       [](auto &root) {
+         root["sizes"] = llvm::json::Array{1, 4, 99, 100};
+       }},
+      {"tiles",
+       [](auto &root) {
+         root["tiles"] = llvm::json::Array{32, 64};
+       }},
   };
   for (const auto &[name, edit] : edits) {
     SCOPED_TRACE(name);
@@ -132,7 +143,7 @@ TEST_F(ContractJson, TheAttributeIsParsedAndVerified) {
       << missing;
   std::string garbage = readEdited([](llvm::json::Object &root) {
     root["contract"] = "#attn.launch_contract<arguments = [], results = [], "
-                       "kernels = []>";
+                       "tiles = [64, 64], kernels = []>";
   });
   EXPECT_NE(garbage.find("a launch contract needs at least one kernel"),
             std::string::npos)

@@ -136,6 +136,7 @@ public:
 class GpuKernel {
 public:
   virtual ~GpuKernel();
+  virtual TileShape tiles() const = 0;
   /// The attention kernel's launch (tile-table kernels may run first).
   virtual const GpuLaunch &launch() const = 0;
   virtual const std::string &ptx() const = 0;

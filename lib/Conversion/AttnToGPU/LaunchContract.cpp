@@ -148,6 +148,7 @@ FailureOr<LaunchContractAttr> ContractBuilder::build() const {
       function_ref<InFlightDiagnostic()>(emitError), func.getContext(),
       ArrayRef<KernelParamAttr>(argRoles),
       ArrayRef<KernelParamAttr>(resultRoles),
+      ArrayRef<int64_t>{tiles.tileQ, tiles.tileKV},
       ArrayRef<KernelLaunchAttr>(kernels),
       ArrayRef<TemporaryAttr>(temporaries));
   if (!contract)

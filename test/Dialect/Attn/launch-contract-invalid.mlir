@@ -41,29 +41,34 @@ module attributes {k = #attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1,
 // -----
 
 // expected-error @+1 {{kernel 'k' takes temp0, which is neither a host buffer nor one of the 0 temporaries}}
-module attributes {c = #attn.launch_contract<arguments = [#attn.param<query>], results = [#attn.param<output>], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<query>, #attn.param<temporary 0>]>]>} {}
+module attributes {c = #attn.launch_contract<arguments = [#attn.param<query>], results = [#attn.param<output>], tiles = [64, 64], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<query>, #attn.param<temporary 0>]>]>} {}
 
 // -----
 
 // expected-error @+1 {{kernel 'k' takes bias, which is neither a host buffer nor one of the 0 temporaries}}
-module attributes {c = #attn.launch_contract<arguments = [#attn.param<query>], results = [#attn.param<output>], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<bias>]>]>} {}
+module attributes {c = #attn.launch_contract<arguments = [#attn.param<query>], results = [#attn.param<output>], tiles = [64, 64], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<bias>]>]>} {}
 
 // -----
 
 // expected-error @+1 {{query cannot be a host result}}
-module attributes {c = #attn.launch_contract<arguments = [], results = [#attn.param<query>], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}
+module attributes {c = #attn.launch_contract<arguments = [], results = [#attn.param<query>], tiles = [64, 64], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}
 
 // -----
 
 // expected-error @+1 {{host buffer key appears twice}}
-module attributes {c = #attn.launch_contract<arguments = [#attn.param<key>, #attn.param<key>], results = [], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}
+module attributes {c = #attn.launch_contract<arguments = [#attn.param<key>, #attn.param<key>], results = [], tiles = [64, 64], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}
 
 // -----
 
 // expected-error @+1 {{a launch contract needs at least one kernel}}
-module attributes {c = #attn.launch_contract<arguments = [], results = [], kernels = []>} {}
+module attributes {c = #attn.launch_contract<arguments = [], results = [], tiles = [64, 64], kernels = []>} {}
 
 // -----
 
 // expected-error @+1 {{kernel 'k' appears twice}}
-module attributes {c = #attn.launch_contract<arguments = [], results = [], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>, #attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}
+module attributes {c = #attn.launch_contract<arguments = [], results = [], tiles = [64, 64], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>, #attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}
+
+// -----
+
+// expected-error @+1 {{tiles must be [tile_q, tile_kv], both positive}}
+module attributes {c = #attn.launch_contract<arguments = [], results = [], tiles = [64, 0], kernels = [#attn.kernel<name = "k", grid = ()[s0, s1, s2, s3] -> (1, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = []>]>} {}

@@ -37,7 +37,7 @@
 // JSON:          "role": "key",
 // JSON:          "role": "value",
 // JSON:      "chip": "sm_80"
-// JSON:      "contract": "#attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>], kernels = [#attn.kernel<name = \"attention_kernel\", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576,
+// JSON:      "contract": "#attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>], tiles = [64, 64], kernels = [#attn.kernel<name = \"attention_kernel\", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576,
 // JSON:      "kernels": [
 // JSON:          "block": [
 // JSON-NEXT:       128,

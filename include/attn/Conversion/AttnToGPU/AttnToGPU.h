@@ -46,7 +46,7 @@ std::string supportedGpuTilesText();
 constexpr int64_t kGpuMinBlocksPerSM = 2;
 /// The generation of the kernels attn-to-gpu emits: part of the JIT's
 /// on-disk cache key. Bump it when the generated code changes.
-constexpr int64_t kGpuCodeVersion = 4;
+constexpr int64_t kGpuCodeVersion = 5;
 
 /// The gpu.module attribute holding the #attn.launch_contract of its
 /// kernels.

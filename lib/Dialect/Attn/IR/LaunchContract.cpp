@@ -51,8 +51,8 @@ Attribute KernelParamAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), *role, index);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    *role, index);
 }
 
 void KernelParamAttr::print(AsmPrinter &printer) const {
@@ -97,8 +97,8 @@ LogicalResult TemporaryAttr::verify(EmitErrorFn emitError,
   uint64_t bytes = (elementType.getIntOrFloatBitWidth() + 7) / 8;
   bool overflow = false;
   for (int64_t d : shape)
-    bytes = llvm::SaturatingMultiply(bytes, static_cast<uint64_t>(d),
-                                     &overflow);
+    bytes =
+        llvm::SaturatingMultiply(bytes, static_cast<uint64_t>(d), &overflow);
   if (overflow || bytes > (uint64_t{1} << 40))
     return emitError() << "a temporary of more than 2^40 bytes";
   return success();
@@ -124,17 +124,18 @@ LogicalResult KernelLaunchAttr::verify(EmitErrorFn emitError, StringRef name,
     return emitError() << "a kernel needs a name";
   if (!grid || grid.getNumDims() != 0 || grid.getNumSymbols() != kSymbols ||
       grid.getNumResults() != 3)
-    return emitError() << "kernel '" << name
-                       << "': the grid must map the " << kSymbols
+    return emitError() << "kernel '" << name << "': the grid must map the "
+                       << kSymbols
                        << " symbols [batch, heads, seq_q, seq_kv] to 3 block "
                           "counts, got "
                        << (grid ? AffineMapAttr::get(grid) : Attribute());
-  if (block.size() != 3 || llvm::any_of(block, [](int64_t d) { return d <= 0; }))
+  if (block.size() != 3 ||
+      llvm::any_of(block, [](int64_t d) { return d <= 0; }))
     return emitError() << "kernel '" << name
                        << "': the block needs 3 positive sizes";
   if (block[0] * block[1] * block[2] > 1024)
-    return emitError() << "kernel '" << name << "': "
-                       << block[0] * block[1] * block[2]
+    return emitError() << "kernel '" << name
+                       << "': " << block[0] * block[1] * block[2]
                        << " threads per block, more than 1024";
   if (sharedBytes < 0)
     return emitError() << "kernel '" << name
@@ -167,18 +168,22 @@ KernelLaunchAttr::evaluateGrid(ArrayRef<int64_t> sizes) const {
 // #attn.launch_contract
 //===----------------------------------------------------------------------===//
 
-LogicalResult LaunchContractAttr::verify(
-    EmitErrorFn emitError, ArrayRef<KernelParamAttr> arguments,
-    ArrayRef<KernelParamAttr> results, ArrayRef<KernelLaunchAttr> kernels,
-    ArrayRef<TemporaryAttr> temporaries) {
+LogicalResult LaunchContractAttr::verify(EmitErrorFn emitError,
+                                         ArrayRef<KernelParamAttr> arguments,
+                                         ArrayRef<KernelParamAttr> results,
+                                         ArrayRef<int64_t> tiles,
+                                         ArrayRef<KernelLaunchAttr> kernels,
+                                         ArrayRef<TemporaryAttr> temporaries) {
+  if (tiles.size() != 2 || tiles[0] <= 0 || tiles[1] <= 0)
+    return emitError() << "tiles must be [tile_q, tile_kv], both positive";
   // The host buffers: each role once; results are outputs (which may
   // also be arguments, written in place), temporaries are never host's.
   llvm::SmallSet<std::pair<int32_t, int64_t>, 8> host;
-  for (auto [list, isResult] : {std::pair{arguments, false},
-                                std::pair{results, true}})
+  for (auto [list, isResult] :
+       {std::pair{arguments, false}, std::pair{results, true}})
     for (KernelParamAttr p : list) {
-      bool output = p.getRole() == ParamRole::Output ||
-                    p.getRole() == ParamRole::Lse;
+      bool output =
+          p.getRole() == ParamRole::Output || p.getRole() == ParamRole::Lse;
       if (p.isTemporary() || (isResult && !output))
         return emitError() << p.getName() << " cannot be a host "
                            << (isResult ? "result" : "argument");
@@ -193,10 +198,10 @@ LogicalResult LaunchContractAttr::verify(
     if (!names.insert(k.getName()).second)
       return emitError() << "kernel '" << k.getName() << "' appears twice";
     for (KernelParamAttr p : k.getParams()) {
-      if (p.isTemporary() ? p.getIndex() >= static_cast<int64_t>(
-                                                 temporaries.size())
-                          : !host.contains({static_cast<int32_t>(p.getRole()),
-                                            p.getIndex()}))
+      if (p.isTemporary()
+              ? p.getIndex() >= static_cast<int64_t>(temporaries.size())
+              : !host.contains(
+                    {static_cast<int32_t>(p.getRole()), p.getIndex()}))
         return emitError() << "kernel '" << k.getName() << "' takes "
                            << p.getName()
                            << ", which is neither a host buffer nor one of the "

@@ -114,7 +114,9 @@ def Attn_LaunchContractAttr : Attn_Attr<"LaunchContract", "launch_contract"> {
   let summary = "The kernels of one attention in launch order";
   let description = [{
     What a launcher needs: the host function's `arguments` and `results`
-    by role (the buffers a caller passes, in order), the `kernels` in
+    by role (the buffers a caller passes, in order), the `tiles` the
+    attention was tiled with (`[tile_q, tile_kv]`, from its tile ops; the
+    grids and the kernels' shape follow from them), the `kernels` in
     launch order (tile-table builders first), and the `temporaries` they
     share. attn-tile-to-gpu attaches it to `gpu.module @attn_kernels` as
     `attn.launch_contract`; attn-ptx writes it as JSON
@@ -123,13 +125,14 @@ def Attn_LaunchContractAttr : Attn_Attr<"LaunchContract", "launch_contract"> {
     ```mlir
     #attn.launch_contract<
         arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>],
-        results = [#attn.param<output>],
+        results = [#attn.param<output>], tiles = [64, 64],
         kernels = [#attn.kernel<...>], temporaries = []>
     ```
   }];
   let parameters = (ins
       Attn_AttrListParam<"KernelParamAttr", "host arguments">:$arguments,
       Attn_AttrListParam<"KernelParamAttr", "host results">:$results,
+      Attn_Int64ListParam:$tiles,
       Attn_AttrListParam<"KernelLaunchAttr", "kernels">:$kernels,
       Attn_OptionalAttrListParam<"TemporaryAttr", "temporaries">:$temporaries);
   let assemblyFormat = "`<` struct(params) `>`";
