@@ -70,6 +70,18 @@ private:
     return at++ < text.size();
   }
 
+  /// After an item of an object or array: true when a comma follows (the
+  /// list goes on); else false, with `ok` saying whether `close` ends it.
+  bool more(char close, bool &ok) {
+    space();
+    if (at < text.size() && text[at] == ',') {
+      ++at;
+      return true;
+    }
+    ok = at < text.size() && text[at++] == close;
+    return false;
+  }
+
   bool value(Json &out) {
     space();
     if (at >= text.size())
@@ -91,12 +103,8 @@ private:
         if (at >= text.size() || text[at++] != ':' || !value(v))
           return false;
         out.members.emplace_back(std::move(key), std::move(v));
-        space();
-        if (at < text.size() && text[at] == ',') {
-          ++at;
-          continue;
-        }
-        return at < text.size() && text[at++] == '}';
+        if (bool ok; !more('}', ok))
+          return ok;
       }
     }
     if (c == '[') {
@@ -110,12 +118,8 @@ private:
         if (!value(v))
           return false;
         out.items.push_back(std::move(v));
-        space();
-        if (at < text.size() && text[at] == ',') {
-          ++at;
-          continue;
-        }
-        return at < text.size() && text[at++] == ']';
+        if (bool ok; !more(']', ok))
+          return ok;
       }
     }
     if (c == '"') {

@@ -321,6 +321,7 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores,
     }
   // Row maxima over the four lanes of a row; the rescale factors.
   Value alpha[2], mNew[2];
+  Value factor = scale ? nx::f32Constant(b, loc, *scale) : Value();
   for (int64_t r = 0; r < 2; ++r) {
     Value m = rowTileMax[r];
     for (int32_t offset : {1, 2})
@@ -328,7 +329,7 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores,
     // The factor is positive: the maximum of the scaled scores is the
     // scaled maximum (-inf stays -inf).
     if (scale)
-      m = arith::MulFOp::create(b, loc, m, nx::f32Constant(b, loc, *scale));
+      m = arith::MulFOp::create(b, loc, m, factor);
     Value mOld = loadState(b, loc, rowMax, {r});
     mNew[r] = arith::MaximumFOp::create(b, loc, mOld, m);
     alpha[r] = nx::rescaleFactor(b, loc, mOld, mNew[r]);
@@ -338,15 +339,18 @@ KernelEmitter::emitSoftmax(OpBuilder &b, Location loc, ArrayRef<Value> scores,
   // of a row are added up once, at the end).
   Value rowPartial[2] = {nx::f32Constant(b, loc, 0.0),
                          nx::f32Constant(b, loc, 0.0)};
+  // With a deferred scale, the argument is fma(dot, scale, -m_new).
+  Value negMax[2];
+  if (scale)
+    for (int64_t r = 0; r < 2; ++r)
+      negMax[r] = arith::NegFOp::create(b, loc, mNew[r]);
   SmallVector<SmallVector<Value, 4>> p(t.size());
   for (size_t j = 0; j < t.size(); ++j)
     for (int64_t e = 0; e < 4; ++e) {
       int64_t slot = layout::accRowSlot(e);
       Value x =
           scale
-              ? math::FmaOp::create(b, loc, t[j][e],
-                                    nx::f32Constant(b, loc, *scale),
-                                    arith::NegFOp::create(b, loc, mNew[slot]))
+              ? math::FmaOp::create(b, loc, t[j][e], factor, negMax[slot])
               : arith::SubFOp::create(b, loc, t[j][e], mNew[slot]).getResult();
       Value pe = math::Exp2Op::create(b, loc, x);
       p[j].push_back(pe);

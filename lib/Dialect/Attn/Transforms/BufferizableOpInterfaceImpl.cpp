@@ -36,8 +36,6 @@ struct TileOpInterface final
                           const BufferizationOptions &options,
                           BufferizationState &state) const {
     auto dps = cast<DestinationStyleOpInterface>(op);
-    if (dps.hasPureBufferSemantics())
-      return success();
     rewriter.setInsertionPoint(op);
     SmallVector<Value> operands, destinations;
     for (OpOperand &operand : op->getOpOperands()) {
