@@ -222,6 +222,20 @@ struct Compiler::Impl {
   compileEmulated(StringRef text);
   FailureOr<std::shared_ptr<const EmulatedKernel>>
   compileEmulatedLocked(StringRef text, llvm::raw_ostream &diagnostics);
+  /// CompileOptions::gpuKernelConfig parsed (unset when empty); an error
+  /// at `loc` when it does not parse.
+  FailureOr<std::optional<GpuKernelConfig>> gpuKernelConfig(Location loc) {
+    if (options.gpuKernelConfig.empty())
+      return std::optional<GpuKernelConfig>();
+    if (std::optional<GpuKernelConfig> config =
+            parseGpuKernelConfig(options.gpuKernelConfig))
+      return config;
+    emitError(loc) << "the GPU kernel configuration '"
+                   << options.gpuKernelConfig
+                   << "' is not tile_q x tile_kv with optional warps "
+                      "(\"128x64w4\", \"128x64\")";
+    return failure();
+  }
 
   llvm::Expected<std::shared_ptr<const GpuKernel>>
   compileGpu(StringRef text, const GpuOptions &gpu);
@@ -543,8 +557,13 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
       return failure();
     }
   }
+  FailureOr<std::optional<GpuKernelConfig>> config =
+      gpuKernelConfig(entry->module->getLoc());
+  if (failed(config))
+    return failure();
   PassManager pm(&context);
-  buildAttnToGpuPipeline(pm, GpuTileConfig{options.tileQ, options.tileKV});
+  // The emulator runs the sm_80 kernels.
+  buildAttnToGpuPipeline(pm, *config, "sm_80");
   if (failed(pm.run(*entry->module)))
     return failure();
 
@@ -626,7 +645,11 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
   ptx::PTXOptions options;
   options.chip = gpu.chip;
   options.cudaPath = gpu.cudaPath;
-  options.tiles = GpuTileConfig{this->options.tileQ, this->options.tileKV};
+  FailureOr<std::optional<GpuKernelConfig>> config =
+      gpuKernelConfig(UnknownLoc::get(&context));
+  if (failed(config))
+    return fail();
+  options.kernelConfig = *config;
   // The on-disk cache: the entry named by a hash of the full key, which
   // the entry stores and which is compared on load.
   std::string diskKey, diskPath;

@@ -42,8 +42,8 @@ std::string diskCacheKey(StringRef text, const ptx::PTXOptions &options) {
      << options.optLevel << "\n"
      << "llvm pipeline " << options.llvmPipeline << "\n"
      << "cuda path " << options.cudaPath << "\n"
-     << "tiles " << (options.tiles ? options.tiles->tileQ : 0) << "x"
-     << (options.tiles ? options.tiles->tileKV : 0) << "\n"
+     << "kernel config "
+     << (options.kernelConfig ? options.kernelConfig->str() : "auto") << "\n"
      << "spec\n"
      << text;
   return key;
@@ -142,9 +142,8 @@ static std::string validateContract(const ptx::CompiledAttention &compiled,
       return ("the PTX does not define kernel " + name).str();
     std::string where = (" of kernel " + name).str();
     SmallVector<int64_t, 3> grid = k.evaluateGrid(sizes);
-    if (grid.size() != 3 || grid[0] < 1 || grid[0] > kMaxGridX ||
-        grid[1] < 1 || grid[1] > kMaxGridYZ || grid[2] < 1 ||
-        grid[2] > kMaxGridYZ)
+    if (grid.size() != 3 || grid[0] < 1 || grid[0] > kMaxGridX || grid[1] < 1 ||
+        grid[1] > kMaxGridYZ || grid[2] < 1 || grid[2] > kMaxGridYZ)
       return "the grid" + where + " is out of range at the compiled sizes";
     for (int d = 0; d < 3; ++d)
       if (k.getBlock()[d] > kMaxBlock[d])

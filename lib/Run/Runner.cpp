@@ -243,8 +243,12 @@ struct Kernel {
 /// the host; records the compile time in `report`.
 llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
                                      RunReport &report) {
-  jit::Compiler compiler(jit::CompileOptions{options.tileQ, options.tileKV,
-                                             /*countTileVisits=*/true});
+  jit::CompileOptions compileOptions;
+  compileOptions.tileQ = options.tileQ;
+  compileOptions.tileKV = options.tileKV;
+  compileOptions.gpuKernelConfig = options.kernelConfig;
+  compileOptions.countTileVisits = true;
+  jit::Compiler compiler(compileOptions);
   auto start = std::chrono::steady_clock::now();
   Kernel kernel;
   if (options.target == Target::Emulate) {
@@ -335,9 +339,10 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
 /// ((tile-kv / 16) k steps x (Dv / 8) value columns).
 uint64_t mmaPerVisitedTile(const jit::TileShape &tiles,
                            const RunReport &report) {
-  int64_t warps = GpuTileConfig{tiles.q, tiles.kv}.warps();
-  return warps * ((report.headDimQK / 16) * (tiles.kv / 8) +
-                  (tiles.kv / 16) * (report.headDimV / 8));
+  // One mma per (16 query rows, n8 or k16 step), whatever the warps.
+  return tiles.q / 16 *
+         ((report.headDimQK / 16) * (tiles.kv / 8) +
+          (tiles.kv / 16) * (report.headDimV / 8));
 }
 
 /// Runs `kernel` `options.repetitions` times (at least once), recording

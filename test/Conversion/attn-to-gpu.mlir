@@ -1,55 +1,67 @@
 // RUN: attn-opt %s --attn-to-gpu --canonicalize --cse -split-input-file | FileCheck %s
 
-// Causal MQA (two query heads over one key/value head), S = 256, D = 64:
-// the forall of attn-tile becomes a launch over (4 query tiles, 2 heads,
-// 1 batch) of 128 threads with 24 KiB of dynamic shared memory (Q, K, V
-// tiles of 64 x 64 f16), and a kernel that carries the same contract.
+// Causal MQA (two query heads over one key/value head), S = 256, D = 64,
+// in the table's configuration for head dim 64 (128 x 32, 4 warps of two
+// 16-row slabs): the forall of attn-tile becomes a launch over (2 query
+// tiles, 2 heads, 1 batch) of 128 threads with 24 KiB of dynamic shared
+// memory (a 128 x 64 Q tile, 32 x 64 K and V tiles of f16), and a kernel
+// that carries the same contract.
 // CHECK-LABEL: func.func @causal_mqa
-// CHECK:         gpu.launch_func  @attn_kernels::@causal_mqa_kernel blocks in (%c4, %c2, %c1) threads in (%c128, %c1, %c1)  dynamic_shared_memory_size %c24576_i32
+// CHECK:         gpu.launch_func  @attn_kernels::@causal_mqa_kernel blocks in (%c2, %c2, %c1) threads in (%c128, %c1, %c1)  dynamic_shared_memory_size %c24576_i32
 // CHECK-SAME:      args(%{{.+}} : memref<1x2x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x1x256x64xf16>, %{{.+}} : memref<1x2x256x64xf16>)
 // The launch contract: host buffers and kernel parameters by role, the grid
-// as a function of [batch, heads, seq_q, seq_kv] (here (4, 2, 1)).
+// as a function of [batch, heads, seq_q, seq_kv] (here (2, 2, 1)).
 // CHECK:       gpu.module @attn_kernels attributes {attn.launch_contract = #attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>],
-// CHECK-SAME:      tiles = [64, 64], kernels = [#attn.kernel<name = "causal_mqa_kernel", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<output>]>]>}
+// CHECK-SAME:      tiles = [128, 32], kernels = [#attn.kernel<name = "causal_mqa_kernel", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 128, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<output>]>]>}
 // CHECK:         gpu.func @causal_mqa_kernel(
 // CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
 // Two blocks per SM for ptxas (.minnctapersm), and the lanes' shared-memory
 // addressing computed once at the entry.
 // CHECK-SAME:      nvvm.minctasm = 2 : i32
 // CHECK:           gpu.thread_id  x
-// The query tile is staged once per block (four 16-byte cp.async per
-// thread), before the kv loop.
+// The query tile is staged once per block (eight 16-byte cp.async.cg per
+// thread from one offset into the flattened tensor), before the kv loop;
+// it lands with the first K tile: no wait or barrier of its own.
 // CHECK:           %[[QT:.+]] = gpu.block_id  x
-// CHECK:           %[[Q0:.+]] = arith.muli %[[QT]], %c64
-// CHECK-COUNT-4:   nvgpu.device_async_copy %arg0[
-// CHECK:           nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
-// CHECK-NEXT:      gpu.barrier
+// CHECK:           %[[Q0:.+]] = arith.muli %[[QT]], %c128
+// CHECK:           %[[QFLAT:.+]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]]
+// CHECK-COUNT-8:   nvgpu.device_async_copy %[[QFLAT]][%{{.+}}], %{{.+}}[%{{.+}}], 8 {bypassL1}
+// CHECK-NOT:       gpu.barrier
 // Empty tiles are skipped: the kv loop ends at the diagonal of this query
 // tile (band bounds computed from the block id).
-// CHECK-NEXT:      arith.subi %c256, %[[Q0]]
+// CHECK:           arith.subi %c256, %[[Q0]]
 // CHECK:           %[[UB:.+]] = arith.maxsi
-// CHECK:           scf.for %{{.+}} = %c0 to %[[UB]] step %c1 {
+// CHECK:           scf.for %[[J:.+]] = %c0 to %[[UB]] step %c1 {
 // No lane arithmetic in the loop: fragments and copies address shared
 // memory (a 1-D view of the tile) from the entry's per-lane bases.
 // CHECK-NOT:         arith.remui
 // CHECK-NOT:         arith.divui
-// One tile body serves full and partial tiles: MQA reads key/value head 0;
-// K and V land in two cp.async groups, QK^T waiting only for K; only the
-// scoring differs, full tiles (below the diagonal) testing no mask and
-// partial ones (on it) the causal predicate per element.
+// One tile body serves full and partial tiles. Pipelined as
+// FlashAttention-2, two barriers per tile: K(j) is copied here only by
+// the first iteration (the previous one prefetched it otherwise); once it
+// has landed and every warp is past PV(j-1), V(j) is issued and lands
+// during QK^T. MQA reads key/value head 0.
 // CHECK:             %[[FULL:.+]] = arith.cmpi sle
-// CHECK:             gpu.barrier
-// CHECK-NOT:         arith.remui
-// CHECK-NOT:         arith.divui
-// CHECK-COUNT-4:     nvgpu.device_async_copy %arg1[%{{.+}}, %c0,
-// CHECK:             nvgpu.device_async_create_group
-// CHECK-COUNT-4:     nvgpu.device_async_copy %arg2[%{{.+}}, %c0,
-// CHECK:             nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK:             %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %c0
+// CHECK:             scf.if %[[FIRST]] {
+// CHECK:               %[[KFLAT:.+]] = memref.collapse_shape %arg1
+// CHECK-COUNT-2:       nvgpu.device_async_copy %[[KFLAT]]
+// CHECK:               nvgpu.device_async_create_group
+// CHECK-NEXT:        }
+// CHECK-NEXT:        nvvm.cp.async.wait.group 0
 // CHECK-NEXT:        gpu.barrier
 // CHECK-NOT:         arith.remui
 // CHECK-NOT:         arith.divui
-// CHECK:             nvgpu.ldmatrix %{{.+}}[%{{[^,]+}}] {numTiles = 4 : i32, transpose = false} : memref<4096xf16, #gpu.address_space<workgroup>>
+// CHECK:             %[[VFLAT:.+]] = memref.collapse_shape %arg2
+// CHECK-COUNT-2:     nvgpu.device_async_copy %[[VFLAT]]
+// CHECK-NOT:         gpu.barrier
+// CHECK:             nvgpu.ldmatrix %{{.+}}[%{{[^,]+}}] {numTiles = 4 : i32, transpose = false} : memref<8192xf16, #gpu.address_space<workgroup>>
+// Two slabs: each K fragment feeds two mma (2 slabs x 4 key tiles x 4 k
+// steps).
 // CHECK-COUNT-32:    nvgpu.mma.sync
+// CHECK-NOT:         nvgpu.mma.sync
+// Only the scoring differs: full tiles (below the diagonal) test no mask,
+// partial ones (on it) the causal predicate per element.
 // CHECK:             %{{.+}}:32 = scf.if %[[FULL]] -> (f32,
 // CHECK-NOT:           arith.cmpi
 // CHECK:               scf.yield
@@ -58,26 +70,41 @@
 // CHECK:               arith.select
 // CHECK:               scf.yield
 // CHECK-NEXT:        }
+// V(j) has landed and every warp is past QK^T(j): the next tile's K is
+// issued now, before the softmax and PV it overlaps.
+// CHECK-NEXT:        nvvm.cp.async.wait.group 0
+// CHECK-NEXT:        gpu.barrier
+// CHECK-NEXT:        %[[NEXT:.+]] = arith.addi %[[J]], %c1
+// CHECK-NEXT:        %[[MORE:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
+// CHECK-NEXT:        scf.if %[[MORE]] {
+// CHECK:               %[[KNEXT:.+]] = memref.collapse_shape %arg1
+// CHECK-COUNT-2:       nvgpu.device_async_copy %[[KNEXT]]
+// CHECK:               nvgpu.device_async_create_group
+// CHECK-NEXT:        }
 // Softmax as FlashAttention-2 does it without a score modification: the
 // scores are the dot products (no multiplication per score), the row
 // maximum is taken on them and scaled once per row, and each exponent's
-// argument is one fma(dot, scale * log2(e), -m).
+// argument is one fma(dot, scale * log2(e), -m): 16 per slab.
 // CHECK:             gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
 // CHECK:             gpu.shuffle  xor %{{.+}}, %c2_i32, %c32_i32 : f32
 // CHECK:             arith.mulf %{{.+}}, %[[SCALE:.+]] : f32
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
-// CHECK-COUNT-32:    llvm.intr.fma(%{{.+}}, %[[SCALE]], %{{.+}}) : (f32, f32, f32) -> f32
+// CHECK-COUNT-16:    llvm.intr.fma(%{{.+}}, %[[SCALE]], %{{.+}}) : (f32, f32, f32) -> f32
+// CHECK:             gpu.shuffle  xor
+// CHECK-COUNT-16:    llvm.intr.fma(%{{.+}}, %[[SCALE]], %{{.+}}) : (f32, f32, f32) -> f32
 // CHECK-NOT:         llvm.intr.fma
-// CHECK:             nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
-// CHECK-NEXT:        gpu.barrier
+// PV right after, no barrier: each V fragment feeds two mma (2 slabs x 2
+// k steps x 8 value tiles).
+// CHECK-NOT:         gpu.barrier
 // CHECK:             nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
 // CHECK-COUNT-32:    nvgpu.mma.sync
 // CHECK-NOT:         nvgpu.mma.sync
+// CHECK-NOT:         gpu.barrier
 // CHECK:           }
 // The epilogue: row sums across the four lanes of a row, O = acc / l,
-// into the query tile's rows of the output: a subview (all 64 rows, 256
-// being a multiple of 64).
-// CHECK:           %[[ROWS:.+]] = memref.subview %arg3[{{.+}}] [1, 1, 64, 64] [1, 1, 1, 1] : memref<1x2x256x64xf16> to memref<64x64xf16, strided<[64, 1], offset: ?>>
+// into the query tile's rows of the output: a subview (all 128 rows, 256
+// being a multiple of 128).
+// CHECK:           %[[ROWS:.+]] = memref.subview %arg3[{{.+}}] [1, 1, 128, 64] [1, 1, 1, 1] : memref<1x2x256x64xf16> to memref<128x64xf16, strided<[64, 1], offset: ?>>
 // CHECK:           gpu.shuffle  xor
 // CHECK:           arith.divf
 // CHECK-NOT:       arith.cmpi ult
@@ -96,27 +123,47 @@ func.func @causal_mqa(%q: tensor<1x2x256x64xf16>, %k: tensor<1x1x256x64xf16>,
 
 // Document masks need run-time tile tables: a first kernel (one thread
 // per (batch, head, q tile, kv tile)) classifies the tiles into a
-// temporary of 1 x 4 x 2 x 2 bytes, which the attention kernel reads to
-// skip empty tiles; bf16 and GQA (4 query heads over 2 kv heads); rows past
-// the 100-token end are not stored.
+// temporary of 1 x 4 x 1 x 4 bytes (128 x 32 tiles), which the attention
+// kernel reads to skip empty tiles; bf16 and GQA (4 query heads over 2 kv
+// heads); rows past the 100-token end are not stored.
 // CHECK-LABEL: func.func @document_gqa
-// CHECK:         %[[TABLE:.+]] = memref.alloc() : memref<1x4x2x2xi8>
+// CHECK:         %[[TABLE:.+]] = memref.alloc() : memref<1x4x1x4xi8>
 // CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_tile_table blocks in (%c1, %c1, %c1) threads in (%c128, %c1, %c1)
-// CHECK-SAME:      args({{.*}}%[[TABLE]] : memref<1x4x2x2xi8>)
-// CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_kernel_1 blocks in (%c2, %c4, %c1)
+// CHECK-SAME:      args({{.*}}%[[TABLE]] : memref<1x4x1x4xi8>)
+// CHECK:         gpu.launch_func  @attn_kernels::@document_gqa_kernel_1 blocks in (%c1, %c4, %c1)
 // The table kernel first (one thread per tile: 16 tiles in one block of
 // 128), then the attention, sharing temporary 0 (16 bytes).
 // CHECK:       gpu.module @attn_kernels attributes {attn.launch_contract = #attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>], results = [#attn.param<output>],
-// CHECK-SAME:      tiles = [64, 64], kernels = [#attn.kernel<name = "document_gqa_tile_table", grid = ()[s0, s1, s2, s3] -> ((((s0 * s1) * (s2 ceildiv 64)) * (s3 ceildiv 64)) ceildiv 128, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<temporary 0>]>,
-// CHECK-SAME:                 #attn.kernel<name = "document_gqa_kernel_1", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<temporary 0>, #attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<output>]>],
-// CHECK-SAME:      temporaries = [#attn.temporary<shape = [1, 4, 2, 2], elementType = i8>]>}
+// CHECK-SAME:      tiles = [128, 32], kernels = [#attn.kernel<name = "document_gqa_tile_table", grid = ()[s0, s1, s2, s3] -> ((((s0 * s1) * (s2 ceildiv 128)) * (s3 ceildiv 32)) ceildiv 128, 1, 1), block = [128, 1, 1], sharedBytes = 0, params = [#attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<temporary 0>]>,
+// CHECK-SAME:                 #attn.kernel<name = "document_gqa_kernel_1", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 128, s1, s0), block = [128, 1, 1], sharedBytes = 24576, params = [#attn.param<temporary 0>, #attn.param<query>, #attn.param<key>, #attn.param<value>, #attn.param<q_segment_ids>, #attn.param<kv_segment_ids>, #attn.param<output>]>],
+// CHECK-SAME:      temporaries = [#attn.temporary<shape = [1, 4, 1, 4], elementType = i8>]>}
 // CHECK:         gpu.func @document_gqa_tile_table(
 // CHECK:         gpu.func @document_gqa_kernel_1(
-// CHECK:           memref.load %arg0[
-// The last query tile has 100 - 64 = 36 rows: the rows are a dynamic
-// subview, and a lane stores only rows inside it.
-// CHECK:           %[[ROWS:.+]] = memref.subview %arg6[{{.+}}] [1, 1, %[[N:[^,]+]], 64] [1, 1, 1, 1] : memref<1x4x100x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
-// CHECK:           arith.cmpi ult, %{{.+}}, %[[N]]
+// The kv loop visits the tiles the table keeps; the K tile in shared
+// memory is tracked (an iteration may skip its update), and the next
+// tile's K is prefetched only when the table keeps that tile.
+// CHECK:           scf.for %[[J:[^ ]+]] =
+// CHECK:             %[[KEEP:.+]] = memref.load %arg0[
+// CHECK:             scf.if %{{.+}} {
+// CHECK:               %[[LOADED:.+]] = memref.load %[[TRACK:.+]][%c0] : memref<1xindex>
+// CHECK:               %[[MISSING:.+]] = arith.cmpi ne, %[[LOADED]], %[[K0:[^ ]+]]
+// CHECK:               memref.store %[[K0]], %[[TRACK]][%c0]
+// CHECK:               scf.if %[[MISSING]] {
+// CHECK:               nvvm.cp.async.wait.group 0
+// CHECK-NEXT:          gpu.barrier
+// CHECK:               nvvm.cp.async.wait.group 0
+// CHECK-NEXT:          gpu.barrier
+// CHECK-NEXT:          %[[NEXT:.+]] = arith.addi %[[J]], %c1
+// CHECK-NEXT:          arith.cmpi slt, %[[NEXT]]
+// CHECK-NEXT:          scf.if
+// CHECK:                 memref.load %arg0[{{.*}}%[[NEXT]]]
+// CHECK:                 scf.if
+// CHECK:                   nvgpu.device_async_copy
+// CHECK:                   memref.store %{{.+}}, %[[TRACK]][%c0]
+// The tile has 100 of 128 rows (a subview of 100 rows once canonicalized),
+// and a lane stores only rows inside it.
+// CHECK:           %[[ROWS:.+]] = memref.subview %arg6[{{.+}}] [1, 1, 100, 64] [1, 1, 1, 1] : memref<1x4x100x64xbf16> to memref<100x64xbf16, strided<[64, 1], offset: ?>>
+// CHECK:           arith.cmpi ult, %{{.+}}, %c100
 // CHECK:           scf.if
 // CHECK:             memref.store %{{.+}}, %[[ROWS]][
 func.func @document_gqa(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x2x100x64xbf16>,

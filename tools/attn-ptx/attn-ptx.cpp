@@ -27,17 +27,16 @@
 namespace cl = llvm::cl;
 using namespace mlir;
 
-static cl::opt<std::string> inputFile(cl::Positional,
-                                      cl::desc("<input .mlir file>"),
-                                      cl::init("-"));
 static cl::opt<std::string>
-    outputPrefix("o", cl::desc("Output prefix: writes <prefix>.ptx and "
-                               "<prefix>.json"),
+    inputFile(cl::Positional, cl::desc("<input .mlir file>"), cl::init("-"));
+static cl::opt<std::string>
+    outputPrefix("o",
+                 cl::desc("Output prefix: writes <prefix>.ptx and "
+                          "<prefix>.json"),
                  cl::value_desc("prefix"));
 static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
                                  cl::init("sm_80"));
-static cl::opt<bool> printPtx("print-ptx",
-                              cl::desc("Print the PTX to stdout"));
+static cl::opt<bool> printPtx("print-ptx", cl::desc("Print the PTX to stdout"));
 static cl::opt<unsigned> optLevel("O",
                                   cl::desc("LLVM optimisation level for the "
                                            "NVPTX backend (0-3)"),
@@ -46,13 +45,14 @@ static cl::opt<bool> splitInput(
     "split-input-file",
     cl::desc("With --print-ptx: compile each '// -----' chunk of the input "
              "on its own (for lit tests)"));
-static cl::opt<bool> printTime(
-    "time", cl::desc("Print the in-process compile time (attn-to-gpu, "
-                     "lowering, PTX emission) to stderr"));
+static cl::opt<bool>
+    printTime("time",
+              cl::desc("Print the in-process compile time (attn-to-gpu, "
+                       "lowering, PTX emission) to stderr"));
 
-static cl::opt<bool> passTiming(
-    "pass-timing",
-    cl::desc("Print MLIR pass timing of each pipeline to stderr"));
+static cl::opt<bool>
+    passTiming("pass-timing",
+               cl::desc("Print MLIR pass timing of each pipeline to stderr"));
 
 static cl::opt<std::string> llvmPasses(
     "llvm-passes",
@@ -69,6 +69,12 @@ static cl::opt<std::string> cudaPath(
     cl::desc("CUDA toolkit whose nvvm/libdevice to link (default: "
              "ATTN_CUDA_PATH, CUDA_ROOT, CUDA_HOME, CUDA_PATH, then the "
              "toolkit found when attn was configured)"));
+
+static cl::opt<std::string> kernelConfig(
+    "kernel-config",
+    cl::desc("The kernel configuration: tile_q x tile_kv and warps "
+             "(128x64w4; 128x64 chooses the warps); default: the table's "
+             "for the attention's head dimensions and --chip"));
 
 static bool writeFile(const std::string &path, const std::string &text) {
   std::error_code ec;
@@ -115,6 +121,15 @@ int main(int argc, char **argv) {
   options.verifyPasses = verifyEach;
   options.llvmPipeline = llvmPasses;
   options.cudaPath = cudaPath;
+  if (!kernelConfig.empty()) {
+    options.kernelConfig = attn::parseGpuKernelConfig(kernelConfig);
+    if (!options.kernelConfig) {
+      llvm::errs() << "attn-ptx: --kernel-config '" << kernelConfig
+                   << "' is not tile_q x tile_kv with optional warps "
+                      "(128x64w4, 128x64)\n";
+      return 1;
+    }
+  }
   SmallVector<StringRef> chunks;
   if (splitInput && printPtx)
     buffer->getBuffer().split(chunks, "// -----");

@@ -20,10 +20,15 @@ namespace cl = llvm::cl;
 
 static cl::opt<std::string>
     inputFile(cl::Positional, cl::desc("[input .mlir file]"), cl::Optional);
-static cl::opt<int64_t> tileQ("tile-q", cl::desc("Query tile size"),
-                              cl::init(64));
-static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Key/value tile size"),
+static cl::opt<int64_t>
+    tileQ("tile-q", cl::desc("Query tile size (--target=host)"), cl::init(64));
+static cl::opt<int64_t> tileKV("tile-kv",
+                               cl::desc("Key/value tile size (--target=host)"),
                                cl::init(64));
+static cl::opt<std::string> kernelConfig(
+    "kernel-config",
+    cl::desc("GPU kernel configuration (--target=emulate): tile_q x tile_kv "
+             "and warps, e.g. 128x64w4; default: the table's"));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random inputs"),
                               cl::init(1));
 static cl::opt<int> repetitions("repeat",
@@ -142,6 +147,7 @@ int main(int argc, char **argv) {
   }
   options.tileQ = tileQ;
   options.tileKV = tileKV;
+  options.kernelConfig = kernelConfig;
   options.seed = seed;
   options.repetitions = repetitions;
   options.check = !noCheck;

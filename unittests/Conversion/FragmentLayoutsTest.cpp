@@ -287,14 +287,18 @@ TEST(FragmentLayouts, KernelX4LoadsDeliverTheMmaFragments) {
 // The swizzle
 //===----------------------------------------------------------------------===//
 
-constexpr int64_t kRowElements[] = {64, 128, 192, 256};
+// Every head dimension the kernels take: the multiples of 32 up to 256.
+constexpr int64_t kRowElements[] = {32, 64, 96, 128, 160, 192, 224, 256};
 
-TEST(Swizzle, IsTheXorOfTheRowModEight) {
+TEST(Swizzle, IsTheXorOfTheRowModEightOrOfHalfTheRowModFour) {
   for (int64_t row = 0; row < 64; ++row)
     for (int64_t chunk = 0; chunk < 32; ++chunk) {
-      EXPECT_EQ(swizzledChunk(row, chunk), chunk ^ (row % 8));
+      EXPECT_EQ(swizzledChunk(row, chunk, 128), chunk ^ (row % 8));
       EXPECT_EQ(swizzledOffset(row, chunk, 128),
                 row * 128 + (chunk ^ (row % 8)) * 8);
+      EXPECT_EQ(swizzledChunk(row, chunk, 96), chunk ^ (row / 2 % 4));
+      EXPECT_EQ(swizzledOffset(row, chunk, 96),
+                row * 96 + (chunk ^ (row / 2 % 4)) * 8);
     }
 }
 

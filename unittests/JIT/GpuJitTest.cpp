@@ -50,11 +50,14 @@ TEST(GpuJit, CompilesToPtxWithItsLaunchContract) {
             std::string::npos);
   const GpuLaunch &launch = (*kernel)->launch();
   EXPECT_EQ(launch.kernelName, "attn_entry_kernel");
-  EXPECT_EQ(launch.grid[0], 5); // ceil(300 / 64) query tiles
+  // The table's configuration for head dim 128: 128 x 32, 4 warps.
+  EXPECT_EQ((*kernel)->tiles().q, 128);
+  EXPECT_EQ((*kernel)->tiles().kv, 32);
+  EXPECT_EQ(launch.grid[0], 3); // ceil(300 / 128) query tiles
   EXPECT_EQ(launch.grid[1], 8);
   EXPECT_EQ(launch.grid[2], 1);
   EXPECT_EQ(launch.block[0], 128);
-  EXPECT_EQ(launch.dynamicSharedBytes, 3 * 64 * 128 * 2);
+  EXPECT_EQ(launch.dynamicSharedBytes, (128 + 2 * 32) * 128 * 2);
 
   // The same spec and chip again is a cache hit: the same kernel object.
   int64_t hits = compiler.cacheHits();
@@ -209,7 +212,8 @@ TEST(GpuJit, BadSpecsAndChipsAreErrors) {
   auto oddKernel = compiler.compileForGpu(odd);
   ASSERT_FALSE(static_cast<bool>(oddKernel));
   message = llvm::toString(oddKernel.takeError());
-  EXPECT_NE(message.find("head dimensions must be multiples of 64"),
+  EXPECT_NE(message.find("head dimensions must be multiples of 32 up to 256, "
+                         "not 80 and 80"),
             std::string::npos)
       << message;
 
@@ -229,29 +233,58 @@ TEST(GpuJit, BadSpecsAndChipsAreErrors) {
       << message;
 }
 
-// CompileOptions' tile sizes reach the GPU targets: a shape the kernels
-// are built for compiles, any other is refused with the supported list.
-TEST(GpuJit, TileSizesApplyOrAreRefused) {
-  CompileOptions supported;
-  supported.tileQ = supported.tileKV = 64;
-  Compiler ok(supported);
-  auto kernel = ok.compileForGpu(causalGqa());
-  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+// CompileOptions::gpuKernelConfig reaches both GPU targets: one that fits
+// compiles with its tiles and warps, "64x64" has its warps chosen, and one
+// that does not parse or does not fit is refused with the reason.
+TEST(GpuJit, KernelConfigsApplyOrAreRefused) {
+  struct Applied {
+    std::string config;
+    int64_t tileQ, tileKV, threads;
+  };
+  for (const Applied &a :
+       {Applied{"64x64w4", 64, 64, 128}, Applied{"128x64w8", 128, 64, 256},
+        // 32 rows per warp would take 192 accumulator
+        // registers at head dim 128: 16.
+        Applied{"64x64", 64, 64, 128}}) {
+    CompileOptions options;
+    options.gpuKernelConfig = a.config;
+    Compiler compiler(options);
+    auto kernel = compiler.compileForGpu(causalGqa());
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << a.config << ": " << llvm::toString(kernel.takeError());
+    EXPECT_EQ((*kernel)->tiles().q, a.tileQ) << a.config;
+    EXPECT_EQ((*kernel)->tiles().kv, a.tileKV) << a.config;
+    EXPECT_EQ((*kernel)->launch().block[0], a.threads) << a.config;
+    auto emulated = compiler.compileForEmulator(causalGqa());
+    ASSERT_TRUE(static_cast<bool>(emulated))
+        << a.config << ": " << llvm::toString(emulated.takeError());
+    EXPECT_EQ((*emulated)->tiles().q, a.tileQ) << a.config;
+  }
 
-  CompileOptions other;
-  other.tileQ = 32;
-  other.tileKV = 64;
-  Compiler compiler(other);
-  for (bool emulated : {false, true}) {
-    std::string message =
-        emulated ? llvm::toString(compiler.compileForEmulator(causalGqa())
-                                      .takeError())
-                 : llvm::toString(compiler.compileForGpu(causalGqa())
-                                      .takeError());
-    EXPECT_NE(message.find("no GPU kernel for 32 x 64 tiles (tile_q x "
-                           "tile_kv); the GPU kernels are built for 64 x 64"),
-              std::string::npos)
-        << message;
+  struct Refused {
+    std::string config, reason;
+  };
+  for (const Refused &r :
+       {Refused{"64", "'64' is not tile_q x tile_kv with optional warps"},
+        Refused{"40x64w2", "no GPU kernel 40x64w2 (tile_q x tile_kv, warps) "
+                           "for head dimensions 128/128 on sm_80: each warp "
+                           "owns tile_q / warps query rows, which must be 16 "
+                           "or 32, not 40 / 2"},
+        Refused{"128x64w4", "its accumulators take 192 registers per thread, "
+                            "more than the 160 that fit"},
+        Refused{"64x24w4", "tile_kv must be a multiple of 16"}}) {
+    CompileOptions options;
+    options.gpuKernelConfig = r.config;
+    Compiler compiler(options);
+    for (bool emulated : {false, true}) {
+      std::string message =
+          emulated
+              ? llvm::toString(
+                    compiler.compileForEmulator(causalGqa()).takeError())
+              : llvm::toString(compiler.compileForGpu(causalGqa()).takeError());
+      EXPECT_NE(message.find(r.reason), std::string::npos)
+          << r.config << (emulated ? " (emulated): " : ": ") << message;
+    }
   }
 }
 

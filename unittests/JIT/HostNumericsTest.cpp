@@ -444,13 +444,16 @@ TEST(HostNumerics, MaskMatrix) {
 
 // The GPU kernel (attn-to-gpu: tensor cores, cp.async, ldmatrix) runs in
 // the emulator with all its checks on, against the same f64 reference and
-// bounds, for every mask family, MHA/GQA/MQA, f16 and bf16, head dims 64,
-// 128 and 192/128, lengths that are not tile multiples and Sq = 1.
+// bounds, for every mask family, MHA/GQA/MQA, f16 and bf16, head dims from
+// 32 to 256 (multiples of 32: both swizzles) and 192/128, each with the
+// table's kernel configuration, lengths that are not tile multiples and
+// Sq = 1.
 TEST(EmulatedNumerics, MaskMatrix) {
   std::vector<Shape> heads = {
       {4, 4, 0, 0, 0, 0}, {8, 2, 0, 0, 0, 0}, {4, 1, 0, 0, 0, 0}};
   std::vector<std::pair<int64_t, int64_t>> dims = {
-      {64, 64}, {128, 128}, {192, 128}};
+      {64, 64}, {128, 128}, {192, 128}, {96, 96},
+      {32, 32}, {160, 160}, {224, 224}, {128, 64}};
   std::vector<std::pair<int64_t, int64_t>> lengths = {
       {1, 1}, {17, 17}, {127, 127}, {33, 70}, {1, 300}, {130, 129}};
   std::vector<ElementType> types = {ElementType::F16, ElementType::BF16};
@@ -471,8 +474,7 @@ TEST(EmulatedNumerics, MaskMatrix) {
     c.spec.numQHeads = std::min<int64_t>(c.spec.numQHeads, 4);
     c.spec.numKVHeads = std::min(c.spec.numKVHeads, c.spec.numQHeads);
     applyMask(c, m);
-    c.name = "emulated " + m.name + " Hq=" +
-             std::to_string(c.spec.numQHeads) +
+    c.name = "emulated " + m.name + " Hq=" + std::to_string(c.spec.numQHeads) +
              " Hkv=" + std::to_string(c.spec.numKVHeads) +
              " D=" + std::to_string(shape.headDimQK) + "/" +
              std::to_string(shape.headDimV) +
@@ -504,47 +506,100 @@ int64_t nonEmptyBlocks(int64_t seqQ, int64_t seqKV, int64_t tileQ,
                        int64_t tileKV, const KeepFn &keep);
 
 TEST(EmulatedNumerics, WorkIsProportionalToKeptTiles) {
-  Compiler compiler;
-  struct Variant {
-    std::string mask;
-    KeepFn keep;
+  struct Config {
+    const char *text;
+    int64_t tileQ, tileKV, warps;
   };
-  const int64_t s = 256, d = 64, heads = 2;
-  std::vector<Variant> variants = {
-      {"", nullptr},
-      {"#attn.causal",
-       [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; }},
-      {"#attn.window<left = 64, right = 0>",
-       [](int64_t, int64_t, int64_t i, int64_t j) {
-         return j <= i && i - j <= 64;
-       }},
+  // The table's for head dim 64, one slab per warp, eight warps.
+  for (Config config : {Config{"", 128, 32, 4}, Config{"64x64w4", 64, 64, 4},
+                        Config{"128x32w8", 128, 32, 8}}) {
+    CompileOptions options;
+    options.gpuKernelConfig = config.text;
+    Compiler compiler(options);
+    struct Variant {
+      std::string mask;
+      KeepFn keep;
+    };
+    const int64_t s = 256, d = 64, heads = 2;
+    std::vector<Variant> variants = {
+        {"", nullptr},
+        {"#attn.causal",
+         [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; }},
+        {"#attn.window<left = 64, right = 0>",
+         [](int64_t, int64_t, int64_t i, int64_t j) {
+           return j <= i && i - j <= 64;
+         }},
+    };
+    for (const Variant &v : variants) {
+      Case c;
+      c.spec.batch = 1;
+      c.spec.numQHeads = heads;
+      c.spec.numKVHeads = 1;
+      c.spec.seqQ = c.spec.seqKV = s;
+      c.spec.headDimQK = c.spec.headDimV = d;
+      c.spec.elementType = ElementType::F16;
+      c.spec.mask = v.mask;
+      c.keep = v.keep;
+      c.name = "work " + (v.mask.empty() ? std::string("dense") : v.mask) +
+               " config " + config.text;
+      mlir::attn::emu::Counters counters;
+      runCase(compiler, c, 7, Target::Emulator, &counters);
+      int64_t tq = config.tileQ, tkv = config.tileKV;
+      int64_t blocks =
+          heads * nonEmptyBlocks(
+                      s, s, tq, tkv,
+                      v.keep ? v.keep : [](int64_t, int64_t, int64_t, int64_t) {
+                        return true;
+                      });
+      // Per visited block and 16 query rows (one slab of a warp): QK^T is
+      // (d/16) k steps x (tile_kv/8) key tiles, PV is (tile_kv/16) k steps
+      // x (d/8) value tiles, whatever the warps.
+      uint64_t perBlock = tq / 16 * ((d / 16) * (tkv / 8) + tkv / 16 * (d / 8));
+      EXPECT_EQ(counters.mmaInstructions, perBlock * blocks) << c.name;
+      // cp.async: Q once per (q tile, head), K and V once per visited block
+      // (the next tile's K is prefetched only when that tile is visited).
+      uint64_t qBytes = heads * (s / tq) * tq * d * 2;
+      EXPECT_EQ(counters.cpAsyncBytes, qBytes + blocks * 2 * tkv * d * 2)
+          << c.name;
+      // Two block barriers per visited tile.
+      EXPECT_EQ(counters.barriers, 2 * blocks) << c.name;
+    }
+  }
+}
+
+// Every configuration of the table, and ones it does not choose (both
+// slab counts, 2 to 8 warps), on the mask kinds whose kv loops differ:
+// band bounds (causal, window), a compile-time tile table (prefix LM) and
+// a run-time one (documents), with ragged lengths: the pipelined K
+// prefetch follows each loop to its next visited tile.
+TEST(EmulatedNumerics, EveryKernelConfiguration) {
+  struct Config {
+    const char *text;
+    int64_t headDim;
   };
-  for (const Variant &v : variants) {
-    Case c;
-    c.spec.batch = 1;
-    c.spec.numQHeads = heads;
-    c.spec.numKVHeads = 1;
-    c.spec.seqQ = c.spec.seqKV = s;
-    c.spec.headDimQK = c.spec.headDimV = d;
-    c.spec.elementType = ElementType::F16;
-    c.spec.mask = v.mask;
-    c.keep = v.keep;
-    c.name = "work " + (v.mask.empty() ? std::string("dense") : v.mask);
-    mlir::attn::emu::Counters counters;
-    runCase(compiler, c, 7, Target::Emulator, &counters);
-    int64_t blocks =
-        heads * nonEmptyBlocks(s, s, 64, 64,
-                               v.keep ? v.keep
-                                      : [](int64_t, int64_t, int64_t,
-                                           int64_t) { return true; });
-    // Per visited block and warp: QK^T is (d/16) k steps x 8 key tiles,
-    // PV is 4 k steps x (d/8) value tiles; four warps per block.
-    uint64_t perBlock = 4 * ((d / 16) * 8 + 4 * (d / 8));
-    EXPECT_EQ(counters.mmaInstructions, perBlock * blocks) << c.name;
-    // cp.async: Q once per (q tile, head), K and V once per visited block.
-    uint64_t qBytes = heads * (s / 64) * 64 * d * 2;
-    EXPECT_EQ(counters.cpAsyncBytes, qBytes + blocks * 2 * 64 * d * 2)
-        << c.name;
+  std::vector<Config> configs = {
+      {"128x64w4", 64}, {"128x32w4", 128}, {"128x64w8", 192},
+      {"64x64w4", 256}, {"64x64w4", 64},   {"64x32w2", 64},
+      {"32x64w2", 64},  {"128x128w8", 64}, {"128x16w4", 128}};
+  // Each configuration: a band loop and a table loop, alternating.
+  std::vector<std::string> masks = {"causal_bottom_right", "prefix_lm",
+                                    "window", "document"};
+  uint64_t seed = 400;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const Config &config = configs[i];
+    CompileOptions options;
+    options.gpuKernelConfig = config.text;
+    Compiler compiler(options);
+    for (size_t m : {i % 2 * 2, i % 2 * 2 + 1}) {
+      const std::string &mask = masks[m];
+      Case c;
+      c.spec = makeSpec({2, 1, config.headDim, config.headDim, 150, 181},
+                        seed % 2 ? ElementType::BF16 : ElementType::F16);
+      applyMask(c, maskCase(mask));
+      c.name = std::string("config ") + config.text +
+               " D=" + std::to_string(config.headDim) + " " + mask;
+      runCase(compiler, c, seed++, Target::Emulator);
+    }
   }
 }
 

@@ -73,19 +73,20 @@ TEST_F(ContractJson, RoundTrips) {
   attn::LaunchContractAttr contract = original.contract;
   ASSERT_EQ(contract.getKernels().size(), 2u);
   ASSERT_EQ(contract.getTemporaries().size(), 1u);
-  EXPECT_EQ(contract.getTemporaries()[0].getBytes(), 1 * 4 * 2 * 2);
+  EXPECT_EQ(contract.getTemporaries()[0].getBytes(), 1 * 4 * 1 * 4);
   EXPECT_EQ(original.sizes(), (SmallVector<int64_t, 4>{1, 4, 100, 100}));
-  // The tile shape of the tiled IR, which the grids divide by.
-  EXPECT_EQ(contract.getTiles(), (ArrayRef<int64_t>{64, 64}));
+  // The tile shape of the tiled IR (the table's 128 x 32 for head dim
+  // 64), which the grids divide by.
+  EXPECT_EQ(contract.getTiles(), (ArrayRef<int64_t>{128, 32}));
   // (batch, heads, q tiles, kv tiles) = 16 tiles: one block of 128; the
-  // attention: 2 query tiles x 4 heads x 1.
+  // attention: 1 query tile x 4 heads x 1.
   EXPECT_EQ(contract.getKernels()[0].evaluateGrid(original.sizes()),
             (SmallVector<int64_t, 3>{1, 1, 1}));
   EXPECT_EQ(contract.getKernels()[1].evaluateGrid(original.sizes()),
-            (SmallVector<int64_t, 3>{2, 4, 1}));
+            (SmallVector<int64_t, 3>{1, 4, 1}));
   // One run-time length more: the grid follows without a recompile.
   EXPECT_EQ(contract.getKernels()[1].evaluateGrid({3, 4, 1000, 1000}),
-            (SmallVector<int64_t, 3>{16, 4, 3}));
+            (SmallVector<int64_t, 3>{8, 4, 3}));
 
   std::string chip;
   auto read = attn::ptx::contractFromJson(text, context.get(), chip);

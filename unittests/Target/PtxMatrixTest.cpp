@@ -13,8 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/JIT/Compiler.h"
 #include "attn/InitAll.h"
+#include "attn/JIT/Compiler.h"
 #include "attn/Target/PTX/PTX.h"
 
 #include "../Support/Ptxas.h"
@@ -140,8 +140,8 @@ void expectNoStaticSharedMemory(const std::string &log) {
 std::vector<std::pair<std::string, std::string>> benchKernels() {
   std::vector<std::pair<std::string, std::string>> kernels;
   std::error_code ec;
-  for (llvm::sys::fs::directory_iterator
-           it(ATTN_SOURCE_DIR "/bench/gpu", ec), end;
+  for (llvm::sys::fs::directory_iterator it(ATTN_SOURCE_DIR "/bench/gpu", ec),
+       end;
        !ec && it != end; it.increment(ec)) {
     if (!llvm::StringRef(it->path()).ends_with(".mlir"))
       continue;
@@ -193,7 +193,7 @@ TEST(PtxMatrix, TensorCoreKernelsAssembleWithoutSpills) {
                 std::string::npos);
       EXPECT_NE(ptx.find("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16"),
                 std::string::npos);
-      EXPECT_NE(ptx.find("cp.async.ca.shared.global"), std::string::npos);
+      EXPECT_NE(ptx.find("cp.async.cg.shared.global"), std::string::npos);
       expectLoadable(ptx);
       if (ptxas.empty())
         continue;
@@ -272,7 +272,7 @@ struct DeviceTensor {
   DeviceTensor(llvm::ArrayRef<int64_t> shape, llvm::StringRef dtype) {
     int64_t bytes = dtype == "f32" || dtype == "i32" ? 4
                     : dtype == "i1" || dtype == "i8" ? 1
-                                                      : 2;
+                                                     : 2;
     descriptor.rank = static_cast<int32_t>(shape.size());
     for (size_t d = 0; d < shape.size(); ++d) {
       descriptor.shape[d] = shape[d];

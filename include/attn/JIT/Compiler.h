@@ -58,6 +58,7 @@ struct AttentionSpec {
 
 /// Tile sizes and other compile options; part of the cache key.
 struct CompileOptions {
+  /// The host kernels' tile shape.
   int64_t tileQ = 64;
   int64_t tileKV = 64;
   /// Instrument the kernel to count the kv tiles it visits (see
@@ -68,6 +69,11 @@ struct CompileOptions {
   /// still holding it keep it alive). 0 keeps none. Not part of the key;
   /// Compiler::setCacheLimit changes it later.
   size_t maxCachedKernels = 256;
+  /// The GPU (and emulated) kernels' configuration, tile_q x tile_kv and
+  /// warps ("128x64w4"; "128x64" chooses the warps); empty: the table's
+  /// for the attention and chip (docs/gpu.md, "Kernel configurations").
+  /// One that does not fit the attention is a compile error.
+  std::string gpuKernelConfig{};
 };
 
 /// Caller-owned, contiguous row-major buffers of the attention's shapes.

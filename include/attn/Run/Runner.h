@@ -22,12 +22,13 @@ namespace mlir::attn::run {
 enum class Target { Host, Emulate };
 
 struct RunOptions {
-  /// Host: the host lowering. Emulate: the GPU kernel in the emulator,
-  /// all checks on (its tiles must be a shape the GPU kernels are built
-  /// for). Both tile the attention tileQ x tileKV.
+  /// Host: the host lowering, tiled tileQ x tileKV. Emulate: the GPU
+  /// kernel in the emulator, all checks on, of kernelConfig (empty: the
+  /// table's; see jit::CompileOptions::gpuKernelConfig).
   Target target = Target::Host;
   int64_t tileQ = 64;
   int64_t tileKV = 64;
+  std::string kernelConfig;
   uint64_t seed = 1;
   int repetitions = 3; // timed runs of the kernel; the median is reported
   bool check = true;   // compare with the f64 reference

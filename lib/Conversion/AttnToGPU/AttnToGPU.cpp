@@ -227,7 +227,8 @@ private:
   /// replaces `forall` with the launch.
   LogicalResult launch(scf::ForallOp forall, Outlined &outlined,
                        AffineMap gridMap, ArrayRef<int64_t> grid,
-                       int64_t threads, int64_t sharedBytes);
+                       int64_t threads, int64_t sharedBytes,
+                       int64_t minBlocksPerSM);
   /// The contract of the function holding `forall` (one per module).
   FailureOr<ContractBuilder *> contractFor(scf::ForallOp forall);
 
@@ -329,7 +330,8 @@ void AttnTileToGPUPass::copyGlobals(gpu::GPUFuncOp kernel) {
 LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
                                         Outlined &outlined, AffineMap gridMap,
                                         ArrayRef<int64_t> grid, int64_t threads,
-                                        int64_t sharedBytes) {
+                                        int64_t sharedBytes,
+                                        int64_t minBlocksPerSM) {
   // The driver's grid limits (every chip attn targets): x < 2^31, y and z
   // at most 65535. The attention grid is (q tiles, heads, batch).
   constexpr int64_t kMaxGrid[3] = {(int64_t{1} << 31) - 1, 65535, 65535};
@@ -355,10 +357,10 @@ LogicalResult AttnTileToGPUPass::launch(scf::ForallOp forall,
   // .minnctapersm: ptxas's own occupancy target can cap registers for a
   // third block per SM and spill (16 bytes at 168 registers on the dilated
   // D = 128 kernel) or rematerialise (9% more instructions on the window
-  // D = 64 kernel). Two blocks of four warps per SM, as FlashAttention-2
-  // runs, leave it 255 registers.
+  // D = 64 kernel). Two blocks of four warps per SM, or one of eight, as
+  // FlashAttention-2 runs, leave it 255 registers.
   kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                  b.getI32IntegerAttr(kGpuMinBlocksPerSM));
+                  b.getI32IntegerAttr(minBlocksPerSM));
   OpBuilder hb(forall);
   Location loc = forall.getLoc();
   auto c = [&](int64_t v) -> Value {
@@ -432,7 +434,7 @@ LogicalResult AttnTileToGPUPass::outlineTable(scf::ForallOp forall) {
     return failure();
   copyGlobals(outlined->kernel);
   return launch(forall, *outlined, contract->tileTableGrid(kTableThreads), grid,
-                kTableThreads, 0);
+                kTableThreads, 0, /*minBlocksPerSM=*/1);
 }
 
 LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
@@ -465,23 +467,28 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
     return first.emitError("attn-tile-to-gpu: the GPU path needs static "
                            "shapes");
   int64_t dqk = qType.getDimSize(3), dv = vType.getDimSize(3);
-  if (dqk % 64 != 0 || dv % 64 != 0 || dqk > 256 || dv > 256)
+  if (dqk % kGpuHeadDimMultiple != 0 || dv % kGpuHeadDimMultiple != 0 ||
+      dqk > kGpuMaxHeadDim || dv > kGpuMaxHeadDim)
     return first.emitError("attn-tile-to-gpu: head dimensions must be "
-                           "multiples of 64 up to 256, not ")
+                           "multiples of ")
+           << kGpuHeadDimMultiple << " up to " << kGpuMaxHeadDim << ", not "
            << dqk << " and " << dv;
-  // The tile shape is the tiled IR's; the emitter has kernels for some.
-  GpuTileConfig tiles{static_cast<int64_t>(first.getTileQ()),
-                      static_cast<int64_t>(first.getTileKv())};
+  // The tile shape is the tiled IR's, the warps the option's.
+  GpuKernelConfig tiles{static_cast<int64_t>(first.getTileQ()),
+                        static_cast<int64_t>(first.getTileKv()), warps};
   for (TileUpdateOp op : updates)
     if (op.getTileQ() != first.getTileQ() ||
         op.getTileKv() != first.getTileKv())
       return op.emitError("attn-tile-to-gpu: the tile updates of one "
                           "attention disagree on the tile shape");
-  if (!llvm::is_contained(supportedGpuTiles(), tiles))
-    return first.emitError("attn-tile-to-gpu: no GPU kernel for ")
-           << tiles.tileQ << " x " << tiles.tileKV
-           << " tiles (tile_q x tile_kv); the GPU kernels are built for "
-           << supportedGpuTilesText();
+  if (tiles.warps == 0)
+    tiles.warps =
+        defaultGpuWarps(tiles.tileQ, tiles.tileKV, dqk, dv, chip.getValue());
+  if (std::string why = checkGpuKernelConfig(tiles, dqk, dv, chip.getValue());
+      !why.empty())
+    return first.emitError("attn-tile-to-gpu: no GPU kernel ")
+           << tiles.str() << " (tile_q x tile_kv, warps) for head dimensions "
+           << dqk << "/" << dv << " on " << chip.getValue() << ": " << why;
 
   // The block ids the grid's mapping names (attn-tile: batch z, head y,
   // query tile x) stand for the forall's induction variables.
@@ -519,7 +526,8 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
   useApproximateMath(kernel);
   // The launch contract, and the launch itself in place of the forall.
   return launch(forall, *outlined, contract->attentionGrid(), grid,
-                tiles.threads(), emitter.sharedBytes());
+                tiles.threads(), tiles.sharedBytes(dqk, dv),
+                tiles.minBlocksPerSM());
 }
 
 } // namespace
@@ -541,41 +549,156 @@ mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
   return contract;
 }
 
-ArrayRef<GpuTileConfig> mlir::attn::supportedGpuTiles() {
-  // Four warps of 16 query rows, 64 keys per kv tile.
-  static const GpuTileConfig kSupported[] = {{64, 64}};
-  return kSupported;
+std::string GpuKernelConfig::str() const {
+  return (Twine(tileQ) + "x" + Twine(tileKV) + "w" + Twine(warps)).str();
 }
 
-std::string mlir::attn::supportedGpuTilesText() {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(
-      supportedGpuTiles(), os,
-      [&](const GpuTileConfig &c) { os << c.tileQ << " x " << c.tileKV; },
-      ", ");
-  return text;
+std::optional<GpuKernelConfig>
+mlir::attn::parseGpuKernelConfig(StringRef text) {
+  GpuKernelConfig config;
+  StringRef rest = text;
+  if (rest.consumeInteger(10, config.tileQ) || !rest.consume_front("x") ||
+      rest.consumeInteger(10, config.tileKV))
+    return std::nullopt;
+  if (rest.consume_front("w") && rest.consumeInteger(10, config.warps))
+    return std::nullopt;
+  if (!rest.empty() || config.tileQ <= 0 || config.tileKV <= 0 ||
+      config.warps < 0)
+    return std::nullopt;
+  return config;
+}
+
+int64_t mlir::attn::gpuSharedBytesPerBlock(StringRef chip) {
+  // cudaDevAttrMaxSharedMemoryPerBlockOptin: A100 163 KiB, H100 227 KiB.
+  return chip == "sm_90" || chip == "sm_90a" ? 227 * 1024 : 163 * 1024;
+}
+
+GpuKernelConfig mlir::attn::defaultGpuKernelConfig(int64_t headDimQK,
+                                                   int64_t headDimV,
+                                                   StringRef chip) {
+  // By the larger head dimension, after FlashAttention-2's forward
+  // kernels on A100 and H100 (csrc/flash_attn/src/
+  // flash_fwd_launch_template.h, run_mha_fwd_hdim*), within what ptxas
+  // fits in 255 registers without spilling for every mask kind and score
+  // modification of the PTX matrix (unittests/Target/PtxMatrixTest.cpp;
+  // docs/gpu.md, "Kernel configurations"):
+  // - up to 128: 128 x 32, 4 warps of two slabs (FA2's sm86 choice at
+  //   128; its A100/H100 128 x 64 and, at 64, 128 x 128 take 192
+  //   accumulator registers and spill here, and so does 128 x 64 at 64
+  //   with a window or ALiBi);
+  // - beyond: 64 x 64, 4 warps of one slab (FA2's H100 choice at 256; its
+  //   128 x 64 with 8 warps spills with a compile-time tile table at
+  //   192/128 on sm_90).
+  int64_t d = std::max(headDimQK, headDimV);
+  (void)chip; // the same on sm_80 and sm_90 today
+  if (d <= 128)
+    return {128, 32, 4};
+  return {64, 64, 4};
+}
+
+int64_t mlir::attn::defaultGpuWarps(int64_t tileQ, int64_t tileKV,
+                                    int64_t headDimQK, int64_t headDimV,
+                                    StringRef chip) {
+  GpuKernelConfig table = defaultGpuKernelConfig(headDimQK, headDimV, chip);
+  if (table.tileQ == tileQ && table.tileKV == tileKV)
+    return table.warps;
+  GpuKernelConfig two{tileQ, tileKV, tileQ / 32};
+  if (tileQ % 32 == 0 &&
+      two.accumulatorRegisters(headDimV) <= kGpuAccumulatorBudget)
+    return two.warps;
+  return std::max<int64_t>(tileQ / 16, 1);
+}
+
+std::string mlir::attn::checkGpuKernelConfig(const GpuKernelConfig &config,
+                                             int64_t headDimQK,
+                                             int64_t headDimV, StringRef chip) {
+  std::string why;
+  llvm::raw_string_ostream os(why);
+  if (config.warps < 1 || config.warps > 8)
+    os << "warps must be 1 to 8, not " << config.warps;
+  else if (config.tileQ % config.warps != 0 ||
+           (config.rowsPerWarp() != 16 && config.rowsPerWarp() != 32))
+    os << "each warp owns tile_q / warps query rows, which must be 16 or "
+          "32, not "
+       << config.tileQ << " / " << config.warps;
+  else if (config.tileKV % 16 != 0 || config.tileKV > 256)
+    os << "tile_kv must be a multiple of 16 up to 256, not " << config.tileKV;
+  else if (config.accumulatorRegisters(headDimV) > kGpuAccumulatorBudget)
+    os << "its accumulators take " << config.accumulatorRegisters(headDimV)
+       << " registers per thread, more than the " << kGpuAccumulatorBudget
+       << " that fit; use one slab (16 rows) per warp or a smaller tile_kv";
+  else if (config.sharedBytes(headDimQK, headDimV) >
+           gpuSharedBytesPerBlock(chip))
+    os << "its tiles take " << config.sharedBytes(headDimQK, headDimV)
+       << " bytes of shared memory, more than the "
+       << gpuSharedBytesPerBlock(chip) << " a block may have";
+  else
+    for (auto [rows, d] : {std::pair{config.tileQ, headDimQK},
+                           std::pair{config.tileKV, headDimQK},
+                           std::pair{config.tileKV, headDimV}})
+      if (rows * d / 8 % config.threads() != 0) {
+        os << "a " << rows << " x " << d
+           << " tile does not split into 16-byte copies evenly over "
+           << config.threads() << " threads";
+        break;
+      }
+  return why;
 }
 
 void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm,
-                                        std::optional<GpuTileConfig> tiles) {
-  GpuTileConfig config = tiles.value_or(supportedGpuTiles().front());
-  AttnTileOptions tile;
-  tile.tileQ = config.tileQ;
-  tile.tileKV = config.tileKV;
-  pm.addPass(createAttnTile(tile));
+                                        std::optional<GpuKernelConfig> config,
+                                        StringRef chip) {
+  AttnTileToGPUOptions toGpu;
+  toGpu.chip = chip.str();
+  if (config) {
+    AttnTileOptions tile;
+    tile.tileQ = config->tileQ;
+    tile.tileKV = config->tileKV;
+    pm.addPass(createAttnTile(tile));
+    toGpu.warps = config->warps;
+  } else {
+    // Each attention's table entry; attn-tile-to-gpu finds its warps
+    // again (defaultGpuWarps of the table's tile shape).
+    std::string chipName = chip.str();
+    pm.addPass(createAttnTile({}, [chipName](AttentionOp op) {
+      AttentionShape shape = op.getShape();
+      GpuKernelConfig c =
+          defaultGpuKernelConfig(shape.headDimQK, shape.headDimV, chipName);
+      return std::pair{c.tileQ, c.tileKV};
+    }));
+  }
   buildAttnBufferizePipeline(pm);
-  pm.addPass(createAttnTileToGPU());
+  pm.addPass(createAttnTileToGPU(toGpu));
 }
 
 void mlir::attn::registerAttnToGpuPipeline() {
-  PassPipelineRegistration<AttnToGpuOptions>(
+  // registerPassPipeline rather than PassPipelineRegistration: a
+  // kernel-config that does not parse is an error of the pipeline text.
+  registerPassPipeline(
       "attn-to-gpu",
       "Tile attn.attention and outline it into tensor-core GPU kernels "
-      "(attn-tile, attn-tile-to-gpu); tile shapes without a kernel are "
-      "refused",
-      [](OpPassManager &pm, const AttnToGpuOptions &options) {
-        buildAttnToGpuPipeline(pm,
-                               GpuTileConfig{options.tileQ, options.tileKV});
+      "(attn-tile, attn-bufferize, attn-tile-to-gpu) of a kernel "
+      "configuration (kernel-config: \"128x64w4\", or \"auto\" for the "
+      "table's); configurations that do not fit are refused",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        AttnToGpuOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::optional<GpuKernelConfig> config;
+        if (options.kernelConfig != "auto") {
+          config = parseGpuKernelConfig(options.kernelConfig);
+          if (!config)
+            return errorHandler("attn-to-gpu: kernel-config '" +
+                                options.kernelConfig +
+                                "' is not tile_q x tile_kv with optional "
+                                "warps (\"128x64w4\", \"128x64\") or "
+                                "\"auto\"");
+        }
+        buildAttnToGpuPipeline(pm, config, options.chip);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionsHandler) {
+        optionsHandler(AttnToGpuOptions());
       });
 }

@@ -5,7 +5,11 @@
 // of Q/K/V tiles into swizzled dynamic shared memory, ldmatrix fragments,
 // mma.sync m16n8k16 for QK^T and PV, and the online softmax with its state
 // in per-thread fragments (private arrays with constant indices, which
-// LLVM promotes to registers).
+// LLVM promotes to registers). A warp owns one or two m16 slabs of query
+// rows (GpuKernelConfig::slabs): with two, every K and V fragment it loads
+// feeds two mma. K and V are single-buffered and pipelined as in
+// FlashAttention-2: V(j) lands during QK^T(j), K(j+1) during softmax(j)
+// and PV(j); two block barriers per kv tile.
 //
 // The fragment layouts, the ldmatrix.x4 loads and the swizzle, and the
 // identities the index arithmetic below relies on, are stated (and tested
@@ -22,16 +26,19 @@
 #include "attn/Conversion/AttnToGPU/FragmentLayouts.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
 namespace mlir::attn::gpu_kernel {
 
 /// Builds the warp-level code of one kernel.
 class KernelEmitter {
 public:
   KernelEmitter(gpu::GPUFuncOp kernel, Type elementType, int64_t headDimQK,
-                int64_t headDimV, GpuTileConfig tiles)
+                int64_t headDimV, GpuKernelConfig config)
       : kernel(kernel), ctx(kernel.getContext()), elementType(elementType),
-        dqk(headDimQK), dv(headDimV), tileQ(tiles.tileQ), tileKV(tiles.tileKV),
-        threads(tiles.threads()) {}
+        dqk(headDimQK), dv(headDimV), tileQ(config.tileQ),
+        tileKV(config.tileKV), threads(config.threads()),
+        slabs(config.slabs()) {}
 
   /// Thread ids, shared-memory views and the private state, at the kernel
   /// entry.
@@ -42,39 +49,49 @@ public:
   /// known only at run time) branches around the scoring alone: the
   /// copies, mma and softmax are emitted once.
   LogicalResult emitUpdate(TileUpdateOp op);
-  /// The 32 base-2 scores of this lane from the QK^T accumulators, tested
-  /// against the mask when `applyMask`; for an op with a deferredScale,
-  /// the masked dot products (emitSoftmax applies the factor).
+  /// The base-2 scores of this lane from the QK^T accumulators of every
+  /// slab (slab-major, tileKV / 2 per slab), tested against the mask when
+  /// `applyMask`; for an op with a deferredScale, the masked dot products
+  /// (emitSoftmax applies the factor).
   FailureOr<SmallVector<Value>> emitScores(OpBuilder &b, Location loc,
-                                           TileUpdateOp op, ArrayRef<Value> s,
+                                           TileUpdateOp op,
+                                           ArrayRef<SmallVector<Value>> s,
                                            bool applyMask);
   void emitFinalize(TileFinalizeOp op);
 
   /// The steps of emitUpdate.
-  /// Issues the K and V copies (V in its own group, returned) and waits
-  /// for K.
+  /// Makes K(j) land: copies it unless the previous tile prefetched it,
+  /// waits, and passes the barrier after which V's buffer is free (every
+  /// warp is past PV(j-1)); then issues V(j) and returns its group.
   Value emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op);
-  /// QK^T of this warp's rows: tileKV / 8 accumulator tiles.
-  SmallVector<Value> emitQK(OpBuilder &b, Location loc);
+  /// After the barrier that frees K's buffer: K of the tile the next
+  /// iteration of op's kv loop updates, when that is known (see
+  /// nextTileIsComputable) and the tile is visited.
+  void emitPrefetchNextK(OpBuilder &b, Location loc, TileUpdateOp op);
+  /// QK^T of this warp's rows: per slab, tileKV / 8 accumulator tiles.
+  SmallVector<SmallVector<Value>> emitQK(OpBuilder &b, Location loc);
   /// The scores of the tile, branching on its run-time full flag.
   FailureOr<SmallVector<Value>> emitTileScores(OpBuilder &b, Location loc,
                                                TileUpdateOp op,
-                                               ArrayRef<Value> s);
+                                               ArrayRef<SmallVector<Value>> s);
   /// The online-softmax step: P = exp2(t - m_new) per accumulator tile,
   /// the updated row state, and the accumulator rescaled by
   /// exp2(m_old - m_new). With `scale` (deferredScale), `scores` are dot
   /// products: the row maximum is taken on them and scaled once per row,
   /// and each exponent's argument is one fma(dot, scale, -m_new).
+  /// P in the input type as the A fragments of PV (one per k16 step:
+  /// converted as soon as it is computed, half the registers of f32), and
+  /// the rescaled accumulator.
   struct TileProbabilities {
-    SmallVector<SmallVector<Value, 4>> p;
+    SmallVector<Value> a;
     SmallVector<Value> acc;
   };
-  TileProbabilities emitSoftmax(OpBuilder &b, Location loc,
+  TileProbabilities emitSoftmax(OpBuilder &b, Location loc, int64_t slab,
                                 ArrayRef<Value> scores,
                                 std::optional<double> scale);
-  /// acc += P V once V (group `vGroup`) has landed; stores the state.
+  /// acc += P V of every slab (V has landed); stores the state.
   void emitPV(OpBuilder &b, Location loc,
-              const TileProbabilities &probabilities, Value vGroup);
+              ArrayRef<TileProbabilities> probabilities);
 
   int64_t sharedBytes() const {
     return (tileQ * dqk + tileKV * dqk + tileKV * dv) * 2;
@@ -129,16 +146,20 @@ private:
   Value ldmatrix(OpBuilder &b, Location loc, const FragmentAccess &access,
                  int64_t i, int64_t j);
 
-  /// How this thread stages a [rows][d] tile: chunk `id = tid + threads * i`
-  /// of the tile, for i < rows * d / 8 / threads. When threads is a
-  /// multiple of the chunks per row, the thread's chunk column is fixed
-  /// and its rows step by a constant: the swizzled shared offsets take a
-  /// few lane values, computed once.
+  /// How this thread stages a [rows][d] tile. In the linear case
+  /// (`shared` set), `perRow` threads share a row, the thread owning chunk
+  /// `chunk + perRow g` of it for every g < d / 8 / perRow, in rows
+  /// `row + rowStep i` for i < rows / rowStep: with perRow a multiple of
+  /// the swizzle's width (layout::swizzleChunks) and rowStep of its
+  /// period, every chunk's shared and global offsets are the thread's
+  /// first plus a constant (one address register and immediates), as
+  /// FlashAttention-2's copies of 64-element panels. Otherwise chunk
+  /// `tid + threads i` of the tile, each addressed on its own.
   struct TileCopy {
-    int64_t rows = 0, d = 0;
+    int64_t rows = 0, d = 0, perRow = 0, rowStep = 0;
     Value smem;
-    Value row, col;            // lane row and element column (linear case)
-    SmallVector<Value> shared; // per i: lane part of the shared offset
+    Value row, col; // lane row and element column (linear case)
+    Value shared;   // lane's shared offset (linear case)
   };
   TileCopy tileCopy(OpBuilder &b, Location loc, Value smem, int64_t rows,
                     int64_t d);
@@ -173,24 +194,36 @@ private:
       indices.push_back(idx(b, loc, i));
     memref::StoreOp::create(b, loc, v, mem, indices);
   }
-  /// The absolute query row of accumulator row slot r (layout::accRowSlot)
-  /// of this lane.
-  Value laneRow(OpBuilder &b, Location loc, Value qBegin, int64_t r) {
+  /// The query row (from qBegin) of accumulator row slot r
+  /// (layout::accRowSlot) of this lane in slab `slab`.
+  Value laneRow(OpBuilder &b, Location loc, Value qBegin, int64_t slab,
+                int64_t r) {
     return addC(b, loc, add(b, loc, qBegin, add(b, loc, warpRow, g)),
-                layout::accSlotRow(r));
+                layout::kMmaRows * slab + layout::accSlotRow(r));
+  }
+  /// Waits for every cp.async group of this thread and passes a block
+  /// barrier: what one thread copied is then visible to all.
+  void waitAllAndSync(OpBuilder &b, Location loc) {
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    gpu::BarrierOp::create(b, loc);
   }
 
   gpu::GPUFuncOp kernel;
   MLIRContext *ctx;
   Type elementType;
   int64_t dqk, dv;
-  int64_t tileQ, tileKV, threads;
+  int64_t tileQ, tileKV, threads, slabs;
   DenseMap<int64_t, Value> constants;
   Value tid, warpRow, lane, g, t4;
   Value sharedQ, sharedK, sharedV; // 1-D views of [rows][d] tiles
   FragmentAccess fragQ, fragK, fragV;
   TileCopy copyQ, copyK, copyV;
-  Value rowMax, rowSum, acc; // private: [2], [2], [dv / 8, 4]
+  // Private: [slabs * 2] (slab, row slot), the same, and
+  // [slabs * dv / 8, 4] (slab, value tile; element).
+  Value rowMax, rowSum, acc;
+  /// The kv_begin of the K tile in shared memory or in flight (private,
+  /// [1]; -1 before the first).
+  Value loadedK;
 };
 
 } // namespace mlir::attn::gpu_kernel

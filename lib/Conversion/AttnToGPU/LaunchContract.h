@@ -29,7 +29,7 @@ public:
   func::FuncOp getFunction() const { return func; }
   /// The tile shape and the static sizes [batch, heads, seq_q, seq_kv] of
   /// the function's attention.
-  GpuTileConfig getTiles() const { return tiles; }
+  GpuKernelConfig getTiles() const { return tiles; }
   ArrayRef<int64_t> getSizes() const { return sizes; }
 
   /// The parameter a kernel takes for the host value `v`: a host argument
@@ -52,7 +52,7 @@ private:
   explicit ContractBuilder(func::FuncOp func) : func(func) {}
 
   mutable func::FuncOp func;
-  GpuTileConfig tiles;
+  GpuKernelConfig tiles;
   SmallVector<int64_t, 4> sizes;
   SmallVector<KernelParamAttr> argRoles, resultRoles;
   SmallVector<KernelLaunchAttr> kernels;

@@ -64,13 +64,14 @@ public:
     // ops they are for: GPU ops with a GPU-level expansion (all-reduce,
     // global ids, wide shuffles) and N-D vector.from_elements, which the
     // vector lowering takes in 1-D only; and what finalize-memref-to-llvm
-    // needs expanded first: subviews (a query tile's output rows) into
+    // needs expanded first: subviews (a query tile's output rows) and the
+    // tile copies' flattened tensors into
     // offset arithmetic (expand-strided-metadata, lower-affine).
     SmallVector<Operation *> rewritten;
     module.walk([&](Operation *op) {
       auto fromElements = dyn_cast<vector::FromElementsOp>(op);
       if ((fromElements && fromElements.getType().getRank() > 1) ||
-          isa<memref::SubViewOp>(op) ||
+          isa<memref::SubViewOp, memref::CollapseShapeOp>(op) ||
           (isa<gpu::GPUDialect>(op->getDialect()) &&
            !isa<gpu::GPUFuncOp, gpu::ReturnOp, gpu::BarrierOp, gpu::ThreadIdOp,
                 gpu::BlockIdOp, gpu::DynamicSharedMemoryOp>(op)))

@@ -292,7 +292,7 @@ mlir::attn::ptx::compileAttention(ModuleOp module, const PTXOptions &options) {
   pm.enableVerifier(options.verifyPasses);
   if (options.passTiming)
     pm.enableTiming();
-  buildAttnToGpuPipeline(pm, options.tiles);
+  buildAttnToGpuPipeline(pm, options.kernelConfig, options.chip);
   if (failed(pm.run(*clone)))
     return failure();
   auto gpuModules = llvm::to_vector(clone->getOps<gpu::GPUModuleOp>());

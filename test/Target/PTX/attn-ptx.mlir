@@ -10,7 +10,7 @@
 // and the approximate exp2 of the online softmax, for sm_80 and sm_90.
 // SM80:      .target sm_80
 // SM80-LABEL: .visible .entry attention_kernel(
-// SM80-DAG:  cp.async.ca.shared.global
+// SM80-DAG:  cp.async.cg.shared.global
 // SM80-DAG:  ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // SM80-DAG:  mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // SM80-DAG:  ex2.approx.ftz.f32
@@ -37,16 +37,16 @@
 // JSON:          "role": "key",
 // JSON:          "role": "value",
 // JSON:      "chip": "sm_80"
-// JSON:      "contract": "#attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>], tiles = [64, 64], kernels = [#attn.kernel<name = \"attention_kernel\", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0), block = [128, 1, 1], sharedBytes = 24576,
+// JSON:      "contract": "#attn.launch_contract<arguments = [#attn.param<query>, #attn.param<key>, #attn.param<value>], results = [#attn.param<output>], tiles = [128, 32], kernels = [#attn.kernel<name = \"attention_kernel\", grid = ()[s0, s1, s2, s3] -> (s2 ceildiv 128, s1, s0), block = [128, 1, 1], sharedBytes = 24576,
 // JSON:      "kernels": [
 // JSON:          "block": [
 // JSON-NEXT:       128,
 // JSON:          "dynamic_shared_bytes": 24576,
 // JSON:          "grid": [
-// JSON-NEXT:       4,
+// JSON-NEXT:       2,
 // JSON-NEXT:       8,
 // JSON-NEXT:       1
-// JSON:          "grid_map": "affine_map<()[s0, s1, s2, s3] -> (s2 ceildiv 64, s1, s0)>",
+// JSON:          "grid_map": "affine_map<()[s0, s1, s2, s3] -> (s2 ceildiv 128, s1, s0)>",
 // JSON:          "name": "attention_kernel",
 // JSON:          "params": [
 // JSON-NEXT:       "arg0",

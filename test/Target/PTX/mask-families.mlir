@@ -7,7 +7,7 @@
 // the skipped tiles in the GPU IR.) A custom mask_mod region is the last.
 
 // CHECK-LABEL: .visible .entry none_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
@@ -20,7 +20,7 @@ func.func @none(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>, %v: tens
 // -----
 
 // CHECK-LABEL: .visible .entry causal_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
@@ -33,7 +33,7 @@ func.func @causal(%q: tensor<1x8x128x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: 
 // -----
 
 // CHECK-LABEL: .visible .entry causal_bottom_right_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
@@ -46,7 +46,7 @@ func.func @causal_bottom_right(%q: tensor<1x4x128x64xf16>, %k: tensor<1x1x128x64
 // -----
 
 // CHECK-LABEL: .visible .entry window_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
@@ -59,7 +59,7 @@ func.func @window(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16>, %v: 
 // -----
 
 // CHECK-LABEL: .visible .entry dilated_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
@@ -72,7 +72,7 @@ func.func @dilated(%q: tensor<1x8x128x64xf16>, %k: tensor<1x2x128x64xf16>, %v: t
 // -----
 
 // CHECK-LABEL: .visible .entry global_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
@@ -85,7 +85,7 @@ func.func @global(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x1x128x64xbf16>, %v: 
 // -----
 
 // CHECK-LABEL: .visible .entry block_layout_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
@@ -98,7 +98,7 @@ func.func @block_layout(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>, 
 // -----
 
 // CHECK-LABEL: .visible .entry random_blocks_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
@@ -111,7 +111,7 @@ func.func @random_blocks(%q: tensor<1x8x128x64xbf16>, %k: tensor<1x2x128x64xbf16
 // -----
 
 // CHECK-LABEL: .visible .entry prefix_lm_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
@@ -124,7 +124,7 @@ func.func @prefix_lm(%q: tensor<1x4x128x64xf16>, %k: tensor<1x1x128x64xf16>, %v:
 // -----
 
 // CHECK-LABEL: .visible .entry document_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
@@ -137,7 +137,7 @@ func.func @document(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16>, %v
 // -----
 
 // CHECK-LABEL: .visible .entry complement_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
@@ -150,7 +150,7 @@ func.func @complement(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>, %v
 // -----
 
 // CHECK-LABEL: .visible .entry mask_mod_kernel
-// CHECK-DAG:   cp.async.ca.shared.global
+// CHECK-DAG:   cp.async.cg.shared.global
 // CHECK-DAG:   ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG:   mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 func.func @mask_mod(%q: tensor<1x4x128x64xf16>, %k: tensor<1x4x128x64xf16>, %v: tensor<1x4x128x64xf16>) -> tensor<1x4x128x64xf16> {

@@ -1,9 +1,9 @@
 //===- AttnToGPU.h - attn to tensor-core GPU kernels ------------*- C++ -*-===//
 //
 // attn-tile-to-gpu (Passes.td) and the attn-to-gpu pipeline: attn.attention
-// through attn-tile (64 x 64 tiles) into gpu.func kernels launched by
-// gpu.launch_func. The kernels then go through attn-lower-gpu-to-nvvm to
-// PTX (lib/Target/PTX) or to the emulator (lib/Target/Emulator).
+// through attn-tile (tiles of a GpuKernelConfig) into gpu.func kernels launched
+// by gpu.launch_func. The kernels then go through attn-lower-gpu-to-nvvm to PTX
+// (lib/Target/PTX) or to the emulator (lib/Target/Emulator).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,27 +26,71 @@
 
 namespace mlir::attn {
 
-/// The tile shape of one attention kernel. attn-tile chooses it; the
-/// kernel emitter reads it from the tiled IR (attn.tile_update's tile_q
-/// and tile_kv). Each warp owns 16 query rows.
-struct GpuTileConfig {
-  int64_t tileQ = 0, tileKV = 0;
-  int64_t warps() const { return tileQ / 16; }
-  int64_t threads() const { return 32 * warps(); }
-  bool operator==(const GpuTileConfig &o) const {
-    return tileQ == o.tileQ && tileKV == o.tileKV;
+/// How one attention kernel is shaped, as FlashAttention-2's kernel traits
+/// (csrc/flash_attn/src/kernel_traits.h): tile_q query rows per block,
+/// tile_kv keys per kv tile, and `warps` warps, each owning tile_q / warps
+/// query rows: one m16 slab (16 rows) or two (32 rows, so that every K and
+/// V fragment a warp loads feeds two mma). attn-tile builds the tiled IR
+/// with tile_q x tile_kv; attn-tile-to-gpu reads them from the tile ops
+/// and takes the warps as an option. Written "128x64w4".
+struct GpuKernelConfig {
+  int64_t tileQ = 0, tileKV = 0, warps = 0;
+  int64_t threads() const { return 32 * warps; }
+  int64_t rowsPerWarp() const { return warps > 0 ? tileQ / warps : 0; }
+  int64_t slabs() const { return rowsPerWarp() / 16; }
+  /// The blocks per SM the kernel is built for (.minnctapersm): two of
+  /// four warps leave ptxas 255 registers per thread, as does one of
+  /// eight.
+  int64_t minBlocksPerSM() const { return warps <= 4 ? 2 : 1; }
+  /// Dynamic shared memory: the Q, K and V tiles.
+  int64_t sharedBytes(int64_t headDimQK, int64_t headDimV) const {
+    return (tileQ * headDimQK + tileKV * (headDimQK + headDimV)) * 2;
+  }
+  /// f32 accumulator registers per thread: S (tile_kv / 2 per slab) and O
+  /// (head_dim_v / 2 per slab).
+  int64_t accumulatorRegisters(int64_t headDimV) const {
+    return slabs() * (tileKV + headDimV) / 2;
+  }
+  std::string str() const;
+  bool operator==(const GpuKernelConfig &o) const {
+    return tileQ == o.tileQ && tileKV == o.tileKV && warps == o.warps;
   }
 };
-/// The tile shapes the kernel emitter builds; the first is the default of
-/// the attn-to-gpu pipeline.
-ArrayRef<GpuTileConfig> supportedGpuTiles();
-/// The supported tile shapes as text for diagnostics ("64 x 64").
-std::string supportedGpuTilesText();
-/// The occupancy the kernels are built for (.minnctapersm).
-constexpr int64_t kGpuMinBlocksPerSM = 2;
+
+/// "128x64w4", or "128x64" with warps = 0 (chosen by defaultGpuWarps).
+std::optional<GpuKernelConfig> parseGpuKernelConfig(StringRef text);
+
+/// The table (docs/gpu.md, "Kernel configurations"), by the larger head
+/// dimension, after FlashAttention-2's on A100 and H100 (sm_80, sm_90).
+GpuKernelConfig defaultGpuKernelConfig(int64_t headDimQK, int64_t headDimV,
+                                       StringRef chip);
+/// The warps for a tile shape given without them: the table's where its
+/// tile shape is this one, else two slabs per warp where the accumulators
+/// fit the register budget, else one.
+int64_t defaultGpuWarps(int64_t tileQ, int64_t tileKV, int64_t headDimQK,
+                        int64_t headDimV, StringRef chip);
+/// Why `config` cannot be built for these head dimensions on `chip`
+/// (rows per warp, tile multiples, the register budget of the
+/// accumulators, shared memory per block, copies that divide evenly);
+/// empty when it can.
+std::string checkGpuKernelConfig(const GpuKernelConfig &config,
+                                 int64_t headDimQK, int64_t headDimV,
+                                 StringRef chip);
+/// The most f32 accumulator registers per thread a configuration may
+/// take: ptxas needs the rest of its 255 for fragments, addresses and the
+/// softmax. Measured: 160 (128 x 32 at head dim 128, two slabs) fits
+/// without spills, 192 (128 x 64 there, FlashAttention-2's) spills.
+constexpr int64_t kGpuAccumulatorBudget = 160;
+/// Dynamic shared memory a block may opt in to on `chip`.
+int64_t gpuSharedBytesPerBlock(StringRef chip);
+/// The head dimensions the GPU kernels take: multiples of this up to
+/// kGpuMaxHeadDim, for Dqk and Dv independently.
+constexpr int64_t kGpuHeadDimMultiple = 32;
+constexpr int64_t kGpuMaxHeadDim = 256;
+
 /// The generation of the kernels attn-to-gpu emits: part of the JIT's
 /// on-disk cache key. Bump it when the generated code changes.
-constexpr int64_t kGpuCodeVersion = 5;
+constexpr int64_t kGpuCodeVersion = 6;
 
 /// The gpu.module attribute holding the #attn.launch_contract of its
 /// kernels.
@@ -57,12 +101,25 @@ constexpr llvm::StringLiteral kGpuLaunchContractAttr = "attn.launch_contract";
 /// it is missing or does not match.
 FailureOr<LaunchContractAttr> readLaunchContract(gpu::GPUModuleOp gpuModule);
 
-/// attn-tile, with `tiles` (default: supportedGpuTiles().front()), then
-/// attn-tile-to-gpu, which refuses tile shapes it has no kernel for.
+/// attn-tile, attn-bufferize and attn-tile-to-gpu for `chip`, with
+/// `config`, or without one each attention's defaultGpuKernelConfig;
+/// attn-tile-to-gpu refuses a configuration checkGpuKernelConfig rejects.
 void buildAttnToGpuPipeline(OpPassManager &pm,
-                            std::optional<GpuTileConfig> tiles = {});
-/// The `attn-to-gpu` pipeline's options: the tile shape.
-struct AttnToGpuOptions : TileSizePipelineOptions<AttnToGpuOptions> {};
+                            std::optional<GpuKernelConfig> config = {},
+                            StringRef chip = "sm_80");
+/// The `attn-to-gpu` pipeline's options.
+struct AttnToGpuOptions : PassPipelineOptions<AttnToGpuOptions> {
+  Option<std::string> kernelConfig{
+      *this, "kernel-config",
+      llvm::cl::desc("The kernel configuration, tile_q x tile_kv and warps "
+                     "(\"128x64w4\"; \"128x64\" chooses the warps); "
+                     "\"auto\": the table's for each attention"),
+      llvm::cl::init("auto")};
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("The chip the configuration is "
+                                          "chosen and checked for"),
+                           llvm::cl::init("sm_80")};
+};
 
 /// Registers the `attn-to-gpu` pipeline (registerAttnToGPUPasses()
 /// registers the pass).

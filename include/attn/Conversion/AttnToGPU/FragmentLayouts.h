@@ -188,39 +188,46 @@ constexpr FragmentRegister x4Destination(MmaOperand operand, int matrix) {
 //===----------------------------------------------------------------------===//
 
 /// Shared tiles are row-major [rows][d] of 16-bit elements with their
-/// 16-byte chunks permuted within each row: chunk c of row r is stored at
-/// chunk c ^ (r % 8). The eight rows an ldmatrix phase reads (eight
-/// consecutive rows, one logical chunk) then lie in eight different chunk
-/// columns, hence different bank groups. Rows of at least eight chunks
-/// (d a multiple of 64) keep every permuted chunk inside its row.
+/// 16-byte chunks permuted within each aligned group of swizzleChunks(d)
+/// chunks of a row: 8 when d is a multiple of 64, chunk c of row r stored
+/// at chunk c ^ (r % 8); 4 when d is only a multiple of 32 (head dims 32,
+/// 96, 160, 224: rows of 64 bytes modulo 128), at c ^ ((r / 2) % 4), as
+/// CUTLASS's Swizzle<2, 3, 3> that FlashAttention-2 uses for them. The
+/// eight rows an ldmatrix phase reads (eight consecutive rows, one logical
+/// chunk) then lie in eight different bank groups, and every permuted
+/// chunk stays inside its row. The pattern repeats every 8 rows.
 constexpr int64_t kChunkElements = 8;
 constexpr int64_t kSwizzleRows = 8;
-constexpr int64_t swizzledChunk(int64_t row, int64_t chunk) {
-  return chunk ^ (row % kSwizzleRows);
+constexpr int64_t swizzleChunks(int64_t d) { return d % 64 == 0 ? 8 : 4; }
+/// The xor a row applies to the chunk index (< swizzleChunks(d)).
+constexpr int64_t swizzleOf(int64_t row, int64_t d) {
+  int64_t w = swizzleChunks(d);
+  return row / (kSwizzleRows / w) % w;
+}
+constexpr int64_t swizzledChunk(int64_t row, int64_t chunk, int64_t d) {
+  return chunk ^ swizzleOf(row, d);
 }
 /// The element offset of (row, logical chunk) in a tile of rows of `d`.
 constexpr int64_t swizzledOffset(int64_t row, int64_t chunk, int64_t d) {
-  return row * d + swizzledChunk(row, chunk) * kChunkElements;
+  return row * d + swizzledChunk(row, chunk, d) * kChunkElements;
 }
-
 /// From a lane's x4 address in region (0, 0), row r0 and chunk c0 < 2, to
-/// its address in region (i, j): row 16 i + r0, chunk 2 j + c0. The row
-/// stays r0 modulo 8, so the physical chunk is (2 j) ^ x with
-/// x = c0 ^ (r0 % 8) < 8, that is (2 j & ~7) + ((2 j & 7) ^ x); with d a
-/// multiple of 64 the low six bits of swizzledOffset(r0, c0, d) are 8 x, so
-/// the offset is (swizzledOffset(r0, c0, d) ^ xorMask) + add. The emitter
-/// computes the first offset once per lane, then one xor and one add per
-/// region.
+/// its address in region (i, j): row 16 i + r0, chunk 2 j + c0. The row's
+/// swizzle x = swizzleOf(r0, d) < w = swizzleChunks(d) does not change
+/// (16 i is a whole number of periods), so the physical chunk is
+/// (2 j + c0) ^ x = (2 j & -w) + ((2 j % w) ^ (c0 ^ x)); with d a multiple
+/// of 8 w elements the low bits of swizzledOffset(r0, c0, d) are
+/// 8 (c0 ^ x), so the offset is (swizzledOffset(r0, c0, d) ^ xorMask) +
+/// add. The emitter computes the first offset once per lane, then one xor
+/// and one add per region.
 struct OffsetStep {
   int64_t xorMask = 0, add = 0;
 };
 constexpr OffsetStep x4RegionStep(int64_t i, int64_t j, int64_t d) {
-  int64_t chunk = kX4Chunks * j;
-  return {(chunk % kSwizzleRows) * kChunkElements,
-          kX4Rows * i * d +
-              (chunk / kSwizzleRows) * kSwizzleRows * kChunkElements};
+  int64_t chunk = kX4Chunks * j, w = swizzleChunks(d);
+  return {(chunk % w) * kChunkElements,
+          kX4Rows * i * d + (chunk / w) * w * kChunkElements};
 }
-
 } // namespace mlir::attn::layout
 
 #endif // ATTN_CONVERSION_ATTNTOGPU_FRAGMENTLAYOUTS_H

@@ -1,4 +1,5 @@
-//===- PTX.h - GPU modules to PTX text ---------------------------*- C++ -*-===//
+//===- PTX.h - GPU modules to PTX text ---------------------------*- C++
+//-*-===//
 //
 // The last step of the GPU path: gpu.modules already lowered to the LLVM
 // and NVVM dialects (attn-lower-gpu-to-nvvm) go through MLIR's NVVM target
@@ -57,10 +58,10 @@ struct PTXOptions {
   /// configured (kDefaultCudaPath) that has libdevice. Kernels that call
   /// no libdevice function link nothing and need none.
   std::string cudaPath;
-  /// The tile shape attn-tile uses (CompileOptions' tile sizes in the
-  /// JIT); attn-tile-to-gpu refuses one it has no kernel for. Unset: the
-  /// default of supportedGpuTiles().
-  std::optional<GpuTileConfig> tiles;
+  /// The kernel configuration (CompileOptions::gpuKernelConfig in the
+  /// JIT); attn-tile-to-gpu refuses one that does not fit. Unset: the
+  /// table's for the attention and chip (defaultGpuKernelConfig).
+  std::optional<GpuKernelConfig> kernelConfig;
 };
 
 /// The CUDA toolkit CMake found when attn was configured (the CMake cache

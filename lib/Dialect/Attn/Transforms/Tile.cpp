@@ -645,25 +645,33 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
 class TilePass final : public mlir::attn::impl::AttnTileBase<TilePass> {
 public:
   using AttnTileBase::AttnTileBase;
+  TilePass(AttnTileOptions options, TileShapeFn shapeOf)
+      : AttnTileBase(std::move(options)), shapeOf(std::move(shapeOf)) {}
 
   void runOnOperation() override {
     // A tile's scratch scores are tile-q x tile-kv f32 per block: 4096 x
     // 4096 is 64 MiB, far beyond any useful tile, and bounds what a typo
     // on the command line can allocate.
     constexpr int64_t kMaxTileSize = 4096;
-    if (tileQ <= 0 || tileKV <= 0 || tileQ > kMaxTileSize ||
-        tileKV > kMaxTileSize) {
-      getOperation()->emitError()
-          << "attn-tile: tile sizes must be between 1 and " << kMaxTileSize
-          << ", got " << tileQ.getValue() << " x " << tileKV.getValue();
+    auto badSizes = [&](Operation *at, int64_t q, int64_t kv) {
+      if (q > 0 && kv > 0 && q <= kMaxTileSize && kv <= kMaxTileSize)
+        return false;
+      at->emitError() << "attn-tile: tile sizes must be between 1 and "
+                      << kMaxTileSize << ", got " << q << " x " << kv;
+      return true;
+    };
+    if (badSizes(getOperation(), tileQ, tileKV))
       return signalPassFailure();
-    }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
     IRRewriter rewriter(&getContext());
-    for (AttentionOp op : ops)
-      if (failed(Tiler(op, tileQ, tileKV, countVisits).run(rewriter)))
+    for (AttentionOp op : ops) {
+      auto [q, kv] = shapeOf ? shapeOf(op)
+                             : std::pair{tileQ.getValue(), tileKV.getValue()};
+      if (badSizes(op, q, kv) ||
+          failed(Tiler(op, q, kv, countVisits).run(rewriter)))
         return signalPassFailure();
+    }
     // Linear attention: chunks of tile-q queries.
     SmallVector<LinearAttentionOp> linearOps;
     getOperation()->walk(
@@ -671,6 +679,14 @@ public:
     for (LinearAttentionOp op : linearOps)
       lowerLinearAttention(op, tileQ, rewriter);
   }
+
+private:
+  TileShapeFn shapeOf;
 };
 
 } // namespace
+
+std::unique_ptr<Pass> mlir::attn::createAttnTile(AttnTileOptions options,
+                                                 TileShapeFn shapeOf) {
+  return std::make_unique<TilePass>(std::move(options), std::move(shapeOf));
+}

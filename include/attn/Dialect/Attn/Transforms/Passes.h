@@ -18,6 +18,8 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
+#include <functional>
+
 namespace mlir::attn {
 
 #define GEN_PASS_DECL
@@ -26,7 +28,16 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
 
+class AttentionOp;
 class LinearAttentionOp;
+
+/// A tile shape (tile_q, tile_kv) chosen for each attention.
+using TileShapeFn = std::function<std::pair<int64_t, int64_t>(AttentionOp)>;
+/// attn-tile with each attn.attention's tile shape from `shapeOf` instead
+/// of the options (a back end's table: buildAttnToGpuPipeline); linear
+/// attentions keep `options.tileQ`.
+std::unique_ptr<Pass> createAttnTile(AttnTileOptions options,
+                                     TileShapeFn shapeOf);
 
 /// Lowers one attn.linear_attention in chunked form (chunks of `chunk`
 /// queries); used by attn-tile.
