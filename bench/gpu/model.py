@@ -3,6 +3,7 @@
 
   bench/gpu/model.py [SPEC.mlir ...] [--attn-ptx PATH] [--ptxas PATH]
                      [--cuobjdump PATH] [--detail] [--ptx-only]
+                     [--kernel-config CONFIG ...]
                      [--expect-min-mma-per-ldmatrix X]
                      [--expect-max-barriers-per-tile N] [--expect-spills N]
 
@@ -16,9 +17,11 @@ bound from those counts and published chip figures. No GPU is involved.
 
 Per kv tile per warp (SASS)
   The loop body's paths from its head to a branch back to the head are
-  walked one by one. The model uses the SHORTEST path: one full tile
-  (causal, window and softcap kernels branch around the partial tile's
-  masking; at S = 4096 and 64 x 64 tiles 64 of the 2080 causal tiles are
+  walked one by one. The model uses the steady-state full tile: the
+  SHORTEST path among those that copy one K and one V tile (the next
+  tile's K prefetched, not the first tile's K copied at the top; causal,
+  window and softcap kernels branch around the partial tile's masking;
+  at S = 4096 and 64 x 64 tiles 64 of the 2080 causal tiles are
   partial). The "all" column is the static total of every path, as
   sass_loop.py prints it. Counted: HMMA, LDSM, LDGSTS, BAR, MUFU by
   function (EX2, TANH, RCP, ...), SHFL and all instructions.
@@ -173,9 +176,13 @@ RESOURCES = ["tensor", "smem", "mufu", "issue", "l2", "hbm"]
 
 # --- compiling ----------------------------------------------------------
 
-def compile_spec(attn_ptx, spec, chip, out):
-    """attn-ptx SPEC --chip CHIP -o OUT: (PTX text, contract JSON)."""
-    subprocess.run([attn_ptx, spec, f"--chip={chip}", "-o", out], check=True)
+def compile_spec(attn_ptx, spec, chip, out, config=None):
+    """attn-ptx SPEC --chip CHIP -o OUT [--kernel-config CONFIG]: (PTX text,
+    contract JSON)."""
+    cmd = [attn_ptx, spec, f"--chip={chip}", "-o", out]
+    if config:
+        cmd.append(f"--kernel-config={config}")
+    subprocess.run(cmd, check=True)
     with open(out + ".ptx") as f:
         ptx = f.read()
     with open(out + ".json") as f:
@@ -326,12 +333,16 @@ def loop_paths(insts):
     return paths
 
 
-def sass_tile_counts(sass, kernel):
-    """The full-tile (shortest) path's counts, with the static total of
-    the loop body (every path) beside it."""
+def sass_tile_counts(sass, kernel, steady_ldgsts=None):
+    """The steady-state full tile's counts: the shortest path whose
+    cp.async count is `steady_ldgsts` (one K and one V tile: the next
+    tile's K prefetched, not the first tile's K copy) when there is one,
+    else the shortest; with the static total of the loop body (every
+    path) beside it."""
     insts = sass_loop.kernel_instructions(sass, kernel)
     paths = loop_paths(insts)
-    tile = min(paths, key=lambda c: c["total"])
+    steady = [c for c in paths if c["LDGSTS"] == steady_ldgsts]
+    tile = min(steady or paths, key=lambda c: c["total"])
     first, last = sass_loop.kv_loop_span(insts)
     tile["static_total"] = sum(1 for i in insts if first <= i[0] <= last)
     tile["paths"] = len(paths)
@@ -490,13 +501,23 @@ def main_kernels(contract):
     return ks or contract["kernels"][:1]
 
 
+def spec_variants(args, specs):
+    """(display name, spec, kernel config or None) for every spec and every
+    --kernel-config (none given: the table's)."""
+    for spec in specs:
+        base = os.path.splitext(os.path.basename(spec))[0]
+        for config in args.kernel_config or ["table"]:
+            yield (f"{base} [{config}]"), spec, (
+                None if config == "table" else config)
+
+
 def run_ptx_only(args, specs, ptxas, checks, tmp):
     rows = []
-    for spec in specs:
-        name = os.path.splitext(os.path.basename(spec))[0]
+    for name, spec, config in spec_variants(args, specs):
         for chip in ("sm_80", "sm_90"):
-            ptx, contract = compile_spec(args.attn_ptx, spec, chip,
-                                         os.path.join(tmp, f"{name}.{chip}"))
+            ptx, contract = compile_spec(
+                args.attn_ptx, spec, chip,
+                os.path.join(tmp, f"{len(rows)}.{chip}"), config)
             log = assemble(ptxas, ptx, chip)
             for kernel in main_kernels(contract):
                 c = ptx_tile_counts(ptx, kernel["name"])
@@ -516,19 +537,21 @@ def run_ptx_only(args, specs, ptxas, checks, tmp):
 
 def run_model(args, specs, ptxas, cuobjdump, checks, tmp):
     counts_rows, model_rows, detail_rows = [], [], []
-    for spec in specs:
-        name = os.path.splitext(os.path.basename(spec))[0]
+    for index, (name, spec, config) in enumerate(spec_variants(args, specs)):
         with open(spec) as f:
             softcap = "softcap" in f.read()
         per_chip = {}
         for chip in ("sm_80", "sm_90"):
-            out = os.path.join(tmp, f"{name}.{chip}")
-            _, contract = compile_spec(args.attn_ptx, spec, chip, out)
+            out = os.path.join(tmp, f"{index}.{chip}")
+            _, contract = compile_spec(args.attn_ptx, spec, chip, out, config)
             sass, log = sass_loop.disassemble(ptxas, cuobjdump, out + ".ptx",
                                               chip)
             kernel = main_kernels(contract)[0]
             s = kernel_shape(contract, kernel)
-            c = sass_tile_counts(sass, kernel["name"])
+            c = sass_tile_counts(
+                sass, kernel["name"],
+                s["tile_kv"] * (s["dqk"] + s["dv"]) * s["bytes"] //
+                (16 * 32 * s["warps"]))
             info = ptxas_info(log, kernel["name"])
             if c["hmma_flops"] != warp_tile_flops(s):
                 print(f"model: warning: {name} {chip}: HMMA flops "
@@ -547,7 +570,9 @@ def run_model(args, specs, ptxas, cuobjdump, checks, tmp):
                 f"{c['HMMA'] / c['LDSM']:.2f}",
                 f"{flops / c['smem_bytes']:.1f}",
                 f"{c['total'] / c['HMMA']:.2f}"])
-        fa2 = fa2_tile_counts(s, softcap)
+        # FA2 beside the first configuration of each spec only.
+        first = (config or "table") == (args.kernel_config or ["table"])[0]
+        fa2 = fa2_tile_counts(s, softcap) if first else None
         if fa2:
             br, bc, w = fa2["config"]
             flops = warp_tile_flops(s, br, bc, w)
@@ -597,6 +622,10 @@ def main():
                    default=os.path.join(ROOT, "build", "bin", "attn-ptx"))
     p.add_argument("--ptxas")
     p.add_argument("--cuobjdump")
+    p.add_argument("--kernel-config", action="append",
+                   help="model this kernel configuration (attn-ptx "
+                        "--kernel-config, e.g. 64x64w4, or `table`: the "
+                        "table's); repeatable; default: the table's")
     p.add_argument("--ptx-only", action="store_true",
                    help="PTX counts and ptxas -v only; no disassembler, no "
                         "model")
