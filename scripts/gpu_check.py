@@ -6,15 +6,25 @@ Two halves, because MLIR lives only on the build machine:
 
   prepare OUT  (build machine) writes the test matrix and the benchmark
                shapes as MLIR, compiles each with attn-ptx to PTX plus its
-               JSON launch contract, and writes OUT/manifest.json.
+               JSON launch contract, and writes OUT/manifest.json. Every
+               benchmark shape is compiled in several kernel
+               configurations (bench_configs): the table's (plain name),
+               the previous kernel's 64x64w4, FlashAttention-2's for the
+               head dim (4 warps of 32 rows) and its tile with 8 warps of
+               16 rows (".cfg-<config>"); a configuration attn-ptx refuses
+               (register budget) is recorded, and reported, as refused.
   run OUT      (GPU machine: PyTorch, the CUDA driver, runtime/ built)
                loads each PTX through runtime/'s C API (ctypes), checks the
                tensors against the launch contract, launches on seeded
                random inputs with NaN-poisoned outputs and compares with an
                f64 PyTorch reference written here from the masks'
                definitions; then times the benchmark shapes (their outputs
-               checked once too) against scaled_dot_product_attention
-               (flash backend) and FlexAttention in the same run. Every
+               checked once too, in every kernel configuration, the peers
+               once per shape) against scaled_dot_product_attention
+               (flash backend) and FlexAttention in the same run; the
+               benchmark table has a row per configuration (time, TFLOP/s,
+               ratios to the table's configuration and the peers), also
+               in OUT/results.md and results.json's bench_comparison. Every
                entry runs on its own: a failure is recorded (message and
                traceback) and the run goes on; OUT/results.json is
                rewritten after each entry; the table is printed at the end
@@ -32,7 +42,11 @@ Two halves, because MLIR lives only on the build machine:
 Timing: each sample is N back-to-back launches between two CUDA events, N
 chosen so that a sample lasts at least --min-sample-ms; the per-launch
 median (and min, p10, p90) over --samples samples is reported, N and the
-statistics are recorded. The peers are timed the same way.
+statistics are recorded. The peers are timed the same way. At the
+defaults (10 samples of >= 2 ms) the timing loops of the whole benchmark
+set take a few seconds of GPU time (27 kernels and 17 peer timings: about
+3 s at 150 TFLOP/s, 5 s at 75); module loads, the f64 checks and above
+all FlexAttention's compiles take longer.
 
 scripts/gpu-check is the one-command wrapper.
 """
@@ -56,7 +70,7 @@ import zlib
 from array import array
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 
 # ---------------------------------------------------------------------------
 # The matrix (shared by both halves)
@@ -96,20 +110,68 @@ TESTS = [
     ("softcap_bf16_gqa_d64", "causal", "bf16", 1, 8, 2, 129, 129, 64, 64, 30.0),
 ]
 
-# Benchmarks: (name, mask, dtype, B, H, S, D)
+# Benchmarks: (name, mask, dtype, B, Hq, Hkv, S, D). Each is compiled and
+# timed in every kernel configuration of bench_configs (the table's keeps
+# the plain name, the others add ".cfg-<config>").
 BENCH = [
-    ("dense_f16_b4_h16_s4096_d128", "none", "f16", 4, 16, 4096, 128),
-    ("causal_f16_b4_h16_s4096_d128", "causal", "f16", 4, 16, 4096, 128),
-    ("dense_bf16_b4_h16_s4096_d128", "none", "bf16", 4, 16, 4096, 128),
-    ("causal_bf16_b4_h16_s4096_d128", "causal", "bf16", 4, 16, 4096, 128),
-    ("window256_f16_b1_h16_s16384_d128", "window256", "f16", 1, 16, 16384, 128),
-    ("causal_f16_b1_h16_s16384_d128", "causal", "f16", 1, 16, 16384, 128),
+    ("dense_f16_b4_h16_s4096_d128", "none", "f16", 4, 16, 16, 4096, 128),
+    ("causal_f16_b4_h16_s4096_d128", "causal", "f16", 4, 16, 16, 4096, 128),
+    ("dense_bf16_b4_h16_s4096_d128", "none", "bf16", 4, 16, 16, 4096, 128),
+    ("causal_bf16_b4_h16_s4096_d128", "causal", "bf16", 4, 16, 16, 4096, 128),
+    ("dense_f16_b4_h16_s4096_d64", "none", "f16", 4, 16, 16, 4096, 64),
+    ("causal_f16_b4_h16_s4096_d64", "causal", "f16", 4, 16, 16, 4096, 64),
+    ("window256_f16_b1_h16_s16384_d128", "window256", "f16", 1, 16, 16, 16384,
+     128),
+    ("causal_f16_b1_h16_s16384_d128", "causal", "f16", 1, 16, 16, 16384, 128),
+    ("causal_f16_gqa_b1_h32_kv8_s16384_d128", "causal", "f16", 1, 32, 8,
+     16384, 128),
 ]
 
+# FlashAttention-2's forward configuration per head dim (flash_fwd_launch_
+# template.h on A100/H100: 128 x 128 at 64, 128 x 64 at 128, 4 warps of 32
+# rows); attn-ptx may refuse it (its accumulators over the register
+# budget), so its tile is also timed with 8 warps of one 16-row slab.
+FA2_CONFIGS = {64: "128x128w4", 128: "128x64w4"}
+FA2_TILE_8_WARPS = {64: "128x128w8", 128: "128x64w8"}
+PREVIOUS_CONFIG = "64x64w4"   # the kernel before configurations
+
+
+def table_config(d):
+    """The name of the compiler's table choice (defaultGpuKernelConfig) by
+    the head dim; the compiled entry records the contract's own."""
+    return "128x32w4" if d <= 128 else "64x64w4"
+
+
+def bench_configs(d):
+    """[(config or None, role, label)] a benchmark of head dim d is timed
+    in: the table's first (None: no --kernel-config), then the previous
+    kernel's, FlashAttention-2's and FA2's tile with 8 warps, each once
+    (the table's not repeated)."""
+    configs = [(None, "table", f"table {table_config(d)}"),
+               (PREVIOUS_CONFIG, "previous", f"previous {PREVIOUS_CONFIG}")]
+    if d in FA2_CONFIGS:
+        configs.append((FA2_CONFIGS[d], "fa2", f"FA2 {FA2_CONFIGS[d]}"))
+        configs.append((FA2_TILE_8_WARPS[d], "fa2_tile",
+                        f"FA2 tile {FA2_TILE_8_WARPS[d]}"))
+    seen, unique = {table_config(d)}, configs[:1]
+    for c in configs[1:]:
+        if c[0] not in seen:
+            seen.add(c[0])
+            unique.append(c)
+    return unique
+
+
+def config_entry_name(name, config):
+    """A benchmark entry's name in one configuration (file-name safe)."""
+    return name if config is None else f"{name}.cfg-{config}"
+
+
 # The small set of `--quick` (CI self-test): segment ids (five arguments),
-# GQA with a mask, decode (Sq = 1), and one benchmark shape.
+# GQA with a mask, decode (Sq = 1), and one benchmark shape in the table's
+# configuration and the previous kernel's (the --kernel-config path).
 QUICK = {"document_f16_mha_d64", "causal_bf16_gqa_d128", "decode_f16_gqa_d128",
-         "causal_f16_b4_h16_s4096_d128"}
+         "causal_f16_b4_h16_s4096_d128",
+         config_entry_name("causal_f16_b4_h16_s4096_d128", PREVIOUS_CONFIG)}
 
 
 def attention_mlir(mask_attr, dtype, b, hq, hkv, sq, skv, dqk, dv, softcap,
@@ -154,7 +216,10 @@ def matrix_entries(selected=None):
 
     An entry names its mask (a description the reference reads), dtype,
     shape [B, Hq, Hkv, Sq, Skv, Dqk, Dv], softcap, whether it takes segment
-    ids, and the MLIR to compile."""
+    ids, and the MLIR to compile (written to mlir_file). A benchmark comes
+    once per kernel configuration: shape_name is the shape's (the table
+    configuration's entry name), config the --kernel-config (None: the
+    table's), config_role table / previous / fa2 / fa2_tile."""
     entries = []
     for (name, mask, dtype, b, hq, hkv, sq, skv, dqk, dv, softcap) in TESTS:
         attr, desc = MASKS[mask]
@@ -163,17 +228,22 @@ def matrix_entries(selected=None):
             "kind": "test", "name": name, "mask_name": mask, "mask": desc,
             "dtype": dtype, "shape": [b, hq, hkv, sq, skv, dqk, dv],
             "softcap": softcap, "segments": segments,
+            "mlir_file": name + ".mlir",
             "mlir": attention_mlir(attr, dtype, b, hq, hkv, sq, skv, dqk, dv,
                                    softcap, segments)})
-    for (name, mask, dtype, b, h, s, d) in BENCH:
+    for (name, mask, dtype, b, hq, hkv, s, d) in BENCH:
         attr, desc = MASKS[mask]
         kept = kept_pairs(desc, s, s)
-        entries.append({
-            "kind": "bench", "name": name, "mask_name": mask, "mask": desc,
-            "dtype": dtype, "shape": [b, h, h, s, s, d, d], "softcap": None,
-            "segments": False, "flops": 4 * b * h * kept * d,
-            "mlir": attention_mlir(attr, dtype, b, h, h, s, s, d, d, None,
-                                   False)})
+        mlir = attention_mlir(attr, dtype, b, hq, hkv, s, s, d, d, None, False)
+        for config, role, label in bench_configs(d):
+            entries.append({
+                "kind": "bench", "name": config_entry_name(name, config),
+                "shape_name": name, "config": config, "config_role": role,
+                "config_label": label, "mlir_file": name + ".mlir",
+                "mask_name": mask, "mask": desc, "dtype": dtype,
+                "shape": [b, hq, hkv, s, s, d, d], "softcap": None,
+                "segments": False, "flops": 4 * b * hq * kept * d,
+                "mlir": mlir})
     if selected is not None:
         entries = [e for e in entries if e["name"] in selected]
     return entries
@@ -195,56 +265,109 @@ def select_names(quick, only):
 # prepare
 # ---------------------------------------------------------------------------
 
+# attn-ptx's refusal of a kernel configuration (checkGpuKernelConfig); the
+# group is the reason.
+REFUSAL = re.compile(r"no GPU kernel \S+ \(tile_q x tile_kv, warps\)"
+                     r"[^:\n]*: ([^\n]*)")
+
+
+def refusal_reason(message):
+    """Why attn-ptx refused a configuration (its message's reason)."""
+    m = REFUSAL.search(message)
+    return m.group(1).strip() if m else message.splitlines()[0]
+
+
 def compile_one(out, attn_ptx, entry, chip):
-    """attn-ptx on one entry for one chip: file names and compile time, or
-    the compiler's error (the run reports it for that entry)."""
-    mlir = os.path.join(out, entry["name"] + ".mlir")
+    """attn-ptx on one entry for one chip (with its --kernel-config): file
+    names, compile time and the kernel configuration the contract states
+    (tiles, threads), or attn-ptx's refusal of the configuration
+    ("refused"), or the compiler's error (the run reports either)."""
+    mlir = os.path.join(out, entry["mlir_file"])
     prefix = os.path.join(out, f"{entry['name']}.{chip}")
+    command = [attn_ptx, mlir, "-o", prefix, "--chip", chip]
+    if entry.get("config"):
+        command.append(f"--kernel-config={entry['config']}")
+    for stale in (prefix + ".ptx", prefix + ".json"):
+        if os.path.exists(stale):
+            os.remove(stale)
     start = time.perf_counter()
-    proc = subprocess.run([attn_ptx, mlir, "-o", prefix, "--chip", chip],
-                          capture_output=True, text=True)
+    proc = subprocess.run(command, capture_output=True, text=True)
     result = {"ptx": os.path.basename(prefix + ".ptx"),
               "contract": os.path.basename(prefix + ".json"),
               "compile_s": round(time.perf_counter() - start, 3)}
     if proc.returncode != 0:
-        result["error"] = (f"attn-ptx exited with {proc.returncode}: "
-                           + (proc.stderr or proc.stdout).strip()[-4000:])
+        message = (f"attn-ptx exited with {proc.returncode}: "
+                   + (proc.stderr or proc.stdout).strip()[-4000:])
+        # The table's own choice refused is a compiler bug: an error.
+        refused = entry.get("config") and REFUSAL.search(message)
+        result["refused" if refused else "error"] = message
+        return result
+    if entry["kind"] == "bench":
+        try:
+            with open(prefix + ".json") as f:
+                contract = json.load(f)
+            result.update(contract_config(contract))
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            result["error"] = f"unreadable contract {prefix}.json: {exc}"
     return result
 
 
+def contract_config(contract):
+    """tiles, threads and the configuration's name (128x32w4) of a
+    contract's attention kernel."""
+    kernels = [k for k in contract["kernels"]
+               if k["name"].startswith("attention_kernel")] or \
+        contract["kernels"][:1]
+    tile_q, tile_kv = contract["tiles"]
+    threads = math.prod(kernels[0]["block"])
+    return {"tiles": [tile_q, tile_kv], "threads": threads,
+            "kernel_config": f"{tile_q}x{tile_kv}w{threads // 32}"}
+
+
+def manifest_key(entry):
+    """What of an entry decides its compile: name and configuration."""
+    return [entry["name"], entry.get("config")]
+
+
 def manifest_is_current(out, chips, names, attn_ptx):
-    """Whether OUT/manifest.json holds exactly this selection, compiled for
-    these chips by this script's format, and is newer than attn-ptx."""
+    """Whether OUT/manifest.json holds exactly this selection (names and
+    kernel configurations), compiled for these chips by this script's
+    format, is newer than attn-ptx and has no compile error (a
+    configuration attn-ptx refused stays refused until attn-ptx changes)."""
     path = os.path.join(out, "manifest.json")
     try:
         with open(path) as f:
             manifest = json.load(f)
     except (OSError, ValueError):
         return False
-    want = [e["name"] for e in matrix_entries(names)]
-    have = [e["name"] for e in manifest.get("entries", [])]
+    want = [manifest_key(e) for e in matrix_entries(names)]
+    have = [manifest_key(e) for e in manifest.get("entries", [])]
     if manifest.get("version") != MANIFEST_VERSION or want != have or \
             manifest.get("chips") != chips:
         return False
     if os.path.exists(attn_ptx) and \
             os.path.getmtime(attn_ptx) > os.path.getmtime(path):
         return False
-    return all("error" not in c for e in manifest["entries"]
-               for c in e["chips"].values())
+    return all("error" not in c and (
+        "refused" in c or (os.path.exists(os.path.join(out, c["ptx"])) and
+                           os.path.exists(os.path.join(out, c["contract"]))))
+        for e in manifest["entries"] for c in e["chips"].values())
 
 
 def prepare(out, attn_ptx, chips, names, jobs, if_stale):
     """Compiles the selection to OUT and writes OUT/manifest.json; 1 if some
-    compile failed (the manifest then records its error)."""
+    compile failed (the manifest then records its error; a configuration
+    attn-ptx refuses is recorded as refused, not a failure)."""
     if if_stale and manifest_is_current(out, chips, names, attn_ptx):
         print(f"gpu-check: {out}/manifest.json is current", flush=True)
         return 0
     os.makedirs(out, exist_ok=True)
     entries = matrix_entries(names)
     for entry in entries:
-        with open(os.path.join(out, entry["name"] + ".mlir"), "w") as f:
-            f.write(entry.pop("mlir"))
-    failed = 0
+        mlir = entry.pop("mlir")
+        with open(os.path.join(out, entry["mlir_file"]), "w") as f:
+            f.write(mlir)
+    failed = refused = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {(i, chip): pool.submit(compile_one, out, attn_ptx, e, chip)
                    for i, e in enumerate(entries) for chip in chips}
@@ -252,19 +375,32 @@ def prepare(out, attn_ptx, chips, names, jobs, if_stale):
             entry["chips"] = {chip: futures[(i, chip)].result()
                               for chip in chips}
             errors = [c for c, r in entry["chips"].items() if "error" in r]
+            refusals = [c for c, r in entry["chips"].items()
+                        if "refused" in r]
             failed += bool(errors)
-            times = ", ".join(f"{c} {r['compile_s']:.1f} s"
-                              for c, r in entry["chips"].items())
-            print(f"prepared {entry['name']} ({times})"
-                  + (f": COMPILE ERROR for {', '.join(errors)}" if errors
-                     else ""), flush=True)
+            refused += bool(refusals)
+            times = ", ".join(
+                f"{c} {r['compile_s']:.1f} s"
+                + (f" {r['kernel_config']}" if "kernel_config" in r else "")
+                for c, r in entry["chips"].items())
+            note = ""
+            if errors:
+                note += f": COMPILE ERROR for {', '.join(errors)}"
+            if refusals:
+                why = refusal_reason(entry["chips"][refusals[0]]["refused"])
+                note += (f": configuration {entry['config']} refused by "
+                         f"attn-ptx for {', '.join(refusals)} ({why})")
+            print(f"prepared {entry['name']} ({times}){note}", flush=True)
     manifest = {"version": MANIFEST_VERSION, "chips": chips,
                 "attn_ptx": attn_ptx, "entries": entries}
     write_json_atomic(os.path.join(out, "manifest.json"), manifest)
+    benches = [e for e in entries if e["kind"] == "bench"]
+    shapes = len({e["shape_name"] for e in benches})
     print(f"wrote {out}/manifest.json: "
           f"{sum(e['kind'] == 'test' for e in entries)} tests, "
-          f"{sum(e['kind'] == 'bench' for e in entries)} benchmarks, "
-          f"chips {', '.join(chips)}"
+          f"{len(benches)} benchmarks ({shapes} shapes x kernel "
+          f"configurations), chips {', '.join(chips)}"
+          + (f"; {refused} refused by attn-ptx" if refused else "")
           + (f"; {failed} failed to compile" if failed else ""), flush=True)
     return 1 if failed else 0
 
@@ -370,7 +506,10 @@ class Runtime:
         self.check(self.lib.attn_rt_free(ptr), "attn_rt_free")
 
     def copy_to_device(self, ptr, data):
-        buf = (ctypes.c_char * len(data)).from_buffer_copy(data)
+        # bytes pass as a pointer to their own storage (the C API only
+        # reads them); anything else is copied into a ctypes buffer.
+        buf = data if isinstance(data, bytes) else \
+            (ctypes.c_char * len(data)).from_buffer_copy(data)
         self.check(self.lib.attn_rt_copy_to_device(ptr, buf, len(data)),
                    "attn_rt_copy_to_device")
 
@@ -398,6 +537,9 @@ def load_kernel(out, entry, chip):
                             f"(chips: {', '.join(entry['chips'])})")
     if "error" in files:
         raise ContractError("compile failed in prepare: " + files["error"])
+    if "refused" in files:
+        raise ContractError("attn-ptx refused the kernel configuration: "
+                            + refusal_reason(files["refused"]))
     with open(os.path.join(out, files["contract"])) as f:
         contract = json.load(f)
     with open(os.path.join(out, files["ptx"])) as f:
@@ -653,15 +795,23 @@ class RuntimeBackend:
             self.rt.copy_to_device(buf.ptr, data)
         return buf
 
-    def random_bytes(self, n):
-        """n seeded pseudo-random bytes: a random MiB repeated (the stand-in
-        does not read them; this keeps 64 MiB inputs cheap)."""
-        block = self.rng.randbytes(min(n, 1 << 20))
-        return (block * (n // len(block) + 1))[:n] if n else b""
+    CHUNK = 1 << 20
+
+    def fill(self, buf, block):
+        """Writes `block` over the buffer again and again, a copy per
+        block (no host copy of the whole: inputs reach 128 MiB)."""
+        for offset in range(0, buf.nbytes, len(block)):
+            n = min(len(block), buf.nbytes - offset)
+            self.rt.copy_to_device(buf.ptr + offset,
+                                   block if n == len(block) else block[:n])
 
     def randn(self, shape, dtype):
-        nbytes = math.prod(shape) * DTYPE_BYTES[dtype]
-        return self.alloc(shape, dtype, self.random_bytes(nbytes))
+        """Seeded pseudo-random bytes: a random MiB repeated (the stand-in
+        does not read them; this keeps large inputs cheap)."""
+        buf = self.alloc(shape, dtype)
+        if buf.nbytes:
+            self.fill(buf, self.rng.randbytes(min(buf.nbytes, self.CHUNK)))
+        return buf
 
     def segment_ids(self, b, s):
         ids, doc = array("i"), 0
@@ -677,8 +827,10 @@ class RuntimeBackend:
                           self.rt.copy_to_host(buf.ptr, buf.nbytes))
 
     def poisoned(self, shape, dtype):
-        nbytes = math.prod(shape) * DTYPE_BYTES[dtype]
-        return self.alloc(shape, dtype, bytes([self.POISON]) * nbytes)
+        buf = self.alloc(shape, dtype)
+        if buf.nbytes:
+            self.fill(buf, bytes([self.POISON]) * min(buf.nbytes, self.CHUNK))
+        return buf
 
     def temp(self, nbytes):
         return self.alloc((nbytes,), "u8", bytes(nbytes), nbytes)
@@ -705,10 +857,13 @@ class RuntimeBackend:
     def check(self, entry, inputs, outputs, pairs, chunk_rows):
         """Copies the outputs back (the copy path); no numerics."""
         copied, untouched = 0, True
+        poison = bytes([self.POISON]) * self.CHUNK
         for buf in outputs:
-            data = self.rt.copy_to_host(buf.ptr, buf.nbytes)
-            copied += len(data)
-            untouched &= data.count(self.POISON) == len(data)
+            for offset in range(0, buf.nbytes, self.CHUNK):
+                n = min(self.CHUNK, buf.nbytes - offset)
+                data = self.rt.copy_to_host(buf.ptr + offset, n)
+                copied += len(data)
+                untouched &= data == poison[:n]
         return {"numerics": "not run", "copied_back_bytes": copied,
                 "outputs_still_poisoned": untouched,
                 "pass": None}
@@ -818,9 +973,13 @@ _flex = {}
 
 def torch_peers(torch, entry, inputs):
     """[(name, fn or None, note)] of the peers that compute the entry's
-    attention; fn builds lazily (FlexAttention compiles on first call)."""
+    attention; fn builds lazily (FlexAttention compiles on first call).
+    With fewer K/V heads than query heads both take enable_gqa=True (torch
+    2.5 and later; on an older torch the peer's error is recorded)."""
     q, k, v = inputs[:3]
     mask = entry["mask"]
+    gqa = {"enable_gqa": True} if entry["shape"][1] != entry["shape"][2] \
+        else {}
     peers = []
     if mask["kind"] in ("none", "causal") and not entry["softcap"]:
         from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -828,7 +987,7 @@ def torch_peers(torch, entry, inputs):
         def sdpa():
             with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
                 return torch.nn.functional.scaled_dot_product_attention(
-                    q, k, v, is_causal=mask["kind"] == "causal")
+                    q, k, v, is_causal=mask["kind"] == "causal", **gqa)
         peers.append(("sdpa_flash", sdpa, None))
     else:
         peers.append(("sdpa_flash", None, "n/a (no such mask in SDPA flash)"))
@@ -837,6 +996,14 @@ def torch_peers(torch, entry, inputs):
         from torch.nn.attention.flex_attention import (create_block_mask,
                                                        flex_attention)
         if "fn" not in _flex:
+            # One compile per benchmark shape (and mask): more than
+            # dynamo's default of 8 would fall back to eager FlexAttention
+            # (every score materialised), timing the wrong thing.
+            import torch._dynamo
+            config = torch._dynamo.config
+            for knob in ("cache_size_limit", "recompile_limit"):
+                if isinstance(getattr(config, knob, None), int):
+                    setattr(config, knob, max(getattr(config, knob), 64))
             _flex["fn"] = torch.compile(flex_attention)
         kind = mask["kind"]
 
@@ -848,7 +1015,7 @@ def torch_peers(torch, entry, inputs):
             return (ki <= qi + mask["right"]) & (ki >= qi - mask["left"])
         sq, skv = entry["shape"][3], entry["shape"][4]
         bm = create_block_mask(mod, None, None, sq, skv, device="cuda")
-        return lambda: _flex["fn"](q, k, v, block_mask=bm)
+        return lambda: _flex["fn"](q, k, v, block_mask=bm, **gqa)
     if mask["kind"] in ("none", "causal", "window"):
         peers.append(("flex", flex_fn, "build"))
     else:
@@ -983,31 +1150,109 @@ def timing_cell(rec, numeric):
     return "not run" if note.startswith("not run") else "-"
 
 
-def bench_cells(e, numeric):
-    """check, attn ms, TFLOP/s, then (ms, ratio) per peer of a benchmark."""
-    if e["status"] == "skipped":
-        return ["skip"] * 7
+PEERS = ("sdpa_flash", "flex")
+ROLE_NAMES = {"table": "table", "previous": "previous", "fa2": "FA2",
+              "fa2_tile": "FA2 tile"}
+
+
+def config_text(e):
+    """A benchmark row's configuration: its role and the kernel
+    configuration the contract states (else the one asked for)."""
+    role = e.get("config_role", "table")
+    config = e.get("kernel_config") or e.get("config") or \
+        (e.get("config_label") or "").split(" ")[-1]
+    return f"{ROLE_NAMES.get(role, role)} {config}".strip()
+
+
+def median_of(rec, numeric):
+    """The per-launch median of a timing record, or None."""
+    if numeric and isinstance(rec, dict) and "median_ms" in rec:
+        return rec["median_ms"]
+    return None
+
+
+def bench_comparison(entries, numeric):
+    """Per benchmark shape and chip, one row per kernel configuration (the
+    table's first, in run order): time, TFLOP/s and the ratios to the
+    table's configuration and to each peer (theirs / this: > 1 means this
+    row is faster). The peers are timed once per shape, with the table's
+    configuration. Where a number is missing, `cells` says why (ERR, skip,
+    refused, not run, -)."""
+    groups = {}
+    for e in entries:
+        if e["kind"] == "bench":
+            key = (e.get("shape_name", e["name"]), e["chip"])
+            groups.setdefault(key, []).append(e)
+    shapes = []
+    for (shape, chip), recs in groups.items():
+        base = next((r for r in recs if r.get("config") is None), None)
+        base_ms = median_of(base.get("attn"), numeric) if base else None
+        peer_recs = (base or {}).get("peers", {})
+        peer_ms = {n: median_of(peer_recs.get(n), numeric) for n in PEERS}
+        rows = []
+        for r in recs:
+            ms = median_of(r.get("attn"), numeric)
+            row = {"name": r["name"], "config": config_text(r),
+                   "config_role": r.get("config_role", "table"),
+                   "kernel_config": r.get("kernel_config"),
+                   "status": r["status"], "median_ms": ms,
+                   "tflops": r["flops"] / ms / 1e9 if ms else None,
+                   "x_table": base_ms / ms if ms and base_ms else None}
+            for n in PEERS:
+                row["x_" + n] = peer_ms[n] / ms if ms and peer_ms[n] else None
+            row["cells"] = bench_row_cells(r, row, base, numeric)
+            rows.append(row)
+        label = recs[0]["label"]
+        shapes.append({"shape": shape, "chip": chip,
+                       "label": shape + label[len(recs[0]["name"]):],
+                       "peers_ms": peer_ms, "rows": rows})
+    return shapes
+
+
+def bench_row_cells(e, row, base, numeric):
+    """The printed cells of one configuration's row: check, attn ms,
+    TFLOP/s, x table, then (ms, x) per peer; the peers' times only on the
+    table configuration's row (blank on the others). A cell without a
+    number says why: this row's ERR / skip / not run / refused, or for a
+    ratio whose other side is missing, that side's word (-: not there)."""
+    peer_ms_cell = lambda word: word if e is base else ""
+    if e["status"] in ("skipped", "refused"):
+        word = "skip" if e["status"] == "skipped" else "-"
+        first = "skip" if e["status"] == "skipped" else "refused"
+        return [first, word, word, word] + sum(
+            ([peer_ms_cell(word), word] for _ in PEERS), [])
     check = e.get("check")
-    if check is None:
-        check_cell = "ERR"
-    else:
-        check_cell = ("not run" if not numeric else
-                      "pass" if check.get("pass") else "FAIL")
+    cells = ["ERR" if check is None else "not run" if not numeric
+             else "pass" if check.get("pass") else "FAIL"]
     attn = timing_cell(e.get("attn"), numeric) if "attn" in e else "ERR"
-    tflops = e["flops"] / attn / 1e9 if isinstance(attn, float) else attn
-    cells = [check_cell, attn, tflops]
-    for name in ("sdpa_flash", "flex"):
-        t = timing_cell(e.get("peers", {}).get(name), numeric) \
-            if "peers" in e else attn
-        ratio = t / attn if isinstance(t, float) and \
-            isinstance(attn, float) else t
-        cells += [t, ratio]
+    measured = isinstance(attn, float)
+    cells += [attn, row["tflops"] if measured else attn,
+              (row["x_table"] if row["x_table"] is not None else "-")
+              if measured else attn]
+    for n in PEERS:
+        peers = (base or {}).get("peers")
+        t = timing_cell(peers.get(n), numeric) if peers is not None else "-"
+        ratio = row["x_" + n] if row["x_" + n] is not None else \
+            (t if not isinstance(t, float) else "-")
+        cells += [peer_ms_cell(t), ratio if measured else attn]
     return cells
 
 
+BENCH_COLUMNS = [("check", 8, ""), ("attn ms", 9, ".3f"),
+                 ("TFLOP/s", 8, ".1f"), ("x table", 8, ".2f"),
+                 ("sdpa ms", 9, ".3f"), ("x sdpa", 7, ".2f"),
+                 ("flex ms", 9, ".3f"), ("x flex", 7, ".2f")]
+BENCH_NOTE = ("(per-launch medians; x table / x sdpa / x flex: the table "
+              "configuration's / the peer's time over this row's, > 1 means "
+              "this row is faster; the peers are timed once per shape, with "
+              "the table's configuration)")
+
+
 def print_tables(results, mode):
-    """The tests' and the benchmarks' tables from results.json's entries;
-    failed cells read ERR, skipped ones skip."""
+    """The tests' and the benchmarks' tables from results.json's entries
+    (a benchmark: a line per shape, then a row per kernel configuration);
+    failed cells read ERR, skipped ones skip, refused configurations
+    refused."""
     entries = results.data["entries"]
     numeric = mode == "gpu"
     print(f"\n{'test':40} {'status':>8} {'rel L2':>9} {'lse':>7}", flush=True)
@@ -1023,18 +1268,31 @@ def print_tables(results, mode):
             rel, lse = c["rel_l2"], "ok" if c["lse_ok"] else "WRONG"
         print(f"{e['label']:40} {e['status']:>8} {cell(rel, '.2e', 9)} "
               f"{cell(lse, '', 7)}")
-    print(f"\n{'benchmark':40} {'check':>8} {'attn ms':>9} {'TFLOP/s':>8} "
-          f"{'sdpa ms':>9} {'x sdpa':>7} {'flex ms':>9} {'x flex':>7}")
-    widths = [(8, ""), (9, ".3f"), (8, ".1f"), (9, ".3f"), (7, ".2f"),
-              (9, ".3f"), (7, ".2f")]
-    for e in entries:
-        if e["kind"] != "bench":
-            continue
-        cells = bench_cells(e, numeric)
-        print(f"{e['label']:40} " + " ".join(
-            cell(v, f, w) for v, (w, f) in zip(cells, widths)))
-    print("(x sdpa / x flex: peer time / attn time, > 1 means attn is faster;"
-          " times are per-launch medians)", flush=True)
+    print(f"\n{'benchmark / kernel configuration':40} " +
+          " ".join(f"{name:>{w}}" for name, w, _ in BENCH_COLUMNS))
+    for shape in results.data.get("bench_comparison") or \
+            bench_comparison(entries, numeric):
+        print(shape["label"])
+        for row in shape["rows"]:
+            print(f"  {row['config']:38} " + " ".join(
+                cell(v, f, w) if v != "" else " " * w
+                for v, (_, w, f) in zip(row["cells"], BENCH_COLUMNS)))
+    print(BENCH_NOTE, flush=True)
+
+
+def markdown_tables(comparison):
+    """The benchmarks' comparison as a markdown table (results.md)."""
+    lines = ["| benchmark | kernel configuration | " +
+             " | ".join(name for name, _, _ in BENCH_COLUMNS) + " |",
+             "|---|---|" + "---:|" * len(BENCH_COLUMNS)]
+    for shape in comparison:
+        for n, row in enumerate(shape["rows"]):
+            lines.append(
+                f"| {shape['label'] if n == 0 else ''} | {row['config']} | " +
+                " | ".join(cell(v, f, 0).strip() if v != "" else ""
+                           for v, (_, _, f) in zip(row["cells"],
+                                                   BENCH_COLUMNS)) + " |")
+    return "\n".join(lines) + "\n\n" + BENCH_NOTE + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -1077,11 +1335,13 @@ class Runner:
                                                    "skipped": True})
             self.results.add(rec)
         for entry, chip in self.pending:
-            self.results.add({
-                "kind": entry["kind"], "name": entry["name"], "chip": chip,
-                "label": entry["name"] + ("" if len(self.chips) == 1
-                                          else f"@{chip}"),
-                "status": "skipped", "reason": f"run stopped: {reason}"})
+            rec = entry_record(entry, chip, self.chips)
+            refused = entry.get("chips", {}).get(chip, {}).get("refused")
+            if refused:                  # known without running it
+                rec.update(status="refused", refused=refusal_reason(refused))
+            else:
+                rec.update(status="skipped", reason=f"run stopped: {reason}")
+            self.results.add(rec)
         for later in self.deferred:
             for name, _ in later.peers:
                 later.rec["peers"].setdefault(
@@ -1092,8 +1352,10 @@ class Runner:
             time.monotonic() - self.start > self.args.budget_s
 
     def entry_seed(self, name, chip):
-        """A seed per entry, from --seed and the entry's name: an entry's
-        inputs do not depend on which others ran."""
+        """A seed per entry, from --seed and the entry's name (a
+        benchmark's shape name: every kernel configuration of a shape gets
+        the same inputs): an entry's inputs do not depend on which others
+        ran."""
         return (self.args.seed * 1000003 +
                 zlib.crc32(f"{name}/{chip}".encode())) % (1 << 62)
 
@@ -1109,7 +1371,7 @@ class Runner:
                           for k in contract["kernels"]]
         rec["temp_bytes"] = contract["temp_bytes"]
         rec["phase"] = "inputs"
-        seed = self.entry_seed(entry["name"], chip)
+        seed = self.entry_seed(entry.get("shape_name", entry["name"]), chip)
         rec["seed"] = seed
         self.backend.seed(seed)
         b, hq, hkv, sq, skv, dqk, dv = entry["shape"]
@@ -1133,14 +1395,21 @@ class Runner:
 
     def run_entry(self, entry, chip):
         """One test or benchmark: launch once and check; a benchmark is then
-        timed, with SDPA. Returns the record and, for a benchmark whose
-        FlexAttention is to be timed later, a Deferred (else None)."""
-        label = entry["name"] + ("" if len(self.chips) == 1 else f"@{chip}")
-        rec = {"kind": entry["kind"], "name": entry["name"], "chip": chip,
-               "label": label, "status": "error"}
+        timed, in its table configuration with SDPA (the peers are the same
+        for every configuration of a shape). Returns the record and, for a
+        benchmark whose FlexAttention is to be timed later, a Deferred
+        (else None). A configuration attn-ptx refused is recorded as
+        refused, without a launch."""
+        rec = entry_record(entry, chip, self.chips)
+        label = rec["label"]
         self.current = rec
-        if entry["kind"] == "bench":
-            rec["flops"] = entry["flops"]
+        files = entry.get("chips", {}).get(chip, {})
+        if "refused" in files:
+            rec["status"] = "refused"
+            rec["refused"] = refusal_reason(files["refused"])
+            log(f"REFUSED {label}: attn-ptx refused {entry.get('config')}: "
+                f"{rec['refused']}")
+            return rec, None
         if self.over_budget():
             rec["status"] = "skipped"
             rec["reason"] = f"over the {self.args.budget_s} s budget"
@@ -1170,16 +1439,9 @@ class Runner:
                 rec["attn"] = measure(self.backend, plan,
                                       self.args.min_sample_ms,
                                       self.args.samples, self.args.max_launches)
-                rec["peers"] = {}
-                later = []
-                for name, fn, note in self.backend.peers(entry, inputs):
-                    if note == "build":
-                        later.append((name, fn))   # after all benchmarks
-                    else:
-                        rec["peers"][name] = self.time_peer(label, name, fn,
-                                                            note)
-                if later:
-                    deferred = Deferred(rec, later, buffers, module)
+                if entry.get("config") is None:   # the table's config
+                    deferred = self.time_peers(entry, rec, inputs, buffers,
+                                               module)
             del rec["phase"]
             rec["status"] = self.status(rec)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
@@ -1193,6 +1455,20 @@ class Runner:
                 self.release(buffers, module)
         self.report(rec)
         return rec, deferred
+
+    def time_peers(self, entry, rec, inputs, buffers, module):
+        """SDPA now, FlexAttention after all benchmarks (the Deferred
+        returned, or None): once per shape, with the table's kernel
+        configuration; the other configurations' ratios use these."""
+        rec["peers"] = {}
+        later = []
+        for name, fn, note in self.backend.peers(entry, inputs):
+            if note == "build":
+                later.append((name, fn))   # after all benchmarks
+            else:
+                rec["peers"][name] = self.time_peer(rec["label"], name, fn,
+                                                    note)
+        return Deferred(rec, later, buffers, module) if later else None
 
     def status(self, rec):
         """pass / fail (numerics) or ok (self-test: loaded and launched)."""
@@ -1282,6 +1558,25 @@ class Runner:
             self.results.write()
 
 
+def entry_record(entry, chip, chips):
+    """The start of an entry's record in results.json: what it is (for a
+    benchmark also its shape, kernel configuration and FLOPs)."""
+    rec = {"kind": entry["kind"], "name": entry["name"], "chip": chip,
+           "label": entry["name"] + ("" if len(chips) == 1 else f"@{chip}"),
+           "status": "error"}
+    if entry["kind"] == "bench":
+        files = entry.get("chips", {}).get(chip, {})
+        rec.update({
+            "flops": entry["flops"],
+            "shape_name": entry.get("shape_name", entry["name"]),
+            "config": entry.get("config"),
+            "config_role": entry.get("config_role", "table"),
+            "config_label": entry.get("config_label", ""),
+            "kernel_config": files.get("kernel_config"),
+            "tiles": files.get("tiles"), "threads": files.get("threads")})
+    return rec
+
+
 class Deferred:
     """A benchmark's peers timed after all benchmarks, and the buffers and
     module kept alive for them."""
@@ -1293,15 +1588,16 @@ class Deferred:
 
 def summarize(entries, mode):
     """Counts and the exit code: 0 all passed (self-test: all loaded and
-    launched), 1 otherwise."""
+    launched; a kernel configuration attn-ptx refused is reported, not a
+    failure), 1 otherwise."""
     counts = {}
     peer_errors = 0
     for e in entries:
         counts[e["status"]] = counts.get(e["status"], 0) + 1
         for p in e.get("peers", {}).values():
             peer_errors += "error" in p or bool(p.get("skipped"))
-    good = "ok" if mode == "self-test" else "pass"
-    bad = sum(n for s, n in counts.items() if s != good)
+    good = {"ok" if mode == "self-test" else "pass", "refused"}
+    bad = sum(n for s, n in counts.items() if s not in good)
     return {"counts": counts, "peer_errors_or_skips": peer_errors,
             "exit_code": 1 if bad or peer_errors else 0}
 
@@ -1361,7 +1657,7 @@ def run(args):
                                if pattern.search(e["name"])]
     backend = (RuntimeBackend if args.self_test else TorchBackend)(rt)
     chips = choose_chips(args, manifest)
-    header = {"version": 2, "mode": mode, "seed": args.seed,
+    header = {"version": 3, "mode": mode, "seed": args.seed,
               "device": backend.device_name(), "chips": chips,
               "timing": {"method": "N back-to-back launches per sample "
                                    "between CUDA events; per-launch stats",
@@ -1429,10 +1725,19 @@ def on_sigterm(action):
 def finish(results, mode):
     """Summary, results.json (complete), the tables; the exit code."""
     summary = summarize(results.data["entries"], mode)
-    results.write(summary=summary, complete=True)
+    comparison = bench_comparison(results.data["entries"], mode == "gpu")
+    results.write(summary=summary, bench_comparison=comparison,
+                  complete=True)
+    markdown = os.path.splitext(results.path)[0] + ".md"
+    try:
+        with open(markdown, "w") as f:
+            f.write(markdown_tables(comparison))
+    except OSError as exc:
+        log(f"gpu-check: cannot write {markdown}: {exc}")
     print_tables(results, mode)
     log(f"\n{summary['counts']}; peer errors/skips: "
-        f"{summary['peer_errors_or_skips']}; results in {results.path}")
+        f"{summary['peer_errors_or_skips']}; results in {results.path}, "
+        f"the benchmarks' table also in {markdown}")
     return summary["exit_code"]
 
 
