@@ -139,6 +139,8 @@ PREVIOUS_CONFIG = "64x64w4"   # the kernel before configurations
 def table_config(d):
     """The name of the compiler's table choice (defaultGpuKernelConfig) by
     the head dim; the compiled entry records the contract's own."""
+    if d <= 64:
+        return "128x32w4q"  # Q in registers
     return "128x32w4" if d <= 128 else "64x64w4"
 
 

@@ -506,7 +506,10 @@ def spec_variants(args, specs):
     --kernel-config (none given: the table's)."""
     for spec in specs:
         base = os.path.splitext(os.path.basename(spec))[0]
-        for config in args.kernel_config or ["table"]:
+        if not args.kernel_config:
+            yield base, spec, None
+            continue
+        for config in args.kernel_config:
             yield (f"{base} [{config}]"), spec, (
                 None if config == "table" else config)
 

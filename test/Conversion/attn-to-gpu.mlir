@@ -2,7 +2,7 @@
 
 // Causal MQA (two query heads over one key/value head), S = 256, D = 64,
 // in the table's configuration for head dim 64 (128 x 32, 4 warps of two
-// 16-row slabs): the forall of attn-tile becomes a launch over (2 query
+// 16-row slabs, Q in registers): the forall of attn-tile becomes a launch over (2 query
 // tiles, 2 heads, 1 batch) of 128 threads with 24 KiB of dynamic shared
 // memory (a 128 x 64 Q tile, 32 x 64 K and V tiles of f16), and a kernel
 // that carries the same contract.
@@ -20,13 +20,16 @@
 // CHECK-SAME:      nvvm.minctasm = 2 : i32
 // CHECK:           gpu.thread_id  x
 // The query tile is staged once per block (eight 16-byte cp.async.cg per
-// thread from one offset into the flattened tensor), before the kv loop;
-// it lands with the first K tile: no wait or barrier of its own.
+// thread from one offset into the flattened tensor), before the kv loop,
+// and its A fragments loaded into registers once it has landed: two slabs
+// x four k steps.
 // CHECK:           %[[QT:.+]] = gpu.block_id  x
 // CHECK:           %[[Q0:.+]] = arith.muli %[[QT]], %c128
 // CHECK:           %[[QFLAT:.+]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]]
 // CHECK-COUNT-8:   nvgpu.device_async_copy %[[QFLAT]][%{{.+}}], %{{.+}}[%{{.+}}], 8 {bypassL1}
-// CHECK-NOT:       gpu.barrier
+// CHECK:           nvvm.cp.async.wait.group 0
+// CHECK-NEXT:      gpu.barrier
+// CHECK-COUNT-8:   nvgpu.ldmatrix %[[QVIEW:[a-z0-9_]+]][{{.+}}] {numTiles = 4 : i32, transpose = false} : memref<8192xf16, #gpu.address_space<workgroup>>
 // Empty tiles are skipped: the kv loop ends at the diagonal of this query
 // tile (band bounds computed from the block id).
 // CHECK:           arith.subi %c256, %[[Q0]]
@@ -55,10 +58,13 @@
 // CHECK:             %[[VFLAT:.+]] = memref.collapse_shape %arg2
 // CHECK-COUNT-2:     nvgpu.device_async_copy %[[VFLAT]]
 // CHECK-NOT:         gpu.barrier
-// CHECK:             nvgpu.ldmatrix %{{.+}}[%{{[^,]+}}] {numTiles = 4 : i32, transpose = false} : memref<8192xf16, #gpu.address_space<workgroup>>
-// Two slabs: each K fragment feeds two mma (2 slabs x 4 key tiles x 4 k
-// steps).
-// CHECK-COUNT-32:    nvgpu.mma.sync
+// No Q fragment is loaded in the loop; each K fragment feeds four mma (two
+// key tiles x two slabs): 2 slabs x 4 key tiles x 4 k steps.
+// CHECK-NOT:         nvgpu.ldmatrix %[[QVIEW]][
+// CHECK:             nvgpu.ldmatrix %{{.+}}[%{{[^,]+}}] {numTiles = 4 : i32, transpose = false} : memref<2048xf16, #gpu.address_space<workgroup>>
+// CHECK-COUNT-4:     nvgpu.mma.sync
+// CHECK-NOT:         nvgpu.ldmatrix %[[QVIEW]][
+// CHECK-COUNT-28:    nvgpu.mma.sync
 // CHECK-NOT:         nvgpu.mma.sync
 // Only the scoring differs: full tiles (below the diagonal) test no mask,
 // partial ones (on it) the causal predicate per element.

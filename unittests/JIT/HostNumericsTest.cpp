@@ -509,10 +509,13 @@ TEST(EmulatedNumerics, WorkIsProportionalToKeptTiles) {
   struct Config {
     const char *text;
     int64_t tileQ, tileKV, warps;
+    bool qInRegisters;
   };
-  // The table's for head dim 64, one slab per warp, eight warps.
-  for (Config config : {Config{"", 128, 32, 4}, Config{"64x64w4", 64, 64, 4},
-                        Config{"128x32w8", 128, 32, 8}}) {
+  // The table's for head dim 64 (Q in registers), one slab per warp,
+  // eight warps.
+  for (Config config : {Config{"", 128, 32, 4, true},
+                        Config{"64x64w4", 64, 64, 4, false},
+                        Config{"128x32w8", 128, 32, 8, false}}) {
     CompileOptions options;
     options.gpuKernelConfig = config.text;
     Compiler compiler(options);
@@ -561,14 +564,19 @@ TEST(EmulatedNumerics, WorkIsProportionalToKeptTiles) {
       uint64_t qBytes = heads * (s / tq) * tq * d * 2;
       EXPECT_EQ(counters.cpAsyncBytes, qBytes + blocks * 2 * tkv * d * 2)
           << c.name;
-      // Two block barriers per visited tile.
-      EXPECT_EQ(counters.barriers, 2 * blocks) << c.name;
+      // Two block barriers per visited tile, and one per block before the
+      // kv loop with Q in registers.
+      int64_t qBlocks = heads * (s / tq);
+      EXPECT_EQ(counters.barriers,
+                2 * blocks + (config.qInRegisters ? qBlocks : 0))
+          << c.name;
     }
   }
 }
 
 // Every configuration of the table, and ones it does not choose (both
-// slab counts, 2 to 8 warps), on the mask kinds whose kv loops differ:
+// slab counts, 2 to 8 warps, Q in registers or shared memory), on the
+// mask kinds whose kv loops differ:
 // band bounds (causal, window), a compile-time tile table (prefix LM) and
 // a run-time one (documents), with ragged lengths: the pipelined K
 // prefetch follows each loop to its next visited tile.
@@ -580,7 +588,8 @@ TEST(EmulatedNumerics, EveryKernelConfiguration) {
   std::vector<Config> configs = {
       {"128x64w4", 64}, {"128x32w4", 128}, {"128x64w8", 192},
       {"64x64w4", 256}, {"64x64w4", 64},   {"64x32w2", 64},
-      {"32x64w2", 64},  {"128x128w8", 64}, {"128x16w4", 128}};
+      {"32x64w2", 64},  {"128x128w8", 64}, {"128x16w4", 128},
+      {"128x32w4", 64}, {"64x64w4q", 128}};
   // Each configuration: a band loop and a table loop, alternating.
   std::vector<std::string> masks = {"causal_bottom_right", "prefix_lm",
                                     "window", "document"};

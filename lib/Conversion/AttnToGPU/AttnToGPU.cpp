@@ -475,15 +475,20 @@ LogicalResult AttnTileToGPUPass::outline(scf::ForallOp forall) {
            << dqk << " and " << dv;
   // The tile shape is the tiled IR's, the warps the option's.
   GpuKernelConfig tiles{static_cast<int64_t>(first.getTileQ()),
-                        static_cast<int64_t>(first.getTileKv()), warps};
+                        static_cast<int64_t>(first.getTileKv()), warps,
+                        qInRegisters};
   for (TileUpdateOp op : updates)
     if (op.getTileQ() != first.getTileQ() ||
         op.getTileKv() != first.getTileKv())
       return op.emitError("attn-tile-to-gpu: the tile updates of one "
                           "attention disagree on the tile shape");
-  if (tiles.warps == 0)
+  if (tiles.warps == 0) {
     tiles.warps =
         defaultGpuWarps(tiles.tileQ, tiles.tileKV, dqk, dv, chip.getValue());
+    GpuKernelConfig table = defaultGpuKernelConfig(dqk, dv, chip.getValue());
+    if (table.tileQ == tiles.tileQ && table.tileKV == tiles.tileKV)
+      tiles.qInRegisters |= table.qInRegisters;
+  }
   if (std::string why = checkGpuKernelConfig(tiles, dqk, dv, chip.getValue());
       !why.empty())
     return first.emitError("attn-tile-to-gpu: no GPU kernel ")
@@ -550,7 +555,9 @@ mlir::attn::readLaunchContract(gpu::GPUModuleOp gpuModule) {
 }
 
 std::string GpuKernelConfig::str() const {
-  return (Twine(tileQ) + "x" + Twine(tileKV) + "w" + Twine(warps)).str();
+  return (Twine(tileQ) + "x" + Twine(tileKV) + "w" + Twine(warps) +
+          (qInRegisters ? "q" : ""))
+      .str();
 }
 
 std::optional<GpuKernelConfig>
@@ -562,6 +569,7 @@ mlir::attn::parseGpuKernelConfig(StringRef text) {
     return std::nullopt;
   if (rest.consume_front("w") && rest.consumeInteger(10, config.warps))
     return std::nullopt;
+  config.qInRegisters = rest.consume_front("q");
   if (!rest.empty() || config.tileQ <= 0 || config.tileKV <= 0 ||
       config.warps < 0)
     return std::nullopt;
@@ -585,12 +593,16 @@ GpuKernelConfig mlir::attn::defaultGpuKernelConfig(int64_t headDimQK,
   // - up to 128: 128 x 32, 4 warps of two slabs (FA2's sm86 choice at
   //   128; its A100/H100 128 x 64 and, at 64, 128 x 128 take 192
   //   accumulator registers and spill here, and so does 128 x 64 at 64
-  //   with a window or ALiBi);
+  //   with a window or ALiBi); up to 64 with Q in registers (32 more
+  //   registers; FA2 keeps Q in shared memory), so that a kv tile reads
+  //   only K and V fragments;
   // - beyond: 64 x 64, 4 warps of one slab (FA2's H100 choice at 256; its
   //   128 x 64 with 8 warps spills with a compile-time tile table at
   //   192/128 on sm_90).
   int64_t d = std::max(headDimQK, headDimV);
   (void)chip; // the same on sm_80 and sm_90 today
+  if (d <= 64)
+    return {128, 32, 4, /*qInRegisters=*/true};
   if (d <= 128)
     return {128, 32, 4};
   return {64, 64, 4};
@@ -623,10 +635,16 @@ std::string mlir::attn::checkGpuKernelConfig(const GpuKernelConfig &config,
        << config.tileQ << " / " << config.warps;
   else if (config.tileKV % 16 != 0 || config.tileKV > 256)
     os << "tile_kv must be a multiple of 16 up to 256, not " << config.tileKV;
-  else if (config.accumulatorRegisters(headDimV) > kGpuAccumulatorBudget)
-    os << "its accumulators take " << config.accumulatorRegisters(headDimV)
+  else if (config.accumulatorRegisters(headDimV) +
+               config.queryRegisters(headDimQK) >
+           kGpuAccumulatorBudget)
+    os << "its accumulators" << (config.qInRegisters ? " and Q fragments" : "")
+       << " take "
+       << config.accumulatorRegisters(headDimV) +
+              config.queryRegisters(headDimQK)
        << " registers per thread, more than the " << kGpuAccumulatorBudget
-       << " that fit; use one slab (16 rows) per warp or a smaller tile_kv";
+       << " that fit; use one slab (16 rows) per warp or a smaller tile_kv"
+       << (config.qInRegisters ? ", or Q in shared memory" : "");
   else if (config.sharedBytes(headDimQK, headDimV) >
            gpuSharedBytesPerBlock(chip))
     os << "its tiles take " << config.sharedBytes(headDimQK, headDimV)
@@ -656,6 +674,7 @@ void mlir::attn::buildAttnToGpuPipeline(OpPassManager &pm,
     tile.tileKV = config->tileKV;
     pm.addPass(createAttnTile(tile));
     toGpu.warps = config->warps;
+    toGpu.qInRegisters = config->qInRegisters;
   } else {
     // Each attention's table entry; attn-tile-to-gpu finds its warps
     // again (defaultGpuWarps of the table's tile shape).

@@ -266,8 +266,17 @@ void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
   memref::StoreOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, -1),
                           loadedK, ValueRange{idx(b, loc, 0)});
   // The query tile, once per block; it lands together with the first K
-  // tile (the first update waits for every group).
+  // tile (the first update waits for every group), or, kept in
+  // registers, before the kv loop.
   copyTile(b, loc, copyQ, query, batch, qHead, qBegin);
+  if (qInRegisters) {
+    waitAllAndSync(b, loc);
+    for (int64_t slab = 0; slab < slabs; ++slab) {
+      queryFragments.emplace_back();
+      for (int64_t ks = 0; ks < dqk / 16; ++ks)
+        queryFragments.back().push_back(ldmatrix(b, loc, fragQ, slab, ks));
+    }
+  }
   op.erase();
 }
 
@@ -461,7 +470,8 @@ SmallVector<SmallVector<Value>> KernelEmitter::emitQK(OpBuilder &b,
   for (int64_t ks = 0; ks < dqk / 16; ++ks) {
     SmallVector<Value, 2> a;
     for (int64_t slab = 0; slab < slabs; ++slab)
-      a.push_back(ldmatrix(b, loc, fragQ, slab, ks));
+      a.push_back(qInRegisters ? queryFragments[slab][ks]
+                               : ldmatrix(b, loc, fragQ, slab, ks));
     for (int64_t jp = 0; jp < tileKV / 16; ++jp) {
       Value x4 = ldmatrix(b, loc, fragK, jp, ks);
       auto [b0, b1] = splitB(b, loc, x4);

@@ -38,7 +38,7 @@ public:
       : kernel(kernel), ctx(kernel.getContext()), elementType(elementType),
         dqk(headDimQK), dv(headDimV), tileQ(config.tileQ),
         tileKV(config.tileKV), threads(config.threads()),
-        slabs(config.slabs()) {}
+        slabs(config.slabs()), qInRegisters(config.qInRegisters) {}
 
   /// Thread ids, shared-memory views and the private state, at the kernel
   /// entry.
@@ -213,6 +213,10 @@ private:
   Type elementType;
   int64_t dqk, dv;
   int64_t tileQ, tileKV, threads, slabs;
+  bool qInRegisters;
+  /// With qInRegisters: Q's A fragments per slab and k16 step, loaded at
+  /// tile_init.
+  SmallVector<SmallVector<Value>> queryFragments;
   DenseMap<int64_t, Value> constants;
   Value tid, warpRow, lane, g, t4;
   Value sharedQ, sharedK, sharedV; // 1-D views of [rows][d] tiles

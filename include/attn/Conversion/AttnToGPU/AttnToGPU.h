@@ -30,11 +30,14 @@ namespace mlir::attn {
 /// (csrc/flash_attn/src/kernel_traits.h): tile_q query rows per block,
 /// tile_kv keys per kv tile, and `warps` warps, each owning tile_q / warps
 /// query rows: one m16 slab (16 rows) or two (32 rows, so that every K and
-/// V fragment a warp loads feeds two mma). attn-tile builds the tiled IR
-/// with tile_q x tile_kv; attn-tile-to-gpu reads them from the tile ops
-/// and takes the warps as an option. Written "128x64w4".
+/// V fragment a warp loads feeds two mma); with `qInRegisters`, each warp
+/// loads its Q fragments once per block instead of once per kv tile.
+/// attn-tile builds the tiled IR with tile_q x tile_kv; attn-tile-to-gpu
+/// reads them from the tile ops and takes the warps and the Q placement as
+/// options. Written "128x64w4", "128x32w4q" with Q in registers.
 struct GpuKernelConfig {
   int64_t tileQ = 0, tileKV = 0, warps = 0;
+  bool qInRegisters = false;
   int64_t threads() const { return 32 * warps; }
   int64_t rowsPerWarp() const { return warps > 0 ? tileQ / warps : 0; }
   int64_t slabs() const { return rowsPerWarp() / 16; }
@@ -51,13 +54,20 @@ struct GpuKernelConfig {
   int64_t accumulatorRegisters(int64_t headDimV) const {
     return slabs() * (tileKV + headDimV) / 2;
   }
+  /// 32-bit registers per thread holding Q's A fragments (qInRegisters):
+  /// four per slab and k16 step.
+  int64_t queryRegisters(int64_t headDimQK) const {
+    return qInRegisters ? slabs() * headDimQK / 4 : 0;
+  }
   std::string str() const;
   bool operator==(const GpuKernelConfig &o) const {
-    return tileQ == o.tileQ && tileKV == o.tileKV && warps == o.warps;
+    return tileQ == o.tileQ && tileKV == o.tileKV && warps == o.warps &&
+           qInRegisters == o.qInRegisters;
   }
 };
 
-/// "128x64w4", or "128x64" with warps = 0 (chosen by defaultGpuWarps).
+/// "128x64w4", "128x64" with warps = 0 (chosen by defaultGpuWarps), each
+/// with an optional "q" (Q in registers).
 std::optional<GpuKernelConfig> parseGpuKernelConfig(StringRef text);
 
 /// The table (docs/gpu.md, "Kernel configurations"), by the larger head
@@ -76,10 +86,11 @@ int64_t defaultGpuWarps(int64_t tileQ, int64_t tileKV, int64_t headDimQK,
 std::string checkGpuKernelConfig(const GpuKernelConfig &config,
                                  int64_t headDimQK, int64_t headDimV,
                                  StringRef chip);
-/// The most f32 accumulator registers per thread a configuration may
-/// take: ptxas needs the rest of its 255 for fragments, addresses and the
-/// softmax. Measured: 160 (128 x 32 at head dim 128, two slabs) fits
-/// without spills, 192 (128 x 64 there, FlashAttention-2's) spills.
+/// The most f32 accumulator registers per thread (and Q fragment
+/// registers, with Q in registers) a configuration may take: ptxas needs
+/// the rest of its 255 for the other fragments, addresses and the softmax.
+/// Measured: 160 (128 x 32 at head dim 128, two slabs) fits without
+/// spills, 192 (128 x 64 there, FlashAttention-2's) spills.
 constexpr int64_t kGpuAccumulatorBudget = 160;
 /// Dynamic shared memory a block may opt in to on `chip`.
 int64_t gpuSharedBytesPerBlock(StringRef chip);

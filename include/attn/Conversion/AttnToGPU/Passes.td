@@ -48,6 +48,9 @@ def AttnTileToGPU : Pass<"attn-tile-to-gpu", "::mlir::ModuleOp"> {
     Option<"warps", "warps", "int64_t", /*default=*/"0",
            "Warps per block (tile_q / warps query rows each: 16 or 32); "
            "0 chooses them">,
+    Option<"qInRegisters", "q-in-registers", "bool", /*default=*/"false",
+           "Keep Q's fragments in registers for the whole kv loop (with "
+           "warps = 0, also where the table does)">,
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_80\"",
            "The chip the configuration is checked for (shared memory per "
            "block)">,
