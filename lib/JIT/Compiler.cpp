@@ -231,9 +231,8 @@ struct Compiler::Impl {
             parseGpuKernelConfig(options.gpuKernelConfig))
       return config;
     emitError(loc) << "the GPU kernel configuration '"
-                   << options.gpuKernelConfig
-                   << "' is not tile_q x tile_kv with optional warps "
-                      "(\"128x64w4\", \"128x64\")";
+                   << options.gpuKernelConfig << "' is not "
+                   << kGpuKernelConfigSyntax;
     return failure();
   }
 

@@ -2,7 +2,7 @@
 // RUN: attn-opt %s --attn-to-gpu="kernel-config=40x64" -split-input-file -verify-diagnostics
 // RUN: not attn-opt %s --attn-to-gpu="kernel-config=128by64" 2>&1 | FileCheck %s --check-prefix=SYNTAX
 
-// SYNTAX: attn-to-gpu: kernel-config '128by64' is not tile_q x tile_kv with optional warps ("128x64w4", "128x64") or "auto"
+// SYNTAX: attn-to-gpu: kernel-config '128by64' is not tile_q x tile_kv with optional warps and q ("128x64w4", "128x32w4q", "128x64") or "auto"
 
 // The GPU conversion reads the tile shape from the tiled IR and refuses
 // a configuration that does not fit, saying why.

@@ -125,8 +125,7 @@ int main(int argc, char **argv) {
     options.kernelConfig = attn::parseGpuKernelConfig(kernelConfig);
     if (!options.kernelConfig) {
       llvm::errs() << "attn-ptx: --kernel-config '" << kernelConfig
-                   << "' is not tile_q x tile_kv with optional warps "
-                      "(128x64w4, 128x64)\n";
+                   << "' is not " << attn::kGpuKernelConfigSyntax << "\n";
       return 1;
     }
   }

@@ -265,7 +265,8 @@ TEST(GpuJit, KernelConfigsApplyOrAreRefused) {
     std::string config, reason;
   };
   for (const Refused &r :
-       {Refused{"64", "'64' is not tile_q x tile_kv with optional warps"},
+       {Refused{"64", "'64' is not tile_q x tile_kv with optional warps and "
+                      "q (\"128x64w4\", \"128x32w4q\", \"128x64\")"},
         Refused{"40x64w2", "no GPU kernel 40x64w2 (tile_q x tile_kv, warps) "
                            "for head dimensions 128/128 on sm_80: each warp "
                            "owns tile_q / warps query rows, which must be 16 "

@@ -709,10 +709,8 @@ void mlir::attn::registerAttnToGpuPipeline() {
           config = parseGpuKernelConfig(options.kernelConfig);
           if (!config)
             return errorHandler("attn-to-gpu: kernel-config '" +
-                                options.kernelConfig +
-                                "' is not tile_q x tile_kv with optional "
-                                "warps (\"128x64w4\", \"128x64\") or "
-                                "\"auto\"");
+                                options.kernelConfig + "' is not " +
+                                kGpuKernelConfigSyntax + " or \"auto\"");
         }
         buildAttnToGpuPipeline(pm, config, options.chip);
         return success();

@@ -151,8 +151,9 @@ KernelEmitter::TileCopy KernelEmitter::tileCopy(OpBuilder &b, Location loc,
   while (rows % (threads / perRow) != 0 && chunksPerRow % (2 * perRow) == 0)
     perRow *= 2;
   int64_t rowStep = threads / perRow;
-  if (threads % perRow != 0 || chunksPerRow % perRow != 0 ||
-      rows % rowStep != 0 || rowStep % layout::kSwizzleRows != 0)
+  // (perRow divides the row and the threads: the swizzle width does, and
+  // a row has at most 32 chunks.)
+  if (rows % rowStep != 0 || rowStep % layout::kSwizzleRows != 0)
     return copy; // copyTile addresses each chunk on its own
   copy.perRow = perRow;
   copy.rowStep = rowStep;
@@ -280,44 +281,8 @@ void KernelEmitter::emitInit(TileInitOp op, Value batch, Value qHead,
   op.erase();
 }
 
-LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
-  if (failed(checkTileMaskEmittable(op)))
-    return failure();
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  emitKVCopies(b, loc, op);
-  SmallVector<SmallVector<Value>> s = emitQK(b, loc);
-  FailureOr<SmallVector<Value>> scores = emitTileScores(b, loc, op, s);
-  if (failed(scores))
-    return failure();
-  // V(j) has landed, and every warp is past QK^T(j): K's buffer is free
-  // for the next tile, which lands during the softmax and PV.
-  waitAllAndSync(b, loc);
-  emitPrefetchNextK(b, loc, op);
-  SmallVector<TileProbabilities> p;
-  int64_t perSlab = tileKV / 2;
-  for (int64_t slab = 0; slab < slabs; ++slab)
-    p.push_back(emitSoftmax(
-        b, loc, slab, ArrayRef<Value>(*scores).slice(slab * perSlab, perSlab),
-        deferredScale(op)));
-  emitPV(b, loc, p);
-  op.erase();
-  return success();
-}
-
 namespace {
-/// How the tile the next iteration of a kv loop updates is computed: the
-/// loop, and the conditions of the scf.if ops between the loop body and
-/// the update (true: the update is in the then region).
-struct NextTilePlan {
-  scf::ForOp loop;
-  SmallVector<std::pair<Value, bool>> guards;
-  /// Whether the K tile in shared memory is tracked (KernelEmitter::
-  /// loadedK): when an iteration may skip the update (guards) or holds
-  /// other updates. Otherwise the first iteration copies its K and every
-  /// other finds it prefetched.
-  bool tracked = false;
-};
+using NextTilePlan = KernelEmitter::NextTilePlan;
 
 /// Whether `v`, in `loop`'s body, can be recomputed for another iteration:
 /// defined outside the loop, the induction variable, or computed from
@@ -325,11 +290,8 @@ struct NextTilePlan {
 /// kernel arguments and globals (tile tables, which the kernel only
 /// reads).
 bool recomputable(Value v, scf::ForOp loop, DenseMap<Value, bool> &memo) {
-  if (v == loop.getInductionVar())
+  if (v == loop.getInductionVar() || loop.isDefinedOutsideOfLoop(v))
     return true;
-  if (!loop->isProperAncestor(v.getParentRegion()->getParentOp()) &&
-      v.getParentRegion() != &loop.getRegion())
-    return true; // defined outside the loop
   auto it = memo.find(v);
   if (it != memo.end())
     return it->second;
@@ -386,8 +348,7 @@ std::optional<NextTilePlan> nextTilePlan(TileUpdateOp op) {
 Value recompute(OpBuilder &b, Value v, scf::ForOp loop, IRMapping &mapping) {
   if (Value mapped = mapping.lookupOrNull(v))
     return mapped;
-  if (!loop->isProperAncestor(v.getParentRegion()->getParentOp()) &&
-      v.getParentRegion() != &loop.getRegion())
+  if (loop.isDefinedOutsideOfLoop(v))
     return v;
   Operation *def = v.getDefiningOp();
   for (Value operand : def->getOperands())
@@ -397,11 +358,37 @@ Value recompute(OpBuilder &b, Value v, scf::ForOp loop, IRMapping &mapping) {
 }
 } // namespace
 
-Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op) {
+LogicalResult KernelEmitter::emitUpdate(TileUpdateOp op) {
+  if (failed(checkTileMaskEmittable(op)))
+    return failure();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  std::optional<NextTilePlan> plan = nextTilePlan(op);
+  emitKVCopies(b, loc, op, plan);
+  SmallVector<SmallVector<Value>> s = emitQK(b, loc);
+  FailureOr<SmallVector<Value>> scores = emitTileScores(b, loc, op, s);
+  if (failed(scores))
+    return failure();
+  // V(j) has landed, and every warp is past QK^T(j): K's buffer is free
+  // for the next tile, which lands during the softmax and PV.
+  waitAllAndSync(b, loc);
+  emitPrefetchNextK(b, loc, op, plan);
+  SmallVector<TileProbabilities> p;
+  int64_t perSlab = tileKV / 2;
+  for (int64_t slab = 0; slab < slabs; ++slab)
+    p.push_back(emitSoftmax(
+        b, loc, slab, ArrayRef<Value>(*scores).slice(slab * perSlab, perSlab),
+        deferredScale(op)));
+  emitPV(b, loc, p);
+  op.erase();
+  return success();
+}
+
+Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op,
+                                  const std::optional<NextTilePlan> &plan) {
   // K's buffer is free here: the last reader was the previous tile's
   // QK^T, before that tile's second barrier. K(j) is copied unless the
   // previous iteration prefetched it.
-  std::optional<NextTilePlan> plan = nextTilePlan(op);
   Value missing;
   if (plan && plan->tracked) {
     Value loaded = memref::LoadOp::create(b, loc, loadedK, idx(b, loc, 0));
@@ -410,9 +397,10 @@ Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op) {
     memref::StoreOp::create(b, loc, op.getKvBegin(), loadedK,
                             ValueRange{idx(b, loc, 0)});
   } else if (plan) {
-    missing = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                    plan->loop.getInductionVar(),
-                                    plan->loop.getLowerBound());
+    scf::ForOp loop = plan->loop;
+    missing =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                              loop.getInductionVar(), loop.getLowerBound());
   }
   OpBuilder ib = b;
   if (missing) {
@@ -429,8 +417,8 @@ Value KernelEmitter::emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op) {
 }
 
 void KernelEmitter::emitPrefetchNextK(OpBuilder &b, Location loc,
-                                      TileUpdateOp op) {
-  std::optional<NextTilePlan> plan = nextTilePlan(op);
+                                      TileUpdateOp op,
+                                      const std::optional<NextTilePlan> &plan) {
   if (!plan)
     return; // the next tile copies its own K
   scf::ForOp loop = plan->loop;

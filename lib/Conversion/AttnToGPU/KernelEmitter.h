@@ -37,8 +37,8 @@ public:
                 int64_t headDimV, GpuKernelConfig config)
       : kernel(kernel), ctx(kernel.getContext()), elementType(elementType),
         dqk(headDimQK), dv(headDimV), tileQ(config.tileQ),
-        tileKV(config.tileKV), threads(config.threads()),
-        slabs(config.slabs()), qInRegisters(config.qInRegisters) {}
+        tileKV(config.tileKV), threads(config.threads()), slabs(config.slabs()),
+        qInRegisters(config.qInRegisters) {}
 
   /// Thread ids, shared-memory views and the private state, at the kernel
   /// entry.
@@ -59,15 +59,32 @@ public:
                                            bool applyMask);
   void emitFinalize(TileFinalizeOp op);
 
+  /// How the tile the next iteration of an update's kv loop updates is
+  /// computed (none: it is not known, and each tile copies its own K):
+  /// the loop, and the conditions of the scf.if ops between the loop body
+  /// and the update (true: the update is in the then region).
+  struct NextTilePlan {
+    scf::ForOp loop;
+    SmallVector<std::pair<Value, bool>> guards;
+    /// Whether the K tile in shared memory is tracked (loadedK): when an
+    /// iteration may skip the update (guards) or holds other updates.
+    /// Otherwise the first iteration copies its K and every other finds
+    /// it prefetched.
+    bool tracked = false;
+  };
+
   /// The steps of emitUpdate.
-  /// Makes K(j) land: copies it unless the previous tile prefetched it,
-  /// waits, and passes the barrier after which V's buffer is free (every
-  /// warp is past PV(j-1)); then issues V(j) and returns its group.
-  Value emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op);
+  /// Makes K(j) land: copies it unless the previous tile prefetched it
+  /// (by `plan`), waits, and passes the barrier after which V's buffer is
+  /// free (every warp is past PV(j-1)); then issues V(j) and returns its
+  /// group.
+  Value emitKVCopies(OpBuilder &b, Location loc, TileUpdateOp op,
+                     const std::optional<NextTilePlan> &plan);
   /// After the barrier that frees K's buffer: K of the tile the next
-  /// iteration of op's kv loop updates, when that is known (see
-  /// nextTileIsComputable) and the tile is visited.
-  void emitPrefetchNextK(OpBuilder &b, Location loc, TileUpdateOp op);
+  /// iteration of op's kv loop updates, when `plan` knows it and the tile
+  /// is visited.
+  void emitPrefetchNextK(OpBuilder &b, Location loc, TileUpdateOp op,
+                         const std::optional<NextTilePlan> &plan);
   /// QK^T of this warp's rows: per slab, tileKV / 8 accumulator tiles.
   SmallVector<SmallVector<Value>> emitQK(OpBuilder &b, Location loc);
   /// The scores of the tile, branching on its run-time full flag.

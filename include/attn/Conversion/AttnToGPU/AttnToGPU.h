@@ -69,6 +69,11 @@ struct GpuKernelConfig {
 /// "128x64w4", "128x64" with warps = 0 (chosen by defaultGpuWarps), each
 /// with an optional "q" (Q in registers).
 std::optional<GpuKernelConfig> parseGpuKernelConfig(StringRef text);
+/// What parseGpuKernelConfig takes, for the diagnostics of every front end
+/// ("'TEXT' is not " + this).
+constexpr llvm::StringLiteral kGpuKernelConfigSyntax =
+    "tile_q x tile_kv with optional warps and q (\"128x64w4\", "
+    "\"128x32w4q\", \"128x64\")";
 
 /// The table (docs/gpu.md, "Kernel configurations"), by the larger head
 /// dimension, after FlashAttention-2's on A100 and H100 (sm_80, sm_90).
