@@ -43,6 +43,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <list>
 #include <mutex>
@@ -190,6 +191,17 @@ std::string AttentionSpec::toMLIR() const {
   return os.str();
 }
 
+/// The widest host vector accepted: 4 zmm registers' worth of f32.
+constexpr int64_t kMaxHostVectorWidth = 64;
+
+int64_t mlir::attn::jit::hostVectorWidth() {
+  static const int64_t width = [] {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    return features.lookup("avx512f") ? int64_t{16} : int64_t{8};
+  }();
+  return width;
+}
+
 struct Compiler::Impl {
   explicit Impl(CompileOptions options)
       : options(options), cache(options.maxCachedKernels),
@@ -201,6 +213,12 @@ struct Compiler::Impl {
   }
 
   llvm::Expected<std::shared_ptr<const HostKernel>> compile(StringRef text);
+  /// CompileOptions::hostVectorWidth with the host's substituted.
+  int64_t resolvedVectorWidth() const {
+    return options.hostVectorWidth == CompileOptions::kHostVectorWidthAuto
+               ? hostVectorWidth()
+               : options.hostVectorWidth;
+  }
   FailureOr<std::shared_ptr<const HostKernel>>
   compileLocked(StringRef text, llvm::raw_ostream &diagnostics);
 
@@ -279,9 +297,17 @@ struct Compiler::Impl {
 llvm::Expected<std::shared_ptr<const HostKernel>>
 Compiler::Impl::compile(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
+  if (options.hostVectorWidth < CompileOptions::kHostVectorWidthAuto ||
+      options.hostVectorWidth > kMaxHostVectorWidth)
+    return makeError("attn: CompileOptions::hostVectorWidth is " +
+                     Twine(options.hostVectorWidth) +
+                     "; expected kHostVectorWidthAuto (-1), 0 (scalar loops) "
+                     "or 1 to " +
+                     Twine(kMaxHostVectorWidth) + " f32 lanes");
   std::string key =
       ("host\n" + text + "\n// tile " + Twine(options.tileQ) + "x" +
-       Twine(options.tileKV) + (options.countTileVisits ? " counted" : ""))
+       Twine(options.tileKV) + " lanes " + Twine(resolvedVectorWidth()) +
+       (options.countTileVisits ? " counted" : ""))
           .str();
   if (auto cached = lookup<HostKernel>(key))
     return cached;
@@ -493,6 +519,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   pipeline.tileQ = options.tileQ;
   pipeline.tileKV = options.tileKV;
   pipeline.countVisits = options.countTileVisits;
+  pipeline.vectorWidth = resolvedVectorWidth();
   buildAttnToHostPipeline(pm, pipeline);
   TileShape tiles;
   pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));

@@ -227,7 +227,15 @@ RunReport describeAttention(AttentionOp op, const RunOptions &options) {
   llvm::raw_string_ostream(report.elementType)
       << op.getQuery().getType().getElementType();
   llvm::raw_string_ostream(report.mask) << op.getEffectiveMask();
-  report.target = options.target == Target::Emulate ? "emulate" : "host";
+  if (options.target == Target::Emulate) {
+    report.target = "emulate";
+  } else {
+    int64_t lanes =
+        options.vectorWidth < 0 ? jit::hostVectorWidth() : options.vectorWidth;
+    report.target = lanes == 0
+                        ? std::string("host (scalar loops)")
+                        : "host (" + std::to_string(lanes) + " f32 lanes)";
+  }
   return report;
 }
 
@@ -247,6 +255,7 @@ llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
   compileOptions.tileQ = options.tileQ;
   compileOptions.tileKV = options.tileKV;
   compileOptions.gpuKernelConfig = options.kernelConfig;
+  compileOptions.hostVectorWidth = options.vectorWidth;
   compileOptions.countTileVisits = true;
   jit::Compiler compiler(compileOptions);
   auto start = std::chrono::steady_clock::now();

@@ -1,9 +1,11 @@
-// RUN: attn-opt %s --attn-to-host="tile-q=32 tile-kv=32" | FileCheck %s
+// RUN: attn-opt %s --attn-to-host="tile-q=32 tile-kv=32" | FileCheck %s --implicit-check-not=llvm.intr.exp2
 // RUN: attn-opt %s --attn-to-host="count-visits=true" | FileCheck %s --check-prefix=COUNT
 
 // The whole host pipeline leaves only the LLVM dialect: no attn, scf,
-// memref, arith or math op survives; exp2, log and softcap's tanh become
-// LLVM intrinsics; the per-tile state is heap-allocated per grid step.
+// memref, arith or math op survives; log and softcap's tanh become LLVM
+// intrinsics, exp2 upstream's polynomial (floor, fma: no libm call, no
+// llvm.intr.exp2 left); the tile kernels are vectors of 8 f32 lanes (the
+// pipeline's default); the per-tile state is heap-allocated per grid step.
 // CHECK-NOT:   attn.
 // CHECK-DAG:   llvm.func @malloc(i64) -> !llvm.ptr
 // CHECK-DAG:   llvm.func @free(!llvm.ptr)
@@ -11,7 +13,9 @@
 // CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
 // CHECK:       llvm.intr.tanh
 // CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
-// CHECK:       llvm.intr.exp2
+// CHECK:       llvm.intr.fma{{.+}}vector<8xf32>
+// CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
+// CHECK:       llvm.intr.floor{{.+}}vector<8xf32>
 // CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
 // CHECK:       llvm.intr.log
 // CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}

@@ -25,6 +25,11 @@ static cl::opt<int64_t>
 static cl::opt<int64_t> tileKV("tile-kv",
                                cl::desc("Key/value tile size (--target=host)"),
                                cl::init(64));
+static cl::opt<int64_t> vectorWidth(
+    "vector-width",
+    cl::desc("f32 lanes of the host kernels' vectors (--target=host): -1 "
+             "the host's widest, 0 scalar loops (debugging)"),
+    cl::init(-1));
 static cl::opt<std::string> kernelConfig(
     "kernel-config",
     cl::desc("GPU kernel configuration (--target=emulate): tile_q x tile_kv "
@@ -148,6 +153,7 @@ int main(int argc, char **argv) {
   options.tileQ = tileQ;
   options.tileKV = tileKV;
   options.kernelConfig = kernelConfig;
+  options.vectorWidth = vectorWidth;
   options.seed = seed;
   options.repetitions = repetitions;
   options.check = !noCheck;

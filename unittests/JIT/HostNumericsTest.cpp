@@ -442,6 +442,61 @@ TEST(HostNumerics, MaskMatrix) {
   }
 }
 
+// The host tile kernels at every vector width (the scalar loops, 1 lane,
+// SSE's 4, AVX2's 8, AVX-512's 16) and at tile shapes that no width
+// divides evenly (40x24: 8 lanes over rows, 3x5: 1 lane), with head dims
+// whose vectors are narrower than the width (40: 8 lanes, 24/8) and
+// lengths that clip the last tile.
+TEST(HostNumerics, VectorWidthsAndTiles) {
+  struct Tiles {
+    int64_t q, kv;
+  };
+  std::vector<std::string> masks = {"causal", "window", "document", "mask_mod"};
+  std::vector<Shape> shapes = {
+      {4, 2, 64, 64, 77, 77}, {2, 1, 40, 24, 33, 90}, {2, 2, 128, 128, 1, 70}};
+  std::vector<ElementType> types = {ElementType::F32, ElementType::BF16,
+                                    ElementType::F16};
+  uint64_t seed = 500;
+  int index = 0;
+  for (int64_t width : {0, 1, 4, 8, 16}) {
+    for (Tiles tiles : {Tiles{32, 32}, Tiles{40, 24}, Tiles{3, 5}}) {
+      CompileOptions options{tiles.q, tiles.kv};
+      options.hostVectorWidth = width;
+      Compiler compiler(options);
+      for (const std::string &mask : masks) {
+        ++index;
+        Shape shape = shapes[index % shapes.size()];
+        ElementType type = types[index % types.size()];
+        Case c;
+        c.spec = makeSpec(shape, type);
+        applyMask(c, maskCase(mask));
+        c.name = mask + " lanes=" + std::to_string(width) +
+                 " tiles=" + std::to_string(tiles.q) + "x" +
+                 std::to_string(tiles.kv) +
+                 " D=" + std::to_string(shape.headDimQK) + "/" +
+                 std::to_string(shape.headDimV) +
+                 " dtype=" + std::to_string(static_cast<int>(type));
+        runCase(compiler, c, seed++);
+      }
+    }
+  }
+}
+
+TEST(HostJIT, VectorWidthIsChecked) {
+  for (int64_t width : {-2, 65}) {
+    CompileOptions options;
+    options.hostVectorWidth = width;
+    Compiler compiler(options);
+    auto kernel = compiler.compileForHost(
+        makeSpec({1, 1, 16, 16, 8, 8}, ElementType::F32));
+    ASSERT_FALSE(static_cast<bool>(kernel));
+    std::string message = llvm::toString(kernel.takeError());
+    EXPECT_NE(message.find("hostVectorWidth is " + std::to_string(width)),
+              std::string::npos)
+        << message;
+  }
+}
+
 // The GPU kernel (attn-to-gpu: tensor cores, cp.async, ldmatrix) runs in
 // the emulator with all its checks on, against the same f64 reference and
 // bounds, for every mask family, MHA/GQA/MQA, f16 and bf16, head dims from
@@ -513,9 +568,9 @@ TEST(EmulatedNumerics, WorkIsProportionalToKeptTiles) {
   };
   // The table's for head dim 64 (Q in registers), one slab per warp,
   // eight warps.
-  for (Config config : {Config{"", 128, 32, 4, true},
-                        Config{"64x64w4", 64, 64, 4, false},
-                        Config{"128x32w8", 128, 32, 8, false}}) {
+  for (Config config :
+       {Config{"", 128, 32, 4, true}, Config{"64x64w4", 64, 64, 4, false},
+        Config{"128x32w8", 128, 32, 8, false}}) {
     CompileOptions options;
     options.gpuKernelConfig = config.text;
     Compiler compiler(options);

@@ -74,7 +74,17 @@ struct CompileOptions {
   /// for the attention and chip (docs/gpu.md, "Kernel configurations").
   /// One that does not fit the attention is a compile error.
   std::string gpuKernelConfig{};
+  /// The host kernels' f32 vector lanes: kHostVectorWidthAuto (the JIT
+  /// host's widest, hostVectorWidth()), 0 for the scalar loops (a
+  /// debugging form, far slower), or a positive number of lanes.
+  int64_t hostVectorWidth = kHostVectorWidthAuto;
+  static constexpr int64_t kHostVectorWidthAuto = -1;
 };
+
+/// The f32 lanes of this machine's widest vector FMA, as LLVM detects the
+/// host CPU: 16 with AVX-512F, 8 otherwise (AVX2, or narrower vectors that
+/// LLVM splits).
+int64_t hostVectorWidth();
 
 /// Caller-owned, contiguous row-major buffers of the attention's shapes.
 /// f16 and bf16 tensors are arrays of 16-bit values.

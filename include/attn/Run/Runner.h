@@ -29,6 +29,9 @@ struct RunOptions {
   int64_t tileQ = 64;
   int64_t tileKV = 64;
   std::string kernelConfig;
+  /// Host: the tile kernels' f32 lanes (jit::CompileOptions::hostVectorWidth:
+  /// -1 the host's widest, 0 the scalar loops).
+  int64_t vectorWidth = -1;
   uint64_t seed = 1;
   int repetitions = 3; // timed runs of the kernel; the median is reported
   bool check = true;   // compare with the f64 reference

@@ -2,7 +2,9 @@
 //
 // Assembles the host pipeline from attn's own passes and upstream
 // conversions: the tiled, online-softmax IR becomes scf/memref/arith code,
-// then LLVM dialect that the ExecutionEngine JIT-compiles.
+// then LLVM dialect that the ExecutionEngine JIT-compiles. The tile
+// kernels are vector code (attn-online-softmax's vector-width) lowered by
+// upstream's vector-to-llvm.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,7 +44,10 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   // Functions on tensors become functions on memrefs; the JIT's entry
   // points are on memrefs already and pass through unchanged.
   buildAttnBufferizePipeline(pm);
-  pm.addPass(createAttnOnlineSoftmax());
+  AttnOnlineSoftmaxOptions softmax;
+  softmax.vectorWidth = options.vectorWidth;
+  pm.addPass(createAttnOnlineSoftmax(softmax));
+  pm.addPass(createAttnApproximateMath());
   // The grid iteration's state and the run-time tile tables are freed by
   // upstream's deallocation pipeline.
   bufferization::buildBufferDeallocationPipeline(pm);
@@ -53,6 +59,7 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

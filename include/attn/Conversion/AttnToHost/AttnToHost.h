@@ -20,6 +20,12 @@ struct AttnToHostOptions : TileSizePipelineOptions<AttnToHostOptions> {
       *this, "count-visits",
       llvm::cl::desc("Count visited kv tiles in @attn_kv_tile_visits"),
       llvm::cl::init(false)};
+  ::mlir::detail::PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of the tile kernels' vectors (16: AVX-512, "
+                     "8: AVX2; the JIT takes its host's); 0: scalar loops, "
+                     "for debugging"),
+      llvm::cl::init(8)};
 };
 
 /// Adds attn-tile, attn-online-softmax, bufferization and the upstream

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/HostTileKernel.h"
 #include "attn/Dialect/Attn/Transforms/Numerics.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/TileElements.h"
@@ -141,13 +142,21 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
 }
 
 struct ExpandTileUpdate final : OpRewritePattern<TileUpdateOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ExpandTileUpdate(MLIRContext *context, int64_t vectorWidth)
+      : OpRewritePattern(context), vectorWidth(vectorWidth) {}
+
   LogicalResult matchAndRewrite(TileUpdateOp op,
                                 PatternRewriter &rewriter) const override {
     // The one mask that cannot be emitted is said so before any IR is
     // built.
     if (failed(checkTileMaskEmittable(op)))
       return failure();
+    if (vectorWidth > 0) {
+      if (failed(emitHostVectorTileUpdate(rewriter, op, vectorWidth)))
+        return failure();
+      rewriter.eraseOp(op);
+      return success();
+    }
     Value scores;
     // The tile's scores: a heap buffer per grid iteration, like the state
     // (a stack buffer in the grid loop, lowered sequentially, would grow
@@ -182,6 +191,10 @@ struct ExpandTileUpdate final : OpRewritePattern<TileUpdateOp> {
     rewriter.eraseOp(op);
     return success();
   }
+
+private:
+  /// f32 lanes of the vector kernels; 0 for the scalar loops.
+  int64_t vectorWidth;
 };
 
 struct ExpandTileFinalize final : OpRewritePattern<TileFinalizeOp> {
@@ -231,8 +244,15 @@ public:
       return signalPassFailure();
     // Each tile op expands once into code without tile ops: one walk.
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandTileInit, ExpandTileUpdate, ExpandTileFinalize>(
-        &getContext());
+    if (vectorWidth < 0) {
+      getOperation()->emitError("attn-online-softmax: vector-width must be "
+                                "0 (scalar loops) or a positive number of "
+                                "f32 lanes, not ")
+          << static_cast<int64_t>(vectorWidth);
+      return signalPassFailure();
+    }
+    patterns.add<ExpandTileInit, ExpandTileFinalize>(&getContext());
+    patterns.add<ExpandTileUpdate>(&getContext(), vectorWidth);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     // A tile op left over could not be expanded; its emitter has said why.
     WalkResult left = getOperation()->walk([](Operation *op) {

@@ -92,10 +92,41 @@ def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::mlir::ModuleOp"> {
     scores are kept in a `tile-q x tile-kv` f32 heap buffer allocated at
     the start of the grid iteration (the host pipeline frees it with
     upstream's deallocation pipeline).
+
+    With `vector-width` > 0 (the host pipeline's form) a tile update is
+    vector code of that many f32 lanes instead: the query tile packed
+    transposed once per q tile, `S = Q.K^T` and `acc += P.V` as
+    register-blocked vector FMAs, the softmax on vectors of rows (see
+    docs/design.md, "Host kernels"). `vector-width=0` keeps the scalar
+    loops, a debugging form.
   }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes of the host tile kernels' vectors (16: AVX-512, "
+           "8: AVX2); 0: scalar loops">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def AttnApproximateMath : Pass<"attn-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "exp2 and exp as upstream's polynomial approximation (host)";
+  let description = [{
+    Rewrites `math.exp2(x)` as `math.exp(x * ln 2)` (upstream's math
+    expansion) and `math.exp` as upstream's polynomial approximation
+    (Cephes' range reduction and degree-6 polynomial, f32, scalars and
+    vectors alike), so that the host tile kernels' exponentials are vector
+    code instead of one libm call per lane. The bound, measured over
+    x in [-126, 0] against the f64 exp2 (unittests: HostMathTest), is
+    stated in docs/design.md, "Host kernels"; exp2(-inf) is exactly 0 and
+    results below 2^-126 flush to 0.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -1,0 +1,450 @@
+//===- HostTileKernel.cpp - One tile update as CPU vector code ------------===//
+//
+// See HostTileKernel.h. Every loop here has whole vectors: a vector's lanes
+// divide the extent it runs along (hostVectorLanes), the tile's rows are
+// padded to tile_q in Qt and S, and a clipped tile reads its last valid
+// key instead of one past the sequence (the column is never used).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/Transforms/HostTileKernel.h"
+
+#include "attn/Dialect/Attn/Transforms/Numerics.h"
+#include "attn/Dialect/Attn/Transforms/TileElements.h"
+#include "attn/Dialect/Attn/Transforms/Utils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace nx = mlir::attn::numerics;
+
+int64_t mlir::attn::hostVectorLanes(int64_t extent, int64_t width) {
+  int64_t lanes = 1;
+  while (lanes * 2 <= width && extent % (lanes * 2) == 0)
+    lanes *= 2;
+  return lanes;
+}
+
+namespace {
+
+/// The largest of 4, 2 and 1 that divides `n` and is at most `most`: a
+/// register block of whole steps.
+int64_t blockOf(int64_t n, int64_t most) {
+  for (int64_t block : {4, 2, 1})
+    if (block <= most && n % block == 0)
+      return block;
+  return 1;
+}
+
+/// The outermost operation around `op`, inside its grid iteration or
+/// function, that every value of `needed` is defined outside of: where the
+/// per-q-tile work of `op` can run once, before the kv loop.
+Operation *hoistPoint(Operation *op, ArrayRef<Value> needed) {
+  Operation *at = op;
+  for (Operation *parent = at->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    if (isa<scf::ForallOp, FunctionOpInterface>(parent) ||
+        parent->hasTrait<OpTrait::IsIsolatedFromAbove>())
+      break;
+    if (llvm::any_of(needed, [&](Value v) {
+          return parent->isAncestor(v.getParentRegion()->getParentOp());
+        }))
+      break;
+    at = parent;
+  }
+  return at;
+}
+
+class TileKernel {
+public:
+  TileKernel(RewriterBase &rewriter, TileUpdateOp op, int64_t width)
+      : b(rewriter), op(op), loc(op.getLoc()), width(width),
+        tileQ(op.getTileQ()), tileKV(op.getTileKv()),
+        dqk(cast<MemRefType>(op.getQuery().getType()).getDimSize(3)),
+        dv(cast<MemRefType>(op.getValue().getType()).getDimSize(3)),
+        rowLanes(hostVectorLanes(tileQ, width)), rowVectors(tileQ / rowLanes),
+        factor(deferredScale(op)),
+        // Accumulators a register block may hold: half the vector
+        // registers (32 with AVX-512, 16 with AVX2).
+        accBudget(width >= 16 ? 16 : 8) {}
+
+  LogicalResult emit();
+
+private:
+  VectorType vectorOf(int64_t lanes, Type elt = {}) {
+    return VectorType::get({lanes}, elt ? elt : b.getF32Type());
+  }
+  Value index(int64_t value) { return indexConstant(b, loc, value); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, index(y));
+  }
+  Value splat(int64_t lanes, Value scalar) {
+    return vector::BroadcastOp::create(b, loc, vectorOf(lanes), scalar);
+  }
+  /// max without NaN handling: the scores are never NaN (sanitizeScore).
+  Value maximum(Value x, Value y) {
+    auto op = arith::MaximumFOp::create(b, loc, x, y);
+    op.setFastmath(arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
+    return op;
+  }
+  /// ceil(n / step) * step.
+  Value roundUp(Value n, int64_t step) {
+    if (step == 1)
+      return n;
+    Value up = arith::AddIOp::create(b, loc, n, index(step - 1));
+    return mul(arith::DivUIOp::create(b, loc, up, index(step)), step);
+  }
+  /// for (iv = 0; iv < ub; iv += step) with `inits` carried; `body` yields.
+  SmallVector<Value>
+  loop(Value ub, int64_t step, ValueRange inits,
+       function_ref<SmallVector<Value>(Value, ValueRange)> body);
+
+  void allocate();
+  void packQuery();
+  void packPanels();
+  void scoreTile();
+  LogicalResult modifyScores();
+  void softmax();
+  void accumulate();
+
+  Value keyElement(Value c, Value d);
+  Value valueVector(Value c, Value d, int64_t lanes);
+
+  RewriterBase &b;
+  TileUpdateOp op;
+  Location loc;
+  int64_t width, tileQ, tileKV, dqk, dv;
+  int64_t rowLanes, rowVectors;
+  std::optional<double> factor;
+  int64_t accBudget;
+  Value qT, scores, alpha, kPanel, vPanel;
+  Value cols;
+};
+
+SmallVector<Value>
+TileKernel::loop(Value ub, int64_t step, ValueRange inits,
+                 function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto forOp = scf::ForOp::create(
+      b, loc, index(0), ub, index(step), inits,
+      [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
+        // The body builds through `b`, which the loop set to its body.
+        scf::YieldOp::create(b, loc, body(iv, iterArgs));
+      });
+  return SmallVector<Value>(forOp.getResults());
+}
+
+void TileKernel::allocate() {
+  // Heap buffers per grid iteration, like the state (upstream's
+  // deallocation pipeline frees them); without a grid, before the
+  // per-q-tile work.
+  OpBuilder::InsertionGuard guard(b);
+  if (auto grid = op->getParentOfType<scf::ForallOp>())
+    b.setInsertionPointToStart(grid.getBody());
+  else
+    b.setInsertionPoint(hoistPoint(
+        op, {op.getQuery(), op.getBatch(), op.getQHead(), op.getQBegin()}));
+  auto buffer = [&](ArrayRef<int64_t> shape) -> Value {
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get(shape, b.getF32Type()));
+  };
+  qT = buffer({dqk, tileQ});
+  scores = buffer({tileKV, tileQ});
+  alpha = buffer({tileQ});
+  auto elementOf = [](Value v) {
+    return cast<MemRefType>(v.getType()).getElementType();
+  };
+  if (!elementOf(op.getKey()).isF32())
+    kPanel = buffer({tileKV, dqk});
+  if (!elementOf(op.getValue()).isF32())
+    vPanel = buffer({tileKV, dv});
+}
+
+void TileKernel::packQuery() {
+  // Qt[d][r] = Q[i][d] (times the deferred factor), 0 for the rows past the
+  // sequence; once per q tile, before the kv loop.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(hoistPoint(
+      op, {op.getQuery(), op.getBatch(), op.getQHead(), op.getQBegin()}));
+  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  Value last = arith::SubIOp::create(b, loc, rows, index(1));
+  Value zero = nx::f32Constant(b, loc, 0.0);
+  loop(index(tileQ), 1, {}, [&](Value r, ValueRange) {
+    Value i = add(op.getQBegin(), arith::MinSIOp::create(b, loc, r, last));
+    Value valid =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, rows);
+    loop(index(dqk), 1, {}, [&](Value d, ValueRange) {
+      Value q = loadAsF32(b, loc, op.getQuery(),
+                          {op.getBatch(), op.getQHead(), i, d});
+      if (factor)
+        q = arith::MulFOp::create(b, loc, q, nx::f32Constant(b, loc, *factor));
+      q = arith::SelectOp::create(b, loc, valid, q, zero);
+      memref::StoreOp::create(b, loc, q, qT, ValueRange{d, r});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+void TileKernel::packPanels() {
+  // f16/bf16 keys and values widened into f32 panels, once per tile.
+  auto pack = [&](Value source, Value panel, int64_t depth) {
+    int64_t lanes = hostVectorLanes(depth, width);
+    Type elt = cast<MemRefType>(source.getType()).getElementType();
+    loop(cols, 1, {}, [&](Value c, ValueRange) {
+      Value j = add(op.getKvBegin(), c);
+      loop(index(depth), lanes, {}, [&](Value d, ValueRange) {
+        Value narrow = vector::LoadOp::create(
+            b, loc, vectorOf(lanes, elt), source,
+            ValueRange{op.getBatch(), op.getKvHead(), j, d});
+        Value wide = arith::ExtFOp::create(b, loc, vectorOf(lanes), narrow);
+        vector::StoreOp::create(b, loc, wide, panel, ValueRange{c, d});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  };
+  if (kPanel)
+    pack(op.getKey(), kPanel, dqk);
+  if (vPanel)
+    pack(op.getValue(), vPanel, dv);
+}
+
+Value TileKernel::keyElement(Value c, Value d) {
+  if (kPanel)
+    return memref::LoadOp::create(b, loc, kPanel, ValueRange{c, d});
+  return memref::LoadOp::create(
+      b, loc, op.getKey(),
+      ValueRange{op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d});
+}
+
+Value TileKernel::valueVector(Value c, Value d, int64_t lanes) {
+  if (vPanel)
+    return vector::LoadOp::create(b, loc, vectorOf(lanes), vPanel,
+                                  ValueRange{c, d});
+  return vector::LoadOp::create(
+      b, loc, vectorOf(lanes), op.getValue(),
+      ValueRange{op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d});
+}
+
+void TileKernel::scoreTile() {
+  // S[c][r] = sum_d Qt[d][r] K[c][d]: a block of `rg` row vectors by `cb`
+  // columns in registers, a Qt vector load and a K broadcast per step.
+  int64_t rg = blockOf(rowVectors, 4);
+  int64_t cb = blockOf(tileKV, accBudget / rg);
+  Value last = arith::SubIOp::create(b, loc, cols, index(1));
+  Value zeros = splat(rowLanes, nx::f32Constant(b, loc, 0.0));
+  loop(roundUp(cols, cb), cb, {}, [&](Value c0, ValueRange) {
+    SmallVector<Value> keyRows;
+    for (int64_t cc = 0; cc < cb; ++cc)
+      keyRows.push_back(
+          arith::MinSIOp::create(b, loc, add(c0, index(cc)), last));
+    loop(index(rowVectors), rg, {}, [&](Value g, ValueRange) {
+      SmallVector<Value> offsets;
+      for (int64_t k = 0; k < rg; ++k)
+        offsets.push_back(mul(add(g, index(k)), rowLanes));
+      SmallVector<Value> inits(rg * cb, zeros);
+      SmallVector<Value> dots =
+          loop(index(dqk), 1, inits, [&](Value d, ValueRange accs) {
+            SmallVector<Value> q, next;
+            for (int64_t k = 0; k < rg; ++k)
+              q.push_back(vector::LoadOp::create(b, loc, vectorOf(rowLanes), qT,
+                                                 ValueRange{d, offsets[k]}));
+            for (int64_t cc = 0; cc < cb; ++cc) {
+              Value key = splat(rowLanes, keyElement(keyRows[cc], d));
+              for (int64_t k = 0; k < rg; ++k)
+                next.push_back(vector::FMAOp::create(b, loc, q[k], key,
+                                                     accs[cc * rg + k]));
+            }
+            return next;
+          });
+      for (int64_t cc = 0; cc < cb; ++cc)
+        for (int64_t k = 0; k < rg; ++k)
+          vector::StoreOp::create(b, loc, dots[cc * rg + k], scores,
+                                  ValueRange{add(c0, index(cc)), offsets[k]});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+LogicalResult TileKernel::modifyScores() {
+  // What is not one factor (bias, score mods) and the mask, per element of
+  // the valid rows and columns; a full tile of an unmodified attention
+  // skips this entirely.
+  bool modified = !factor;
+  if (!modified && !op.mayBeMasked())
+    return success();
+  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  Value seqKV = dimSize(b, loc, op.getKey(), 2);
+  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  ElementEmitContext ctx =
+      tileElementContext(op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
+  bool failedEmit = false;
+  auto elements = [&](bool applyMask) {
+    loop(cols, 1, {}, [&](Value c, ValueRange) {
+      Value j = add(op.getKvBegin(), c);
+      loop(rows, 1, {}, [&](Value r, ValueRange) {
+        Value i = add(op.getQBegin(), r);
+        Value dot = memref::LoadOp::create(b, loc, scores, ValueRange{c, r});
+        FailureOr<Value> t = emitTileScore(b, loc, op, ctx, dot, i, j,
+                                           applyMask, /*deferScale=*/true);
+        if (failed(t)) {
+          failedEmit = true;
+          return SmallVector<Value>{};
+        }
+        memref::StoreOp::create(b, loc, *t, scores, ValueRange{c, r});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  };
+  if (!op.mayBeMasked() || !op.getFull()) {
+    elements(op.mayBeMasked());
+  } else {
+    // A tile that may be full: tested only when it is not.
+    auto ifOp = scf::IfOp::create(b, loc, op.getFull(),
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    if (modified) {
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      elements(/*applyMask=*/false);
+    }
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    elements(/*applyMask=*/true);
+  }
+  return failure(failedEmit);
+}
+
+void TileKernel::softmax() {
+  // Per vector of rows: m' = max(m, max_c S[c]); alpha = exp2(m - m');
+  // P = exp2(S - m') in place; l' = l alpha + sum_c P.
+  int64_t sg = blockOf(rowVectors, 4);
+  Value zeros = splat(rowLanes, nx::f32Constant(b, loc, 0.0));
+  loop(index(rowVectors), sg, {}, [&](Value g, ValueRange) {
+    SmallVector<Value> offsets, mOld, lOld;
+    for (int64_t k = 0; k < sg; ++k) {
+      offsets.push_back(mul(add(g, index(k)), rowLanes));
+      mOld.push_back(vector::LoadOp::create(b, loc, vectorOf(rowLanes),
+                                            op.getRowMax(), offsets[k]));
+      lOld.push_back(vector::LoadOp::create(b, loc, vectorOf(rowLanes),
+                                            op.getRowSum(), offsets[k]));
+    }
+    SmallVector<Value> mNew = loop(cols, 1, mOld, [&](Value c, ValueRange m) {
+      SmallVector<Value> next;
+      for (int64_t k = 0; k < sg; ++k)
+        next.push_back(maximum(
+            m[k], vector::LoadOp::create(b, loc, vectorOf(rowLanes), scores,
+                                         ValueRange{c, offsets[k]})));
+      return next;
+    });
+    SmallVector<Value> sums(sg, zeros);
+    sums = loop(cols, 1, sums, [&](Value c, ValueRange s) {
+      SmallVector<Value> next;
+      for (int64_t k = 0; k < sg; ++k) {
+        Value t = vector::LoadOp::create(b, loc, vectorOf(rowLanes), scores,
+                                         ValueRange{c, offsets[k]});
+        Value p = math::Exp2Op::create(
+            b, loc, arith::SubFOp::create(b, loc, t, mNew[k]));
+        vector::StoreOp::create(b, loc, p, scores, ValueRange{c, offsets[k]});
+        next.push_back(arith::AddFOp::create(b, loc, s[k], p));
+      }
+      return next;
+    });
+    for (int64_t k = 0; k < sg; ++k) {
+      Value a = nx::rescaleFactor(b, loc, mOld[k], mNew[k]);
+      vector::StoreOp::create(b, loc, a, alpha, offsets[k]);
+      Value l = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, lOld[k], a), sums[k]);
+      vector::StoreOp::create(b, loc, l, op.getRowSum(), offsets[k]);
+      vector::StoreOp::create(b, loc, mNew[k], op.getRowMax(), offsets[k]);
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+void TileKernel::accumulate() {
+  // acc[r][d] = acc[r][d] alpha[r] + sum_c P[c][r] V[c][d]: `rb` rows by
+  // `dg` vectors of d in registers, a V vector load and a P broadcast per
+  // step.
+  int64_t dvLanes = hostVectorLanes(dv, width);
+  int64_t dvVectors = dv / dvLanes;
+  int64_t rb = blockOf(tileQ, 4);
+  int64_t dg = blockOf(dvVectors, accBudget / rb);
+  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  loop(roundUp(rows, rb), rb, {}, [&](Value r0, ValueRange) {
+    SmallVector<Value> rowIdx, scale;
+    for (int64_t rr = 0; rr < rb; ++rr) {
+      rowIdx.push_back(add(r0, index(rr)));
+      scale.push_back(
+          splat(dvLanes, memref::LoadOp::create(b, loc, alpha, rowIdx.back())));
+    }
+    loop(index(dvVectors), dg, {}, [&](Value g, ValueRange) {
+      SmallVector<Value> offsets, inits;
+      for (int64_t k = 0; k < dg; ++k)
+        offsets.push_back(mul(add(g, index(k)), dvLanes));
+      for (int64_t rr = 0; rr < rb; ++rr)
+        for (int64_t k = 0; k < dg; ++k)
+          inits.push_back(arith::MulFOp::create(
+              b, loc,
+              vector::LoadOp::create(b, loc, vectorOf(dvLanes), op.getAcc(),
+                                     ValueRange{rowIdx[rr], offsets[k]}),
+              scale[rr]));
+      SmallVector<Value> sums =
+          loop(cols, 1, inits, [&](Value c, ValueRange accs) {
+            SmallVector<Value> v, next;
+            for (int64_t k = 0; k < dg; ++k)
+              v.push_back(valueVector(c, offsets[k], dvLanes));
+            for (int64_t rr = 0; rr < rb; ++rr) {
+              Value p = splat(
+                  dvLanes, memref::LoadOp::create(b, loc, scores,
+                                                  ValueRange{c, rowIdx[rr]}));
+              for (int64_t k = 0; k < dg; ++k)
+                next.push_back(
+                    vector::FMAOp::create(b, loc, p, v[k], accs[rr * dg + k]));
+            }
+            return next;
+          });
+      for (int64_t rr = 0; rr < rb; ++rr)
+        for (int64_t k = 0; k < dg; ++k)
+          vector::StoreOp::create(b, loc, sums[rr * dg + k], op.getAcc(),
+                                  ValueRange{rowIdx[rr], offsets[k]});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+LogicalResult TileKernel::emit() {
+  allocate();
+  packQuery();
+  Value seqKV = dimSize(b, loc, op.getKey(), 2);
+  cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
+  packPanels();
+  scoreTile();
+  if (failed(modifyScores()))
+    return failure();
+  softmax();
+  accumulate();
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::attn::emitHostVectorTileUpdate(RewriterBase &rewriter,
+                                                   TileUpdateOp op,
+                                                   int64_t width) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  return TileKernel(rewriter, op, width).emit();
+}
