@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what attn needs on a Debian 12 machine, as root, when it is
 # missing: LLVM/MLIR 22 (libMLIR.so, mlir-tblgen, lit, FileCheck), clang-22,
-# lld, ccache, cmake, ninja, GoogleTest. Idempotent: a machine that has
+# lld, ccache, cmake, ninja, GoogleTest, the OpenMP runtime (libomp). Idempotent: a machine that has
 # everything installs nothing.
 set -euo pipefail
 
@@ -23,6 +23,8 @@ need ccache ccache
 need cmake cmake
 need ninja ninja-build
 need python3 python3
+# The OpenMP runtime the host kernels' grid runs on (libomp.so, LLVM 22).
+need "$LLVM_ROOT/lib/libomp.so" libomp-22-dev
 
 # ASan/UBSan runtime of clang-22.
 if ! compgen -G "$LLVM_ROOT/lib/clang/22/lib/*/libclang_rt.asan*" >/dev/null; then

@@ -28,6 +28,7 @@ int succeed() {
 } // namespace
 
 struct attn_compiler {
+  explicit attn_compiler(CompileOptions options = {}) : compiler(options) {}
   Compiler compiler;
 };
 
@@ -44,6 +45,19 @@ const char *attn_last_error(void) { return lastError.c_str(); }
 attn_compiler *attn_compiler_create(void) {
   succeed();
   return new attn_compiler();
+}
+
+attn_compiler *attn_compiler_create_with_threads(int num_threads) {
+  if (num_threads < 0) {
+    lastError = "attn_compiler_create_with_threads: num_threads is " +
+                std::to_string(num_threads) +
+                "; expected 0 (the default) or a positive count";
+    return nullptr;
+  }
+  succeed();
+  CompileOptions options;
+  options.numThreads = num_threads;
+  return new attn_compiler(options);
 }
 
 void attn_compiler_destroy(attn_compiler *compiler) {

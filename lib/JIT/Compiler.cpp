@@ -31,6 +31,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -38,6 +39,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -45,6 +47,10 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <list>
 #include <mutex>
 #include <sstream>
@@ -80,6 +86,9 @@ DialectRegistry makeRegistry() {
   DialectRegistry registry;
   // The host pipeline's dialects are a subset of the GPU path's.
   registerAllDialects(registry);
+  // The host grid on threads: omp ops, translated by the ExecutionEngine.
+  registry.insert<omp::OpenMPDialect>();
+  registerOpenMPDialectTranslation(registry);
   return registry;
 }
 
@@ -194,6 +203,21 @@ std::string AttentionSpec::toMLIR() const {
 /// The widest host vector accepted: 4 zmm registers' worth of f32.
 constexpr int64_t kMaxHostVectorWidth = 64;
 
+/// The most threads a host kernel is compiled for.
+constexpr int64_t kMaxHostThreads = 1024;
+
+unsigned mlir::attn::jit::defaultHostThreads() {
+  if (const char *env = std::getenv("ATTN_NUM_THREADS")) {
+    unsigned threads = 0;
+    if (!StringRef(env).getAsInteger(10, threads) && threads > 0 &&
+        threads <= kMaxHostThreads)
+      return threads;
+  }
+  // omp_get_num_procs: the cores this process may run on (its affinity
+  // mask), as the OpenMP runtime that runs the grid counts them.
+  return static_cast<unsigned>(std::max(1, omp_get_num_procs()));
+}
+
 int64_t mlir::attn::jit::hostVectorWidth() {
   static const int64_t width = [] {
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
@@ -213,6 +237,11 @@ struct Compiler::Impl {
   }
 
   llvm::Expected<std::shared_ptr<const HostKernel>> compile(StringRef text);
+  /// CompileOptions::numThreads with the default substituted.
+  unsigned resolvedThreads() const {
+    return options.numThreads > 0 ? static_cast<unsigned>(options.numThreads)
+                                  : defaultHostThreads();
+  }
   /// CompileOptions::hostVectorWidth with the host's substituted.
   int64_t resolvedVectorWidth() const {
     return options.hostVectorWidth == CompileOptions::kHostVectorWidthAuto
@@ -297,6 +326,11 @@ struct Compiler::Impl {
 llvm::Expected<std::shared_ptr<const HostKernel>>
 Compiler::Impl::compile(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
+  if (options.numThreads < 0 || options.numThreads > kMaxHostThreads)
+    return makeError("attn: CompileOptions::numThreads is " +
+                     Twine(options.numThreads) + "; expected 0 (the default: " +
+                     "ATTN_NUM_THREADS, else the machine's cores) or 1 to " +
+                     Twine(kMaxHostThreads));
   if (options.hostVectorWidth < CompileOptions::kHostVectorWidthAuto ||
       options.hostVectorWidth > kMaxHostVectorWidth)
     return makeError("attn: CompileOptions::hostVectorWidth is " +
@@ -307,6 +341,7 @@ Compiler::Impl::compile(StringRef text) {
   std::string key =
       ("host\n" + text + "\n// tile " + Twine(options.tileQ) + "x" +
        Twine(options.tileKV) + " lanes " + Twine(resolvedVectorWidth()) +
+       " threads " + Twine(resolvedThreads()) +
        (options.countTileVisits ? " counted" : ""))
           .str();
   if (auto cached = lookup<HostKernel>(key))
@@ -520,6 +555,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   pipeline.tileKV = options.tileKV;
   pipeline.countVisits = options.countTileVisits;
   pipeline.vectorWidth = resolvedVectorWidth();
+  pipeline.numThreads = resolvedThreads();
   buildAttnToHostPipeline(pm, pipeline);
   TileShape tiles;
   pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-to-host="tile-q=32 tile-kv=32" | FileCheck %s --implicit-check-not=llvm.intr.exp2
 // RUN: attn-opt %s --attn-to-host="count-visits=true" | FileCheck %s --check-prefix=COUNT
+// RUN: attn-opt %s --attn-to-host="num-threads=3" | FileCheck %s --check-prefix=OMP
 
 // The whole host pipeline leaves only the LLVM dialect: no attn, scf,
 // memref, arith or math op survives; log and softcap's tanh become LLVM
@@ -20,6 +21,16 @@
 // CHECK:       llvm.intr.log
 // CHECK-NOT:   {{(attn|scf|memref|arith|math|cf)\.}}
 // CHECK:       llvm.return
+
+// With num-threads, the grid (batch x head x q tile, collapsed) is an
+// OpenMP work-sharing loop of that many threads, q tiles dealt in turn
+// (schedule(static, 1)).
+// OMP:         llvm.func @softcap_gqa
+// OMP-DAG:     %[[THREADS:.+]] = llvm.mlir.constant(3 : i32) : i32
+// OMP-DAG:     %[[ONE:.+]] = llvm.mlir.constant(1 : i32) : i32
+// OMP:         omp.parallel num_threads(%[[THREADS]] : i32)
+// OMP-NEXT:      omp.wsloop schedule(static = %[[ONE]] : i32)
+// OMP-NEXT:        omp.loop_nest ({{.+}}) : i64 = {{.+}} collapse(3)
 
 // With count-visits, each kv tile adds 1 to a public counter.
 // COUNT:       llvm.mlir.global external @attn_kv_tile_visits

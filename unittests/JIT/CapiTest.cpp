@@ -279,6 +279,38 @@ TEST(CApi, ASuccessClearsTheLastError) {
   EXPECT_STREQ(attn_last_error(), "");
 }
 
+TEST(CApi, ThreadCounts) {
+  EXPECT_EQ(attn_compiler_create_with_threads(-3), nullptr);
+  EXPECT_NE(std::string(attn_last_error()).find("num_threads is -3"),
+            std::string::npos)
+      << attn_last_error();
+  constexpr int64_t s = 200, d = 16;
+  std::vector<float> x(s * d), v(s * d);
+  for (int64_t n = 0; n < s * d; ++n) {
+    x[n] = static_cast<float>((n * 37) % 11) / 11.0f;
+    v[n] = static_cast<float>((n * 13) % 7) / 7.0f;
+  }
+  std::vector<std::vector<float>> outs;
+  for (int threads : {1, 3}) {
+    attn_compiler *compiler = attn_compiler_create_with_threads(threads);
+    ASSERT_NE(compiler, nullptr) << attn_last_error();
+    attn_kernel *kernel = nullptr;
+    ASSERT_EQ(attn_compile(compiler, aliasedAttention(s, d).c_str(),
+                           ATTN_TARGET_HOST, nullptr, &kernel),
+              0)
+        << attn_last_error();
+    outs.emplace_back(s * d);
+    attn_args args = {};
+    args.query = args.key = x.data();
+    args.value = v.data();
+    args.output = outs.back().data();
+    EXPECT_EQ(attn_run(kernel, &args, nullptr), 0) << attn_last_error();
+    attn_kernel_destroy(kernel);
+    attn_compiler_destroy(compiler);
+  }
+  EXPECT_EQ(outs[0], outs[1]);
+}
+
 TEST(CApi, AnUnknownTargetIsAnError) {
   attn_compiler *compiler = attn_compiler_create();
   for (int target : {3, 7, -1, 1 << 30}) {

@@ -24,6 +24,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <thread>
 
 using namespace mlir::attn::jit;
 
@@ -823,6 +824,118 @@ TEST(HostJIT, CacheAndErrors) {
   ASSERT_TRUE(static_cast<bool>(err));
   EXPECT_NE(llvm::toString(std::move(err)).find("query buffer"),
             std::string::npos);
+}
+
+/// The output (and lse) of a causal GQA bf16 attention with a document
+/// mask, compiled for `threads` threads, on fixed inputs.
+struct ThreadedRun {
+  std::vector<uint16_t> out;
+  std::vector<float> lse;
+};
+AttentionSpec threadedSpec() {
+  AttentionSpec spec = makeSpec({8, 2, 64, 64, 300, 300}, ElementType::BF16);
+  spec.mask = "#attn.intersection<[#attn.causal, #attn.document]>";
+  spec.hasSegmentIds = true;
+  spec.withLogsumexp = true;
+  return spec;
+}
+struct ThreadedInputs {
+  std::vector<uint16_t> q, k, v;
+  std::vector<int32_t> ids;
+  explicit ThreadedInputs(const AttentionSpec &s) {
+    std::mt19937_64 rng(77);
+    auto fill = [&](int64_t n) {
+      return randomTensor(rng, n, ElementType::BF16, 2.0).half;
+    };
+    q = fill(s.numQHeads * s.seqQ * s.headDimQK);
+    k = fill(s.numKVHeads * s.seqKV * s.headDimQK);
+    v = fill(s.numKVHeads * s.seqKV * s.headDimV);
+    for (int64_t i = 0; i < s.seqQ; ++i)
+      ids.push_back(static_cast<int32_t>(i / 70));
+  }
+};
+void runThreaded(const HostKernel &kernel, const ThreadedInputs &in,
+                 const AttentionSpec &s, ThreadedRun &result) {
+  result.out.assign(s.numQHeads * s.seqQ * s.headDimV, 0);
+  result.lse.assign(s.numQHeads * s.seqQ, 0.0f);
+  HostArgs args;
+  args.query = in.q.data();
+  args.key = in.k.data();
+  args.value = in.v.data();
+  args.qSegmentIds = args.kvSegmentIds = in.ids.data();
+  args.output = result.out.data();
+  args.logsumexp = result.lse.data();
+  llvm::Error err = kernel.run(args);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+}
+
+// Each q tile is computed by one thread with the same code whatever the
+// thread count, so 1, 2 and 7 threads (more than this machine's cores)
+// give bit-identical results; the 1-thread kernel is checked against the
+// f64 reference by the matrix above.
+TEST(HostJIT, ThreadCountsGiveIdenticalResults) {
+  AttentionSpec spec = threadedSpec();
+  ThreadedInputs inputs(spec);
+  std::vector<ThreadedRun> runs;
+  for (int64_t threads : {1, 2, 7}) {
+    CompileOptions options;
+    options.numThreads = threads;
+    Compiler compiler(options);
+    auto kernel = compiler.compileForHost(spec);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    runs.emplace_back();
+    runThreaded(**kernel, inputs, spec, runs.back());
+  }
+  for (size_t n = 1; n < runs.size(); ++n) {
+    EXPECT_EQ(runs[n].out, runs[0].out) << "run " << n;
+    EXPECT_EQ(0, std::memcmp(runs[n].lse.data(), runs[0].lse.data(),
+                             runs[0].lse.size() * sizeof(float)))
+        << "run " << n;
+  }
+}
+
+// One kernel run from several host threads at once, each with its own
+// buffers (each run forks its own OpenMP team): every result is the
+// single-run result.
+TEST(HostJIT, ConcurrentRunsOfOneKernel) {
+  AttentionSpec spec = threadedSpec();
+  ThreadedInputs inputs(spec);
+  CompileOptions options;
+  options.numThreads = 2;
+  Compiler compiler(options);
+  auto kernel = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  ThreadedRun expected;
+  runThreaded(**kernel, inputs, spec, expected);
+  constexpr int kCallers = 4, kRunsEach = 3;
+  std::vector<std::vector<ThreadedRun>> results(kCallers);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kCallers; ++t)
+    callers.emplace_back([&, t] {
+      for (int r = 0; r < kRunsEach; ++r) {
+        results[t].emplace_back();
+        runThreaded(**kernel, inputs, spec, results[t].back());
+      }
+    });
+  for (std::thread &caller : callers)
+    caller.join();
+  for (int t = 0; t < kCallers; ++t)
+    for (const ThreadedRun &run : results[t]) {
+      EXPECT_EQ(run.out, expected.out) << "caller " << t;
+      EXPECT_EQ(run.lse, expected.lse) << "caller " << t;
+    }
+}
+
+TEST(HostJIT, ThreadCountIsChecked) {
+  CompileOptions options;
+  options.numThreads = -1;
+  Compiler compiler(options);
+  auto kernel =
+      compiler.compileForHost(makeSpec({1, 1, 16, 16, 8, 8}, ElementType::F32));
+  ASSERT_FALSE(static_cast<bool>(kernel));
+  std::string message = llvm::toString(kernel.takeError());
+  EXPECT_NE(message.find("numThreads is -1"), std::string::npos) << message;
 }
 
 } // namespace

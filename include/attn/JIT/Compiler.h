@@ -79,7 +79,17 @@ struct CompileOptions {
   /// debugging form, far slower), or a positive number of lanes.
   int64_t hostVectorWidth = kHostVectorWidthAuto;
   static constexpr int64_t kHostVectorWidthAuto = -1;
+  /// Threads a host kernel runs its grid on (batch x head x q tile; q
+  /// tiles dealt in turn, so that causal and banded grids are balanced):
+  /// 0 for defaultHostThreads(), 1 for the caller's thread only. Results
+  /// are identical for every count. The grid runs on LLVM's OpenMP runtime
+  /// (libomp), one team per concurrent run.
+  int64_t numThreads = 0;
 };
+
+/// ATTN_NUM_THREADS when it is a positive integer, else the cores this
+/// process may run on.
+unsigned defaultHostThreads();
 
 /// The f32 lanes of this machine's widest vector FMA, as LLVM detects the
 /// host CPU: 16 with AVX-512F, 8 otherwise (AVX2, or narrower vectors that

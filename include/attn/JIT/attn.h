@@ -41,6 +41,10 @@ typedef struct {
 
 const char *attn_last_error(void);
 attn_compiler *attn_compiler_create(void);
+/* A compiler whose host kernels run their grid on `num_threads` threads (0:
+ * ATTN_NUM_THREADS, else the machine's cores; 1: the caller's thread only).
+ * Null, with the error set, for a negative count. */
+attn_compiler *attn_compiler_create_with_threads(int num_threads);
 void attn_compiler_destroy(attn_compiler *compiler);
 /* `target` is an attn_target; any other value is an error. `chip` ("sm_80",
  * "sm_90") is used by ATTN_TARGET_GPU only (NULL: sm_80). On failure

@@ -26,6 +26,13 @@ struct AttnToHostOptions : TileSizePipelineOptions<AttnToHostOptions> {
                      "8: AVX2; the JIT takes its host's); 0: scalar loops, "
                      "for debugging"),
       llvm::cl::init(8)};
+  ::mlir::detail::PassOptions::Option<unsigned> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc("Threads of the grid: 1 runs it in order on the "
+                     "caller's thread; more, through upstream's OpenMP "
+                     "lowering (the code then calls LLVM's libomp), q tiles "
+                     "dealt to threads in turn"),
+      llvm::cl::init(1)};
 };
 
 /// Adds attn-tile, attn-online-softmax, bufferization and the upstream

@@ -130,6 +130,24 @@ def AttnApproximateMath : Pass<"attn-approximate-math", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnCyclicGridSchedule
+    : Pass<"attn-cyclic-grid-schedule", "::mlir::ModuleOp"> {
+  let summary = "Deal the host grid's q tiles to threads in turn";
+  let description = [{
+    Sets every `omp.wsloop` (the host grid after upstream's
+    `convert-scf-to-openmp`) to `schedule(static, 1)`: iteration `g` runs
+    on thread `g mod T`. The grid's last dimension is the q tile, whose
+    cost grows along a causal mask and varies along bands and tables;
+    handing out consecutive q tiles in turn gives every thread the same
+    mix, where the default static schedule would give one thread the
+    first (cheapest) half. Each q tile is computed by one thread with the
+    same code whatever T is, so results do not depend on the thread count.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::omp::OpenMPDialect",
+  ];
+}
+
 def AttnClampCapturedReads
     : Pass<"attn-clamp-captured-reads", "::mlir::ModuleOp"> {
   let summary = "Clamp reads of captured tensors into their bounds (host)";
