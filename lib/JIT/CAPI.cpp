@@ -98,8 +98,8 @@ int attn_compile(attn_compiler *compiler, const char *mlir_text, int target,
     GpuOptions options;
     if (chip)
       options.chip = chip;
-    status = keep(compiler->compiler.compileForGpu(mlir_text, options),
-                  result->gpu);
+    status =
+        keep(compiler->compiler.compileForGpu(mlir_text, options), result->gpu);
   }
   if (status != 0)
     return status;

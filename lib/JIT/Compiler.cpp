@@ -237,6 +237,23 @@ struct Compiler::Impl {
   }
 
   llvm::Expected<std::shared_ptr<const HostKernel>> compile(StringRef text);
+  /// The host tile shape: CompileOptions' where it states one, else by
+  /// the attention's query length (docs/design.md, "Host kernels"): 64 x 64
+  /// for prefill (Qt, S, a V tile: 16-32 KiB each, in L2 with room for K
+  /// and V panels), and for decode (Sq <= 4) q tiles of Sq rows by 256
+  /// keys, so that no row is padded and each tile streams 64-128 KiB of K
+  /// and V.
+  TileShape hostTileShape(ModuleOp module) const {
+    int64_t seqQ = 0;
+    module.walk([&](AttentionOp op) {
+      seqQ = cast<ShapedType>(op.getQuery().getType()).getDimSize(2);
+    });
+    bool decode = seqQ > 0 && seqQ <= 4;
+    TileShape shape;
+    shape.q = options.tileQ > 0 ? options.tileQ : decode ? seqQ : 64;
+    shape.kv = options.tileKV > 0 ? options.tileKV : decode ? 256 : 64;
+    return shape;
+  }
   /// CompileOptions::numThreads with the default substituted.
   unsigned resolvedThreads() const {
     return options.numThreads > 0 ? static_cast<unsigned>(options.numThreads)
@@ -551,8 +568,9 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
 
   PassManager pm(&context);
   AttnToHostOptions pipeline;
-  pipeline.tileQ = options.tileQ;
-  pipeline.tileKV = options.tileKV;
+  TileShape chosen = hostTileShape(*module);
+  pipeline.tileQ = chosen.q;
+  pipeline.tileKV = chosen.kv;
   pipeline.countVisits = options.countTileVisits;
   pipeline.vectorWidth = resolvedVectorWidth();
   pipeline.numThreads = resolvedThreads();

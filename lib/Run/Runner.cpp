@@ -143,14 +143,17 @@ Buffer randomBuffer(std::mt19937_64 &rng, Type tensorType, double range) {
   return buffer;
 }
 
-/// Document ids: per batch row, runs of random length (packed documents).
-Buffer segmentBuffer(std::mt19937_64 &rng, Type tensorType) {
+/// Document ids: per batch row, runs of random length (packed documents),
+/// or `documents` runs of equal length (the same for queries and keys).
+Buffer segmentBuffer(std::mt19937_64 &rng, Type tensorType, int64_t documents) {
   auto type = cast<RankedTensorType>(tensorType);
   Buffer buffer;
   for (int64_t b = 0; b < type.getDimSize(0); ++b) {
     int64_t doc = 0;
     for (int64_t i = 0; i < type.getDimSize(1); ++i) {
-      if (rng() % 97 == 0)
+      if (documents > 0)
+        doc = i * documents / type.getDimSize(1);
+      else if (rng() % 97 == 0)
         ++doc;
       append(buffer, type.getElementType(), static_cast<double>(doc));
     }
@@ -289,7 +292,8 @@ struct RunInputs {
   jit::HostArgs hostArgs(AttentionOp op);
 };
 
-RunInputs makeInputs(AttentionOp op, uint64_t seed) {
+RunInputs makeInputs(AttentionOp op, const RunOptions &options) {
+  uint64_t seed = options.seed;
   std::mt19937_64 rng(seed);
   RunInputs in;
   in.q = randomBuffer(rng, op.getQuery().getType(), 1.0);
@@ -298,8 +302,10 @@ RunInputs makeInputs(AttentionOp op, uint64_t seed) {
   if (op.getBias())
     in.bias = randomBuffer(rng, op.getBias().getType(), 2.0);
   if (op.getQSegmentIds()) {
-    in.qIds = segmentBuffer(rng, op.getQSegmentIds().getType());
-    in.kvIds = segmentBuffer(rng, op.getKvSegmentIds().getType());
+    in.qIds =
+        segmentBuffer(rng, op.getQSegmentIds().getType(), options.documents);
+    in.kvIds =
+        segmentBuffer(rng, op.getKvSegmentIds().getType(), options.documents);
   }
   // Captured tensors: small non-negative integers (usable as lengths or
   // indices) or floats in [-1, 1].
@@ -540,7 +546,7 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   llvm::Expected<Kernel> kernel = compileKernel(text, options, report);
   if (!kernel)
     return kernel.takeError();
-  RunInputs inputs = makeInputs(*op, options.seed);
+  RunInputs inputs = makeInputs(*op, options);
   if (llvm::Error err =
           runTimed(*kernel, inputs.hostArgs(*op), options, report))
     return std::move(err);

@@ -21,10 +21,13 @@ namespace cl = llvm::cl;
 static cl::opt<std::string>
     inputFile(cl::Positional, cl::desc("[input .mlir file]"), cl::Optional);
 static cl::opt<int64_t>
-    tileQ("tile-q", cl::desc("Query tile size (--target=host)"), cl::init(64));
-static cl::opt<int64_t> tileKV("tile-kv",
-                               cl::desc("Key/value tile size (--target=host)"),
-                               cl::init(64));
+    tileQ("tile-q",
+          cl::desc("Query tile size (--target=host; default: by shape)"),
+          cl::init(0));
+static cl::opt<int64_t>
+    tileKV("tile-kv",
+           cl::desc("Key/value tile size (--target=host; default: by shape)"),
+           cl::init(0));
 static cl::opt<int64_t> vectorWidth(
     "vector-width",
     cl::desc("f32 lanes of the host kernels' vectors (--target=host): -1 "
@@ -34,6 +37,11 @@ static cl::opt<std::string> kernelConfig(
     "kernel-config",
     cl::desc("GPU kernel configuration (--target=emulate): tile_q x tile_kv "
              "and warps, e.g. 128x64w4; default: the table's"));
+static cl::opt<int64_t>
+    documents("documents",
+              cl::desc("With document ids: that many documents of equal length "
+                       "(default: runs of random length)"),
+              cl::init(0));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random inputs"),
                               cl::init(1));
 static cl::opt<int> repetitions("repeat",
@@ -136,7 +144,8 @@ int main(int argc, char **argv) {
     }
     text = (*file)->getBuffer().str();
   }
-  if (tileQ <= 0 || tileKV <= 0) {
+  if ((tileQ.getNumOccurrences() && tileQ <= 0) ||
+      (tileKV.getNumOccurrences() && tileKV <= 0)) {
     llvm::errs() << "attn-run: tile sizes must be positive\n";
     return 1;
   }
@@ -155,6 +164,11 @@ int main(int argc, char **argv) {
   options.kernelConfig = kernelConfig;
   options.vectorWidth = vectorWidth;
   options.seed = seed;
+  if (documents < 0) {
+    llvm::errs() << "attn-run: --documents must not be negative\n";
+    return 1;
+  }
+  options.documents = documents;
   options.repetitions = repetitions;
   options.check = !noCheck;
   if (!(memoryBudgetGb > 0) || memoryBudgetGb > 1e9) {

@@ -67,7 +67,8 @@ std::vector<float> random(std::mt19937 &rng, size_t n) {
 }
 
 /// The largest absolute difference.
-double maxError(const std::vector<float> &got, const std::vector<double> &want) {
+double maxError(const std::vector<float> &got,
+                const std::vector<double> &want) {
   double worst = 0;
   for (size_t i = 0; i < want.size(); ++i)
     worst = std::max(worst, std::abs(got[i] - want[i]));
@@ -109,8 +110,7 @@ TEST(JitArguments, AnOperandUsedTwiceTakesEachRolesBuffer) {
 TEST(JitArguments, TheSameBufferForQueryAndKeyIsRight) {
   constexpr int64_t s = 16, d = 16;
   std::mt19937 rng(2);
-  std::vector<float> x = random(rng, s * d), v = random(rng, s * d),
-                     out(s * d);
+  std::vector<float> x = random(rng, s * d), v = random(rng, s * d), out(s * d);
   AttentionSpec spec;
   spec.seqQ = spec.seqKV = s;
   spec.headDimQK = spec.headDimV = d;
@@ -216,8 +216,8 @@ TEST(JitInput, NoAttentionIsAnErrorAtTheModule) {
       << message;
 
   std::string t = tensor(8, 8);
-  std::string op = " = attn.attention %q, %q, %q : " + t + ", " + t + ", " +
-                   t + " -> " + t + "\n";
+  std::string op = " = attn.attention %q, %q, %q : " + t + ", " + t + ", " + t +
+                   " -> " + t + "\n";
   std::string two = "func.func @f(%q: " + t + ") -> " + t + " {\n  %a" + op +
                     "  %b" + op + "  return %b : " + t + "\n}\n";
   auto both = compiler.compileForGpu(two);
@@ -227,24 +227,23 @@ TEST(JitInput, NoAttentionIsAnErrorAtTheModule) {
                          "attn.attention or attn.linear_attention, found 2"),
             std::string::npos)
       << message;
-  EXPECT_NE(message.find("attention:2:8: note: one is here"),
-            std::string::npos)
+  EXPECT_NE(message.find("attention:2:8: note: one is here"), std::string::npos)
       << message;
-  EXPECT_NE(message.find("attention:3:8: note: one is here"),
-            std::string::npos)
+  EXPECT_NE(message.find("attention:3:8: note: one is here"), std::string::npos)
       << message;
 }
 
-// --- the C API ----------------------------------------------------------------
+// --- the C API
+// ----------------------------------------------------------------
 
 TEST(CApi, ASuccessClearsTheLastError) {
   attn_compiler *compiler = attn_compiler_create();
   ASSERT_NE(compiler, nullptr);
   EXPECT_STREQ(attn_last_error(), "");
   attn_kernel *kernel = reinterpret_cast<attn_kernel *>(1);
-  EXPECT_EQ(attn_compile(compiler, "not mlir", ATTN_TARGET_HOST, nullptr,
-                         &kernel),
-            -1);
+  EXPECT_EQ(
+      attn_compile(compiler, "not mlir", ATTN_TARGET_HOST, nullptr, &kernel),
+      -1);
   EXPECT_EQ(kernel, nullptr);
   EXPECT_STRNE(attn_last_error(), "");
 
@@ -321,9 +320,9 @@ TEST(CApi, AnUnknownTargetIsAnError) {
               -1);
     EXPECT_EQ(kernel, nullptr);
     std::string message = attn_last_error();
-    EXPECT_NE(message.find("attn_compile: unknown target " +
-                           std::to_string(target)),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("attn_compile: unknown target " + std::to_string(target)),
+        std::string::npos)
         << message;
   }
   attn_compiler_destroy(compiler);

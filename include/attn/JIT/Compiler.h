@@ -58,9 +58,10 @@ struct AttentionSpec {
 
 /// Tile sizes and other compile options; part of the cache key.
 struct CompileOptions {
-  /// The host kernels' tile shape.
-  int64_t tileQ = 64;
-  int64_t tileKV = 64;
+  /// The host kernels' tile shape; 0 chooses by the attention's shape
+  /// (64 x 64 for prefill, Sq x 256 for decode with Sq <= 4).
+  int64_t tileQ = 0;
+  int64_t tileKV = 0;
   /// Instrument the kernel to count the kv tiles it visits (see
   /// HostKernel::run); costs an atomic add per tile.
   bool countTileVisits = false;

@@ -26,13 +26,16 @@ struct RunOptions {
   /// kernel in the emulator, all checks on, of kernelConfig (empty: the
   /// table's; see jit::CompileOptions::gpuKernelConfig).
   Target target = Target::Host;
-  int64_t tileQ = 64;
-  int64_t tileKV = 64;
+  int64_t tileQ = 0; // 0: the JIT's choice (jit::CompileOptions::tileQ)
+  int64_t tileKV = 0;
   std::string kernelConfig;
   /// Host: the tile kernels' f32 lanes (jit::CompileOptions::hostVectorWidth:
   /// -1 the host's widest, 0 the scalar loops).
   int64_t vectorWidth = -1;
   uint64_t seed = 1;
+  /// Document ids (attentions with segment ids): 0 for runs of random
+  /// length, else that many documents of equal length.
+  int64_t documents = 0;
   int repetitions = 3; // timed runs of the kernel; the median is reported
   bool check = true;   // compare with the f64 reference
   /// The most attn-run allocates for buffers and their exact f64 copies

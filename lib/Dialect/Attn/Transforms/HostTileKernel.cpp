@@ -108,10 +108,16 @@ private:
   loop(Value ub, int64_t step, ValueRange inits,
        function_ref<SmallVector<Value>(Value, ValueRange)> body);
 
+  /// A tile of at most kDotRows rows (decode): S by dot products along d,
+  /// since vectors over its rows would be 1 to 4 lanes wide.
+  static constexpr int64_t kDotRows = 4;
+  bool fewRows() const { return tileQ <= kDotRows && width > tileQ; }
+
   void allocate();
   void packQuery();
   void packPanels();
   void scoreTile();
+  void scoreTileByDots();
   LogicalResult modifyScores();
   void softmax();
   void accumulate();
@@ -126,7 +132,7 @@ private:
   int64_t rowLanes, rowVectors;
   std::optional<double> factor;
   int64_t accBudget;
-  Value qT, scores, alpha, kPanel, vPanel;
+  Value qT, qRows, scores, alpha, kPanel, vPanel;
   Value cols;
 };
 
@@ -157,6 +163,8 @@ void TileKernel::allocate() {
                                    MemRefType::get(shape, b.getF32Type()));
   };
   qT = buffer({dqk, tileQ});
+  if (fewRows())
+    qRows = buffer({tileQ, dqk});
   scores = buffer({tileKV, tileQ});
   alpha = buffer({tileQ});
   auto elementOf = [](Value v) {
@@ -189,6 +197,8 @@ void TileKernel::packQuery() {
         q = arith::MulFOp::create(b, loc, q, nx::f32Constant(b, loc, *factor));
       q = arith::SelectOp::create(b, loc, valid, q, zero);
       memref::StoreOp::create(b, loc, q, qT, ValueRange{d, r});
+      if (qRows)
+        memref::StoreOp::create(b, loc, q, qRows, ValueRange{r, d});
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -273,6 +283,54 @@ void TileKernel::scoreTile() {
                                   ValueRange{add(c0, index(cc)), offsets[k]});
       return SmallVector<Value>{};
     });
+    return SmallVector<Value>{};
+  });
+}
+
+void TileKernel::scoreTileByDots() {
+  // S[c][r] = reduce(sum over d vectors of Q[r][d] K[c][d]): `cb` columns
+  // by the tile's rows of vector accumulators along d, one horizontal sum
+  // each at the end; K is read once, as unit-stride vectors (decode
+  // streams K at memory speed instead of broadcasting it per row).
+  int64_t lanes = hostVectorLanes(dqk, width);
+  int64_t cb = blockOf(tileKV, 4);
+  Value last = arith::SubIOp::create(b, loc, cols, index(1));
+  Value zeros = splat(lanes, nx::f32Constant(b, loc, 0.0));
+  auto keyVector = [&](Value c, Value d) -> Value {
+    if (kPanel)
+      return vector::LoadOp::create(b, loc, vectorOf(lanes), kPanel,
+                                    ValueRange{c, d});
+    return vector::LoadOp::create(
+        b, loc, vectorOf(lanes), op.getKey(),
+        ValueRange{op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d});
+  };
+  loop(roundUp(cols, cb), cb, {}, [&](Value c0, ValueRange) {
+    SmallVector<Value> keyRows;
+    for (int64_t cc = 0; cc < cb; ++cc)
+      keyRows.push_back(
+          arith::MinSIOp::create(b, loc, add(c0, index(cc)), last));
+    SmallVector<Value> inits(tileQ * cb, zeros);
+    SmallVector<Value> dots =
+        loop(index(dqk), lanes, inits, [&](Value d, ValueRange accs) {
+          SmallVector<Value> q, next;
+          for (int64_t r = 0; r < tileQ; ++r)
+            q.push_back(vector::LoadOp::create(b, loc, vectorOf(lanes), qRows,
+                                               ValueRange{index(r), d}));
+          for (int64_t cc = 0; cc < cb; ++cc) {
+            Value key = keyVector(keyRows[cc], d);
+            for (int64_t r = 0; r < tileQ; ++r)
+              next.push_back(vector::FMAOp::create(b, loc, q[r], key,
+                                                   accs[cc * tileQ + r]));
+          }
+          return next;
+        });
+    for (int64_t cc = 0; cc < cb; ++cc)
+      for (int64_t r = 0; r < tileQ; ++r) {
+        Value dot = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, dots[cc * tileQ + r]);
+        memref::StoreOp::create(b, loc, dot, scores,
+                                ValueRange{add(c0, index(cc)), index(r)});
+      }
     return SmallVector<Value>{};
   });
 }
@@ -431,7 +489,10 @@ LogicalResult TileKernel::emit() {
   Value seqKV = dimSize(b, loc, op.getKey(), 2);
   cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
   packPanels();
-  scoreTile();
+  if (fewRows())
+    scoreTileByDots();
+  else
+    scoreTile();
   if (failed(modifyScores()))
     return failure();
   softmax();
