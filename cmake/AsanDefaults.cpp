@@ -8,9 +8,19 @@
 // environment (`env -i attn-ptx ...`, the tests of what a user's machine
 // may lack) keeps it. ASAN_OPTIONS still overrides.
 //
+// LeakSanitizer ignores what LLVM's OpenMP runtime (libomp, the host
+// kernels' threads) allocates: it keeps the descriptors of host threads
+// that forked a team and then exited (HostJIT.ConcurrentRunsOfOneKernel's
+// callers) until its own shutdown, which comes after LSan's check at exit.
+//
 //===----------------------------------------------------------------------===//
 
 extern "C" __attribute__((visibility("default"), used)) const char *
 __asan_default_options() {
   return "allow_user_poisoning=0";
+}
+
+extern "C" __attribute__((visibility("default"), used)) const char *
+__lsan_default_suppressions() {
+  return "leak:libomp.so\n";
 }

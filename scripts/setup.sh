@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what attn needs on a Debian 12 machine, as root, when it is
 # missing: LLVM/MLIR 22 (libMLIR.so, mlir-tblgen, lit, FileCheck), clang-22,
-# lld, ccache, cmake, ninja, GoogleTest, the OpenMP runtime (libomp). Idempotent: a machine that has
-# everything installs nothing.
+# lld, ccache, cmake, ninja, GoogleTest, LLVM's OpenMP runtime (libomp, the
+# host kernels' threads). Idempotent: a machine that has everything
+# installs nothing.
 set -euo pipefail
 
 LLVM_ROOT=${LLVM_ROOT:-/usr/lib/llvm-22}

@@ -24,8 +24,9 @@
 // CHECK:         arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
 // CHECK:         vector.store %{{.+}}, %[[KP]]
 // CHECK:         vector.load %arg2{{.+}} vector<16xbf16>
-// CHECK:         scf.for %{{.+}} step %c4
-// CHECK:           scf.for {{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// Two row vectors by 8 keys: 16 accumulators.
+// CHECK:         scf.for %{{.+}} step %c8
+// CHECK:           scf.for {{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:             %[[Q0:.+]] = vector.load %[[QT]]{{.+}} vector<16xf32>
 // CHECK:             %[[Q1:.+]] = vector.load %[[QT]]{{.+}} vector<16xf32>
 // CHECK:             %[[K0:.+]] = memref.load %[[KP]]

@@ -35,10 +35,10 @@ int64_t mlir::attn::hostVectorLanes(int64_t extent, int64_t width) {
 
 namespace {
 
-/// The largest of 4, 2 and 1 that divides `n` and is at most `most`: a
+/// The largest of 8, 4, 2 and 1 that divides `n` and is at most `most`: a
 /// register block of whole steps.
 int64_t blockOf(int64_t n, int64_t most) {
-  for (int64_t block : {4, 2, 1})
+  for (int64_t block : {8, 4, 2, 1})
     if (block <= most && n % block == 0)
       return block;
   return 1;
