@@ -122,8 +122,15 @@ private:
   void softmax();
   void accumulate();
 
-  Value keyElement(Value c, Value d);
-  Value valueVector(Value c, Value d, int64_t lanes);
+  /// Row `c` of the tile of `global` (K or V), from `panel` when widened:
+  /// the element at `d`, or with `lanes` > 0 the vector of lanes there.
+  Value tileLoad(Value global, Value panel, Value c, Value d,
+                 int64_t lanes = 0);
+  /// Where the per-q-tile work runs: before the kv loop (hoistPoint).
+  Operation *qTilePoint() {
+    return hoistPoint(
+        op, {op.getQuery(), op.getBatch(), op.getQHead(), op.getQBegin()});
+  }
 
   RewriterBase &b;
   TileUpdateOp op;
@@ -133,7 +140,8 @@ private:
   std::optional<double> factor;
   int64_t accBudget;
   Value qT, qRows, scores, alpha, kPanel, vPanel;
-  Value cols;
+  /// The tile's rows and columns inside the sequences.
+  Value rows, cols;
 };
 
 SmallVector<Value>
@@ -156,8 +164,7 @@ void TileKernel::allocate() {
   if (auto grid = op->getParentOfType<scf::ForallOp>())
     b.setInsertionPointToStart(grid.getBody());
   else
-    b.setInsertionPoint(hoistPoint(
-        op, {op.getQuery(), op.getBatch(), op.getQHead(), op.getQBegin()}));
+    b.setInsertionPoint(qTilePoint());
   auto buffer = [&](ArrayRef<int64_t> shape) -> Value {
     return memref::AllocOp::create(b, loc,
                                    MemRefType::get(shape, b.getF32Type()));
@@ -180,16 +187,15 @@ void TileKernel::packQuery() {
   // Qt[d][r] = Q[i][d] (times the deferred factor), 0 for the rows past the
   // sequence; once per q tile, before the kv loop.
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(hoistPoint(
-      op, {op.getQuery(), op.getBatch(), op.getQHead(), op.getQBegin()}));
+  b.setInsertionPoint(qTilePoint());
   Value seqQ = dimSize(b, loc, op.getQuery(), 2);
-  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
-  Value last = arith::SubIOp::create(b, loc, rows, index(1));
+  Value validRows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  Value last = arith::SubIOp::create(b, loc, validRows, index(1));
   Value zero = nx::f32Constant(b, loc, 0.0);
   loop(index(tileQ), 1, {}, [&](Value r, ValueRange) {
     Value i = add(op.getQBegin(), arith::MinSIOp::create(b, loc, r, last));
     Value valid =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, rows);
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, validRows);
     loop(index(dqk), 1, {}, [&](Value d, ValueRange) {
       Value q = loadAsF32(b, loc, op.getQuery(),
                           {op.getBatch(), op.getQHead(), i, d});
@@ -229,21 +235,16 @@ void TileKernel::packPanels() {
     pack(op.getValue(), vPanel, dv);
 }
 
-Value TileKernel::keyElement(Value c, Value d) {
-  if (kPanel)
-    return memref::LoadOp::create(b, loc, kPanel, ValueRange{c, d});
-  return memref::LoadOp::create(
-      b, loc, op.getKey(),
-      ValueRange{op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d});
-}
-
-Value TileKernel::valueVector(Value c, Value d, int64_t lanes) {
-  if (vPanel)
-    return vector::LoadOp::create(b, loc, vectorOf(lanes), vPanel,
-                                  ValueRange{c, d});
-  return vector::LoadOp::create(
-      b, loc, vectorOf(lanes), op.getValue(),
-      ValueRange{op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d});
+Value TileKernel::tileLoad(Value global, Value panel, Value c, Value d,
+                           int64_t lanes) {
+  Value source = panel ? panel : global;
+  SmallVector<Value> indices =
+      panel ? SmallVector<Value>{c, d}
+            : SmallVector<Value>{op.getBatch(), op.getKvHead(),
+                                 add(op.getKvBegin(), c), d};
+  if (lanes == 0)
+    return memref::LoadOp::create(b, loc, source, indices);
+  return vector::LoadOp::create(b, loc, vectorOf(lanes), source, indices);
 }
 
 void TileKernel::scoreTile() {
@@ -270,7 +271,8 @@ void TileKernel::scoreTile() {
               q.push_back(vector::LoadOp::create(b, loc, vectorOf(rowLanes), qT,
                                                  ValueRange{d, offsets[k]}));
             for (int64_t cc = 0; cc < cb; ++cc) {
-              Value key = splat(rowLanes, keyElement(keyRows[cc], d));
+              Value key = splat(rowLanes,
+                                tileLoad(op.getKey(), kPanel, keyRows[cc], d));
               for (int64_t k = 0; k < rg; ++k)
                 next.push_back(vector::FMAOp::create(b, loc, q[k], key,
                                                      accs[cc * rg + k]));
@@ -296,14 +298,6 @@ void TileKernel::scoreTileByDots() {
   int64_t cb = blockOf(tileKV, 4);
   Value last = arith::SubIOp::create(b, loc, cols, index(1));
   Value zeros = splat(lanes, nx::f32Constant(b, loc, 0.0));
-  auto keyVector = [&](Value c, Value d) -> Value {
-    if (kPanel)
-      return vector::LoadOp::create(b, loc, vectorOf(lanes), kPanel,
-                                    ValueRange{c, d});
-    return vector::LoadOp::create(
-        b, loc, vectorOf(lanes), op.getKey(),
-        ValueRange{op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d});
-  };
   loop(roundUp(cols, cb), cb, {}, [&](Value c0, ValueRange) {
     SmallVector<Value> keyRows;
     for (int64_t cc = 0; cc < cb; ++cc)
@@ -317,7 +311,7 @@ void TileKernel::scoreTileByDots() {
             q.push_back(vector::LoadOp::create(b, loc, vectorOf(lanes), qRows,
                                                ValueRange{index(r), d}));
           for (int64_t cc = 0; cc < cb; ++cc) {
-            Value key = keyVector(keyRows[cc], d);
+            Value key = tileLoad(op.getKey(), kPanel, keyRows[cc], d, lanes);
             for (int64_t r = 0; r < tileQ; ++r)
               next.push_back(vector::FMAOp::create(b, loc, q[r], key,
                                                    accs[cc * tileQ + r]));
@@ -344,7 +338,6 @@ LogicalResult TileKernel::modifyScores() {
     return success();
   Value seqQ = dimSize(b, loc, op.getQuery(), 2);
   Value seqKV = dimSize(b, loc, op.getKey(), 2);
-  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   ElementEmitContext ctx =
       tileElementContext(op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
   bool failedEmit = false;
@@ -438,8 +431,6 @@ void TileKernel::accumulate() {
   int64_t dvVectors = dv / dvLanes;
   int64_t rb = blockOf(tileQ, 4);
   int64_t dg = blockOf(dvVectors, accBudget / rb);
-  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
-  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   loop(roundUp(rows, rb), rb, {}, [&](Value r0, ValueRange) {
     SmallVector<Value> rowIdx, scale;
     for (int64_t rr = 0; rr < rb; ++rr) {
@@ -462,7 +453,8 @@ void TileKernel::accumulate() {
           loop(cols, 1, inits, [&](Value c, ValueRange accs) {
             SmallVector<Value> v, next;
             for (int64_t k = 0; k < dg; ++k)
-              v.push_back(valueVector(c, offsets[k], dvLanes));
+              v.push_back(
+                  tileLoad(op.getValue(), vPanel, c, offsets[k], dvLanes));
             for (int64_t rr = 0; rr < rb; ++rr) {
               Value p = splat(
                   dvLanes, memref::LoadOp::create(b, loc, scores,
@@ -486,8 +478,10 @@ void TileKernel::accumulate() {
 LogicalResult TileKernel::emit() {
   allocate();
   packQuery();
-  Value seqKV = dimSize(b, loc, op.getKey(), 2);
-  cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
+  rows = clippedExtent(b, loc, tileQ, dimSize(b, loc, op.getQuery(), 2),
+                       op.getQBegin());
+  cols = clippedExtent(b, loc, tileKV, dimSize(b, loc, op.getKey(), 2),
+                       op.getKvBegin());
   packPanels();
   if (fewRows())
     scoreTileByDots();
