@@ -205,6 +205,8 @@ constexpr int64_t kMaxHostVectorWidth = 64;
 
 /// The most threads a host kernel is compiled for.
 constexpr int64_t kMaxHostThreads = 1024;
+/// attn-tile's bound on kv-splits.
+constexpr int64_t kMaxKvSplits = 256;
 
 unsigned mlir::attn::jit::defaultHostThreads() {
   if (const char *env = std::getenv("ATTN_NUM_THREADS")) {
@@ -253,6 +255,26 @@ struct Compiler::Impl {
     shape.q = options.tileQ > 0 ? options.tileQ : decode ? seqQ : 64;
     shape.kv = options.tileKV > 0 ? options.tileKV : decode ? 256 : 64;
     return shape;
+  }
+  /// The host's kv splits: CompileOptions' where it states them, else
+  /// enough for 64 grid iterations (cyclic dealing keeps up to 64 threads
+  /// busy) while each split keeps at least 4 kv tiles. By the shape
+  /// alone, so that a kernel's results are the same on every machine.
+  int64_t hostKvSplits(ModuleOp module, TileShape tiles) const {
+    if (options.kvSplits > 0)
+      return options.kvSplits;
+    constexpr int64_t kGridIterations = 64, kMinTilesPerSplit = 4;
+    int64_t splits = 1;
+    module.walk([&](AttentionOp op) {
+      AttentionShape shape = op.getShape();
+      int64_t grid =
+          shape.batch * shape.numQHeads * llvm::divideCeil(shape.seqQ, tiles.q);
+      int64_t kvTiles = llvm::divideCeil(shape.seqKV, tiles.kv);
+      splits = std::clamp<int64_t>(
+          llvm::divideCeil(kGridIterations, grid), 1,
+          std::max<int64_t>(1, kvTiles / kMinTilesPerSplit));
+    });
+    return splits;
   }
   /// CompileOptions::numThreads with the default substituted.
   unsigned resolvedThreads() const {
@@ -348,6 +370,10 @@ Compiler::Impl::compile(StringRef text) {
                      Twine(options.numThreads) + "; expected 0 (the default: " +
                      "ATTN_NUM_THREADS, else the machine's cores) or 1 to " +
                      Twine(kMaxHostThreads));
+  if (options.kvSplits < 0 || options.kvSplits > kMaxKvSplits)
+    return makeError(
+        "attn: CompileOptions::kvSplits is " + Twine(options.kvSplits) +
+        "; expected 0 (chosen by the shape) or 1 to " + Twine(kMaxKvSplits));
   if (options.hostVectorWidth < CompileOptions::kHostVectorWidthAuto ||
       options.hostVectorWidth > kMaxHostVectorWidth)
     return makeError("attn: CompileOptions::hostVectorWidth is " +
@@ -358,8 +384,8 @@ Compiler::Impl::compile(StringRef text) {
   std::string key =
       ("host\n" + text + "\n// tile " + Twine(options.tileQ) + "x" +
        Twine(options.tileKV) + " lanes " + Twine(resolvedVectorWidth()) +
-       " threads " + Twine(resolvedThreads()) +
-       (options.countTileVisits ? " counted" : ""))
+       " threads " + Twine(resolvedThreads()) + " splits " +
+       Twine(options.kvSplits) + (options.countTileVisits ? " counted" : ""))
           .str();
   if (auto cached = lookup<HostKernel>(key))
     return cached;
@@ -574,11 +600,13 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   pipeline.countVisits = options.countTileVisits;
   pipeline.vectorWidth = resolvedVectorWidth();
   pipeline.numThreads = resolvedThreads();
+  pipeline.kvSplits = hostKvSplits(*module, chosen);
   buildAttnToHostPipeline(pm, pipeline);
   TileShape tiles;
   pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));
   if (failed(pm.run(*module)))
     return failure();
+  tiles.kvSplits = pipeline.kvSplits;
 
   auto engine = createEngine(*module, /*optLevel=*/3);
   if (!engine) {

@@ -259,6 +259,7 @@ llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
   compileOptions.tileKV = options.tileKV;
   compileOptions.gpuKernelConfig = options.kernelConfig;
   compileOptions.hostVectorWidth = options.vectorWidth;
+  compileOptions.kvSplits = options.kvSplits;
   compileOptions.countTileVisits = true;
   jit::Compiler compiler(compileOptions);
   auto start = std::chrono::steady_clock::now();
@@ -402,6 +403,7 @@ void countTiles(const jit::TileShape &tiles, const RunOptions &options,
   int64_t qTiles = llvm::divideCeil(report.seqQ, tiles.q);
   int64_t kvTiles = llvm::divideCeil(report.seqKV, tiles.kv);
   report.tilesDense = report.batch * report.numQHeads * qTiles * kvTiles;
+  report.tiles = tiles;
 }
 
 // --- check -------------------------------------------------------------------
@@ -499,6 +501,10 @@ void RunReport::print(llvm::raw_ostream &os) const {
     os << "emulator: " << mmaInstructions << " mma.sync, " << globalBytesRead
        << " global bytes read, " << globalBytesWritten << " written, "
        << barriers << " barriers, all checks passed\n";
+  os << "tiles: " << tiles.q << "x" << tiles.kv;
+  if (tiles.kvSplits > 1)
+    os << ", kv range split in " << tiles.kvSplits;
+  os << "\n";
   os << "tiles visited: " << tilesVisited << " of " << tilesDense << " dense ("
      << llvm::format("%.1f%%",
                      tilesDense ? 100.0 * tilesVisited / tilesDense : 0.0)

@@ -33,6 +33,11 @@ static cl::opt<int64_t> vectorWidth(
     cl::desc("f32 lanes of the host kernels' vectors (--target=host): -1 "
              "the host's widest, 0 scalar loops (debugging)"),
     cl::init(-1));
+static cl::opt<int64_t>
+    kvSplits("kv-splits",
+             cl::desc("Split-KV parts of each query tile's kv range "
+                      "(--target=host): 0 by the shape, 1 unsplit"),
+             cl::init(0));
 static cl::opt<std::string> kernelConfig(
     "kernel-config",
     cl::desc("GPU kernel configuration (--target=emulate): tile_q x tile_kv "
@@ -163,6 +168,7 @@ int main(int argc, char **argv) {
   options.tileKV = tileKV;
   options.kernelConfig = kernelConfig;
   options.vectorWidth = vectorWidth;
+  options.kvSplits = kvSplits;
   options.seed = seed;
   if (documents < 0) {
     llvm::errs() << "attn-run: --documents must not be negative\n";

@@ -927,6 +927,82 @@ TEST(HostJIT, ConcurrentRunsOfOneKernel) {
     }
 }
 
+// Split-KV: each query tile's kv range in N parts, merged by the
+// logsumexp rule. Decode, GQA and MQA, every mask kind of kv plan (band
+// bounds, run-time tables whose splits may hold only empty tiles, rows that
+// keep nothing), splits beyond the number of kv tiles, all dtypes.
+TEST(HostNumerics, KvSplits) {
+  std::vector<std::string> masks = {"none",     "causal_bottom_right",
+                                    "window",   "document",
+                                    "mask_mod", "block_layout"};
+  std::vector<Shape> shapes = {{8, 2, 128, 128, 1, 700},
+                               {4, 1, 64, 64, 3, 1000},
+                               {2, 2, 64, 64, 40, 25},
+                               {4, 4, 40, 24, 70, 300}};
+  std::vector<ElementType> types = {ElementType::F32, ElementType::BF16,
+                                    ElementType::F16};
+  uint64_t seed = 900;
+  int index = 0;
+  for (int64_t splits : {2, 3, 7, 16}) {
+    for (int64_t tileKV : {0, 32}) {
+      CompileOptions options{0, tileKV};
+      options.kvSplits = splits;
+      options.numThreads = 2;
+      Compiler compiler(options);
+      for (const std::string &mask : masks) {
+        ++index;
+        Shape shape = shapes[index % shapes.size()];
+        ElementType type = types[index % types.size()];
+        Case c;
+        c.spec = makeSpec(shape, type);
+        applyMask(c, maskCase(mask));
+        c.name = mask + " splits=" + std::to_string(splits) +
+                 " tile-kv=" + std::to_string(tileKV) +
+                 " Sq=" + std::to_string(shape.seqQ) +
+                 " Skv=" + std::to_string(shape.seqKV) +
+                 " dtype=" + std::to_string(static_cast<int>(type));
+        runCase(compiler, c, seed++);
+      }
+    }
+  }
+}
+
+TEST(HostJIT, KvSplitsByShape) {
+  // Decode with one head: the kv range is split so that the grid has work
+  // for many threads; a prefill grid with many q tiles is not split. The
+  // choice does not depend on the threads.
+  for (int64_t threads : {1, 2, 7}) {
+    CompileOptions options;
+    options.numThreads = threads;
+    Compiler compiler(options);
+    auto decode = compiler.compileForHost(
+        makeSpec({1, 1, 64, 64, 1, 32768}, ElementType::F32));
+    ASSERT_TRUE(static_cast<bool>(decode))
+        << llvm::toString(decode.takeError());
+    EXPECT_EQ((*decode)->tiles().kvSplits, 32);
+    auto prefill = compiler.compileForHost(
+        makeSpec({8, 8, 64, 64, 1024, 1024}, ElementType::F32));
+    ASSERT_TRUE(static_cast<bool>(prefill))
+        << llvm::toString(prefill.takeError());
+    EXPECT_EQ((*prefill)->tiles().kvSplits, 1);
+  }
+}
+
+TEST(HostJIT, KvSplitsAreChecked) {
+  for (int64_t splits : {-1, 257}) {
+    CompileOptions options;
+    options.kvSplits = splits;
+    Compiler compiler(options);
+    auto kernel = compiler.compileForHost(
+        makeSpec({1, 1, 16, 16, 8, 8}, ElementType::F32));
+    ASSERT_FALSE(static_cast<bool>(kernel));
+    std::string message = llvm::toString(kernel.takeError());
+    EXPECT_NE(message.find("kvSplits is " + std::to_string(splits)),
+              std::string::npos)
+        << message;
+  }
+}
+
 TEST(HostJIT, ThreadCountIsChecked) {
   CompileOptions options;
   options.numThreads = -1;

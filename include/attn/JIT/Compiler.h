@@ -86,6 +86,11 @@ struct CompileOptions {
   /// are identical for every count. The grid runs on LLVM's OpenMP runtime
   /// (libomp), one team per concurrent run.
   int64_t numThreads = 0;
+  /// Split-KV on the host: each query tile's kv tiles in this many parts,
+  /// run as separate grid iterations and merged exactly by the logsumexp
+  /// rule; 0 chooses by the shape alone (docs/design.md, "Host kernels"),
+  /// so that results do not depend on the machine or the thread count.
+  int64_t kvSplits = 0;
 };
 
 /// ATTN_NUM_THREADS when it is a positive integer, else the cores this
@@ -119,6 +124,8 @@ struct HostArgs {
 /// attention, which has none).
 struct TileShape {
   int64_t q = 0, kv = 0;
+  /// Parts each query tile's kv range is split into (1: unsplit).
+  int64_t kvSplits = 1;
 };
 
 class HostKernel {

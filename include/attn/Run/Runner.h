@@ -10,6 +10,8 @@
 #ifndef ATTN_RUN_RUNNER_H
 #define ATTN_RUN_RUNNER_H
 
+#include "attn/JIT/Compiler.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -32,6 +34,8 @@ struct RunOptions {
   /// Host: the tile kernels' f32 lanes (jit::CompileOptions::hostVectorWidth:
   /// -1 the host's widest, 0 the scalar loops).
   int64_t vectorWidth = -1;
+  /// Host: split-KV parts (jit::CompileOptions::kvSplits: 0 by the shape).
+  int64_t kvSplits = 0;
   uint64_t seed = 1;
   /// Document ids (attentions with segment ids): 0 for runs of random
   /// length, else that many documents of equal length.
@@ -51,6 +55,8 @@ struct RunReport {
   std::string elementType;
   double compileMs = 0, kernelMs = 0, referenceMs = 0;
   int64_t tilesVisited = 0, tilesDense = 0;
+  /// The kernel's tile shape and kv splits.
+  jit::TileShape tiles;
   bool checked = false;
   std::string uncheckedReason;
   double maxAbsError = 0, relL2Error = 0, bound = 0;

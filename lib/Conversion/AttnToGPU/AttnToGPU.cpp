@@ -178,6 +178,14 @@ public:
       return WalkResult::skip();
     });
     for (scf::ForallOp forall : foralls) {
+      if (forall.getBody()->getOps<TileMergeOp>().empty())
+        continue;
+      forall.emitError("attn-tile-to-gpu: split-KV (attn-tile's kv-splits "
+                       "> 1, attn.tile_merge) is not lowered to the GPU "
+                       "yet; tile with kv-splits=1");
+      return signalPassFailure();
+    }
+    for (scf::ForallOp forall : foralls) {
       bool attention = !forall.getBody()->getOps<TileInitOp>().empty();
       if (failed(attention ? outline(forall) : outlineTable(forall)))
         return signalPassFailure();

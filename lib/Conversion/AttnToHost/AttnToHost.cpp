@@ -39,6 +39,7 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   tile.tileQ = options.tileQ;
   tile.tileKV = options.tileKV;
   tile.countVisits = options.countVisits;
+  tile.kvSplits = options.kvSplits;
   pm.addPass(createAttnTile(tile));
   pm.addPass(createAttnClampCapturedReads());
   pm.addPass(createCanonicalizerPass());

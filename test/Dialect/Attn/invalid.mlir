@@ -1057,6 +1057,54 @@ func.func @tile_finalize_results(%m: tensor<16xf32>, %l: tensor<16xf32>, %acc: t
 
 // -----
 
+// A merge's partials are f32 [parts, rows, Dv] and [parts, rows].
+func.func @tile_merge_parts(%po: memref<4x16x8xf16>, %pl: memref<4x16xf32>,
+                            %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'attn.tile_merge' op partial output must be a 3-D f32 [parts, rows, Dv] tensor or memref, got 'memref<4x16x8xf16>'}}
+  attn.tile_merge %po, %pl into %o : memref<4x16x8xf16>, memref<4x16xf32>, memref<16x8xf32>
+  return
+}
+
+// -----
+
+func.func @tile_merge_count(%po: memref<4x16x8xf32>, %pl: memref<3x16xf32>,
+                            %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'attn.tile_merge' op partial output 'memref<4x16x8xf32>' and partial logsumexp 'memref<3x16xf32>' disagree on parts or rows}}
+  attn.tile_merge %po, %pl into %o : memref<4x16x8xf32>, memref<3x16xf32>, memref<16x8xf32>
+  return
+}
+
+// -----
+
+func.func @tile_merge_head_dim(%po: memref<4x16x8xf32>, %pl: memref<4x16xf32>,
+                               %o: memref<16x16xf16>) {
+  // expected-error @+1 {{'attn.tile_merge' op output 'memref<16x16xf16>' must have the partials' static head dim 8}}
+  attn.tile_merge %po, %pl into %o : memref<4x16x8xf32>, memref<4x16xf32>, memref<16x16xf16>
+  return
+}
+
+// -----
+
+func.func @tile_merge_lse(%po: tensor<4x16x8xf32>, %pl: tensor<4x16xf32>,
+                          %o: tensor<16x8xf32>, %lse: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.tile_merge' op logsumexp has 8 rows, the output 16}}
+  %r:2 = attn.tile_merge %po, %pl into %o, %lse
+      : tensor<4x16x8xf32>, tensor<4x16xf32>, tensor<16x8xf32>, tensor<8xf32>
+      -> tensor<16x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @tile_merge_form(%po: tensor<4x16x8xf32>, %pl: tensor<4x16xf32>,
+                           %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'attn.tile_merge' op operands must be all tensors or all memrefs}}
+  attn.tile_merge %po, %pl into %o : tensor<4x16x8xf32>, tensor<4x16xf32>, memref<16x8xf32>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Robustness (issue 12): what the back ends cannot handle is refused here,
 // with the reason, instead of crashing a lowering.

@@ -880,3 +880,20 @@ func.func @tile_ops_on_tensors(%q: tensor<1x2x32x8xf16>, %k: tensor<1x2x32x8xf16
       -> tensor<16x8xf16>
   return %r : tensor<16x8xf16>
 }
+
+// The merge of split-KV partials, on memrefs (the output may be a strided
+// row slice) and on tensors.
+// CHECK-LABEL: func.func @tile_merge
+// CHECK:       attn.tile_merge %{{.+}}, %{{.+}} into %{{.+}}, %{{.+}} : memref<4x?x8xf32>, memref<4x?xf32>, memref<?x8xf16, strided<[8, 1], offset: ?>>, memref<?xf32>{{$}}
+// CHECK:       %{{.+}} = attn.tile_merge %{{.+}}, %{{.+}} into %{{.+}} : tensor<2x16x8xf32>, tensor<2x16xf32>, tensor<16x8xf32> -> tensor<16x8xf32>
+func.func @tile_merge(%po: memref<4x?x8xf32>, %pl: memref<4x?xf32>,
+                      %o: memref<?x8xf16, strided<[8, 1], offset: ?>>,
+                      %lse: memref<?xf32>, %tpo: tensor<2x16x8xf32>,
+                      %tpl: tensor<2x16xf32>, %to: tensor<16x8xf32>) -> tensor<16x8xf32> {
+  attn.tile_merge %po, %pl into %o, %lse
+      : memref<4x?x8xf32>, memref<4x?xf32>,
+        memref<?x8xf16, strided<[8, 1], offset: ?>>, memref<?xf32>
+  %r = attn.tile_merge %tpo, %tpl into %to
+      : tensor<2x16x8xf32>, tensor<2x16xf32>, tensor<16x8xf32> -> tensor<16x8xf32>
+  return %r : tensor<16x8xf32>
+}

@@ -33,6 +33,12 @@ struct AttnToHostOptions : TileSizePipelineOptions<AttnToHostOptions> {
                      "lowering (the code then calls LLVM's libomp), q tiles "
                      "dealt to threads in turn"),
       llvm::cl::init(1)};
+  ::mlir::detail::PassOptions::Option<int64_t> kvSplits{
+      *this, "kv-splits",
+      llvm::cl::desc("Parts of each query tile's kv range, run as separate "
+                     "grid iterations and merged by the logsumexp rule "
+                     "(split-KV decode); 1: unsplit"),
+      llvm::cl::init(1)};
 };
 
 /// Adds attn-tile, attn-online-softmax, bufferization and the upstream

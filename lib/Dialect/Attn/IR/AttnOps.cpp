@@ -714,6 +714,50 @@ LogicalResult TileFinalizeOp::verify() {
                          out.getDimSize(1));
 }
 
+LogicalResult TileMergeOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyOneForm(op)) ||
+      failed(verifyTileOperand(op, "output", getOutput(), 2)))
+    return failure();
+  auto parts = cast<ShapedType>(getPartialOutput().getType());
+  auto partLse = cast<ShapedType>(getPartialLogsumexp().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (parts.getRank() != 3 || !parts.getElementType().isF32())
+    return emitOpError() << "partial output must be a 3-D f32 [parts, rows, "
+                            "Dv] tensor or memref, got "
+                         << parts;
+  if (partLse.getRank() != 2 || !partLse.getElementType().isF32())
+    return emitOpError() << "partial logsumexp must be a 2-D f32 [parts, "
+                            "rows] tensor or memref, got "
+                         << partLse;
+  // Two static sizes that must agree.
+  auto mismatch = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  if (mismatch(parts.getDimSize(0), partLse.getDimSize(0)) ||
+      mismatch(parts.getDimSize(1), partLse.getDimSize(1)))
+    return emitOpError() << "partial output " << parts
+                         << " and partial logsumexp " << partLse
+                         << " disagree on parts or rows";
+  if (out.isDynamicDim(1) || out.getDimSize(1) != parts.getDimSize(2))
+    return emitOpError() << "output " << out << " must have the partials' "
+                         << "static head dim " << parts.getDimSize(2);
+  if (mismatch(out.getDimSize(0), parts.getDimSize(1)))
+    return emitOpError() << "output has " << out.getDimSize(0)
+                         << " rows, the partials " << parts.getDimSize(1);
+  if (getLogsumexp()) {
+    auto lse = cast<ShapedType>(getLogsumexp().getType());
+    if (lse.getRank() != 1 || !lse.getElementType().isF32())
+      return emitOpError() << "logsumexp must be a 1-D f32 tensor or memref, "
+                              "got "
+                           << lse;
+    if (mismatch(lse.getDimSize(0), out.getDimSize(0)))
+      return emitOpError() << "logsumexp has " << lse.getDimSize(0)
+                           << " rows, the output " << out.getDimSize(0);
+  }
+  return success();
+}
+
 LogicalResult TileInitOp::verify() {
   int64_t rows = cast<ShapedType>(getRowMax().getType()).getDimSize(0);
   if (ShapedType::isDynamic(rows))

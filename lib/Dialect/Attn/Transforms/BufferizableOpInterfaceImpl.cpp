@@ -24,8 +24,8 @@ template <typename OpTy>
 struct TileOpInterface final
     : DstBufferizableOpInterfaceExternalModel<TileOpInterface<OpTy>, OpTy> {
   /// Every input is read; a destination only by tile_update, which folds
-  /// a kv tile into the state it is given. tile_init and tile_finalize
-  /// overwrite theirs, so that they may be fresh (tensor.empty).
+  /// a kv tile into the state it is given. tile_init, tile_finalize and
+  /// tile_merge overwrite theirs, so that they may be fresh (tensor.empty).
   bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
                               const AnalysisState &) const {
     return !cast<DestinationStyleOpInterface>(op).isDpsInit(&operand) ||
@@ -70,5 +70,6 @@ void mlir::attn::registerBufferizableOpInterfaceExternalModels(
     TileInitOp::attachInterface<TileOpInterface<TileInitOp>>(*ctx);
     TileUpdateOp::attachInterface<TileOpInterface<TileUpdateOp>>(*ctx);
     TileFinalizeOp::attachInterface<TileOpInterface<TileFinalizeOp>>(*ctx);
+    TileMergeOp::attachInterface<TileOpInterface<TileMergeOp>>(*ctx);
   });
 }

@@ -34,8 +34,8 @@ Value sanitizeScore(OpBuilder &b, Location loc, Value t) {
   // minimumf keeps NaN (and -inf, already a masked score) and caps +inf.
   Value capped = arith::MinimumFOp::create(
       b, loc, t, f32Constant(b, loc, std::numeric_limits<float>::max()));
-  Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
-                                      capped, capped);
+  Value isNaN =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, capped, capped);
   return arith::SelectOp::create(b, loc, isNaN, maskedScore(b, loc), capped);
 }
 
@@ -66,6 +66,10 @@ Value logSumExp(OpBuilder &b, Location loc, Value m, Value l) {
       math::LogOp::create(b, loc, safeL));
   return arith::SelectOp::create(b, loc, positive, natural,
                                  maskedScore(b, loc));
+}
+
+Value partialScore(OpBuilder &b, Location loc, Value lse) {
+  return arith::MulFOp::create(b, loc, lse, f32Constant(b, loc, kLog2e));
 }
 
 } // namespace mlir::attn::numerics

@@ -222,6 +222,63 @@ struct ExpandTileFinalize final : OpRewritePattern<TileFinalizeOp> {
   }
 };
 
+/// The merge of a query tile's split partials: per row an online softmax
+/// over the parts (Numerics.h, partialScore), its weights kept in a
+/// buffer so that each is computed once per row.
+struct ExpandTileMerge final : OpRewritePattern<TileMergeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TileMergeOp op,
+                                PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value partOut = op.getPartialOutput(), partLse = op.getPartialLogsumexp();
+    Value parts = dimSize(b, loc, partLse, 0);
+    Value rows = dimSize(b, loc, op.getOutput(), 0);
+    Value headDimV = dimSize(b, loc, op.getOutput(), 1);
+    // At the op: attn-tile emits it once per grid iteration, not in a loop.
+    Value weights = memref::AllocOp::create(
+        b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+        ValueRange{parts});
+    Value zero = nx::f32Constant(b, loc, 0.0);
+    buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
+      auto score = [&](OpBuilder &b, Location loc, Value s) {
+        return nx::partialScore(
+            b, loc, memref::LoadOp::create(b, loc, partLse, ValueRange{s, r}));
+      };
+      Value m = buildReductionLoop(
+          b, loc, parts, nx::initialRowMax(b, loc),
+          [&](OpBuilder &b, Location loc, Value s, Value running) -> Value {
+            return arith::MaximumFOp::create(b, loc, running, score(b, loc, s));
+          });
+      Value l = buildReductionLoop(
+          b, loc, parts, zero,
+          [&](OpBuilder &b, Location loc, Value s, Value sum) -> Value {
+            Value w = nx::rescaleFactor(b, loc, score(b, loc, s), m);
+            memref::StoreOp::create(b, loc, w, weights, s);
+            return arith::AddFOp::create(b, loc, sum, w);
+          });
+      Value inv = nx::safeReciprocal(b, loc, l);
+      buildForLoop(b, loc, headDimV, [&](OpBuilder &b, Location loc, Value d) {
+        Value o = buildReductionLoop(
+            b, loc, parts, zero,
+            [&](OpBuilder &b, Location loc, Value s, Value sum) -> Value {
+              Value w = memref::LoadOp::create(b, loc, weights, s);
+              Value x =
+                  memref::LoadOp::create(b, loc, partOut, ValueRange{s, r, d});
+              return arith::AddFOp::create(b, loc, sum,
+                                           arith::MulFOp::create(b, loc, w, x));
+            });
+        storeFromF32(b, loc, arith::MulFOp::create(b, loc, o, inv),
+                     op.getOutput(), {r, d});
+      });
+      if (op.getLogsumexp())
+        memref::StoreOp::create(b, loc, nx::logSumExp(b, loc, m, l),
+                                op.getLogsumexp(), r);
+    });
+    b.eraseOp(op);
+    return success();
+  }
+};
+
 class OnlineSoftmaxPass final
     : public mlir::attn::impl::AttnOnlineSoftmaxBase<OnlineSoftmaxPass> {
 public:
@@ -232,7 +289,7 @@ public:
     // first (attn-bufferize).
     WalkResult onTensors = getOperation()->walk([](Operation *op) {
       auto tileOp = dyn_cast<DestinationStyleOpInterface>(op);
-      if (isa<TileInitOp, TileUpdateOp, TileFinalizeOp>(op) &&
+      if (isa<TileInitOp, TileUpdateOp, TileFinalizeOp, TileMergeOp>(op) &&
           !tileOp.hasPureBufferSemantics()) {
         op->emitError("attn-online-softmax: expands tile ops on memrefs; "
                       "bufferize the tensor form first (attn-bufferize)");
@@ -251,12 +308,13 @@ public:
           << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }
-    patterns.add<ExpandTileInit, ExpandTileFinalize>(&getContext());
+    patterns.add<ExpandTileInit, ExpandTileFinalize, ExpandTileMerge>(
+        &getContext());
     patterns.add<ExpandTileUpdate>(&getContext(), vectorWidth);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     // A tile op left over could not be expanded; its emitter has said why.
     WalkResult left = getOperation()->walk([](Operation *op) {
-      return isa<TileInitOp, TileUpdateOp, TileFinalizeOp>(op)
+      return isa<TileInitOp, TileUpdateOp, TileFinalizeOp, TileMergeOp>(op)
                  ? WalkResult::interrupt()
                  : WalkResult::advance();
     });

@@ -58,14 +58,44 @@ struct KvPlan {
   bool alwaysFull = false;
 };
 
+/// The grids are mapped for the GPU: (batch, head, query tile) to blocks
+/// (z, y, x). The host lowering runs them as parallel loops.
+ArrayAttr gridMapping(OpBuilder &b) {
+  MLIRContext *ctx = b.getContext();
+  return b.getArrayAttr(
+      {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
+}
+
 /// Tile classes as stored in run-time tables.
 enum RuntimeTileClass : int8_t { kEmpty = 0, kFull = 1, kPartial = 2 };
 
+/// A query tile's rows of a grid's shared output, and where they are.
+struct RowSlice {
+  Value slice;
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+};
+
+/// Inserts each of `values` into the matching shared output of `forall`
+/// at its slice's position, in the forall's terminator.
+static void insertIntoShared(OpBuilder &b, Location loc, scf::ForallOp forall,
+                             ValueRange values, ArrayRef<RowSlice> slices) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  for (auto [i, shared] : llvm::enumerate(forall.getRegionIterArgs()))
+    tensor::ParallelInsertSliceOp::create(b, loc, values[i], shared,
+                                          slices[i].offsets, slices[i].sizes,
+                                          slices[i].strides);
+}
+
 class Tiler {
 public:
-  Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV, bool countVisits)
-      : op(op), tileQ(tileQ), tileKV(tileKV), countVisits(countVisits),
-        loc(op.getLoc()), module(op->getParentOfType<ModuleOp>()) {}
+  Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV, int64_t kvSplits,
+        bool countVisits)
+      : op(op), tileQ(tileQ), tileKV(tileKV), kvSplits(kvSplits),
+        countVisits(countVisits), loc(op.getLoc()),
+        module(op->getParentOfType<ModuleOp>()) {}
 
   LogicalResult run(IRRewriter &rewriter);
 
@@ -84,9 +114,13 @@ private:
   void bindOperands(OpBuilder &b);
   void emitTileCounts(OpBuilder &b);
   FailureOr<KvPlanChoice> chooseKvPlan(OpBuilder &b);
-  /// The parallel grid over (batch, query head, query tile), whose shared
-  /// outputs are the attention's results; leaves the builder in its body.
+  /// The parallel grid over (batch, query head, query tile) -- with kv
+  /// splits, (batch, query head, query tile x split) -- whose shared
+  /// outputs are the attention's results, or the splits' partial results;
+  /// leaves the builder in its body.
   scf::ForallOp emitGrid(OpBuilder &b);
+  /// The kv loop bounds of this grid iteration's split of `plan`.
+  void restrictToSplit(OpBuilder &b, KvPlan &plan);
   void emitTileState(OpBuilder &b);
   KvPlan planKvLoop(OpBuilder &b, const KvPlanChoice &choice);
   /// The kv loop of one query tile; leaves the builder after it.
@@ -94,6 +128,16 @@ private:
   /// The finalization of one query tile into its rows of the grid's shared
   /// outputs.
   void emitTileEnd(OpBuilder &b, scf::ForallOp forall);
+  /// After a split grid: a second grid over (batch, query head, query
+  /// tile) that merges the splits' partials into the attention's results.
+  scf::ForallOp emitMerge(OpBuilder &b, scf::ForallOp splitGrid);
+  /// Empty tensors of the attention's results.
+  SmallVector<Value> resultInits(OpBuilder &b);
+  /// The rows of query tile `qBegin` in `shared` ([B, Hq, (N,) Sq(, Dv)])
+  /// at (batchIv, headIv) and, when `part` is set, that part; without it
+  /// every part of a partial result ([N, rows(, Dv)]).
+  RowSlice sliceRows(OpBuilder &b, Value shared, Value qBegin, bool hasParts,
+                     Value part = Value());
 
   KvPlan planBand(OpBuilder &b, const mask::Band &band, Value qBegin);
   KvPlan planTable(OpBuilder &b, const mask::TileMap &map, Value qTile);
@@ -113,6 +157,8 @@ private:
 
   AttentionOp op;
   int64_t tileQ, tileKV;
+  /// Parts of each query tile's kv range (1: unsplit).
+  int64_t kvSplits;
   bool countVisits;
   bool emitFailed = false;
   Location loc;
@@ -121,6 +167,8 @@ private:
   Value Q, K, V, bias, qIds, kvIds;
   Value batch, seqQ, seqKV, tileQSize, numQTiles, numKVTiles;
   Value batchIv, headIv, qTile, kvHead, qBegin;
+  /// The grid iteration's kv split (kvSplits > 1).
+  Value splitIv;
   /// The running state (row_max, row_sum, acc) of the query tile.
   SmallVector<Value, 3> state;
 };
@@ -478,20 +526,8 @@ FailureOr<Tiler::KvPlanChoice> Tiler::chooseKvPlan(OpBuilder &b) {
   return choice;
 }
 
-scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
-  AttentionShape shape = op.getShape();
-  SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
-                                numQTiles};
-  // The grid is mapped for the GPU: (batch, head, query tile) to blocks
-  // (z, y, x). The host lowering runs it as a parallel loop.
-  MLIRContext *ctx = b.getContext();
-  ArrayAttr mapping = b.getArrayAttr(
-      {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
-       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
-       gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)});
-  // The shared outputs: the output and logsumexp, each query tile writing
-  // its rows.
-  SmallVector<Value> outputs;
+SmallVector<Value> Tiler::resultInits(OpBuilder &b) {
+  SmallVector<Value> inits;
   for (Value result : op->getResults()) {
     auto type = cast<RankedTensorType>(result.getType());
     SmallVector<Value> sizes;
@@ -499,13 +535,74 @@ scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
       sizes.push_back(batch);
     if (type.isDynamicDim(2))
       sizes.push_back(seqQ);
-    outputs.push_back(tensor::EmptyOp::create(b, loc, type, sizes));
+    inits.push_back(tensor::EmptyOp::create(b, loc, type, sizes));
   }
-  auto forall = scf::ForallOp::create(b, loc, ubs, outputs, mapping);
+  return inits;
+}
+
+scf::ForallOp Tiler::emitMerge(OpBuilder &b, scf::ForallOp splitGrid) {
+  b.setInsertionPointAfter(splitGrid);
+  SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(op.getShape().numQHeads),
+                                numQTiles};
+  auto merge =
+      scf::ForallOp::create(b, loc, ubs, resultInits(b), gridMapping(b));
+  b.setInsertionPointToStart(merge.getBody());
+  batchIv = merge.getInductionVar(0);
+  headIv = merge.getInductionVar(1);
+  Value q0 = arith::MulIOp::create(b, loc, merge.getInductionVar(2), tileQSize);
+  RowSlice parts = sliceRows(b, splitGrid.getResult(0), q0, /*hasParts=*/true);
+  RowSlice partLse =
+      sliceRows(b, splitGrid.getResult(1), q0, /*hasParts=*/true);
+  SmallVector<RowSlice> slices;
+  SmallVector<Value> dests;
+  for (Value shared : merge.getRegionIterArgs()) {
+    slices.push_back(sliceRows(b, shared, q0, /*hasParts=*/false));
+    dests.push_back(slices.back().slice);
+  }
+  auto tileMerge = TileMergeOp::create(b, loc, ValueRange(dests).getTypes(),
+                                       parts.slice, partLse.slice, dests[0],
+                                       dests.size() > 1 ? dests[1] : Value());
+  insertIntoShared(b, loc, merge, tileMerge.getResults(), slices);
+  return merge;
+}
+
+scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
+  AttentionShape shape = op.getShape();
+  bool split = kvSplits > 1;
+  Value splitCount = indexConstant(b, loc, kvSplits);
+  Value lastDim =
+      split ? arith::MulIOp::create(b, loc, numQTiles, splitCount).getResult()
+            : numQTiles;
+  SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
+                                lastDim};
+  // The shared outputs: the output and logsumexp, each query tile writing
+  // its rows; with splits, the partial output [B, Hq, N, Sq, Dv] and
+  // logsumexp [B, Hq, N, Sq] in f32, each split writing its part.
+  SmallVector<Value> outputs;
+  if (!split) {
+    outputs = resultInits(b);
+  } else {
+    SmallVector<int64_t> partShape{shape.batch, shape.numQHeads, kvSplits,
+                                   shape.seqQ, shape.headDimV};
+    SmallVector<Value> sizes;
+    if (ShapedType::isDynamic(shape.batch))
+      sizes.push_back(batch);
+    if (ShapedType::isDynamic(shape.seqQ))
+      sizes.push_back(seqQ);
+    Type f32 = b.getF32Type();
+    outputs.push_back(tensor::EmptyOp::create(b, loc, partShape, f32, sizes));
+    outputs.push_back(tensor::EmptyOp::create(
+        b, loc, ArrayRef(partShape).drop_back(), f32, sizes));
+  }
+  auto forall = scf::ForallOp::create(b, loc, ubs, outputs, gridMapping(b));
   b.setInsertionPointToStart(forall.getBody());
   batchIv = forall.getInductionVar(0);
   headIv = forall.getInductionVar(1);
   qTile = forall.getInductionVar(2);
+  if (split) {
+    splitIv = arith::RemUIOp::create(b, loc, qTile, splitCount);
+    qTile = arith::DivUIOp::create(b, loc, qTile, splitCount);
+  }
   kvHead = kvHeadOfQueryHead(b, loc, headIv, shape.numQHeads, shape.numKVHeads);
   qBegin = arith::MulIOp::create(b, loc, qTile, tileQSize);
   return forall;
@@ -532,6 +629,25 @@ KvPlan Tiler::planKvLoop(OpBuilder &b, const KvPlanChoice &choice) {
     return planTable(b, *choice.map, qTile);
   return planRuntimeTable(b, choice.runtimeTable, qTile,
                           choice.mask->boundingBand());
+}
+
+void Tiler::restrictToSplit(OpBuilder &b, KvPlan &plan) {
+  if (kvSplits <= 1)
+    return;
+  // Split s of N visits [lower + s * per, lower + (s + 1) * per) within
+  // the plan's range, per = ceil(visited / N): the same number of visited
+  // tiles per split, whatever the plan (band bounds, a table's row), up to
+  // rounding; a split past the end visits none.
+  Value count = arith::SubIOp::create(b, loc, plan.upper, plan.lower);
+  Value per = arith::CeilDivUIOp::create(b, loc, count,
+                                         indexConstant(b, loc, kvSplits));
+  Value lower = arith::MinUIOp::create(
+      b, loc, plan.upper,
+      arith::AddIOp::create(b, loc, plan.lower,
+                            arith::MulIOp::create(b, loc, splitIv, per)));
+  plan.upper = arith::MinUIOp::create(
+      b, loc, plan.upper, arith::AddIOp::create(b, loc, lower, per));
+  plan.lower = lower;
 }
 
 void Tiler::emitKvLoop(IRRewriter &rewriter, const KvPlan &plan) {
@@ -578,44 +694,56 @@ void Tiler::emitKvLoop(IRRewriter &rewriter, const KvPlan &plan) {
   state.assign(loop.getResults().begin(), loop.getResults().end());
 }
 
-void Tiler::emitTileEnd(OpBuilder &b, scf::ForallOp forall) {
-  // The tile's rows of the output [B, Hq, Sq, Dv] and logsumexp [B, Hq,
-  // Sq]: all tile_q of them unless the sequence may end inside the tile.
+RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
+                          bool hasParts, Value part) {
+  // The tile's rows: all tile_q of them unless the sequence may end inside
+  // the tile.
   AttentionShape shape = op.getShape();
   bool clipped = ShapedType::isDynamic(shape.seqQ) || shape.seqQ % tileQ != 0;
   OpFoldResult rows = b.getIndexAttr(tileQ);
   if (clipped)
     rows = clippedExtent(b, loc, tileQ, seqQ, qBegin);
-  int64_t staticRows = clipped ? ShapedType::kDynamic : tileQ;
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  SmallVector<Value> slices;
-  SmallVector<SmallVector<OpFoldResult>> offsets, sizes, strides;
-  for (Value shared : forall.getRegionIterArgs()) {
-    auto type = cast<RankedTensorType>(shared.getType());
-    SmallVector<OpFoldResult> offset{batchIv, headIv, qBegin};
-    SmallVector<OpFoldResult> size{one, one, rows};
-    SmallVector<int64_t> sliceShape{staticRows};
-    if (type.getRank() == 4) {
-      offset.push_back(zero);
-      size.push_back(b.getIndexAttr(type.getDimSize(3)));
-      sliceShape.push_back(type.getDimSize(3));
-    }
-    SmallVector<OpFoldResult> stride(type.getRank(), one);
-    auto sliceType = RankedTensorType::get(sliceShape, type.getElementType());
-    slices.push_back(tensor::ExtractSliceOp::create(b, loc, sliceType, shared,
-                                                    offset, size, stride));
-    offsets.push_back(offset);
-    sizes.push_back(size);
-    strides.push_back(stride);
+  auto type = cast<RankedTensorType>(shared.getType());
+  RowSlice result;
+  result.offsets = {batchIv, headIv};
+  result.sizes = {one, one};
+  SmallVector<int64_t> sliceShape;
+  if (hasParts) {
+    result.offsets.push_back(part ? OpFoldResult(part) : zero);
+    result.sizes.push_back(part ? one : b.getIndexAttr(kvSplits));
+    if (!part)
+      sliceShape.push_back(kvSplits);
   }
-  auto finalize = TileFinalizeOp::create(
-      b, loc, ValueRange(slices).getTypes(), state[0], state[1], state[2],
-      slices[0], slices.size() > 1 ? slices[1] : Value());
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(forall.getTerminator().getBody());
-  for (auto [i, shared] : llvm::enumerate(forall.getRegionIterArgs()))
-    tensor::ParallelInsertSliceOp::create(b, loc, finalize.getResult(i), shared,
-                                          offsets[i], sizes[i], strides[i]);
+  result.offsets.push_back(qBegin);
+  result.sizes.push_back(rows);
+  sliceShape.push_back(clipped ? ShapedType::kDynamic : tileQ);
+  if (result.offsets.size() < static_cast<size_t>(type.getRank())) {
+    int64_t headDim = type.getShape().back();
+    result.offsets.push_back(zero);
+    result.sizes.push_back(b.getIndexAttr(headDim));
+    sliceShape.push_back(headDim);
+  }
+  result.strides.assign(type.getRank(), one);
+  auto sliceType = RankedTensorType::get(sliceShape, type.getElementType());
+  result.slice = tensor::ExtractSliceOp::create(
+      b, loc, sliceType, shared, result.offsets, result.sizes, result.strides);
+  return result;
+}
+
+void Tiler::emitTileEnd(OpBuilder &b, scf::ForallOp forall) {
+  // The tile's rows of the output [B, Hq, Sq, Dv] and logsumexp [B, Hq,
+  // Sq], or of this split's part of the partials.
+  SmallVector<RowSlice> slices;
+  for (Value shared : forall.getRegionIterArgs())
+    slices.push_back(
+        sliceRows(b, shared, qBegin, /*hasParts=*/kvSplits > 1, splitIv));
+  SmallVector<Value> dests =
+      llvm::map_to_vector(slices, [](const RowSlice &s) { return s.slice; });
+  auto finalize = TileFinalizeOp::create(b, loc, ValueRange(dests).getTypes(),
+                                         state[0], state[1], state[2], dests[0],
+                                         dests.size() > 1 ? dests[1] : Value());
+  insertIntoShared(b, loc, forall, finalize.getResults(), slices);
 }
 
 /// The steps of one attention, in the order their IR is emitted: sizes
@@ -636,8 +764,11 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   scf::ForallOp forall = emitGrid(b);
   emitTileState(b);
   KvPlan plan = planKvLoop(b, *choice);
+  restrictToSplit(b, plan);
   emitKvLoop(rewriter, plan);
   emitTileEnd(b, forall);
+  if (kvSplits > 1)
+    forall = emitMerge(b, forall);
   rewriter.replaceOp(op, forall.getResults());
   return success();
 }
@@ -662,6 +793,14 @@ public:
     };
     if (badSizes(getOperation(), tileQ, tileKV))
       return signalPassFailure();
+    // Each split is a grid iteration with its own partial output rows.
+    constexpr int64_t kMaxKvSplits = 256;
+    if (kvSplits < 1 || kvSplits > kMaxKvSplits) {
+      getOperation()->emitError()
+          << "attn-tile: kv-splits must be between 1 and " << kMaxKvSplits
+          << ", got " << static_cast<int64_t>(kvSplits);
+      return signalPassFailure();
+    }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
     IRRewriter rewriter(&getContext());
@@ -669,7 +808,7 @@ public:
       auto [q, kv] = shapeOf ? shapeOf(op)
                              : std::pair{tileQ.getValue(), tileKV.getValue()};
       if (badSizes(op, q, kv) ||
-          failed(Tiler(op, q, kv, countVisits).run(rewriter)))
+          failed(Tiler(op, q, kv, kvSplits, countVisits).run(rewriter)))
         return signalPassFailure();
     }
     // Linear attention: chunks of tile-q queries.

@@ -399,6 +399,54 @@ def Attn_TileFinalizeOp : Attn_TileOp<"tile_finalize"> {
   }];
 }
 
+def Attn_TileMergeOp : Attn_TileOp<"tile_merge"> {
+  let summary = "Merges the partial outputs of one query tile's kv splits";
+  let description = [{
+    Split-KV (flash-decoding): when attn-tile splits a query tile's kv
+    range into `N` parts, each part is finalized on its own into a
+    normalized partial output `O_s` and its logsumexp `lse_s`; this op
+    merges them exactly by the logsumexp rule for the rows `r` of
+    `output`:
+
+        lse[r] = log(sum_s exp(lse_s[r]))
+        O[r, :] = sum_s exp(lse_s[r] - lse[r]) * O_s[r, :]
+
+    computed against `m = max_s lse_s[r]` so that no exponent overflows.
+    A part that kept nothing (`lse_s = -inf`) has weight 0; a row where
+    every part is `-inf` gets O = 0 and lse = -inf, never NaN.
+    `partial_output` is `[N, rows, Dv]` f32 and `partial_logsumexp`
+    `[N, rows]` f32, both only read; `output` and `logsumexp` are its
+    destinations (not read); on tensors the op returns them written.
+
+    ```mlir
+    %o, %lse = attn.tile_merge %Oparts, %LSEparts into %Orows, %LSErows
+        : tensor<4x?x128xf32>, tensor<4x?xf32>, tensor<?x128xf16>,
+          tensor<?xf32> -> tensor<?x128xf16>, tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins
+    Attn_TiledOperand:$partial_output,
+    Attn_TiledOperand:$partial_logsumexp,
+    Attn_TiledOperand:$output,
+    Optional<Attn_TiledOperand>:$logsumexp
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $partial_output `,` $partial_logsumexp `into` $output
+    (`,` $logsumexp^)? attr-dict
+    `:` type($partial_output) `,` type($partial_logsumexp) `,` type($output)
+    (`,` type($logsumexp)^)?
+    (`->` type($results)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = tileOpClassDeclaration # [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), 2,
+                                         getNumOperands() - 2);
+    }
+  }];
+}
+
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator, ReturnLike, ParentOneOf<["AttentionOp", "TileUpdateOp"]>]> {
   let summary = "Returns the value of a mask_mod or score_mod region";

@@ -38,6 +38,13 @@ Value safeReciprocal(OpBuilder &b, Location loc, Value l);
 /// m ln 2 + log(l), or -inf when l == 0.
 Value logSumExp(OpBuilder &b, Location loc, Value m, Value l);
 
+/// A partial result's logsumexp (natural log) as a base-2 score: merging
+/// the partials of one row by the logsumexp rule is an online softmax over
+/// the parts, each a "key" with this score and its partial output as the
+/// value (initialRowMax, rescaleFactor, safeReciprocal and logSumExp then
+/// give the exact merge, -inf parts weighing 0).
+Value partialScore(OpBuilder &b, Location loc, Value lse);
+
 } // namespace mlir::attn::numerics
 
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_NUMERICS_H

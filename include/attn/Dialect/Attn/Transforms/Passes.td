@@ -57,6 +57,15 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     expand, writing a result that is materialized into a caller's buffer
     in place.
 
+    With `kv-splits=N` (N > 1; flash-decoding's split-KV) the grid is over
+    (batch, query head, query tile x split): split `s` visits the `s`-th
+    of N equal runs of the query tile's kv loop and finalizes them into a
+    partial output `[B, Hq, N, Sq, Dv]` and logsumexp `[B, Hq, N, Sq]`
+    (f32); a second grid over (batch, query head, query tile) merges them
+    by the logsumexp rule (`attn.tile_merge`) into the results. Decode,
+    with few (batch, head, query tile) iterations and long kv loops, then
+    keeps every thread busy.
+
     `attn.linear_attention` is lowered here too, in chunked form: chunks of
     `tile-q` queries, a quadratic term inside each chunk (causal) and a
     running `Dk x Dv` state across chunks; no `Sq x Skv` matrix is formed.
@@ -69,6 +78,9 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     Option<"countVisits", "count-visits", "bool", /*default=*/"false",
            "Count the kv tiles visited in the public i64 global "
            "@attn_kv_tile_visits (for tests and attn-run)">,
+    Option<"kvSplits", "kv-splits", "int64_t", /*default=*/"1",
+           "Split each query tile's kv tiles into this many parts, merged "
+           "by attn.tile_merge (split-KV decode; host only for now)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
