@@ -9,13 +9,16 @@
 // (materialize_in_destination), so a host run copies nothing. Compiled
 // kernels are kept in a bounded LRU cache; PTX also in an on-disk cache
 // whose entries are checked before use (docs/gpu.md). The kernel objects
-// handed out live in Kernels.cpp.
+// handed out live in Kernels.cpp, the host kernel's tiles, splits, lanes
+// and threads are chosen in HostPlan.cpp, and AttentionSpec's text is
+// printed in AttentionSpec.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/JIT/Compiler.h"
 
 #include "DiskCache.h"
+#include "HostPlan.h"
 #include "Kernels.h"
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
@@ -45,15 +48,10 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/TargetParser/Host.h"
-
-#include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <list>
 #include <mutex>
-#include <sstream>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -62,25 +60,6 @@ using namespace mlir::attn::jit;
 using namespace mlir::attn::jit::detail;
 
 namespace {
-
-const char *elementTypeName(ElementType type) {
-  switch (type) {
-  case ElementType::F32:
-    return "f32";
-  case ElementType::F16:
-    return "f16";
-  case ElementType::BF16:
-    return "bf16";
-  }
-  return "f32";
-}
-
-std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
-  std::string s = "tensor<";
-  for (int64_t d : dims)
-    s += std::to_string(d) + "x";
-  return s + elt.str() + ">";
-}
 
 DialectRegistry makeRegistry() {
   DialectRegistry registry;
@@ -144,90 +123,6 @@ private:
 
 } // namespace
 
-std::string AttentionSpec::toMLIR() const {
-  std::string elt = elementTypeName(elementType);
-  std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
-  std::string k = tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
-  std::string v = tensorType({batch, numKVHeads, seqKV, headDimV}, elt);
-  std::string o = tensorType({batch, numQHeads, seqQ, headDimV}, elt);
-  std::string lse = tensorType({batch, numQHeads, seqQ}, "f32");
-  std::string biasType = tensorType({batch, numQHeads, seqQ, seqKV}, "f32");
-  std::string qIds = tensorType({batch, seqQ}, "i32");
-  std::string kvIds = tensorType({batch, seqKV}, "i32");
-
-  std::ostringstream os;
-  os << "func.func @attention(%q: " << q << ", %k: " << k << ", %v: " << v;
-  if (hasBias)
-    os << ", %bias: " << biasType;
-  if (hasSegmentIds)
-    os << ", %qids: " << qIds << ", %kvids: " << kvIds;
-  os << ") -> (" << o << (withLogsumexp ? ", " + lse : "") << ") {\n  ";
-  os << (withLogsumexp ? "%o, %lse" : "%o") << " = attn.attention %q, %k, %v";
-  if (hasBias)
-    os << " bias(%bias : " << biasType << ")";
-  if (hasSegmentIds)
-    os << " segments(%qids, %kvids : " << qIds << ", " << kvIds << ")";
-  std::vector<std::string> attrs;
-  if (scale) {
-    std::ostringstream s;
-    s.precision(9);
-    s << std::scientific << *scale;
-    attrs.push_back("scale = " + s.str() + " : f32");
-  }
-  if (!mask.empty())
-    attrs.push_back("mask = " + mask);
-  if (!scoreMod.empty())
-    attrs.push_back("score_mod = " + scoreMod);
-  if (!attrs.empty()) {
-    os << " {";
-    for (size_t i = 0; i < attrs.size(); ++i)
-      os << (i ? ", " : "") << attrs[i];
-    os << "}";
-  }
-  if (!maskModBody.empty())
-    os << "\n    mask_mod {\n    ^bb0(%b: index, %h: index, %i: index, %j: "
-          "index):\n"
-       << maskModBody << "\n    }";
-  if (!scoreModBody.empty())
-    os << "\n    score_mod {\n    ^bb0(%s: f32, %b: index, %h: index, %i: "
-          "index, %j: index):\n"
-       << scoreModBody << "\n    }";
-  os << "\n    : " << q << ", " << k << ", " << v << " -> " << o
-     << (withLogsumexp ? ", " + lse : "") << "\n";
-  os << "  return "
-     << (withLogsumexp ? "%o, %lse : " + o + ", " + lse : "%o : " + o)
-     << "\n}\n";
-  return os.str();
-}
-
-/// The widest host vector accepted: 4 zmm registers' worth of f32.
-constexpr int64_t kMaxHostVectorWidth = 64;
-
-/// The most threads a host kernel is compiled for.
-constexpr int64_t kMaxHostThreads = 1024;
-/// attn-tile's bound on kv-splits.
-constexpr int64_t kMaxKvSplits = 256;
-
-unsigned mlir::attn::jit::defaultHostThreads() {
-  if (const char *env = std::getenv("ATTN_NUM_THREADS")) {
-    unsigned threads = 0;
-    if (!StringRef(env).getAsInteger(10, threads) && threads > 0 &&
-        threads <= kMaxHostThreads)
-      return threads;
-  }
-  // omp_get_num_procs: the cores this process may run on (its affinity
-  // mask), as the OpenMP runtime that runs the grid counts them.
-  return static_cast<unsigned>(std::max(1, omp_get_num_procs()));
-}
-
-int64_t mlir::attn::jit::hostVectorWidth() {
-  static const int64_t width = [] {
-    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    return features.lookup("avx512f") ? int64_t{16} : int64_t{8};
-  }();
-  return width;
-}
-
 struct Compiler::Impl {
   explicit Impl(CompileOptions options)
       : options(options), cache(options.maxCachedKernels),
@@ -239,54 +134,6 @@ struct Compiler::Impl {
   }
 
   llvm::Expected<std::shared_ptr<const HostKernel>> compile(StringRef text);
-  /// The host tile shape: CompileOptions' where it states one, else by
-  /// the attention's query length (docs/design.md, "Host kernels"): 64 x 64
-  /// for prefill (Qt, S, a V tile: 16-32 KiB each, in L2 with room for K
-  /// and V panels), and for decode (Sq <= 4) q tiles of Sq rows by 256
-  /// keys, so that no row is padded and each tile streams 64-128 KiB of K
-  /// and V.
-  TileShape hostTileShape(ModuleOp module) const {
-    int64_t seqQ = 0;
-    module.walk([&](AttentionOp op) {
-      seqQ = cast<ShapedType>(op.getQuery().getType()).getDimSize(2);
-    });
-    bool decode = seqQ > 0 && seqQ <= 4;
-    TileShape shape;
-    shape.q = options.tileQ > 0 ? options.tileQ : decode ? seqQ : 64;
-    shape.kv = options.tileKV > 0 ? options.tileKV : decode ? 256 : 64;
-    return shape;
-  }
-  /// The host's kv splits: CompileOptions' where it states them, else
-  /// enough for 64 grid iterations (cyclic dealing keeps up to 64 threads
-  /// busy) while each split keeps at least 4 kv tiles. By the shape
-  /// alone, so that a kernel's results are the same on every machine.
-  int64_t hostKvSplits(ModuleOp module, TileShape tiles) const {
-    if (options.kvSplits > 0)
-      return options.kvSplits;
-    constexpr int64_t kGridIterations = 64, kMinTilesPerSplit = 4;
-    int64_t splits = 1;
-    module.walk([&](AttentionOp op) {
-      AttentionShape shape = op.getShape();
-      int64_t grid =
-          shape.batch * shape.numQHeads * llvm::divideCeil(shape.seqQ, tiles.q);
-      int64_t kvTiles = llvm::divideCeil(shape.seqKV, tiles.kv);
-      splits = std::clamp<int64_t>(
-          llvm::divideCeil(kGridIterations, grid), 1,
-          std::max<int64_t>(1, kvTiles / kMinTilesPerSplit));
-    });
-    return splits;
-  }
-  /// CompileOptions::numThreads with the default substituted.
-  unsigned resolvedThreads() const {
-    return options.numThreads > 0 ? static_cast<unsigned>(options.numThreads)
-                                  : defaultHostThreads();
-  }
-  /// CompileOptions::hostVectorWidth with the host's substituted.
-  int64_t resolvedVectorWidth() const {
-    return options.hostVectorWidth == CompileOptions::kHostVectorWidthAuto
-               ? hostVectorWidth()
-               : options.hostVectorWidth;
-  }
   FailureOr<std::shared_ptr<const HostKernel>>
   compileLocked(StringRef text, llvm::raw_ostream &diagnostics);
 
@@ -365,26 +212,13 @@ struct Compiler::Impl {
 llvm::Expected<std::shared_ptr<const HostKernel>>
 Compiler::Impl::compile(StringRef text) {
   std::lock_guard<std::mutex> lock(mutex);
-  if (options.numThreads < 0 || options.numThreads > kMaxHostThreads)
-    return makeError("attn: CompileOptions::numThreads is " +
-                     Twine(options.numThreads) + "; expected 0 (the default: " +
-                     "ATTN_NUM_THREADS, else the machine's cores) or 1 to " +
-                     Twine(kMaxHostThreads));
-  if (options.kvSplits < 0 || options.kvSplits > kMaxKvSplits)
-    return makeError(
-        "attn: CompileOptions::kvSplits is " + Twine(options.kvSplits) +
-        "; expected 0 (chosen by the shape) or 1 to " + Twine(kMaxKvSplits));
-  if (options.hostVectorWidth < CompileOptions::kHostVectorWidthAuto ||
-      options.hostVectorWidth > kMaxHostVectorWidth)
-    return makeError("attn: CompileOptions::hostVectorWidth is " +
-                     Twine(options.hostVectorWidth) +
-                     "; expected kHostVectorWidthAuto (-1), 0 (scalar loops) "
-                     "or 1 to " +
-                     Twine(kMaxHostVectorWidth) + " f32 lanes");
+  if (llvm::Error error = checkHostOptions(options))
+    return std::move(error);
   std::string key =
       ("host\n" + text + "\n// tile " + Twine(options.tileQ) + "x" +
-       Twine(options.tileKV) + " lanes " + Twine(resolvedVectorWidth()) +
-       " threads " + Twine(resolvedThreads()) + " splits " +
+       Twine(options.tileKV) + " lanes " +
+       Twine(resolveHostVectorWidth(options)) + " threads " +
+       Twine(resolveHostThreads(options)) + " splits " +
        Twine(options.kvSplits) + (options.countTileVisits ? " counted" : ""))
           .str();
   if (auto cached = lookup<HostKernel>(key))
@@ -594,13 +428,13 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
 
   PassManager pm(&context);
   AttnToHostOptions pipeline;
-  TileShape chosen = hostTileShape(*module);
+  TileShape chosen = chooseHostTiles(options, *module);
   pipeline.tileQ = chosen.q;
   pipeline.tileKV = chosen.kv;
+  pipeline.kvSplits = chosen.kvSplits;
   pipeline.countVisits = options.countTileVisits;
-  pipeline.vectorWidth = resolvedVectorWidth();
-  pipeline.numThreads = resolvedThreads();
-  pipeline.kvSplits = hostKvSplits(*module, chosen);
+  pipeline.vectorWidth = resolveHostVectorWidth(options);
+  pipeline.numThreads = resolveHostThreads(options);
   buildAttnToHostPipeline(pm, pipeline);
   TileShape tiles;
   pm.addInstrumentation(std::make_unique<TileShapeRecorder>(tiles));

@@ -1,0 +1,98 @@
+//===- AttentionSpec.cpp - AttentionSpec as attn dialect text --*- C++ -*-===//
+//
+// The JIT's declarative spec printed as a func.func around one
+// attn.attention, the text every compile path parses.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/JIT/Compiler.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+using llvm::StringRef;
+using namespace mlir::attn::jit;
+
+namespace {
+
+const char *elementTypeName(ElementType type) {
+  switch (type) {
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F16:
+    return "f16";
+  case ElementType::BF16:
+    return "bf16";
+  }
+  return "f32";
+}
+
+std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
+  std::string s = "tensor<";
+  for (int64_t d : dims)
+    s += std::to_string(d) + "x";
+  return s + elt.str() + ">";
+}
+
+} // namespace
+
+std::string AttentionSpec::toMLIR() const {
+  std::string elt = elementTypeName(elementType);
+  std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
+  std::string k = tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
+  std::string v = tensorType({batch, numKVHeads, seqKV, headDimV}, elt);
+  std::string o = tensorType({batch, numQHeads, seqQ, headDimV}, elt);
+  std::string lse = tensorType({batch, numQHeads, seqQ}, "f32");
+  std::string biasType = tensorType({batch, numQHeads, seqQ, seqKV}, "f32");
+  std::string qIds = tensorType({batch, seqQ}, "i32");
+  std::string kvIds = tensorType({batch, seqKV}, "i32");
+
+  std::ostringstream os;
+  os << "func.func @attention(%q: " << q << ", %k: " << k << ", %v: " << v;
+  if (hasBias)
+    os << ", %bias: " << biasType;
+  if (hasSegmentIds)
+    os << ", %qids: " << qIds << ", %kvids: " << kvIds;
+  os << ") -> (" << o << (withLogsumexp ? ", " + lse : "") << ") {\n  ";
+  os << (withLogsumexp ? "%o, %lse" : "%o") << " = attn.attention %q, %k, %v";
+  if (hasBias)
+    os << " bias(%bias : " << biasType << ")";
+  if (hasSegmentIds)
+    os << " segments(%qids, %kvids : " << qIds << ", " << kvIds << ")";
+  std::vector<std::string> attrs;
+  if (scale) {
+    std::ostringstream s;
+    s.precision(9);
+    s << std::scientific << *scale;
+    attrs.push_back("scale = " + s.str() + " : f32");
+  }
+  if (!mask.empty())
+    attrs.push_back("mask = " + mask);
+  if (!scoreMod.empty())
+    attrs.push_back("score_mod = " + scoreMod);
+  if (!attrs.empty()) {
+    os << " {";
+    for (size_t i = 0; i < attrs.size(); ++i)
+      os << (i ? ", " : "") << attrs[i];
+    os << "}";
+  }
+  if (!maskModBody.empty())
+    os << "\n    mask_mod {\n    ^bb0(%b: index, %h: index, %i: index, %j: "
+          "index):\n"
+       << maskModBody << "\n    }";
+  if (!scoreModBody.empty())
+    os << "\n    score_mod {\n    ^bb0(%s: f32, %b: index, %h: index, %i: "
+          "index, %j: index):\n"
+       << scoreModBody << "\n    }";
+  os << "\n    : " << q << ", " << k << ", " << v << " -> " << o
+     << (withLogsumexp ? ", " + lse : "") << "\n";
+  os << "  return "
+     << (withLogsumexp ? "%o, %lse : " + o + ", " + lse : "%o : " + o)
+     << "\n}\n";
+  return os.str();
+}
