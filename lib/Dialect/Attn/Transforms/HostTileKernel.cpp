@@ -320,8 +320,11 @@ void TileKernel::scoreTileByDots() {
         });
     for (int64_t cc = 0; cc < cb; ++cc)
       for (int64_t r = 0; r < tileQ; ++r) {
+        // reassoc: a tree of shuffles and adds (log2 lanes deep) instead
+        // of an ordered chain of one add per lane.
         Value dot = vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD, dots[cc * tileQ + r]);
+            b, loc, vector::CombiningKind::ADD, dots[cc * tileQ + r],
+            arith::FastMathFlags::reassoc);
         memref::StoreOp::create(b, loc, dot, scores,
                                 ValueRange{add(c0, index(cc)), index(r)});
       }
