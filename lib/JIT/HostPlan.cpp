@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -102,26 +103,22 @@ mlir::attn::jit::detail::chooseHostTiles(const CompileOptions &options,
   constexpr int64_t kGridIterations = 64, kMinTilesPerSplit = 4;
   // Prefill's tiles unless an attn.attention says decode (attn.linear_
   // attention has no kv tiles to split).
-  int64_t seqQ = 0;
-  AttentionShape shape;
-  module.walk([&](AttentionOp op) {
-    shape = op.getShape();
-    seqQ = shape.seqQ;
-  });
-  bool decode = seqQ > 0 && seqQ <= 4;
+  std::optional<AttentionShape> shape;
+  module.walk([&](AttentionOp op) { shape = op.getShape(); });
+  bool decode = shape && shape->seqQ > 0 && shape->seqQ <= 4;
   TileShape tiles;
-  tiles.q = options.tileQ > 0 ? options.tileQ : decode ? seqQ : 64;
+  tiles.q = options.tileQ > 0 ? options.tileQ : decode ? shape->seqQ : 64;
   tiles.kv = options.tileKV > 0 ? options.tileKV : decode ? 256 : 64;
   if (options.kvSplits > 0) {
     tiles.kvSplits = options.kvSplits;
     return tiles;
   }
-  if (seqQ == 0 || ShapedType::isDynamic(shape.batch) ||
-      !shape.hasStaticSequences())
+  if (!shape || ShapedType::isDynamic(shape->batch) ||
+      !shape->hasStaticSequences())
     return tiles; // Unsplit: no attention, or a grid of unknown size.
   int64_t grid =
-      shape.batch * shape.numQHeads * llvm::divideCeil(shape.seqQ, tiles.q);
-  int64_t kvTiles = llvm::divideCeil(shape.seqKV, tiles.kv);
+      shape->batch * shape->numQHeads * llvm::divideCeil(shape->seqQ, tiles.q);
+  int64_t kvTiles = llvm::divideCeil(shape->seqKV, tiles.kv);
   tiles.kvSplits =
       std::clamp<int64_t>(llvm::divideCeil(kGridIterations, grid), 1,
                           std::max<int64_t>(1, kvTiles / kMinTilesPerSplit));
