@@ -9,7 +9,8 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(ATTN_INSTALL_LIBS AttnMask AttnDialect AttnTransforms AttnToHost AttnToGPU
-    AttnGPUToNVVM AttnEmulatorRuntime AttnEmulatorTarget AttnPTXTarget AttnJIT)
+    AttnGPUToNVVM AttnEmulatorRuntime AttnEmulatorTarget AttnLLVMPipeline
+    AttnPTXTarget AttnJIT)
 foreach(lib ${ATTN_INSTALL_LIBS})
   target_include_directories(${lib} INTERFACE
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)

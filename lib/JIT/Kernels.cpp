@@ -9,8 +9,8 @@
 #include "Kernels.h"
 
 #include "attn/Runtime/Runtime.h"
+#include "attn/Target/LLVM/Pipeline.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <map>
@@ -211,15 +211,18 @@ mlir::attn::jit::detail::temporaryBytes(LaunchContractAttr contract) {
 }
 
 llvm::Expected<std::unique_ptr<ExecutionEngine>>
-mlir::attn::jit::detail::createEngine(ModuleOp module, unsigned optLevel) {
+mlir::attn::jit::detail::createEngine(ModuleOp module,
+                                      llvm::StringRef llvmPipeline) {
   static std::once_flag targetInit;
   std::call_once(targetInit, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
+  // ExecutionEngine::create runs it before returning.
   std::function<llvm::Error(llvm::Module *)> optimize =
-      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
+      [llvmPipeline](llvm::Module *m) {
+        return runLLVMPipeline(*m, llvmPipeline, /*machine=*/nullptr);
+      };
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
   return ExecutionEngine::create(module, engineOptions);

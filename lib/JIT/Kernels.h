@@ -62,9 +62,22 @@ resolveLaunches(LaunchContractAttr contract,
 /// The byte sizes of the contract's temporaries, in order.
 SmallVector<int64_t> temporaryBytes(LaunchContractAttr contract);
 
-/// A JIT for a module in the LLVM dialect, optimised at `optLevel`.
+/// The LLVM passes the host kernels get before code generation (textual
+/// new-pass-manager syntax). The tiled IR reaches LLVM vectorised, with its
+/// tile loops unrolled by the vector lowering; what is left to do is to
+/// promote and fold the memref descriptors, share subexpressions and hoist
+/// loop invariants. O3's inliner, unroller and vectorisers found nothing to
+/// gain (same kernel times on every bench/host shape) and cost 50-70 ms of
+/// a cold compile (docs/design.md, "Compile time").
+inline constexpr llvm::StringLiteral kHostLLVMPipeline =
+    "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,"
+    "simplifycfg,loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,"
+    "simplifycfg)";
+
+/// A JIT for a module in the LLVM dialect, its LLVM IR optimised by
+/// `llvmPipeline` (textual new-pass-manager syntax, e.g. "default<O2>").
 llvm::Expected<std::unique_ptr<ExecutionEngine>>
-createEngine(ModuleOp module, unsigned optLevel);
+createEngine(ModuleOp module, llvm::StringRef llvmPipeline);
 
 /// The host kernel: `entry` is the packed _mlir_ciface_attn_entry;
 /// `visitCounter` the kernel's tile-visit counter or null.

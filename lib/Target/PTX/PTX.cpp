@@ -4,6 +4,7 @@
 
 #include "attn/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/LLVM/Pipeline.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -17,7 +18,6 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -131,23 +131,10 @@ protected:
     llvm::PipelineTuningOptions tuning;
     tuning.LoopVectorization = false;
     tuning.SLPVectorization = false;
-    llvm::PassBuilder builder(*machine, tuning);
-    llvm::LoopAnalysisManager loops;
-    llvm::FunctionAnalysisManager functions;
-    llvm::CGSCCAnalysisManager sccs;
-    llvm::ModuleAnalysisManager modules;
-    builder.registerModuleAnalyses(modules);
-    builder.registerCGSCCAnalyses(sccs);
-    builder.registerFunctionAnalyses(functions);
-    builder.registerLoopAnalyses(loops);
-    builder.crossRegisterProxies(loops, functions, sccs, modules);
-    llvm::ModulePassManager passes;
-    if (llvm::Error error =
-            builder.parsePassPipeline(passes, options.llvmPipeline))
-      return getOperation().emitError("attn-ptx: bad LLVM pass pipeline '")
-             << options.llvmPipeline
-             << "': " << llvm::toString(std::move(error));
-    passes.run(module, modules);
+    if (llvm::Error error = attn::runLLVMPipeline(module, options.llvmPipeline,
+                                                  *machine, tuning))
+      return getOperation().emitError("attn-ptx: ")
+             << llvm::toString(std::move(error));
     return success();
   }
 
