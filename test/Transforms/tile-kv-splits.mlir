@@ -62,7 +62,7 @@
 // MERGE-NOT:   attn.tile_merge
 
 // BAD: attn-tile: kv-splits must be between 1 and 256, got 0
-// GPU: split-KV (attn-tile's kv-splits > 1, attn.tile_merge) is not lowered to the GPU yet
+// GPU: attn.tile_merge (split-KV with attn-tile's kv-splits > 1, or an attn.merge) is not lowered to the GPU yet
 func.func @decode(%q: tensor<1x2x1x64xf16>, %k: tensor<1x2x2048x64xf16>, %v: tensor<1x2x2048x64xf16>)
     -> (tensor<1x2x1x64xf16>, tensor<1x2x1xf32>) {
   %o, %lse = attn.attention %q, %k, %v

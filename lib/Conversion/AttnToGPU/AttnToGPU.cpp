@@ -180,9 +180,9 @@ public:
     for (scf::ForallOp forall : foralls) {
       if (forall.getBody()->getOps<TileMergeOp>().empty())
         continue;
-      forall.emitError("attn-tile-to-gpu: split-KV (attn-tile's kv-splits "
-                       "> 1, attn.tile_merge) is not lowered to the GPU "
-                       "yet; tile with kv-splits=1");
+      forall.emitError("attn-tile-to-gpu: attn.tile_merge (split-KV with "
+                       "attn-tile's kv-splits > 1, or an attn.merge) is not "
+                       "lowered to the GPU yet; tile with kv-splits=1");
       return signalPassFailure();
     }
     for (scf::ForallOp forall : foralls) {

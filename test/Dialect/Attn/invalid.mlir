@@ -1057,11 +1057,11 @@ func.func @tile_finalize_results(%m: tensor<16xf32>, %l: tensor<16xf32>, %acc: t
 
 // -----
 
-// A merge's partials are f32 [parts, rows, Dv] and [parts, rows].
-func.func @tile_merge_parts(%po: memref<4x16x8xf16>, %pl: memref<4x16xf32>,
+// A merge's partials are [parts, rows, Dv] and [parts, rows].
+func.func @tile_merge_parts(%po: memref<4x16x8x1xf16>, %pl: memref<4x16xf32>,
                             %o: memref<16x8xf32>) {
-  // expected-error @+1 {{'attn.tile_merge' op partial output must be a 3-D f32 [parts, rows, Dv] tensor or memref, got 'memref<4x16x8xf16>'}}
-  attn.tile_merge %po, %pl into %o : memref<4x16x8xf16>, memref<4x16xf32>, memref<16x8xf32>
+  // expected-error @+1 {{'attn.tile_merge' op partial output must be a 3-D [parts, rows, Dv] tensor or memref of f32, f16 or bf16, got 'memref<4x16x8x1xf16>'}}
+  attn.tile_merge %po, %pl into %o : memref<4x16x8x1xf16>, memref<4x16xf32>, memref<16x8xf32>
   return
 }
 
@@ -1458,4 +1458,61 @@ func.func @tile_update_scale_overflows(%q: memref<1x1x16x16xf32>, %k: memref<1x1
       : memref<1x1x16x16xf32>, memref<1x1x16x16xf32>, memref<1x1x16x16xf32>,
         memref<16xf32>, memref<16xf32>, memref<16x16xf32>
   return
+}
+
+// -----
+
+// attn.merge: partials [parts, B, H, S, Dv] and [parts, B, H, S].
+func.func @merge_rank(%po: tensor<2x1x4x16xf32>, %pl: tensor<2x1x4x16xf32>) -> tensor<1x4x16x8xf32> {
+  // expected-error @+1 {{'attn.merge' op partial output must be a 5-D [parts, B, H, S, Dv] tensor of f32, f16 or bf16, got 'tensor<2x1x4x16xf32>'}}
+  %o = attn.merge %po, %pl : tensor<2x1x4x16xf32>, tensor<2x1x4x16xf32> -> tensor<1x4x16x8xf32>
+  return %o : tensor<1x4x16x8xf32>
+}
+
+// -----
+
+func.func @merge_lse_type(%po: tensor<2x1x4x16x8xf32>, %pl: tensor<2x1x4x16xf16>) -> tensor<1x4x16x8xf32> {
+  // expected-error @+1 {{'attn.merge' op partial logsumexp must be a 4-D [parts, B, H, S] f32 tensor, got 'tensor<2x1x4x16xf16>'}}
+  %o = attn.merge %po, %pl : tensor<2x1x4x16x8xf32>, tensor<2x1x4x16xf16> -> tensor<1x4x16x8xf32>
+  return %o : tensor<1x4x16x8xf32>
+}
+
+// -----
+
+func.func @merge_parts(%po: tensor<2x1x4x16x8xf32>, %pl: tensor<3x1x4x16xf32>) -> tensor<1x4x16x8xf32> {
+  // expected-error @+1 {{'attn.merge' op partial output 'tensor<2x1x4x16x8xf32>' and partial logsumexp 'tensor<3x1x4x16xf32>' disagree in dimension 0}}
+  %o = attn.merge %po, %pl : tensor<2x1x4x16x8xf32>, tensor<3x1x4x16xf32> -> tensor<1x4x16x8xf32>
+  return %o : tensor<1x4x16x8xf32>
+}
+
+// -----
+
+func.func @merge_output(%po: tensor<2x1x4x16x8xf32>, %pl: tensor<2x1x4x16xf32>) -> tensor<1x4x32x8xf16> {
+  // expected-error @+1 {{'attn.merge' op output 'tensor<1x4x32x8xf16>' does not match the partial output 'tensor<2x1x4x16x8xf32>' in dimension 2}}
+  %o = attn.merge %po, %pl : tensor<2x1x4x16x8xf32>, tensor<2x1x4x16xf32> -> tensor<1x4x32x8xf16>
+  return %o : tensor<1x4x32x8xf16>
+}
+
+// -----
+
+func.func @merge_output_type(%po: tensor<2x1x4x16x8xf32>, %pl: tensor<2x1x4x16xf32>) -> tensor<1x4x16x8xi32> {
+  // expected-error @+1 {{'attn.merge' op output must be a 4-D [B, H, S, Dv] tensor of f32, f16 or bf16, got 'tensor<1x4x16x8xi32>'}}
+  %o = attn.merge %po, %pl : tensor<2x1x4x16x8xf32>, tensor<2x1x4x16xf32> -> tensor<1x4x16x8xi32>
+  return %o : tensor<1x4x16x8xi32>
+}
+
+// -----
+
+func.func @merge_head_dim(%po: tensor<2x1x4x16x?xf32>, %pl: tensor<2x1x4x16xf32>) -> tensor<1x4x16x8xf32> {
+  // expected-error @+1 {{'attn.merge' op partial output 'tensor<2x1x4x16x?xf32>' must have a static head dim}}
+  %o = attn.merge %po, %pl : tensor<2x1x4x16x?xf32>, tensor<2x1x4x16xf32> -> tensor<1x4x16x8xf32>
+  return %o : tensor<1x4x16x8xf32>
+}
+
+// -----
+
+func.func @merge_lse(%po: tensor<2x1x4x16x8xf32>, %pl: tensor<2x1x4x16xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x8xf32>) {
+  // expected-error @+1 {{'attn.merge' op logsumexp 'tensor<1x4x8xf32>' does not match the output 'tensor<1x4x16x8xf32>' in dimension 2}}
+  %o, %l = attn.merge %po, %pl : tensor<2x1x4x16x8xf32>, tensor<2x1x4x16xf32> -> tensor<1x4x16x8xf32>, tensor<1x4x8xf32>
+  return %o, %l : tensor<1x4x16x8xf32>, tensor<1x4x8xf32>
 }

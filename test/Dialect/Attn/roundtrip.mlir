@@ -897,3 +897,19 @@ func.func @tile_merge(%po: memref<4x?x8xf32>, %pl: memref<4x?xf32>,
       : tensor<2x16x8xf32>, tensor<2x16xf32>, tensor<16x8xf32> -> tensor<16x8xf32>
   return %r : tensor<16x8xf32>
 }
+
+// attn.merge of partial attentions, with and without the logsumexp, f16
+// parts into an f32 output and run-time sizes.
+// CHECK-LABEL: func.func @merge
+// CHECK:       %{{.+}}, %{{.+}} = attn.merge %{{.+}}, %{{.+}} : tensor<2x1x8x128x64xf16>, tensor<2x1x8x128xf32> -> tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
+// CHECK:       %{{.+}} = attn.merge %{{.+}}, %{{.+}} : tensor<?x?x8x?x64xf32>, tensor<?x?x8x?xf32> -> tensor<?x8x?x64xbf16>{{$}}
+func.func @merge(%po: tensor<2x1x8x128x64xf16>, %pl: tensor<2x1x8x128xf32>,
+                 %dpo: tensor<?x?x8x?x64xf32>, %dpl: tensor<?x?x8x?xf32>)
+    -> (tensor<1x8x128x64xf32>, tensor<1x8x128xf32>, tensor<?x8x?x64xbf16>) {
+  %o, %l = attn.merge %po, %pl
+      : tensor<2x1x8x128x64xf16>, tensor<2x1x8x128xf32>
+      -> tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
+  %d = attn.merge %dpo, %dpl
+      : tensor<?x?x8x?x64xf32>, tensor<?x?x8x?xf32> -> tensor<?x8x?x64xbf16>
+  return %o, %l, %d : tensor<1x8x128x64xf32>, tensor<1x8x128xf32>, tensor<?x8x?x64xbf16>
+}

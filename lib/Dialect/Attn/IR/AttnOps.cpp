@@ -568,6 +568,53 @@ LogicalResult LinearAttentionOp::verify() {
   return success();
 }
 
+LogicalResult MergeOp::verify() {
+  auto parts = cast<RankedTensorType>(getPartialOutput().getType());
+  auto partLse = cast<RankedTensorType>(getPartialLogsumexp().getType());
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  if (parts.getRank() != 5 || !isSupportedElementType(parts.getElementType()))
+    return emitOpError() << "partial output must be a 5-D [parts, B, H, S, "
+                            "Dv] tensor of f32, f16 or bf16, got "
+                         << parts;
+  if (partLse.getRank() != 4 || !partLse.getElementType().isF32())
+    return emitOpError() << "partial logsumexp must be a 4-D [parts, B, H, "
+                            "S] f32 tensor, got "
+                         << partLse;
+  if (out.getRank() != 4 || !isSupportedElementType(out.getElementType()))
+    return emitOpError() << "output must be a 4-D [B, H, S, Dv] tensor of "
+                            "f32, f16 or bf16, got "
+                         << out;
+  if (parts.isDynamicDim(4))
+    return emitOpError() << "partial output " << parts
+                         << " must have a static head dim";
+  // Two static sizes that must agree.
+  auto mismatch = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  for (int64_t d = 0; d < 4; ++d)
+    if (mismatch(parts.getDimSize(d), partLse.getDimSize(d)))
+      return emitOpError() << "partial output " << parts
+                           << " and partial logsumexp " << partLse
+                           << " disagree in dimension " << d;
+  for (int64_t d = 0; d < 4; ++d)
+    if (mismatch(out.getDimSize(d), parts.getDimSize(d + 1)))
+      return emitOpError() << "output " << out << " does not match the "
+                           << "partial output " << parts << " in dimension "
+                           << d;
+  if (Value lse = getLogsumexp()) {
+    auto lseType = cast<RankedTensorType>(lse.getType());
+    if (lseType.getRank() != 3 || !lseType.getElementType().isF32())
+      return emitOpError() << "logsumexp must be a 3-D [B, H, S] f32 tensor, "
+                              "got "
+                           << lseType;
+    for (int64_t d = 0; d < 3; ++d)
+      if (mismatch(lseType.getDimSize(d), out.getDimSize(d)))
+        return emitOpError() << "logsumexp " << lseType << " does not match "
+                             << "the output " << out << " in dimension " << d;
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Tile ops
 //===----------------------------------------------------------------------===//
@@ -722,9 +769,9 @@ LogicalResult TileMergeOp::verify() {
   auto parts = cast<ShapedType>(getPartialOutput().getType());
   auto partLse = cast<ShapedType>(getPartialLogsumexp().getType());
   auto out = cast<ShapedType>(getOutput().getType());
-  if (parts.getRank() != 3 || !parts.getElementType().isF32())
-    return emitOpError() << "partial output must be a 3-D f32 [parts, rows, "
-                            "Dv] tensor or memref, got "
+  if (parts.getRank() != 3 || !isSupportedElementType(parts.getElementType()))
+    return emitOpError() << "partial output must be a 3-D [parts, rows, Dv] "
+                            "tensor or memref of f32, f16 or bf16, got "
                          << parts;
   if (partLse.getRank() != 2 || !partLse.getElementType().isF32())
     return emitOpError() << "partial logsumexp must be a 2-D f32 [parts, "

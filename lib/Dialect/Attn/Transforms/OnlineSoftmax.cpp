@@ -262,8 +262,7 @@ struct ExpandTileMerge final : OpRewritePattern<TileMergeOp> {
             b, loc, parts, zero,
             [&](OpBuilder &b, Location loc, Value s, Value sum) -> Value {
               Value w = memref::LoadOp::create(b, loc, weights, s);
-              Value x =
-                  memref::LoadOp::create(b, loc, partOut, ValueRange{s, r, d});
+              Value x = loadAsF32(b, loc, partOut, {s, r, d});
               return arith::AddFOp::create(b, loc, sum,
                                            arith::MulFOp::create(b, loc, w, x));
             });

@@ -817,6 +817,11 @@ public:
         [&](LinearAttentionOp op) { linearOps.push_back(op); });
     for (LinearAttentionOp op : linearOps)
       lowerLinearAttention(op, tileQ, rewriter);
+    // Merges of partial attentions: tiles of tile-q rows.
+    SmallVector<MergeOp> merges;
+    getOperation()->walk([&](MergeOp op) { merges.push_back(op); });
+    for (MergeOp op : merges)
+      lowerMerge(op, tileQ, rewriter);
   }
 
 private:

@@ -208,6 +208,47 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
 }
 
 
+def Attn_MergeOp : Attn_Op<"merge", [Pure]> {
+  let summary = "Merges partial attentions of the same queries";
+  let description = [{
+    The attentions of the same queries over `N` disjoint parts of the keys,
+    each given as its normalized output `O_s` and logsumexp `lse_s` (what
+    `attn.attention` returns with a `logsumexp` result), merged exactly
+    into the attention over all the keys:
+
+        lse = log(sum_s exp(lse_s))
+        O   = sum_s exp(lse_s - lse) * O_s
+
+    computed against `max_s lse_s` so that nothing overflows. A part that
+    kept no key (`lse_s = -inf`) has weight 0; a row where every part is
+    `-inf` gets O = 0 and lse = -inf, never NaN. It is the building block
+    of cascade attention (a shared prefix and per-request suffixes,
+    FlashInfer's `merge_state`) and of ring or context-parallel attention.
+
+    `partial_output` is `[N, B, H, S, Dv]` and `partial_logsumexp`
+    `[N, B, H, S]` f32; the results are the output `[B, H, S, Dv]` and,
+    when asked for, its logsumexp `[B, H, S]` f32. Outputs and partial
+    outputs are f32, f16 or bf16, the arithmetic f32. attn-tile lowers it
+    to a grid over (b, h, row tile) of `attn.tile_merge`.
+
+    ```mlir
+    %o, %lse = attn.merge %parts, %part_lse
+        : tensor<2x1x8x128x64xf32>, tensor<2x1x8x128xf32>
+          -> tensor<1x8x128x64xf16>, tensor<1x8x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$partial_output,
+                       AnyRankedTensor:$partial_logsumexp);
+  let results = (outs AnyRankedTensor:$output,
+                      Optional<AnyRankedTensor>:$logsumexp);
+  let assemblyFormat = [{
+    $partial_output `,` $partial_logsumexp attr-dict
+    `:` type($partial_output) `,` type($partial_logsumexp)
+    `->` type($output) (`,` type($logsumexp)^)?
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Tiled attention: what attn-tile produces and the back ends expand. The
 // ops are in destination-passing style: attn-tile emits them on tensors
@@ -414,7 +455,8 @@ def Attn_TileMergeOp : Attn_TileOp<"tile_merge"> {
     computed against `m = max_s lse_s[r]` so that no exponent overflows.
     A part that kept nothing (`lse_s = -inf`) has weight 0; a row where
     every part is `-inf` gets O = 0 and lse = -inf, never NaN.
-    `partial_output` is `[N, rows, Dv]` f32 and `partial_logsumexp`
+    `partial_output` is `[N, rows, Dv]` (f32 from attn-tile's splits; f16
+    or bf16 from `attn.merge`, widened as read) and `partial_logsumexp`
     `[N, rows]` f32, both only read; `output` and `logsumexp` are its
     destinations (not read); on tensors the op returns them written.
 

@@ -32,6 +32,7 @@ namespace mlir::attn {
 
 class AttentionOp;
 class LinearAttentionOp;
+class MergeOp;
 
 /// A tile shape (tile_q, tile_kv) chosen for each attention.
 using TileShapeFn = std::function<std::pair<int64_t, int64_t>(AttentionOp)>;
@@ -45,6 +46,10 @@ std::unique_ptr<Pass> createAttnTile(AttnTileOptions options,
 /// queries); used by attn-tile.
 void lowerLinearAttention(LinearAttentionOp op, int64_t chunk,
                           IRRewriter &rewriter);
+
+/// Lowers one attn.merge to a grid over (batch, head, tile of `tileRows`
+/// rows) of attn.tile_merge; used by attn-tile.
+void lowerMerge(MergeOp op, int64_t tileRows, IRRewriter &rewriter);
 
 /// Registers the named pipelines (attn-mask-report, attn-bufferize).
 void registerAttnPipelines();

@@ -69,6 +69,8 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     `attn.linear_attention` is lowered here too, in chunked form: chunks of
     `tile-q` queries, a quadratic term inside each chunk (causal) and a
     running `Dk x Dv` state across chunks; no `Sq x Skv` matrix is formed.
+    So is `attn.merge`: a grid over (batch, head, tile of `tile-q` rows)
+    whose body merges its rows' parts with `attn.tile_merge`.
   }];
   let options = [
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
