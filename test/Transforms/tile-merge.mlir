@@ -58,3 +58,15 @@ func.func @merge_dynamic(%po: tensor<?x?x4x?x32xbf16>, %pl: tensor<?x?x4x?xf32>)
   %o = attn.merge %po, %pl : tensor<?x?x4x?x32xbf16>, tensor<?x?x4x?xf32> -> tensor<?x4x?x32xbf16>
   return %o : tensor<?x4x?x32xbf16>
 }
+
+// -----
+
+// An output whose head dim is left open takes the parts' (64; static once
+// canonicalized).
+// CHECK-LABEL: func.func @merge_open_head_dim
+// CHECK:       tensor.empty() : tensor<1x2x16x64xf32>
+// CHECK:       tensor.cast %{{.+}} : tensor<1x2x16x64xf32> to tensor<1x2x16x?xf32>
+func.func @merge_open_head_dim(%po: tensor<2x1x2x16x64xf32>, %pl: tensor<2x1x2x16xf32>) -> tensor<1x2x16x?xf32> {
+  %o = attn.merge %po, %pl : tensor<2x1x2x16x64xf32>, tensor<2x1x2x16xf32> -> tensor<1x2x16x?xf32>
+  return %o : tensor<1x2x16x?xf32>
+}

@@ -40,7 +40,8 @@ void mlir::attn::lowerMerge(MergeOp op, int64_t tileRows,
     SmallVector<Value> dynamic;
     for (int64_t d = 0; d < type.getRank(); ++d)
       if (type.isDynamicDim(d))
-        dynamic.push_back(d < 3 ? sizes[d + 1] : indexConstant(b, loc, 0));
+        dynamic.push_back(d < 3 ? sizes[d + 1]
+                                : indexConstant(b, loc, headDimV));
     inits.push_back(tensor::EmptyOp::create(b, loc, type, dynamic));
   }
   Value tile = indexConstant(b, loc, tileRows);
