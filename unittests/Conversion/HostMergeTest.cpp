@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Support/Dtypes.h"
+
 #include "attn/Conversion/AttnToHost/AttnToHost.h"
 #include "attn/InitAll.h"
 
@@ -82,19 +84,6 @@ StridedMemRefType<T, N> descriptor(T *data, const int64_t (&shape)[N]) {
   return d;
 }
 
-float halfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-  float value;
-  if (exp == 0)
-    value = std::ldexp(static_cast<float>(man), -24);
-  else if (exp == 31)
-    value = man ? std::numeric_limits<float>::quiet_NaN()
-                : std::numeric_limits<float>::infinity();
-  else
-    value = std::ldexp(static_cast<float>(man | 0x400), exp - 25);
-  return sign ? -value : value;
-}
-
 struct Merged {
   std::vector<double> out, lse;
 };
@@ -143,7 +132,8 @@ Merged runMerge(const std::string &outType, const std::vector<float> &parts,
   EXPECT_FALSE(error) << llvm::toString(std::move(error));
   Merged merged;
   for (size_t i = 0; i < out32.size(); ++i)
-    merged.out.push_back(outType == "f32" ? out32[i] : halfToFloat(out16[i]));
+    merged.out.push_back(outType == "f32" ? out32[i]
+                                          : attn_test::fromF16Bits(out16[i]));
   merged.lse.assign(lse.begin(), lse.end());
   return merged;
 }
