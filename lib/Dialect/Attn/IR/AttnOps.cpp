@@ -1,14 +1,16 @@
-//===- AttnOps.cpp - attn.attention and attn.linear_attention --*- C++ -*-===//
+//===- AttnOps.cpp - attn.attention, linear_attention and merge -*- C++ -*-===//
 //
-// Verifiers and helpers of the attn ops. The verifier is the user's first
-// line of defence: every malformed attention gets a precise message here,
-// so no pass downstream has to cope with bad shapes or types.
+// Verifiers and helpers of the attn ops (the tile ops' are in TileOps.cpp). The
+// verifier is the user's first line of defence: every malformed attention gets
+// a precise message here, so no pass downstream has to cope with bad shapes or
+// types.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
-#include "mlir/IR/Matchers.h"
+#include "Verify.h"
+
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -17,6 +19,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::detail;
 namespace am = ::mlir::attn::mask;
 
 #define GET_OP_CLASSES
@@ -74,7 +77,7 @@ static LogicalResult verifyDimSizes(Operation *op, StringRef what,
 
 /// The scale is folded with log2(e) into one f32 factor (the kernels
 /// compute in base 2), which must be positive and finite too.
-static LogicalResult verifyScale(Operation *op, double scale) {
+LogicalResult mlir::attn::detail::verifyScale(Operation *op, double scale) {
   if (!std::isfinite(scale) || scale <= 0.0)
     return op->emitOpError()
            << "scale must be positive and finite, got " << scale;
@@ -122,11 +125,11 @@ static LogicalResult verifyCaptures(Operation *op, ValueRange captures) {
   return success();
 }
 
-static bool isSupportedElementType(Type type) {
+bool mlir::attn::detail::isSupportedElementType(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
 
-static bool compatibleDim(int64_t a, int64_t b) {
+bool mlir::attn::detail::compatibleDim(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
@@ -317,11 +320,9 @@ static LogicalResult verifyRegionSignature(AttentionOp op, Region &region,
   return success();
 }
 
-/// Bounds the nesting of the mask and score_mod attributes before anything
-/// walks them recursively (attributes built by a builder are not verified
-/// on their own).
-static LogicalResult verifyAttrNesting(Operation *op, Attribute mask,
-                                       Attribute scoreMod) {
+LogicalResult mlir::attn::detail::verifyAttrNesting(Operation *op,
+                                                    Attribute mask,
+                                                    Attribute scoreMod) {
   for (auto [attr, name] :
        {std::pair{mask, "mask"}, std::pair{scoreMod, "score_mod"}})
     if (attr && attrNestingDepth(attr) > kMaxAttrNesting)
@@ -556,8 +557,7 @@ LogicalResult LinearAttentionOp::verify() {
   if (failed(verifyOutput(*this, getOutput(),
                           getQuery().getType().getElementType(), *shape)))
     return failure();
-  if (getCausal() && !ShapedType::isDynamic(shape->seqQ) &&
-      !ShapedType::isDynamic(shape->seqKV) && shape->seqQ != shape->seqKV)
+  if (getCausal() && !compatibleDim(shape->seqQ, shape->seqKV))
     return emitOpError() << "causal linear attention needs equal query and "
                             "key lengths, got "
                          << shape->seqQ << " and " << shape->seqKV;
@@ -587,17 +587,13 @@ LogicalResult MergeOp::verify() {
   if (parts.isDynamicDim(4))
     return emitOpError() << "partial output " << parts
                          << " must have a static head dim";
-  // Two static sizes that must agree.
-  auto mismatch = [](int64_t a, int64_t b) {
-    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-  };
   for (int64_t d = 0; d < 4; ++d)
-    if (mismatch(parts.getDimSize(d), partLse.getDimSize(d)))
+    if (!compatibleDim(parts.getDimSize(d), partLse.getDimSize(d)))
       return emitOpError() << "partial output " << parts
                            << " and partial logsumexp " << partLse
                            << " disagree in dimension " << d;
   for (int64_t d = 0; d < 4; ++d)
-    if (mismatch(out.getDimSize(d), parts.getDimSize(d + 1)))
+    if (!compatibleDim(out.getDimSize(d), parts.getDimSize(d + 1)))
       return emitOpError() << "output " << out << " does not match the "
                            << "partial output " << parts << " in dimension "
                            << d;
@@ -608,208 +604,9 @@ LogicalResult MergeOp::verify() {
                               "got "
                            << lseType;
     for (int64_t d = 0; d < 3; ++d)
-      if (mismatch(lseType.getDimSize(d), out.getDimSize(d)))
+      if (!compatibleDim(lseType.getDimSize(d), out.getDimSize(d)))
         return emitOpError() << "logsumexp " << lseType << " does not match "
                              << "the output " << out << " in dimension " << d;
   }
   return success();
-}
-
-//===----------------------------------------------------------------------===//
-// Tile ops
-//===----------------------------------------------------------------------===//
-
-/// Checks that `value` (a tensor or memref) has rank `rank` and an f32,
-/// f16 or bf16 (or, when `integer`, i32/i64) element type.
-static LogicalResult verifyTileOperand(Operation *op, StringRef name,
-                                       Value value, int64_t rank,
-                                       bool integer = false) {
-  auto type = cast<ShapedType>(value.getType());
-  if (type.getRank() != rank)
-    return op->emitOpError()
-           << name << " must have rank " << rank << ", got " << type;
-  Type elt = type.getElementType();
-  bool ok = integer ? (elt.isSignlessInteger(32) || elt.isSignlessInteger(64))
-                    : isSupportedElementType(elt);
-  if (!ok)
-    return op->emitOpError() << name << " has unsupported element type " << elt;
-  return success();
-}
-
-/// A tile op is on tensors (as attn-tile emits it) or on memrefs (after
-/// bufferization), not on a mix.
-static LogicalResult verifyOneForm(Operation *op) {
-  auto dps = cast<DestinationStyleOpInterface>(op);
-  if (!dps.hasPureTensorSemantics() && !dps.hasPureBufferSemantics())
-    return op->emitOpError("operands must be all tensors or all memrefs");
-  return success();
-}
-
-/// Checks the running state of one q tile: row_max and row_sum [tile_q],
-/// acc [tile_q, dv].
-static LogicalResult verifyTileState(Operation *op, Value rowMax, Value rowSum,
-                                     Value acc, int64_t tileQ,
-                                     int64_t headDimV) {
-  if (failed(verifyOneForm(op)))
-    return failure();
-  if (tileQ <= 0)
-    return op->emitOpError() << "tile_q must be positive, got " << tileQ;
-  for (Value v : {rowMax, rowSum})
-    if (cast<ShapedType>(v.getType()).getShape() != ArrayRef<int64_t>{tileQ})
-      return op->emitOpError() << "row state must have shape " << tileQ
-                               << "xf32, got " << v.getType();
-  if (cast<ShapedType>(acc.getType()).getShape() !=
-      ArrayRef<int64_t>{tileQ, headDimV})
-    return op->emitOpError() << "accumulator must have shape " << tileQ << "x"
-                             << headDimV << "xf32, got " << acc.getType();
-  return success();
-}
-
-MutableOperandRange TileUpdateOp::getStateMutable() {
-  return MutableOperandRange(getOperation(),
-                             getODSOperandIndexAndLength(12).first, 3);
-}
-
-LogicalResult TileUpdateOp::verify() {
-  Operation *op = getOperation();
-  if (failed(verifyAttrNesting(op, getMaskAttr(), getScoreModAttr())) ||
-      failed(verifyScale(op, getScale().convertToDouble())))
-    return failure();
-  if (failed(verifyTileOperand(op, "query", getQuery(), 4)) ||
-      failed(verifyTileOperand(op, "key", getKey(), 4)) ||
-      failed(verifyTileOperand(op, "value", getValue(), 4)))
-    return failure();
-  if (getBias() && failed(verifyTileOperand(op, "bias", getBias(), 4)))
-    return failure();
-  if (static_cast<bool>(getQSegmentIds()) !=
-      static_cast<bool>(getKvSegmentIds()))
-    return emitOpError("segments need both query and key/value ids");
-  if (getQSegmentIds() &&
-      (failed(verifyTileOperand(op, "query segment ids", getQSegmentIds(), 2,
-                                /*integer=*/true)) ||
-       failed(verifyTileOperand(op, "key/value segment ids", getKvSegmentIds(),
-                                2, /*integer=*/true))))
-    return failure();
-  auto q = cast<ShapedType>(getQuery().getType());
-  auto k = cast<ShapedType>(getKey().getType());
-  auto v = cast<ShapedType>(getValue().getType());
-  if (q.isDynamicDim(1) || q.isDynamicDim(3) || k.isDynamicDim(3) ||
-      v.isDynamicDim(3) || q.getDimSize(3) != k.getDimSize(3))
-    return emitOpError("query and key need one static head dim and static "
-                       "head counts");
-  // The attributes are signless 64-bit; read them as signed sizes.
-  int64_t tileQ = static_cast<int64_t>(getTileQ());
-  int64_t tileKV = static_cast<int64_t>(getTileKv());
-  if (tileKV <= 0)
-    return emitOpError() << "tile_kv must be positive, got " << tileKV;
-  if (getFull() && !getMaskAttr())
-    return emitOpError("a full flag needs a mask: without one every tile is "
-                       "full");
-  if (getMaskAttr() && maskContains<DocumentMaskAttr>(getMaskAttr()) &&
-      !getQSegmentIds())
-    return emitOpError("#attn.document mask needs segment ids");
-  if (getMaskAttr() && maskContains<CustomMaskAttr>(getMaskAttr()) &&
-      getMaskMod().empty())
-    return emitOpError("#attn.custom mask needs a mask_mod region");
-  for (auto [region, count, name] :
-       {std::tuple{&getMaskMod(), 4u, "mask_mod"},
-        std::tuple{&getScoreModRegion(), 5u, "score_mod"}}) {
-    if (region->empty())
-      continue;
-    Block &block = region->front();
-    if (block.getNumArguments() != count || block.empty() ||
-        !isa<YieldOp>(block.back()) || block.back().getNumOperands() != 1)
-      return emitOpError() << name << " region must take " << count
-                           << " arguments and yield one value";
-    if (failed(verifyRegionBody(op, *region, name, count)))
-      return failure();
-  }
-  return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
-                         v.getDimSize(3));
-}
-
-bool TileUpdateOp::isAlwaysFull() {
-  return getFull() && matchPattern(getFull(), m_One());
-}
-
-LogicalResult TileFinalizeOp::verify() {
-  Operation *op = getOperation();
-  if (failed(verifyTileOperand(op, "output", getOutput(), 2)))
-    return failure();
-  auto out = cast<ShapedType>(getOutput().getType());
-  auto acc = cast<ShapedType>(getAcc().getType());
-  int64_t tileQ = cast<ShapedType>(getRowMax().getType()).getDimSize(0);
-  if (out.isDynamicDim(1))
-    return emitOpError("output head dim must be static");
-  if (!out.isDynamicDim(0) && out.getDimSize(0) > acc.getDimSize(0))
-    return emitOpError() << "output has " << out.getDimSize(0)
-                         << " rows, more than the tile's " << acc.getDimSize(0);
-  if (getLogsumexp()) {
-    auto lse = cast<ShapedType>(getLogsumexp().getType());
-    if (lse.getRank() != 1 || !lse.getElementType().isF32())
-      return emitOpError() << "logsumexp must be a 1-D f32 tensor or memref, "
-                              "got "
-                           << lse;
-    if (!lse.isDynamicDim(0) && !out.isDynamicDim(0) &&
-        lse.getDimSize(0) != out.getDimSize(0))
-      return emitOpError() << "logsumexp has " << lse.getDimSize(0)
-                           << " rows, the output " << out.getDimSize(0);
-  }
-  if (ShapedType::isDynamic(tileQ))
-    return emitOpError("row state must have a static size");
-  return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
-                         out.getDimSize(1));
-}
-
-LogicalResult TileMergeOp::verify() {
-  Operation *op = getOperation();
-  if (failed(verifyOneForm(op)) ||
-      failed(verifyTileOperand(op, "output", getOutput(), 2)))
-    return failure();
-  auto parts = cast<ShapedType>(getPartialOutput().getType());
-  auto partLse = cast<ShapedType>(getPartialLogsumexp().getType());
-  auto out = cast<ShapedType>(getOutput().getType());
-  if (parts.getRank() != 3 || !isSupportedElementType(parts.getElementType()))
-    return emitOpError() << "partial output must be a 3-D [parts, rows, Dv] "
-                            "tensor or memref of f32, f16 or bf16, got "
-                         << parts;
-  if (partLse.getRank() != 2 || !partLse.getElementType().isF32())
-    return emitOpError() << "partial logsumexp must be a 2-D f32 [parts, "
-                            "rows] tensor or memref, got "
-                         << partLse;
-  // Two static sizes that must agree.
-  auto mismatch = [](int64_t a, int64_t b) {
-    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-  };
-  if (mismatch(parts.getDimSize(0), partLse.getDimSize(0)) ||
-      mismatch(parts.getDimSize(1), partLse.getDimSize(1)))
-    return emitOpError() << "partial output " << parts
-                         << " and partial logsumexp " << partLse
-                         << " disagree on parts or rows";
-  if (out.isDynamicDim(1) || out.getDimSize(1) != parts.getDimSize(2))
-    return emitOpError() << "output " << out << " must have the partials' "
-                         << "static head dim " << parts.getDimSize(2);
-  if (mismatch(out.getDimSize(0), parts.getDimSize(1)))
-    return emitOpError() << "output has " << out.getDimSize(0)
-                         << " rows, the partials " << parts.getDimSize(1);
-  if (getLogsumexp()) {
-    auto lse = cast<ShapedType>(getLogsumexp().getType());
-    if (lse.getRank() != 1 || !lse.getElementType().isF32())
-      return emitOpError() << "logsumexp must be a 1-D f32 tensor or memref, "
-                              "got "
-                           << lse;
-    if (mismatch(lse.getDimSize(0), out.getDimSize(0)))
-      return emitOpError() << "logsumexp has " << lse.getDimSize(0)
-                           << " rows, the output " << out.getDimSize(0);
-  }
-  return success();
-}
-
-LogicalResult TileInitOp::verify() {
-  int64_t rows = cast<ShapedType>(getRowMax().getType()).getDimSize(0);
-  if (ShapedType::isDynamic(rows))
-    return emitOpError("row state must have a static size");
-  return verifyTileState(getOperation(), getRowMax(), getRowSum(), getAcc(),
-                         rows,
-                         cast<ShapedType>(getAcc().getType()).getDimSize(1));
 }
