@@ -1,5 +1,4 @@
-//===- jit_latency.cpp - Spec -> kernel latency of the JIT, cold and cached
-//===//
+//===- jit_latency.cpp - The JIT's compile latency, cold and cached -------===//
 //
 // attn-bench-jit [--host] FILE.mlir...: for each attention, the medians of
 // five compiles of each kind:
