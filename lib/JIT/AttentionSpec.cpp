@@ -32,10 +32,12 @@ const char *elementTypeName(ElementType type) {
   return "f32";
 }
 
+constexpr int64_t kDynamicDim = -1;
+
 std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
   std::string s = "tensor<";
   for (int64_t d : dims)
-    s += std::to_string(d) + "x";
+    s += (d == kDynamicDim ? std::string("?") : std::to_string(d)) + "x";
   return s + elt.str() + ">";
 }
 
@@ -43,6 +45,10 @@ std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
 
 std::string AttentionSpec::toMLIR() const {
   std::string elt = elementTypeName(elementType);
+  // '?' for the sizes stated at run time.
+  int64_t batch = dynamicSizes ? kDynamicDim : this->batch;
+  int64_t seqQ = dynamicSizes ? kDynamicDim : this->seqQ;
+  int64_t seqKV = dynamicSizes ? kDynamicDim : this->seqKV;
   std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
   std::string k = tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
   std::string v = tensorType({batch, numKVHeads, seqKV, headDimV}, elt);

@@ -6,8 +6,17 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 using namespace mlir::attn::jit;
+
+static_assert(static_cast<int>(KernelArgument::Role::Query) == ATTN_ARG_QUERY &&
+                  static_cast<int>(KernelArgument::Role::Capture) ==
+                      ATTN_ARG_CAPTURE &&
+                  static_cast<int>(KernelArgument::Role::Logsumexp) ==
+                      ATTN_ARG_LOGSUMEXP,
+              "attn_arg_role follows KernelArgument::Role");
+static_assert(KernelArgument::kDynamic == ATTN_DYNAMIC_DIM);
 
 namespace {
 thread_local std::string lastError;
@@ -36,6 +45,11 @@ struct attn_kernel {
   std::shared_ptr<const HostKernel> host;
   std::shared_ptr<const EmulatedKernel> emulated;
   std::shared_ptr<const GpuKernel> gpu;
+  const std::vector<KernelArgument> &arguments() const {
+    return host       ? host->arguments()
+           : emulated ? emulated->arguments()
+                      : gpu->arguments();
+  }
 };
 
 extern "C" {
@@ -121,11 +135,51 @@ int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
   host.logsumexp = args->logsumexp;
   host.captures = args->captures;
   host.numCaptures = args->num_captures;
+  host.batch = args->batch;
+  host.seqQ = args->seq_q;
+  host.seqKV = args->seq_kv;
   llvm::Error err = kernel->host       ? kernel->host->run(host)
                     : kernel->emulated ? kernel->emulated->run(host)
                                        : kernel->gpu->run(host, stream);
   if (err)
     return fail(std::move(err));
+  return succeed();
+}
+
+size_t attn_kernel_num_args(const attn_kernel *kernel) {
+  if (!kernel) {
+    fail("attn_kernel_num_args: kernel is required");
+    return 0;
+  }
+  succeed();
+  return kernel->arguments().size();
+}
+
+int attn_kernel_arg(const attn_kernel *kernel, size_t index,
+                    attn_arg_info *info) {
+  if (!kernel || !info)
+    return fail("attn_kernel_arg: kernel and info are required");
+  const std::vector<KernelArgument> &args = kernel->arguments();
+  if (index >= args.size()) {
+    lastError = "attn_kernel_arg: index " + std::to_string(index) +
+                " is out of range; the kernel takes " +
+                std::to_string(args.size()) + " buffers";
+    return -1;
+  }
+  const KernelArgument &arg = args[index];
+  if (arg.shape.size() > ATTN_MAX_RANK)
+    return fail("attn_kernel_arg: the buffer's rank exceeds ATTN_MAX_RANK");
+  *info = attn_arg_info{};
+  // KernelArgument::Role and attn_arg_role list the roles in one order.
+  info->role = static_cast<int>(arg.role);
+  info->name = arg.name.c_str();
+  info->element_type = arg.elementType.c_str();
+  info->rank = static_cast<int>(arg.shape.size());
+  for (size_t d = 0; d < arg.shape.size(); ++d) {
+    info->shape[d] = arg.shape[d];
+    info->run_size[d] = arg.runSize[d].c_str();
+  }
+  info->capture_index = static_cast<int>(arg.captureIndex);
   return succeed();
 }
 

@@ -147,6 +147,8 @@ struct Compiler::Impl {
   struct Entry {
     OwningOpRef<ModuleOp> module;
     SmallVector<std::pair<ParamRole, ArgShape>> roles;
+    /// A causal linear attention: its run-time lengths must be equal.
+    bool sameLengths = false;
   };
   FailureOr<Entry>
   buildEntry(llvm::SourceMgr &sourceMgr, StringRef text, StringRef target,
@@ -233,9 +235,11 @@ Compiler::Impl::compile(StringRef text) {
   return *kernel;
 }
 
-/// The one attention (or linear attention) of `input`, with static
-/// shapes; fails with a diagnostic.
-static FailureOr<Operation *> findSource(ModuleOp input, StringRef target) {
+/// The one attention (or linear attention) of `input`; with static shapes
+/// unless `runTimeSizes` (entryRoles checks which dims may be dynamic
+/// then). Fails with a diagnostic.
+static FailureOr<Operation *> findSource(ModuleOp input, StringRef target,
+                                         bool runTimeSizes) {
   SmallVector<Operation *> ops;
   input->walk([&](Operation *op) {
     if (isa<AttentionOp, LinearAttentionOp>(op))
@@ -257,13 +261,14 @@ static FailureOr<Operation *> findSource(ModuleOp input, StringRef target) {
     return failure();
   }
   Operation *source = ops.front();
-  for (Value v :
-       llvm::concat<Value>(source->getOperands(), source->getResults()))
-    if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
-      source->emitError("the ")
-          << target << " JIT needs static shapes; got " << v.getType();
-      return failure();
-    }
+  if (!runTimeSizes)
+    for (Value v :
+         llvm::concat<Value>(source->getOperands(), source->getResults()))
+      if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
+        source->emitError("the ")
+            << target << " JIT needs static shapes; got " << v.getType();
+        return failure();
+      }
 
   return source;
 }
@@ -275,13 +280,20 @@ entryRoles(Operation *source, StringRef target) {
   SmallVector<std::pair<ParamRole, ArgShape>> roles;
   // The first argument with no elements, if any.
   std::optional<std::pair<ParamRole, RankedTensorType>> emptyShape;
+  // The first dynamic dim that cannot be a run-time size, if any.
+  std::optional<std::pair<ParamRole, RankedTensorType>> fixedDim;
   auto addArg = [&](ParamRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
-    if (type.getNumElements() == 0 && !emptyShape)
-      emptyShape = {role, type};
     ArgShape shape;
-    shape.dims.assign(type.getShape().begin(), type.getShape().end());
+    for (auto [d, size] : llvm::enumerate(type.getShape())) {
+      if (size == 0 && !emptyShape)
+        emptyShape = {role, type};
+      if (ShapedType::isDynamic(size) && !runSizeOf(role, d) && !fixedDim)
+        fixedDim = {role, type};
+      shape.dims.push_back(size);
+    }
     shape.elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
+    llvm::raw_string_ostream(shape.elementType) << type.getElementType();
     roles.push_back({role, shape});
   };
   if (auto attention = dyn_cast<AttentionOp>(source)) {
@@ -308,6 +320,15 @@ entryRoles(Operation *source, StringRef target) {
     addArg(ParamRole::Value, linear.getValue().getType());
     addArg(ParamRole::Output, linear.getOutput().getType());
   }
+  if (fixedDim) {
+    source->emitError("the ")
+        << target
+        << " JIT takes the batch and the sequence lengths at run time; the "
+           "head counts, head dims and captured tensors must be static, but "
+           "the "
+        << roleName(fixedDim->first) << " is " << fixedDim->second;
+    return failure();
+  }
   // The kernels index every tensor; one without elements would reach them
   // only as a null buffer.
   if (emptyShape) {
@@ -329,7 +350,9 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
   OwningOpRef<ModuleOp> input = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!input)
     return failure();
-  FailureOr<Operation *> found = findSource(*input, target);
+  // Only the host kernels take their sizes at run time so far.
+  FailureOr<Operation *> found =
+      findSource(*input, target, /*runTimeSizes=*/target == "host");
   if (failed(found))
     return failure();
   Operation *source = *found;
@@ -337,6 +360,8 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
       entryRoles(source, target);
   if (failed(roles))
     return failure();
+  auto linear = dyn_cast<LinearAttentionOp>(source);
+  bool sameLengths = linear && linear.getCausal();
 
   // The entry function on memrefs around a clone of the attention. Its
   // arguments follow the op's operands, then its results.
@@ -373,7 +398,7 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
     Operation *clone =
         cloneByPosition(SmallVector<Value>(body->getArguments()));
     func::ReturnOp::create(b, loc, clone->getResults());
-    return Entry{std::move(module), std::move(*roles)};
+    return Entry{std::move(module), std::move(*roles), sameLengths};
   }
   auto func = func::FuncOp::create(b, loc, "attn_entry",
                                    b.getFunctionType(argTypes, {}));
@@ -391,7 +416,7 @@ Compiler::Impl::buildEntry(llvm::SourceMgr &sourceMgr, StringRef text,
         b, loc, Type(), result, body->getArgument(numInputs + i),
         b.getUnitAttr(), b.getUnitAttr());
   func::ReturnOp::create(b, loc);
-  return Entry{std::move(module), std::move(*roles)};
+  return Entry{std::move(module), std::move(*roles), sameLengths};
 }
 
 namespace {
@@ -468,7 +493,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
     visitCounter = static_cast<int64_t *>(*counter);
   }
   return makeHostKernel(std::move(*engine), *entry, visitCounter,
-                        std::move(roles), tiles);
+                        std::move(roles), tiles, entryModule->sameLengths);
 }
 
 llvm::Expected<std::shared_ptr<const EmulatedKernel>>
@@ -558,7 +583,8 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
     launch.fn = *fn;
   }
   return makeEmulatedKernel(std::move(*engine), std::move(*launches),
-                            std::move(tempBytes), tilesOf(*contract));
+                            std::move(tempBytes), tilesOf(*contract),
+                            describeArguments(entry->roles));
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
@@ -622,7 +648,8 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     return launches.takeError();
   auto kernel = makeGpuKernel(std::move(compiled->ptx), std::move(*launches),
                               temporaryBytes(compiled->contract), gpu.device,
-                              tilesOf(compiled->contract));
+                              tilesOf(compiled->contract),
+                              describeArguments(entry->roles));
   remember(key, kernel);
   return kernel;
 }

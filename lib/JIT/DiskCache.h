@@ -53,8 +53,8 @@ std::optional<std::string> readRegularFile(const std::string &path,
 /// `context`), or why it is not to be used.
 llvm::Expected<ptx::CompiledAttention>
 parseDiskCacheEntry(llvm::StringRef content, llvm::StringRef key,
-                    size_t numOperands, size_t numResults,
-                    llvm::StringRef chip, MLIRContext *context);
+                    size_t numOperands, size_t numResults, llvm::StringRef chip,
+                    MLIRContext *context);
 
 /// Writes `content` to `path` through an exclusively created temporary in
 /// `directory`, renamed over `path`; the temporary is removed on every

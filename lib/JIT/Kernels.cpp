@@ -13,6 +13,7 @@
 
 #include "llvm/Support/TargetSelect.h"
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -33,17 +34,86 @@ struct Descriptor {
   int64_t sizesAndStrides[16] = {};
 };
 
-Descriptor describe(const void *data, const ArgShape &shape) {
+Descriptor describe(const void *data, ArrayRef<int64_t> dims) {
   Descriptor d;
   d.allocated = d.aligned = const_cast<void *>(data);
-  size_t rank = shape.dims.size();
+  size_t rank = dims.size();
   int64_t stride = 1;
   for (size_t k = rank; k-- > 0;) {
-    d.sizesAndStrides[k] = shape.dims[k];
+    d.sizesAndStrides[k] = dims[k];
     d.sizesAndStrides[rank + k] = stride;
-    stride *= shape.dims[k];
+    stride *= dims[k];
   }
   return d;
+}
+
+/// The most a run-time size may be: every index the kernels compute stays
+/// far from overflowing int64.
+constexpr int64_t kMaxRunSize = int64_t{1} << 31;
+
+/// A kernel's run-time sizes: the static ones of its spec (kDynamic where
+/// the spec has '?'), from the query's batch and length and the key's
+/// length.
+std::array<int64_t, kNumRunSizes>
+staticRunSizes(ArrayRef<KernelArgument> args) {
+  std::array<int64_t, kNumRunSizes> sizes;
+  sizes.fill(ShapedType::kDynamic);
+  for (const KernelArgument &arg : args) {
+    bool query = arg.role == KernelArgument::Role::Query;
+    if ((!query && arg.role != KernelArgument::Role::Key) ||
+        arg.shape.size() != 4)
+      continue;
+    if (query && arg.shape[0] != KernelArgument::kDynamic)
+      sizes[static_cast<unsigned>(RunSize::Batch)] = arg.shape[0];
+    if (arg.shape[2] != KernelArgument::kDynamic)
+      sizes[static_cast<unsigned>(query ? RunSize::SeqQ : RunSize::SeqKV)] =
+          arg.shape[2];
+  }
+  return sizes;
+}
+
+/// The sizes of a run: HostArgs' stated sizes checked against the
+/// kernel's static ones.
+llvm::Expected<std::array<int64_t, kNumRunSizes>>
+runSizes(const HostArgs &host, const std::array<int64_t, kNumRunSizes> &fixed,
+         bool sameLengths) {
+  const int64_t stated[kNumRunSizes] = {host.batch, host.seqQ, host.seqKV};
+  std::array<int64_t, kNumRunSizes> sizes;
+  for (unsigned k = 0; k < kNumRunSizes; ++k) {
+    const char *name = runSizeName(static_cast<RunSize>(k));
+    if (stated[k] < 0 || stated[k] > kMaxRunSize)
+      return makeError(Twine("attn: HostArgs::") + name + " is " +
+                       Twine(stated[k]) + "; expected 0 (the spec's size) " +
+                       "or 1 to " + Twine(kMaxRunSize));
+    if (ShapedType::isDynamic(fixed[k])) {
+      if (stated[k] == 0)
+        return makeError(Twine("attn: this kernel's ") + name +
+                         " is dynamic ('?' in its spec); HostArgs::" + name +
+                         " must state it");
+      sizes[k] = stated[k];
+      continue;
+    }
+    if (stated[k] != 0 && stated[k] != fixed[k])
+      return makeError(Twine("attn: HostArgs::") + name + " is " +
+                       Twine(stated[k]) + " but this kernel was compiled for " +
+                       Twine(fixed[k]) + " (0 takes the spec's size)");
+    sizes[k] = fixed[k];
+  }
+  if (sameLengths && sizes[1] != sizes[2])
+    return makeError("attn: a causal linear attention needs equal lengths; "
+                     "HostArgs::seqQ is " +
+                     Twine(sizes[1]) + " and seqKV " + Twine(sizes[2]));
+  return sizes;
+}
+
+/// A buffer's dims at the run's sizes.
+SmallVector<int64_t, 4> dimsAt(ParamRole role, const ArgShape &shape,
+                               const std::array<int64_t, kNumRunSizes> &sizes) {
+  SmallVector<int64_t, 4> dims(shape.dims);
+  for (auto [d, size] : llvm::enumerate(dims))
+    if (ShapedType::isDynamic(size))
+      size = sizes[static_cast<unsigned>(*runSizeOf(role, d))];
+  return dims;
 }
 
 /// The buffer of a role, for both kernel kinds.
@@ -89,16 +159,25 @@ public:
   HostKernelImpl(std::unique_ptr<ExecutionEngine> engine, PackedEntry entry,
                  int64_t *visitCounter,
                  SmallVector<std::pair<ParamRole, ArgShape>> args,
-                 TileShape tileShape)
+                 TileShape tileShape, bool sameLengths)
       : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
-        args(std::move(args)), tileShape(tileShape) {}
+        args(std::move(args)), tileShape(tileShape),
+        described(describeArguments(this->args)),
+        fixedSizes(staticRunSizes(described)), sameLengths(sameLengths) {}
 
   TileShape tiles() const override { return tileShape; }
+  const std::vector<KernelArgument> &arguments() const override {
+    return described;
+  }
 
   llvm::Error run(const HostArgs &host, int64_t *tileVisits) const override {
     if (tileVisits && !visitCounter)
       return makeError("attn: tile visits were requested but the kernel was "
                        "compiled without CompileOptions::countTileVisits");
+    llvm::Expected<std::array<int64_t, kNumRunSizes>> sizes =
+        runSizes(host, fixedSizes, sameLengths);
+    if (!sizes)
+      return sizes.takeError();
     SmallVector<Descriptor, 8> descriptors;
     for (const auto &[role, shape] : args) {
       if (role == ParamRole::Capture && shape.captureIndex >= host.numCaptures)
@@ -109,7 +188,7 @@ public:
       const void *data = bufferFor(host, role, shape);
       if (!data)
         return missingBuffer(role);
-      descriptors.push_back(describe(data, shape));
+      descriptors.push_back(describe(data, dimsAt(role, shape, *sizes)));
     }
     // The packed interface takes a pointer to each argument, and each
     // argument of the C interface is a pointer to a descriptor.
@@ -134,6 +213,9 @@ private:
   int64_t *visitCounter;
   SmallVector<std::pair<ParamRole, ArgShape>> args;
   TileShape tileShape;
+  std::vector<KernelArgument> described;
+  std::array<int64_t, kNumRunSizes> fixedSizes;
+  bool sameLengths;
 };
 
 } // namespace
@@ -234,9 +316,11 @@ class EmulatedKernelImpl final : public EmulatedKernel {
 public:
   EmulatedKernelImpl(std::unique_ptr<ExecutionEngine> engine,
                      SmallVector<KernelLaunch> launches,
-                     SmallVector<int64_t> tempBytes, TileShape tileShape)
+                     SmallVector<int64_t> tempBytes, TileShape tileShape,
+                     std::vector<KernelArgument> described)
       : engine(std::move(engine)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)), tileShape(tileShape) {
+        tempBytes(std::move(tempBytes)), tileShape(tileShape),
+        described(std::move(described)) {
     // What the driver would report of each kernel (cuFuncGetAttribute),
     // exported by the emulation rewrite.
     for (const KernelLaunch &launch : this->launches) {
@@ -255,9 +339,14 @@ public:
 
   const GpuLaunch &launch() const override { return launches.back().info; }
   TileShape tiles() const override { return tileShape; }
+  const std::vector<KernelArgument> &arguments() const override {
+    return described;
+  }
 
   llvm::Error run(const HostArgs &host, emu::Counters *counters,
                   unsigned hostThreads) const override {
+    if (auto sizes = runSizes(host, staticRunSizes(described), false); !sizes)
+      return sizes.takeError();
     // Temporaries start as garbage, as device allocations do.
     std::vector<std::vector<uint8_t>> temps;
     for (int64_t bytes : tempBytes)
@@ -294,7 +383,7 @@ public:
                                : bufferFor(host, param.role, param.shape);
         if (!data)
           return missingBuffer(param.role);
-        descriptors.push_back(describe(data, param.shape));
+        descriptors.push_back(describe(data, param.shape.dims));
         int64_t elements = 1;
         for (int64_t d : param.shape.dims)
           elements *= d;
@@ -327,6 +416,7 @@ private:
   SmallVector<KernelLaunch> launches;
   SmallVector<int64_t> tempBytes;
   TileShape tileShape;
+  std::vector<KernelArgument> described;
   /// Per launch, the kernel's attributes; or why they are missing.
   SmallVector<emu::KernelAttributes> attributes;
   std::string attributesError;
@@ -335,10 +425,15 @@ private:
 class GpuKernelImpl final : public GpuKernel {
 public:
   GpuKernelImpl(std::string ptxText, SmallVector<KernelLaunch> launches,
-                SmallVector<int64_t> tempBytes, int device, TileShape tileShape)
+                SmallVector<int64_t> tempBytes, int device, TileShape tileShape,
+                std::vector<KernelArgument> described)
       : ptxText(std::move(ptxText)), launches(std::move(launches)),
-        tempBytes(std::move(tempBytes)), device(device), tileShape(tileShape) {}
+        tempBytes(std::move(tempBytes)), device(device), tileShape(tileShape),
+        described(std::move(described)) {}
   TileShape tiles() const override { return tileShape; }
+  const std::vector<KernelArgument> &arguments() const override {
+    return described;
+  }
   ~GpuKernelImpl() override {
     for (const auto &entry : tempsByStream)
       for (uint64_t t : entry.second)
@@ -351,6 +446,8 @@ public:
   const std::string &ptx() const override { return ptxText; }
 
   llvm::Error run(const HostArgs &args, void *stream) const override {
+    if (auto sizes = runSizes(args, staticRunSizes(described), false); !sizes)
+      return sizes.takeError();
     SmallVector<uint64_t> temps;
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -417,12 +514,104 @@ private:
   SmallVector<int64_t> tempBytes;
   int device;
   TileShape tileShape;
+  std::vector<KernelArgument> described;
   mutable std::mutex mutex;
   mutable attn_rt_module *module = nullptr;
   mutable std::map<void *, SmallVector<uint64_t>> tempsByStream;
 };
 
 } // namespace
+
+std::optional<RunSize> mlir::attn::jit::detail::runSizeOf(ParamRole role,
+                                                          unsigned dim) {
+  switch (role) {
+  case ParamRole::Query:
+  case ParamRole::Output:
+  case ParamRole::Lse:
+    return dim == 0   ? std::optional(RunSize::Batch)
+           : dim == 2 ? std::optional(RunSize::SeqQ)
+                      : std::nullopt;
+  case ParamRole::Key:
+  case ParamRole::Value:
+    return dim == 0   ? std::optional(RunSize::Batch)
+           : dim == 2 ? std::optional(RunSize::SeqKV)
+                      : std::nullopt;
+  case ParamRole::Bias: // [B, Hq, Sq, Skv]
+    return dim == 0   ? std::optional(RunSize::Batch)
+           : dim == 2 ? std::optional(RunSize::SeqQ)
+           : dim == 3 ? std::optional(RunSize::SeqKV)
+                      : std::nullopt;
+  case ParamRole::QSegmentIds: // [B, Sq]
+    return dim == 0 ? RunSize::Batch : RunSize::SeqQ;
+  case ParamRole::KvSegmentIds:
+    return dim == 0 ? RunSize::Batch : RunSize::SeqKV;
+  case ParamRole::Capture:
+  case ParamRole::Temporary:
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+const char *mlir::attn::jit::detail::runSizeName(RunSize size) {
+  switch (size) {
+  case RunSize::Batch:
+    return "batch";
+  case RunSize::SeqQ:
+    return "seqQ";
+  case RunSize::SeqKV:
+    return "seqKV";
+  }
+  return "?";
+}
+
+std::vector<KernelArgument> mlir::attn::jit::detail::describeArguments(
+    ArrayRef<std::pair<ParamRole, ArgShape>> roles) {
+  std::vector<KernelArgument> described;
+  for (const auto &[role, shape] : roles) {
+    KernelArgument arg;
+    switch (role) {
+    case ParamRole::Query:
+      arg.role = KernelArgument::Role::Query;
+      break;
+    case ParamRole::Key:
+      arg.role = KernelArgument::Role::Key;
+      break;
+    case ParamRole::Value:
+      arg.role = KernelArgument::Role::Value;
+      break;
+    case ParamRole::Bias:
+      arg.role = KernelArgument::Role::Bias;
+      break;
+    case ParamRole::QSegmentIds:
+      arg.role = KernelArgument::Role::QSegmentIds;
+      break;
+    case ParamRole::KvSegmentIds:
+      arg.role = KernelArgument::Role::KvSegmentIds;
+      break;
+    case ParamRole::Capture:
+      arg.role = KernelArgument::Role::Capture;
+      break;
+    case ParamRole::Output:
+      arg.role = KernelArgument::Role::Output;
+      break;
+    case ParamRole::Lse:
+      arg.role = KernelArgument::Role::Logsumexp;
+      break;
+    case ParamRole::Temporary: // never an entry argument
+      continue;
+    }
+    arg.name = roleName(role);
+    arg.elementType = shape.elementType;
+    arg.captureIndex = shape.captureIndex;
+    for (auto [d, size] : llvm::enumerate(shape.dims)) {
+      bool dynamic = ShapedType::isDynamic(size);
+      arg.shape.push_back(dynamic ? KernelArgument::kDynamic : size);
+      arg.runSize.push_back(dynamic ? runSizeName(*runSizeOf(role, d)) : "");
+    }
+    described.push_back(std::move(arg));
+  }
+  return described;
+}
 
 const char *mlir::attn::jit::detail::roleName(ParamRole role) {
   switch (role) {
@@ -453,24 +642,29 @@ const char *mlir::attn::jit::detail::roleName(ParamRole role) {
 std::shared_ptr<const HostKernel> mlir::attn::jit::detail::makeHostKernel(
     std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **),
     int64_t *visitCounter, SmallVector<std::pair<ParamRole, ArgShape>> roles,
-    TileShape tiles) {
-  return std::make_shared<HostKernelImpl>(
-      std::move(engine), entry, visitCounter, std::move(roles), tiles);
+    TileShape tiles, bool sameLengths) {
+  return std::make_shared<HostKernelImpl>(std::move(engine), entry,
+                                          visitCounter, std::move(roles), tiles,
+                                          sameLengths);
 }
 
 std::shared_ptr<const EmulatedKernel>
 mlir::attn::jit::detail::makeEmulatedKernel(
     std::unique_ptr<ExecutionEngine> engine, SmallVector<KernelLaunch> launches,
-    SmallVector<int64_t> tempBytes, TileShape tiles) {
+    SmallVector<int64_t> tempBytes, TileShape tiles,
+    std::vector<KernelArgument> arguments) {
   return std::make_shared<EmulatedKernelImpl>(
-      std::move(engine), std::move(launches), std::move(tempBytes), tiles);
+      std::move(engine), std::move(launches), std::move(tempBytes), tiles,
+      std::move(arguments));
 }
 
 std::shared_ptr<const GpuKernel> mlir::attn::jit::detail::makeGpuKernel(
     std::string ptx, SmallVector<KernelLaunch> launches,
-    SmallVector<int64_t> tempBytes, int device, TileShape tiles) {
+    SmallVector<int64_t> tempBytes, int device, TileShape tiles,
+    std::vector<KernelArgument> arguments) {
   return std::make_shared<GpuKernelImpl>(std::move(ptx), std::move(launches),
-                                         std::move(tempBytes), device, tiles);
+                                         std::move(tempBytes), device, tiles,
+                                         std::move(arguments));
 }
 
 TileShape mlir::attn::jit::detail::tilesOf(LaunchContractAttr contract) {

@@ -27,10 +27,27 @@ inline llvm::Error makeError(const llvm::Twine &message) {
 
 /// The shape of one entry-function argument.
 struct ArgShape {
+  /// ShapedType::kDynamic for a size stated at run time (runSizeOf).
   SmallVector<int64_t, 4> dims;
   unsigned captureIndex = 0; // for ParamRole::Capture
   int64_t elementBytes = 1;
+  std::string elementType; // as MLIR prints it
 };
+
+/// The sizes a host kernel may take at run time (HostArgs::batch, seqQ,
+/// seqKV).
+enum class RunSize : unsigned { Batch, SeqQ, SeqKV };
+inline constexpr unsigned kNumRunSizes = 3;
+/// Which run-time size dim `dim` of a role's tensor is: the batch (dim 0),
+/// the query or key/value length; none for head counts, head dims and
+/// captured tensors, which stay static.
+std::optional<RunSize> runSizeOf(ParamRole role, unsigned dim);
+/// HostArgs' name of a run-time size ("seqQ").
+const char *runSizeName(RunSize size);
+
+/// The entry's buffers as the API describes them.
+std::vector<KernelArgument>
+describeArguments(ArrayRef<std::pair<ParamRole, ArgShape>> roles);
 
 /// The entry function's buffers are typed by the launch contract's roles
 /// (#attn.param): query ... lse; Temporary is never an entry argument.
@@ -80,21 +97,25 @@ llvm::Expected<std::unique_ptr<ExecutionEngine>>
 createEngine(ModuleOp module, llvm::StringRef llvmPipeline);
 
 /// The host kernel: `entry` is the packed _mlir_ciface_attn_entry;
-/// `visitCounter` the kernel's tile-visit counter or null.
+/// `visitCounter` the kernel's tile-visit counter or null. With
+/// `sameLengths` (a causal linear attention) the run-time query and
+/// key/value lengths must be equal.
 std::shared_ptr<const HostKernel>
 makeHostKernel(std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **),
                int64_t *visitCounter,
                SmallVector<std::pair<ParamRole, ArgShape>> roles,
-               TileShape tiles);
+               TileShape tiles, bool sameLengths);
 /// The emulated GPU kernels (their `fn`s set), in launch order.
 std::shared_ptr<const EmulatedKernel>
 makeEmulatedKernel(std::unique_ptr<ExecutionEngine> engine,
                    SmallVector<KernelLaunch> launches,
-                   SmallVector<int64_t> tempBytes, TileShape tiles);
+                   SmallVector<int64_t> tempBytes, TileShape tiles,
+                   std::vector<KernelArgument> arguments);
 /// The GPU kernels as PTX, launched through runtime/ on `device`.
 std::shared_ptr<const GpuKernel>
 makeGpuKernel(std::string ptx, SmallVector<KernelLaunch> launches,
-              SmallVector<int64_t> tempBytes, int device, TileShape tiles);
+              SmallVector<int64_t> tempBytes, int device, TileShape tiles,
+              std::vector<KernelArgument> arguments);
 
 /// The tile shape a launch contract states.
 TileShape tilesOf(LaunchContractAttr contract);

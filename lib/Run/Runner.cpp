@@ -29,6 +29,7 @@
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -216,6 +217,69 @@ llvm::Expected<AttentionOp> findTheAttention(ModuleOp module) {
   return ops.front();
 }
 
+/// Gives an attention with run-time sizes ('?') the sizes of this run:
+/// each dynamic dim of its tensors becomes options' batch, seqQ or seqKV
+/// by the tensor's role, so that the inputs and the reference see static
+/// shapes. The kernel is compiled from the unchanged text.
+llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
+  struct Size {
+    const char *flag;
+    int64_t value;
+  };
+  const Size batch{"--batch", options.batch}, seqQ{"--seq-q", options.seqQ},
+      seqKV{"--seq-kv", options.seqKV};
+  // The size each dim stands for, by role (null: must be static).
+  auto retype = [&](Value v, ArrayRef<const Size *> dims) -> llvm::Error {
+    if (!v)
+      return llvm::Error::success();
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    for (auto [d, size] : llvm::enumerate(shape)) {
+      if (!ShapedType::isDynamic(size))
+        continue;
+      const Size *given = d < dims.size() ? dims[d] : nullptr;
+      if (!given)
+        return makeError("attn-run: only the batch and the sequence lengths "
+                         "may be dynamic; got " +
+                         llvm::formatv("{0}", v.getType()).str());
+      if (given->value <= 0)
+        return makeError(Twine("attn-run: the attention's sizes are dynamic "
+                               "('?'); state them with ") +
+                         given->flag);
+      size = given->value;
+    }
+    v.setType(type.clone(shape));
+    return llvm::Error::success();
+  };
+  const Size *qDims[] = {&batch, nullptr, &seqQ};
+  const Size *kvDims[] = {&batch, nullptr, &seqKV};
+  const Size *biasDims[] = {&batch, nullptr, &seqQ, &seqKV};
+  const Size *qIdDims[] = {&batch, &seqQ};
+  const Size *kvIdDims[] = {&batch, &seqKV};
+  for (auto [v, dims] : SmallVector<std::pair<Value, ArrayRef<const Size *>>>{
+           {op.getQuery(), qDims},
+           {op.getKey(), kvDims},
+           {op.getValue(), kvDims},
+           {op.getBias(), biasDims},
+           {op.getQSegmentIds(), qIdDims},
+           {op.getKvSegmentIds(), kvIdDims},
+           {op.getOutput(), qDims},
+           {op.getLogsumexp(), qDims}})
+    if (llvm::Error err = retype(v, dims))
+      return err;
+  for (Value capture : op.getCaptures())
+    if (llvm::Error err = retype(capture, {}))
+      return err;
+  return llvm::Error::success();
+}
+
+bool hasDynamicSizes(AttentionOp op) {
+  return llvm::any_of(
+      llvm::concat<Value>(op->getOperands(), op->getResults()), [](Value v) {
+        return !cast<RankedTensorType>(v.getType()).hasStaticShape();
+      });
+}
+
 /// The report's description of `op` and the target; no results yet.
 RunReport describeAttention(AttentionOp op, const RunOptions &options) {
   AttentionShape shape = op.getShape();
@@ -343,6 +407,12 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
   args.output = out.data();
   args.logsumexp = lse.empty() ? nullptr : lse.data();
   args.captures = capturePointers.data();
+  // The sizes of this run, for a kernel compiled with '?' sizes (a static
+  // one takes its own).
+  AttentionShape shape = op.getShape();
+  args.batch = shape.batch;
+  args.seqQ = shape.seqQ;
+  args.seqKV = shape.seqKV;
   args.numCaptures = capturePointers.size();
   return args;
 }
@@ -545,6 +615,9 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   llvm::Expected<AttentionOp> op = findTheAttention(*module);
   if (!op)
     return op.takeError();
+  if (hasDynamicSizes(*op))
+    if (llvm::Error err = specializeSizes(*op, options))
+      return std::move(err);
   if (llvm::Error err = checkMemoryBudget(*op, options.memoryBudgetBytes))
     return std::move(err);
 

@@ -60,8 +60,10 @@ static cl::opt<std::string>
                     "run in the emulator with its checks)"),
            cl::init("host"));
 
-// The spec as flags, used when no file is given.
-static cl::OptionCategory specCategory("Attention spec (without a file)");
+// The spec as flags, used when no file is given; --batch, --seq-q and
+// --seq-kv also give the sizes of a file whose dims are '?'.
+static cl::OptionCategory specCategory(
+    "Attention spec (without a file; the sizes also for a file's '?' dims)");
 static cl::opt<int64_t> batch("batch", cl::desc("Batch size"), cl::init(1),
                               cl::cat(specCategory));
 static cl::opt<int64_t> headsQ("heads-q", cl::desc("Query heads"), cl::init(4),
@@ -183,6 +185,10 @@ int main(int argc, char **argv) {
   }
   options.memoryBudgetBytes =
       static_cast<uint64_t>(memoryBudgetGb * double(1ull << 30));
+  // A file whose batch or lengths are '?' runs at the spec flags' sizes.
+  options.batch = batch;
+  options.seqQ = seqQ;
+  options.seqKV = seqKV ? seqKV : seqQ;
   auto report = mlir::attn::run::runAttention(text, options);
   if (!report) {
     llvm::errs() << llvm::toString(report.takeError()) << "\n";

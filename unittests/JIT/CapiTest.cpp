@@ -344,3 +344,61 @@ TEST(CApi, EmptyShapesAreACompileError) {
 }
 
 } // namespace
+
+// A spec with '?' lengths from C: one kernel, described by
+// attn_kernel_arg, run at two lengths against the f64 reference; a
+// missing length is an error.
+TEST(CApi, RunTimeLengthsAndArguments) {
+  const int64_t d = 16;
+  std::string t = "tensor<1x1x?x16xf32>";
+  std::string text = "func.func @f(%q: " + t + ", %k: " + t + ", %v: " + t +
+                     ") -> " + t +
+                     " {\n  %o = attn.attention %q, %k, %v : " + t + ", " + t +
+                     ", " + t + " -> " + t + "\n  return %o : " + t + "\n}\n";
+  attn_compiler *compiler = attn_compiler_create();
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(
+      attn_compile(compiler, text.c_str(), ATTN_TARGET_HOST, nullptr, &kernel),
+      0)
+      << attn_last_error();
+  ASSERT_EQ(attn_kernel_num_args(kernel), 4u);
+  attn_arg_info info;
+  ASSERT_EQ(attn_kernel_arg(kernel, 1, &info), 0);
+  EXPECT_EQ(info.role, ATTN_ARG_KEY);
+  EXPECT_STREQ(info.name, "key");
+  EXPECT_STREQ(info.element_type, "f32");
+  ASSERT_EQ(info.rank, 4);
+  EXPECT_EQ(info.shape[0], 1);
+  EXPECT_EQ(info.shape[2], ATTN_DYNAMIC_DIM);
+  EXPECT_EQ(info.shape[3], d);
+  EXPECT_STREQ(info.run_size[2], "seqKV");
+  EXPECT_STREQ(info.run_size[3], "");
+  ASSERT_EQ(attn_kernel_arg(kernel, 3, &info), 0);
+  EXPECT_EQ(info.role, ATTN_ARG_OUTPUT);
+  EXPECT_STREQ(info.run_size[2], "seqQ");
+  EXPECT_EQ(attn_kernel_arg(kernel, 4, &info), -1);
+  EXPECT_NE(std::string(attn_last_error()).find("index 4 is out of range"),
+            std::string::npos);
+
+  std::mt19937 rng(3);
+  for (int64_t s : {5, 77}) {
+    std::vector<float> q = random(rng, s * d), k = random(rng, s * d),
+                       v = random(rng, s * d), out(s * d, NAN);
+    attn_args args = {};
+    args.query = q.data();
+    args.key = k.data();
+    args.value = v.data();
+    args.output = out.data();
+    args.seq_q = args.seq_kv = s;
+    ASSERT_EQ(attn_run(kernel, &args, nullptr), 0) << attn_last_error();
+    EXPECT_LE(maxError(out, reference(q, k, v, s, d)), 1e-5) << "S=" << s;
+    args.seq_kv = 0;
+    EXPECT_EQ(attn_run(kernel, &args, nullptr), -1);
+    EXPECT_NE(std::string(attn_last_error())
+                  .find("seqKV is dynamic ('?' in its spec)"),
+              std::string::npos)
+        << attn_last_error();
+  }
+  attn_kernel_destroy(kernel);
+  attn_compiler_destroy(compiler);
+}

@@ -228,6 +228,11 @@ void runCase(Compiler &compiler, const Case &c, uint64_t seed,
                     ? static_cast<void *>(outF32.data())
                     : static_cast<void *>(outHalf.data());
   args.logsumexp = s.withLogsumexp ? lse.data() : nullptr;
+  if (s.dynamicSizes) {
+    args.batch = s.batch;
+    args.seqQ = s.seqQ;
+    args.seqKV = s.seqKV;
+  }
   llvm::Error err = hostKernel ? hostKernel->run(args)
                                : emulatedKernel->run(args, counters,
                                                      /*hostThreads=*/2);
@@ -441,6 +446,185 @@ TEST(HostNumerics, MaskMatrix) {
       runCase(compiler, c, seed++);
     }
   }
+}
+
+// One kernel for every length: a spec with '?' for the batch and both
+// lengths compiles once and runs at three sizes, each against the f64
+// reference, for every mask family whose tile map does not need the
+// lengths at compile time (GQA, a head dim pair, f32 and bf16).
+TEST(HostNumerics, RunTimeSizes) {
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> sizes = {
+      {1, 37, 200}, {2, 64, 64}, {1, 130, 17}};
+  Compiler compiler(CompileOptions{32, 32});
+  uint64_t seed = 7;
+  int64_t specs = 0;
+  for (const MaskCase &m : maskCases()) {
+    if (m.maskFor || m.name == "random_blocks")
+      continue; // tile tables built from the lengths at compile time
+    for (ElementType type : {ElementType::F32, ElementType::BF16}) {
+      ++specs;
+      for (auto [batch, seqQ, seqKV] : sizes) {
+        Case c;
+        c.spec = makeSpec({4, 2, 64, 32, seqQ, seqKV}, type);
+        c.spec.batch = batch;
+        c.spec.dynamicSizes = true;
+        applyMask(c, m);
+        c.name = m.name + " B=" + std::to_string(batch) +
+                 " S=" + std::to_string(seqQ) + "x" + std::to_string(seqKV) +
+                 " dtype=" + std::to_string(static_cast<int>(type));
+        runCase(compiler, c, seed++);
+      }
+    }
+  }
+  EXPECT_GE(specs, 20);
+  // Each spec compiled once; its other two sizes were cache hits.
+  EXPECT_EQ(compiler.cacheMisses(), specs);
+  EXPECT_EQ(compiler.cacheHits(), 2 * specs);
+}
+
+// What a kernel with run-time sizes says of its buffers, and the errors
+// for sizes that are missing, negative or contradict the spec.
+TEST(HostJIT, RunTimeSizesAreChecked) {
+  AttentionSpec spec;
+  spec.numQHeads = 2;
+  spec.numKVHeads = 1;
+  spec.headDimQK = spec.headDimV = 32;
+  spec.withLogsumexp = true;
+  spec.hasSegmentIds = true;
+  spec.mask = "#attn.document";
+  spec.dynamicSizes = true;
+  Compiler compiler;
+  auto kernel = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const std::vector<KernelArgument> &args = (*kernel)->arguments();
+  ASSERT_EQ(args.size(), 7u);
+  const int64_t dyn = KernelArgument::kDynamic;
+  EXPECT_EQ(args[0].name, "query");
+  EXPECT_EQ(args[0].elementType, "f32");
+  EXPECT_EQ(args[0].shape, (std::vector<int64_t>{dyn, 2, dyn, 32}));
+  EXPECT_EQ(args[0].runSize,
+            (std::vector<std::string>{"batch", "", "seqQ", ""}));
+  EXPECT_EQ(args[1].role, KernelArgument::Role::Key);
+  EXPECT_EQ(args[1].shape, (std::vector<int64_t>{dyn, 1, dyn, 32}));
+  EXPECT_EQ(args[1].runSize[2], "seqKV");
+  EXPECT_EQ(args[3].role, KernelArgument::Role::QSegmentIds);
+  EXPECT_EQ(args[3].elementType, "i32");
+  EXPECT_EQ(args[4].runSize, (std::vector<std::string>{"batch", "seqKV"}));
+  EXPECT_EQ(args[6].role, KernelArgument::Role::Logsumexp);
+  EXPECT_EQ(args[6].shape, (std::vector<int64_t>{dyn, 2, dyn}));
+
+  std::vector<float> q(2 * 2 * 5 * 32), k(2 * 3 * 32), v(2 * 3 * 32);
+  std::vector<float> out(q.size()), lse(2 * 2 * 5);
+  std::vector<int32_t> ids(2 * 5);
+  HostArgs host;
+  host.query = q.data();
+  host.key = k.data();
+  host.value = v.data();
+  host.qSegmentIds = host.kvSegmentIds = ids.data();
+  host.output = out.data();
+  host.logsumexp = lse.data();
+  auto message = [&](const HostArgs &a) {
+    llvm::Error err = (*kernel)->run(a);
+    return err ? llvm::toString(std::move(err)) : std::string();
+  };
+  EXPECT_NE(message(host).find("this kernel's batch is dynamic ('?' in its "
+                               "spec); HostArgs::batch must state it"),
+            std::string::npos);
+  host.batch = 2;
+  host.seqQ = 5;
+  host.seqKV = -3;
+  EXPECT_NE(message(host).find("HostArgs::seqKV is -3"), std::string::npos);
+  host.seqKV = 3;
+  EXPECT_EQ(message(host), "");
+
+  // A static spec takes 0 or its own sizes, nothing else.
+  spec.dynamicSizes = false;
+  spec.batch = 2;
+  spec.seqQ = 5;
+  spec.seqKV = 3;
+  auto fixed = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(fixed)) << llvm::toString(fixed.takeError());
+  EXPECT_EQ((*fixed)->arguments()[0].shape,
+            (std::vector<int64_t>{2, 2, 5, 32}));
+  auto fixedMessage = [&](const HostArgs &a) {
+    llvm::Error err = (*fixed)->run(a);
+    return err ? llvm::toString(std::move(err)) : std::string();
+  };
+  EXPECT_EQ(fixedMessage(host), "");
+  host.seqQ = 6;
+  EXPECT_NE(fixedMessage(host).find("HostArgs::seqQ is 6 but this kernel was "
+                                    "compiled for 5"),
+            std::string::npos);
+  host.batch = host.seqQ = host.seqKV = 0;
+  EXPECT_EQ(fixedMessage(host), "");
+
+  // Only the batch and the lengths may be dynamic (the verifier refuses
+  // dynamic head counts and head dims; a captured table stays static), and
+  // only on the host.
+  std::string dynamicCapture = R"mlir(
+    func.func @f(%q: tensor<1x2x?x32xf32>, %k: tensor<1x2x?x32xf32>,
+                 %v: tensor<1x2x?x32xf32>, %kb: tensor<?xf32>)
+        -> tensor<1x2x?x32xf32> {
+      %o = attn.attention %q, %k, %v captures(%kb : tensor<?xf32>)
+          score_mod {
+          ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index,
+               %x: tensor<?xf32>):
+            %xj = tensor.extract %x[%j] : tensor<?xf32>
+            %t = arith.addf %s, %xj : f32
+            attn.yield %t : f32
+          }
+          : tensor<1x2x?x32xf32>, tensor<1x2x?x32xf32>, tensor<1x2x?x32xf32>
+          -> tensor<1x2x?x32xf32>
+      return %o : tensor<1x2x?x32xf32>
+    })mlir";
+  auto captured = compiler.compileForHost(dynamicCapture);
+  ASSERT_FALSE(static_cast<bool>(captured));
+  std::string capturedError = llvm::toString(captured.takeError());
+  EXPECT_NE(capturedError.find(
+                "attention:5:12: error: the host JIT takes the batch and the "
+                "sequence lengths at run time; the head counts, head dims and "
+                "captured tensors must be static, but the captured tensor is "
+                "'tensor<?xf32>'"),
+            std::string::npos)
+      << capturedError;
+  spec.dynamicSizes = true;
+  spec.elementType = ElementType::F16;
+  spec.hasSegmentIds = false;
+  spec.mask.clear();
+  auto emulated = compiler.compileForEmulator(spec);
+  ASSERT_FALSE(static_cast<bool>(emulated));
+  std::string emulatedError = llvm::toString(emulated.takeError());
+  EXPECT_NE(emulatedError.find("the GPU JIT needs static shapes"),
+            std::string::npos)
+      << emulatedError;
+}
+
+// A causal linear attention takes equal lengths at run time.
+TEST(HostJIT, RunTimeSizesOfCausalLinearAttention) {
+  std::string text =
+      "func.func @f(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, "
+      "%v: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {\n"
+      "  %o = attn.linear_attention %q, %k, %v {feature_map = "
+      "#attn.feature_map<elu_plus_one>, causal} : "
+      "tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32> -> "
+      "tensor<1x2x?x16xf32>\n"
+      "  return %o : tensor<1x2x?x16xf32>\n}\n";
+  Compiler compiler;
+  auto kernel = compiler.compileForHost(text);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<float> q(2 * 9 * 16, 0.5f), out(q.size());
+  HostArgs host;
+  host.query = host.key = host.value = q.data();
+  host.output = out.data();
+  host.seqQ = 9;
+  host.seqKV = 8;
+  llvm::Error err = (*kernel)->run(host);
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err))
+                .find("a causal linear attention needs equal lengths"),
+            std::string::npos);
+  host.seqKV = 9;
+  EXPECT_FALSE(static_cast<bool>((*kernel)->run(host)));
 }
 
 // The host tile kernels at every vector width (the scalar loops, 1 lane,

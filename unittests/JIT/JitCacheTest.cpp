@@ -186,7 +186,8 @@ TEST_F(DiskCache, AnotherSpecsEntryCopiedOverIsRecompiled) {
 }
 
 TEST_F(DiskCache, ATruncatedEntryIsRecompiled) {
-  writeFile(entryPath, llvm::StringRef(original).take_front(original.size() / 2));
+  writeFile(entryPath,
+            llvm::StringRef(original).take_front(original.size() / 2));
   expectRecompiled();
 }
 
@@ -326,10 +327,11 @@ TEST_F(DiskCache, OutOfRangeContractsAreRecompiled) {
        [](llvm::json::Object &root) {
          (*root.getObject("contract"))["kernels"] = llvm::json::Array{};
        }},
-      {"no contract",
-       [](llvm::json::Object &root) { root.erase("contract"); }},
+      {"no contract", [](llvm::json::Object &root) { root.erase("contract"); }},
       {"another format",
-       [](llvm::json::Object &root) { root["format"] = "attn-jit-gpu-cache/0"; }},
+       [](llvm::json::Object &root) {
+         root["format"] = "attn-jit-gpu-cache/0";
+       }},
   };
   for (const auto &[name, edit] : edits) {
     SCOPED_TRACE(name);

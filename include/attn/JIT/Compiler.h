@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::attn::jit {
 
@@ -51,6 +52,12 @@ struct AttentionSpec {
   bool hasBias = false;        // f32 bias [B, Hq, Sq, Skv]
   bool hasSegmentIds = false;  // i32 ids [B, Sq] and [B, Skv]
   bool withLogsumexp = false;  // also compute lse [B, Hq, Sq] (f32)
+  /// The batch and both sequence lengths as '?' (the host target): one
+  /// kernel serves every length, stated at run time in HostArgs (batch,
+  /// seqQ, seqKV); `batch`, `seqQ` and `seqKV` above are then not part of
+  /// the spec. Masks whose tile table is built at compile time
+  /// (#attn.random_blocks, #attn.block_layout) need static lengths.
+  bool dynamicSizes = false;
 
   /// The spec as MLIR text: one function holding one attn.attention.
   std::string toMLIR() const;
@@ -116,9 +123,45 @@ struct HostArgs {
   /// The tensors captured by mask_mod / score_mod regions, in operand order.
   const void *const *captures = nullptr;
   size_t numCaptures = 0;
+  /// The run-time sizes of a spec compiled with dynamic dims ('?' in the
+  /// batch, query-length or key/value-length dim of its tensors): 0 takes
+  /// the spec's static size; a dynamic one must be stated (>= 1), and a
+  /// stated size must equal the spec's where that is static. Every buffer
+  /// then has the shape these sizes give it (HostKernel::arguments()).
+  int64_t batch = 0;
+  int64_t seqQ = 0;
+  int64_t seqKV = 0;
 };
 
-/// A compiled host kernel. Thread-safe to run concurrently.
+/// One buffer a compiled kernel takes, as HostArgs names it: what a host
+/// or a binding checks before a run.
+struct KernelArgument {
+  enum class Role {
+    Query,
+    Key,
+    Value,
+    Bias,
+    QSegmentIds,
+    KvSegmentIds,
+    Capture,
+    Output,
+    Logsumexp
+  };
+  Role role = Role::Query;
+  /// "query", "key", ..., "captured tensor", "output", "logsumexp".
+  std::string name;
+  /// The element type as MLIR spells it: "f32", "f16", "bf16", "i32", ...
+  std::string elementType;
+  /// Row-major dims; kDynamic where HostArgs states the size at run time
+  /// (the batch, seqQ or seqKV named by `runSize`).
+  std::vector<int64_t> shape;
+  static constexpr int64_t kDynamic = -1;
+  /// For each dim: "batch", "seqQ", "seqKV" for a dynamic one, else empty.
+  std::vector<std::string> runSize;
+  /// For Role::Capture: its index in HostArgs::captures.
+  unsigned captureIndex = 0;
+};
+
 /// The tile shape of the tiled IR a kernel was compiled from: attn-tile's
 /// tile_q x tile_kv, as the tile ops state it (0 x 0 for a linear
 /// attention, which has none).
@@ -128,10 +171,14 @@ struct TileShape {
   int64_t kvSplits = 1;
 };
 
+/// A compiled host kernel. Thread-safe to run concurrently.
 class HostKernel {
 public:
   virtual ~HostKernel();
   virtual TileShape tiles() const = 0;
+  /// The buffers it takes, in the entry's order (the operands of the
+  /// attention, then its results).
+  virtual const std::vector<KernelArgument> &arguments() const = 0;
   /// Runs the attention; fails if a buffer the attention needs is null.
   /// With CompileOptions::countTileVisits, `tileVisits` receives the number
   /// of (q tile, kv tile) blocks computed (runs must then not overlap).
@@ -155,6 +202,7 @@ class EmulatedKernel {
 public:
   virtual ~EmulatedKernel();
   virtual TileShape tiles() const = 0;
+  virtual const std::vector<KernelArgument> &arguments() const = 0;
   virtual const GpuLaunch &launch() const = 0;
   /// Runs the kernel with the emulator's checks on (bounds against the
   /// HostArgs buffers, races, uninitialised shared memory, barriers,
@@ -171,6 +219,7 @@ class GpuKernel {
 public:
   virtual ~GpuKernel();
   virtual TileShape tiles() const = 0;
+  virtual const std::vector<KernelArgument> &arguments() const = 0;
   /// The attention kernel's launch (tile-table kernels may run first).
   virtual const GpuLaunch &launch() const = 0;
   virtual const std::string &ptx() const = 0;
@@ -212,7 +261,9 @@ public:
 
   llvm::Expected<std::shared_ptr<const HostKernel>>
   compileForHost(const AttentionSpec &spec);
-  /// `mlirText` holds exactly one attn.attention with static shapes.
+  /// `mlirText` holds exactly one attn.attention or attn.linear_attention;
+  /// its batch and sequence-length dims may be dynamic ('?', stated at run
+  /// time in HostArgs), its head counts and head dims are static.
   llvm::Expected<std::shared_ptr<const HostKernel>>
   compileForHost(llvm::StringRef mlirText);
 

@@ -14,6 +14,7 @@
 #define ATTN_JIT_ATTN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,16 +29,51 @@ typedef enum {
   ATTN_TARGET_GPU = 2
 } attn_target;
 
-/* The buffers of one run, as HostArgs: row-major, contiguous. */
+/* The buffers of one run, as HostArgs: row-major, contiguous. The sizes
+ * are those of a spec with dynamic dims ('?' in the batch or a sequence
+ * length; host target): 0 takes the spec's static size, a dynamic one
+ * must be stated (>= 1), a stated one must equal a static one. A
+ * zero-initialised attn_args states none. */
 typedef struct {
   const void *query, *key, *value;
-  const void *bias;                         /* when the attention has one */
+  const void *bias; /* when the attention has one */
   const void *q_segment_ids, *kv_segment_ids;
   void *output;
-  float *logsumexp;                         /* when it returns it */
+  float *logsumexp; /* when it returns it */
   const void *const *captures;
   size_t num_captures;
+  int64_t batch, seq_q, seq_kv;
 } attn_args;
+
+/* The role of a kernel argument (KernelArgument::Role). */
+typedef enum {
+  ATTN_ARG_QUERY = 0,
+  ATTN_ARG_KEY = 1,
+  ATTN_ARG_VALUE = 2,
+  ATTN_ARG_BIAS = 3,
+  ATTN_ARG_Q_SEGMENT_IDS = 4,
+  ATTN_ARG_KV_SEGMENT_IDS = 5,
+  ATTN_ARG_CAPTURE = 6,
+  ATTN_ARG_OUTPUT = 7,
+  ATTN_ARG_LOGSUMEXP = 8
+} attn_arg_role;
+
+/* A dim stated at run time (attn_args' batch, seq_q or seq_kv). */
+#define ATTN_DYNAMIC_DIM (-1)
+#define ATTN_MAX_RANK 8
+
+/* One buffer a compiled kernel takes. The strings live as long as the
+ * kernel. */
+typedef struct {
+  int role;                 /* an attn_arg_role */
+  const char *name;         /* "query", ..., "captured tensor" */
+  const char *element_type; /* "f32", "f16", "bf16", "i32", ... */
+  int rank;
+  int64_t shape[ATTN_MAX_RANK]; /* ATTN_DYNAMIC_DIM where dynamic */
+  /* Per dim, "batch", "seqQ" or "seqKV" where dynamic, else "". */
+  const char *run_size[ATTN_MAX_RANK];
+  int capture_index; /* for ATTN_ARG_CAPTURE */
+} attn_arg_info;
 
 const char *attn_last_error(void);
 attn_compiler *attn_compiler_create(void);
@@ -53,6 +89,11 @@ int attn_compile(attn_compiler *compiler, const char *mlir_text, int target,
                  const char *chip, attn_kernel **kernel);
 /* `stream` is a CUstream for ATTN_TARGET_GPU, ignored otherwise. */
 int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream);
+/* The number of buffers `kernel` takes; 0 with the error set for NULL. */
+size_t attn_kernel_num_args(const attn_kernel *kernel);
+/* Describes buffer `index` (in attention operand order, then results). */
+int attn_kernel_arg(const attn_kernel *kernel, size_t index,
+                    attn_arg_info *info);
 void attn_kernel_destroy(attn_kernel *kernel);
 
 #ifdef __cplusplus

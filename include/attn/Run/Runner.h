@@ -46,6 +46,10 @@ struct RunOptions {
   /// (about 8 + element bytes per element of every operand and result);
   /// larger attentions are refused before anything is allocated.
   uint64_t memoryBudgetBytes = uint64_t{8} << 30;
+  /// The sizes of a spec with '?' in its batch or sequence-length dims:
+  /// the kernel is compiled from the text as it is (one kernel for every
+  /// length) and run at these. A dynamic size left 0 is an error.
+  int64_t batch = 0, seqQ = 0, seqKV = 0;
 };
 
 struct RunReport {
