@@ -14,7 +14,9 @@ static_assert(static_cast<int>(KernelArgument::Role::Query) == ATTN_ARG_QUERY &&
                   static_cast<int>(KernelArgument::Role::Capture) ==
                       ATTN_ARG_CAPTURE &&
                   static_cast<int>(KernelArgument::Role::Logsumexp) ==
-                      ATTN_ARG_LOGSUMEXP,
+                      ATTN_ARG_LOGSUMEXP &&
+                  static_cast<int>(KernelArgument::Role::PartialLogsumexp) ==
+                      ATTN_ARG_PARTIAL_LSE,
               "attn_arg_role follows KernelArgument::Role");
 static_assert(KernelArgument::kDynamic == ATTN_DYNAMIC_DIM);
 
@@ -138,6 +140,8 @@ int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
   host.batch = args->batch;
   host.seqQ = args->seq_q;
   host.seqKV = args->seq_kv;
+  host.partials = args->partials;
+  host.partialLogsumexp = args->partial_lse;
   llvm::Error err = kernel->host       ? kernel->host->run(host)
                     : kernel->emulated ? kernel->emulated->run(host)
                                        : kernel->gpu->run(host, stream);

@@ -235,14 +235,14 @@ Compiler::Impl::compile(StringRef text) {
   return *kernel;
 }
 
-/// The one attention (or linear attention) of `input`; with static shapes
+/// The one attention (linear attention, merge) of `input`; with static shapes
 /// unless `runTimeSizes` (entryRoles checks which dims may be dynamic
 /// then). Fails with a diagnostic.
 static FailureOr<Operation *> findSource(ModuleOp input, StringRef target,
                                          bool runTimeSizes) {
   SmallVector<Operation *> ops;
   input->walk([&](Operation *op) {
-    if (isa<AttentionOp, LinearAttentionOp>(op))
+    if (isa<AttentionOp, LinearAttentionOp, MergeOp>(op))
       ops.push_back(op);
   });
   if (ops.size() != 1) {
@@ -253,8 +253,8 @@ static FailureOr<Operation *> findSource(ModuleOp input, StringRef target,
       where = FileLineColLoc::get(file.getFilename(), 1, 1);
     InFlightDiagnostic diag =
         emitError(where)
-        << "expected exactly one attn.attention or attn.linear_attention, "
-           "found "
+        << "expected exactly one attn.attention, attn.linear_attention or "
+           "attn.merge, found "
         << ops.size();
     for (Operation *op : ops)
       diag.attachNote(op->getLoc()) << "one is here";
@@ -313,6 +313,12 @@ entryRoles(Operation *source, StringRef target) {
     addArg(ParamRole::Output, attention.getOutput().getType());
     if (attention.getLogsumexp())
       addArg(ParamRole::Lse, attention.getLogsumexp().getType());
+  } else if (auto merge = dyn_cast<MergeOp>(source)) {
+    addArg(ParamRole::Partials, merge.getPartialOutput().getType());
+    addArg(ParamRole::PartialLse, merge.getPartialLogsumexp().getType());
+    addArg(ParamRole::Output, merge.getOutput().getType());
+    if (merge.getLogsumexp())
+      addArg(ParamRole::Lse, merge.getLogsumexp().getType());
   } else {
     auto linear = cast<LinearAttentionOp>(source);
     addArg(ParamRole::Query, linear.getQuery().getType());
@@ -584,7 +590,7 @@ Compiler::Impl::compileEmulatedLocked(StringRef text,
   }
   return makeEmulatedKernel(std::move(*engine), std::move(*launches),
                             std::move(tempBytes), tilesOf(*contract),
-                            describeArguments(entry->roles));
+                            entry->roles);
 }
 
 llvm::Expected<std::shared_ptr<const GpuKernel>>
@@ -648,8 +654,7 @@ Compiler::Impl::compileGpu(StringRef text, const GpuOptions &gpu) {
     return launches.takeError();
   auto kernel = makeGpuKernel(std::move(compiled->ptx), std::move(*launches),
                               temporaryBytes(compiled->contract), gpu.device,
-                              tilesOf(compiled->contract),
-                              describeArguments(entry->roles));
+                              tilesOf(compiled->contract), entry->roles);
   remember(key, kernel);
   return kernel;
 }

@@ -51,23 +51,25 @@ Descriptor describe(const void *data, ArrayRef<int64_t> dims) {
 /// far from overflowing int64.
 constexpr int64_t kMaxRunSize = int64_t{1} << 31;
 
-/// A kernel's run-time sizes: the static ones of its spec (kDynamic where
-/// the spec has '?'), from the query's batch and length and the key's
-/// length.
+/// A kernel's run-time sizes, by RunSize: the static size of its spec,
+/// kDynamic where the spec has '?', 0 where no buffer has the size (an
+/// attn.merge has no key/value length). A bias may broadcast its batch, so
+/// only the other buffers say.
 std::array<int64_t, kNumRunSizes>
-staticRunSizes(ArrayRef<KernelArgument> args) {
+staticRunSizes(ArrayRef<std::pair<ParamRole, ArgShape>> args) {
   std::array<int64_t, kNumRunSizes> sizes;
-  sizes.fill(ShapedType::kDynamic);
-  for (const KernelArgument &arg : args) {
-    bool query = arg.role == KernelArgument::Role::Query;
-    if ((!query && arg.role != KernelArgument::Role::Key) ||
-        arg.shape.size() != 4)
+  sizes.fill(0);
+  for (const auto &[role, shape] : args) {
+    if (role == ParamRole::Bias)
       continue;
-    if (query && arg.shape[0] != KernelArgument::kDynamic)
-      sizes[static_cast<unsigned>(RunSize::Batch)] = arg.shape[0];
-    if (arg.shape[2] != KernelArgument::kDynamic)
-      sizes[static_cast<unsigned>(query ? RunSize::SeqQ : RunSize::SeqKV)] =
-          arg.shape[2];
+    for (auto [d, size] : llvm::enumerate(shape.dims))
+      if (std::optional<RunSize> which = runSizeOf(role, d)) {
+        int64_t &known = sizes[static_cast<unsigned>(*which)];
+        if (!ShapedType::isDynamic(size))
+          known = size; // the verifier made every static one agree
+        else if (known == 0)
+          known = size;
+      }
   }
   return sizes;
 }
@@ -85,6 +87,14 @@ runSizes(const HostArgs &host, const std::array<int64_t, kNumRunSizes> &fixed,
       return makeError(Twine("attn: HostArgs::") + name + " is " +
                        Twine(stated[k]) + "; expected 0 (the spec's size) " +
                        "or 1 to " + Twine(kMaxRunSize));
+    if (fixed[k] == 0) {
+      if (stated[k] != 0)
+        return makeError(Twine("attn: HostArgs::") + name + " is " +
+                         Twine(stated[k]) + " but this kernel has no " + name +
+                         "; expected 0");
+      sizes[k] = 0;
+      continue;
+    }
     if (ShapedType::isDynamic(fixed[k])) {
       if (stated[k] == 0)
         return makeError(Twine("attn: this kernel's ") + name +
@@ -140,6 +150,10 @@ const void *bufferFor(const HostArgs &host, ParamRole role,
     return host.output;
   case ParamRole::Lse:
     return host.logsumexp;
+  case ParamRole::Partials:
+    return host.partials;
+  case ParamRole::PartialLse:
+    return host.partialLogsumexp;
   case ParamRole::Temporary: // the launcher's, not the caller's
     return nullptr;
   }
@@ -163,7 +177,7 @@ public:
       : engine(std::move(engine)), entry(entry), visitCounter(visitCounter),
         args(std::move(args)), tileShape(tileShape),
         described(describeArguments(this->args)),
-        fixedSizes(staticRunSizes(described)), sameLengths(sameLengths) {}
+        fixedSizes(staticRunSizes(this->args)), sameLengths(sameLengths) {}
 
   TileShape tiles() const override { return tileShape; }
   const std::vector<KernelArgument> &arguments() const override {
@@ -317,10 +331,10 @@ public:
   EmulatedKernelImpl(std::unique_ptr<ExecutionEngine> engine,
                      SmallVector<KernelLaunch> launches,
                      SmallVector<int64_t> tempBytes, TileShape tileShape,
-                     std::vector<KernelArgument> described)
+                     ArrayRef<std::pair<ParamRole, ArgShape>> roles)
       : engine(std::move(engine)), launches(std::move(launches)),
         tempBytes(std::move(tempBytes)), tileShape(tileShape),
-        described(std::move(described)) {
+        described(describeArguments(roles)), fixedSizes(staticRunSizes(roles)) {
     // What the driver would report of each kernel (cuFuncGetAttribute),
     // exported by the emulation rewrite.
     for (const KernelLaunch &launch : this->launches) {
@@ -345,7 +359,7 @@ public:
 
   llvm::Error run(const HostArgs &host, emu::Counters *counters,
                   unsigned hostThreads) const override {
-    if (auto sizes = runSizes(host, staticRunSizes(described), false); !sizes)
+    if (auto sizes = runSizes(host, fixedSizes, false); !sizes)
       return sizes.takeError();
     // Temporaries start as garbage, as device allocations do.
     std::vector<std::vector<uint8_t>> temps;
@@ -417,6 +431,7 @@ private:
   SmallVector<int64_t> tempBytes;
   TileShape tileShape;
   std::vector<KernelArgument> described;
+  std::array<int64_t, kNumRunSizes> fixedSizes;
   /// Per launch, the kernel's attributes; or why they are missing.
   SmallVector<emu::KernelAttributes> attributes;
   std::string attributesError;
@@ -426,10 +441,11 @@ class GpuKernelImpl final : public GpuKernel {
 public:
   GpuKernelImpl(std::string ptxText, SmallVector<KernelLaunch> launches,
                 SmallVector<int64_t> tempBytes, int device, TileShape tileShape,
-                std::vector<KernelArgument> described)
+                ArrayRef<std::pair<ParamRole, ArgShape>> roles)
       : ptxText(std::move(ptxText)), launches(std::move(launches)),
         tempBytes(std::move(tempBytes)), device(device), tileShape(tileShape),
-        described(std::move(described)) {}
+        described(describeArguments(roles)), fixedSizes(staticRunSizes(roles)) {
+  }
   TileShape tiles() const override { return tileShape; }
   const std::vector<KernelArgument> &arguments() const override {
     return described;
@@ -446,7 +462,7 @@ public:
   const std::string &ptx() const override { return ptxText; }
 
   llvm::Error run(const HostArgs &args, void *stream) const override {
-    if (auto sizes = runSizes(args, staticRunSizes(described), false); !sizes)
+    if (auto sizes = runSizes(args, fixedSizes, false); !sizes)
       return sizes.takeError();
     SmallVector<uint64_t> temps;
     {
@@ -515,6 +531,7 @@ private:
   int device;
   TileShape tileShape;
   std::vector<KernelArgument> described;
+  std::array<int64_t, kNumRunSizes> fixedSizes;
   mutable std::mutex mutex;
   mutable attn_rt_module *module = nullptr;
   mutable std::map<void *, SmallVector<uint64_t>> tempsByStream;
@@ -543,6 +560,11 @@ std::optional<RunSize> mlir::attn::jit::detail::runSizeOf(ParamRole role,
                       : std::nullopt;
   case ParamRole::QSegmentIds: // [B, Sq]
     return dim == 0 ? RunSize::Batch : RunSize::SeqQ;
+  case ParamRole::Partials:   // [N, B, H, S, Dv]
+  case ParamRole::PartialLse: // [N, B, H, S]
+    return dim == 1   ? std::optional(RunSize::Batch)
+           : dim == 3 ? std::optional(RunSize::SeqQ)
+                      : std::nullopt;
   case ParamRole::KvSegmentIds:
     return dim == 0 ? RunSize::Batch : RunSize::SeqKV;
   case ParamRole::Capture:
@@ -597,6 +619,12 @@ std::vector<KernelArgument> mlir::attn::jit::detail::describeArguments(
     case ParamRole::Lse:
       arg.role = KernelArgument::Role::Logsumexp;
       break;
+    case ParamRole::Partials:
+      arg.role = KernelArgument::Role::Partials;
+      break;
+    case ParamRole::PartialLse:
+      arg.role = KernelArgument::Role::PartialLogsumexp;
+      break;
     case ParamRole::Temporary: // never an entry argument
       continue;
     }
@@ -635,6 +663,10 @@ const char *mlir::attn::jit::detail::roleName(ParamRole role) {
     return "logsumexp";
   case ParamRole::Temporary:
     return "temporary";
+  case ParamRole::Partials:
+    return "partial outputs";
+  case ParamRole::PartialLse:
+    return "partial logsumexp";
   }
   return "?";
 }
@@ -652,19 +684,19 @@ std::shared_ptr<const EmulatedKernel>
 mlir::attn::jit::detail::makeEmulatedKernel(
     std::unique_ptr<ExecutionEngine> engine, SmallVector<KernelLaunch> launches,
     SmallVector<int64_t> tempBytes, TileShape tiles,
-    std::vector<KernelArgument> arguments) {
+    ArrayRef<std::pair<ParamRole, ArgShape>> roles) {
   return std::make_shared<EmulatedKernelImpl>(
       std::move(engine), std::move(launches), std::move(tempBytes), tiles,
-      std::move(arguments));
+      roles);
 }
 
 std::shared_ptr<const GpuKernel> mlir::attn::jit::detail::makeGpuKernel(
     std::string ptx, SmallVector<KernelLaunch> launches,
     SmallVector<int64_t> tempBytes, int device, TileShape tiles,
-    std::vector<KernelArgument> arguments) {
+    ArrayRef<std::pair<ParamRole, ArgShape>> roles) {
   return std::make_shared<GpuKernelImpl>(std::move(ptx), std::move(launches),
                                          std::move(tempBytes), device, tiles,
-                                         std::move(arguments));
+                                         roles);
 }
 
 TileShape mlir::attn::jit::detail::tilesOf(LaunchContractAttr contract) {

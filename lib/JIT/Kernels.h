@@ -110,12 +110,12 @@ std::shared_ptr<const EmulatedKernel>
 makeEmulatedKernel(std::unique_ptr<ExecutionEngine> engine,
                    SmallVector<KernelLaunch> launches,
                    SmallVector<int64_t> tempBytes, TileShape tiles,
-                   std::vector<KernelArgument> arguments);
+                   ArrayRef<std::pair<ParamRole, ArgShape>> roles);
 /// The GPU kernels as PTX, launched through runtime/ on `device`.
 std::shared_ptr<const GpuKernel>
 makeGpuKernel(std::string ptx, SmallVector<KernelLaunch> launches,
               SmallVector<int64_t> tempBytes, int device, TileShape tiles,
-              std::vector<KernelArgument> arguments);
+              ArrayRef<std::pair<ParamRole, ArgShape>> roles);
 
 /// The tile shape a launch contract states.
 TileShape tilesOf(LaunchContractAttr contract);

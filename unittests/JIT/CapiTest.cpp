@@ -210,8 +210,9 @@ TEST(JitInput, NoAttentionIsAnErrorAtTheModule) {
   auto none = compiler.compileForHost("func.func @f() {\n  return\n}\n");
   ASSERT_FALSE(static_cast<bool>(none));
   std::string message = llvm::toString(none.takeError());
-  EXPECT_NE(message.find("attention:1:1: error: expected exactly one "
-                         "attn.attention or attn.linear_attention, found 0"),
+  EXPECT_NE(message.find(
+                "attention:1:1: error: expected exactly one "
+                "attn.attention, attn.linear_attention or attn.merge, found 0"),
             std::string::npos)
       << message;
 
@@ -223,8 +224,9 @@ TEST(JitInput, NoAttentionIsAnErrorAtTheModule) {
   auto both = compiler.compileForGpu(two);
   ASSERT_FALSE(static_cast<bool>(both));
   message = llvm::toString(both.takeError());
-  EXPECT_NE(message.find("attention:1:1: error: expected exactly one "
-                         "attn.attention or attn.linear_attention, found 2"),
+  EXPECT_NE(message.find(
+                "attention:1:1: error: expected exactly one "
+                "attn.attention, attn.linear_attention or attn.merge, found 2"),
             std::string::npos)
       << message;
   EXPECT_NE(message.find("attention:2:8: note: one is here"), std::string::npos)
@@ -399,6 +401,46 @@ TEST(CApi, RunTimeLengthsAndArguments) {
               std::string::npos)
         << attn_last_error();
   }
+  attn_kernel_destroy(kernel);
+  attn_compiler_destroy(compiler);
+}
+
+// attn.merge from C: merging one part is the identity (O and lse come back
+// as they went in), and the kernel names its inputs.
+TEST(CApi, MergeTakesItsPartials) {
+  std::string text =
+      "func.func @m(%po: tensor<1x1x2x?x16xf32>, %pl: tensor<1x1x2x?xf32>) "
+      "-> (tensor<1x2x?x16xf32>, tensor<1x2x?xf32>) {\n"
+      "  %o, %l = attn.merge %po, %pl : tensor<1x1x2x?x16xf32>, "
+      "tensor<1x1x2x?xf32> -> tensor<1x2x?x16xf32>, tensor<1x2x?xf32>\n"
+      "  return %o, %l : tensor<1x2x?x16xf32>, tensor<1x2x?xf32>\n}\n";
+  attn_compiler *compiler = attn_compiler_create();
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(
+      attn_compile(compiler, text.c_str(), ATTN_TARGET_HOST, nullptr, &kernel),
+      0)
+      << attn_last_error();
+  attn_arg_info info;
+  ASSERT_EQ(attn_kernel_arg(kernel, 0, &info), 0);
+  EXPECT_EQ(info.role, ATTN_ARG_PARTIALS);
+  EXPECT_STREQ(info.run_size[3], "seqQ");
+  ASSERT_EQ(attn_kernel_arg(kernel, 1, &info), 0);
+  EXPECT_EQ(info.role, ATTN_ARG_PARTIAL_LSE);
+  std::mt19937 rng(5);
+  const int64_t s = 9;
+  std::vector<float> parts = random(rng, 2 * s * 16), lse = random(rng, 2 * s);
+  std::vector<float> out(parts.size(), NAN), outLse(lse.size(), NAN);
+  attn_args args = {};
+  args.partials = parts.data();
+  args.partial_lse = lse.data();
+  args.output = out.data();
+  args.logsumexp = outLse.data();
+  args.seq_q = s;
+  ASSERT_EQ(attn_run(kernel, &args, nullptr), 0) << attn_last_error();
+  for (size_t i = 0; i < parts.size(); ++i)
+    EXPECT_NEAR(out[i], parts[i], 1e-6) << i;
+  for (size_t i = 0; i < lse.size(); ++i)
+    EXPECT_NEAR(outLse[i], lse[i], 1e-6) << i;
   attn_kernel_destroy(kernel);
   attn_compiler_destroy(compiler);
 }

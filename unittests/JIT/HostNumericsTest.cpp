@@ -627,6 +627,115 @@ TEST(HostJIT, RunTimeSizesOfCausalLinearAttention) {
   EXPECT_FALSE(static_cast<bool>((*kernel)->run(host)));
 }
 
+// Cascade attention through the JIT: one attention kernel with run-time
+// lengths computes the parts over two disjoint key ranges (40 and 73
+// keys), each writing O and lse straight into its slice of the partial
+// buffers, and one attn.merge kernel (batch and length '?' too) merges
+// them; the result matches the f64 attention over all 113 keys. In f32
+// and bf16.
+TEST(HostNumerics, CascadeThroughMerge) {
+  for (ElementType type : {ElementType::F32, ElementType::BF16}) {
+    const char *elt = type == ElementType::F32 ? "f32" : "bf16";
+    SCOPED_TRACE(elt);
+    const int64_t batch = 2, heads = 4, kvHeads = 2, d = 32, seqQ = 19;
+    const int64_t part[2] = {40, 73};
+    AttentionSpec spec = makeSpec({heads, kvHeads, d, d, seqQ, 1}, type);
+    spec.dynamicSizes = true;
+    std::string t = std::string("x") + elt;
+    std::string merge = "func.func @m(%po: tensor<2x?x4x?x32" + t +
+                        ">, %pl: tensor<2x?x4x?xf32>) -> (tensor<?x4x?x32" + t +
+                        ">, tensor<?x4x?xf32>) {\n"
+                        "  %o, %l = attn.merge %po, %pl : tensor<2x?x4x?x32" +
+                        t + ">, tensor<2x?x4x?xf32> -> tensor<?x4x?x32" + t +
+                        ">, tensor<?x4x?xf32>\n"
+                        "  return %o, %l : tensor<?x4x?x32" +
+                        t + ">, tensor<?x4x?xf32>\n}\n";
+    Compiler compiler;
+    auto attention = compiler.compileForHost(spec);
+    ASSERT_TRUE(static_cast<bool>(attention))
+        << llvm::toString(attention.takeError());
+    auto merger = compiler.compileForHost(merge);
+    ASSERT_TRUE(static_cast<bool>(merger))
+        << llvm::toString(merger.takeError());
+    const std::vector<KernelArgument> &mergeArgs = (*merger)->arguments();
+    ASSERT_EQ(mergeArgs.size(), 4u);
+    EXPECT_EQ(mergeArgs[0].role, KernelArgument::Role::Partials);
+    EXPECT_EQ(mergeArgs[0].runSize,
+              (std::vector<std::string>{"", "batch", "", "seqQ", ""}));
+    EXPECT_EQ(mergeArgs[1].role, KernelArgument::Role::PartialLogsumexp);
+
+    std::mt19937_64 rng(11);
+    const size_t outSize = batch * heads * seqQ * d,
+                 lseSize = batch * heads * seqQ;
+    Tensor q = randomTensor(rng, outSize, type, 1.0);
+    Tensor k = randomTensor(rng, batch * kvHeads * 113 * d, type, 1.0);
+    Tensor v = randomTensor(rng, batch * kvHeads * 113 * d, type, 1.0);
+    // The parts' keys, copied out of the full K and V by key range.
+    std::vector<float> partialsF32(2 * outSize);
+    std::vector<uint16_t> partialsHalf(2 * outSize);
+    std::vector<float> partialLse(2 * lseSize);
+    for (int n = 0; n < 2; ++n) {
+      int64_t first = n == 0 ? 0 : part[0];
+      Tensor kn, vn;
+      for (int64_t bh = 0; bh < batch * kvHeads; ++bh)
+        for (int64_t j = first; j < first + part[n]; ++j)
+          for (int64_t c = 0; c < d; ++c) {
+            size_t at = (bh * 113 + j) * d + c;
+            for (auto [from, to] : {std::pair{&k, &kn}, std::pair{&v, &vn}}) {
+              if (type == ElementType::F32)
+                to->f32.push_back(from->f32[at]);
+              else
+                to->half.push_back(from->half[at]);
+            }
+          }
+      HostArgs args;
+      args.query = q.data();
+      args.key = kn.data();
+      args.value = vn.data();
+      args.output = type == ElementType::F32
+                        ? static_cast<void *>(&partialsF32[n * outSize])
+                        : static_cast<void *>(&partialsHalf[n * outSize]);
+      args.logsumexp = &partialLse[n * lseSize];
+      args.batch = batch;
+      args.seqQ = seqQ;
+      args.seqKV = part[n];
+      llvm::Error err = (*attention)->run(args);
+      ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    }
+    std::vector<float> outF32(outSize, std::nanf("")), lse(lseSize);
+    std::vector<uint16_t> outHalf(outSize, 0x7e00);
+    HostArgs args;
+    args.partials = type == ElementType::F32
+                        ? static_cast<const void *>(partialsF32.data())
+                        : static_cast<const void *>(partialsHalf.data());
+    args.partialLogsumexp = partialLse.data();
+    args.output = type == ElementType::F32
+                      ? static_cast<void *>(outF32.data())
+                      : static_cast<void *>(outHalf.data());
+    args.logsumexp = lse.data();
+    args.batch = batch;
+    args.seqQ = seqQ;
+    llvm::Error err = (*merger)->run(args);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    // A merge has no key/value length to state.
+    args.seqKV = 113;
+    err = (*merger)->run(args);
+    ASSERT_TRUE(static_cast<bool>(err));
+    EXPECT_NE(llvm::toString(std::move(err))
+                  .find("HostArgs::seqKV is 113 but this kernel has no seqKV"),
+              std::string::npos);
+
+    Case whole;
+    whole.spec = spec;
+    whole.spec.batch = batch;
+    whole.spec.seqKV = 113;
+    std::vector<double> refOut, refLse;
+    reference(whole, q, k, v, {}, refOut, refLse);
+    // bf16 parts are rounded once more than a single attention's output.
+    expectNearReference(whole, outF32, outHalf, lse, refOut, refLse);
+  }
+}
+
 // The host tile kernels at every vector width (the scalar loops, 1 lane,
 // SSE's 4, AVX2's 8, AVX-512's 16) and at tile shapes that no width
 // divides evenly (40x24: 8 lanes over rows, 3x5: 1 lane), with head dims

@@ -131,6 +131,10 @@ struct HostArgs {
   int64_t batch = 0;
   int64_t seqQ = 0;
   int64_t seqKV = 0;
+  /// An attn.merge's inputs: the parts' outputs and their logsumexp (its
+  /// results are `output` and `logsumexp`).
+  const void *partials = nullptr;
+  const float *partialLogsumexp = nullptr;
 };
 
 /// One buffer a compiled kernel takes, as HostArgs names it: what a host
@@ -145,7 +149,9 @@ struct KernelArgument {
     KvSegmentIds,
     Capture,
     Output,
-    Logsumexp
+    Logsumexp,
+    Partials,        // attn.merge: the parts' outputs [N, B, H, S, Dv]
+    PartialLogsumexp // attn.merge: the parts' logsumexp [N, B, H, S], f32
   };
   Role role = Role::Query;
   /// "query", "key", ..., "captured tensor", "output", "logsumexp".
@@ -261,7 +267,8 @@ public:
 
   llvm::Expected<std::shared_ptr<const HostKernel>>
   compileForHost(const AttentionSpec &spec);
-  /// `mlirText` holds exactly one attn.attention or attn.linear_attention;
+  /// `mlirText` holds exactly one attn.attention, attn.linear_attention or
+  /// attn.merge;
   /// its batch and sequence-length dims may be dynamic ('?', stated at run
   /// time in HostArgs), its head counts and head dims are static.
   llvm::Expected<std::shared_ptr<const HostKernel>>

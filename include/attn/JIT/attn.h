@@ -43,6 +43,9 @@ typedef struct {
   const void *const *captures;
   size_t num_captures;
   int64_t batch, seq_q, seq_kv;
+  /* An attn.merge's inputs (its results: output, logsumexp). */
+  const void *partials;
+  const float *partial_lse;
 } attn_args;
 
 /* The role of a kernel argument (KernelArgument::Role). */
@@ -55,7 +58,9 @@ typedef enum {
   ATTN_ARG_KV_SEGMENT_IDS = 5,
   ATTN_ARG_CAPTURE = 6,
   ATTN_ARG_OUTPUT = 7,
-  ATTN_ARG_LOGSUMEXP = 8
+  ATTN_ARG_LOGSUMEXP = 8,
+  ATTN_ARG_PARTIALS = 9,
+  ATTN_ARG_PARTIAL_LSE = 10
 } attn_arg_role;
 
 /* A dim stated at run time (attn_args' batch, seq_q or seq_kv). */

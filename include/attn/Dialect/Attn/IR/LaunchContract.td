@@ -35,7 +35,10 @@ def Attn_ParamRole : I32EnumAttr<"ParamRole",
       I32EnumAttrCase<"Capture", 6, "capture">,
       I32EnumAttrCase<"Output", 7, "output">,
       I32EnumAttrCase<"Lse", 8, "lse">,
-      I32EnumAttrCase<"Temporary", 9, "temporary">]> {
+      I32EnumAttrCase<"Temporary", 9, "temporary">,
+      // attn.merge's inputs (host buffers only so far).
+      I32EnumAttrCase<"Partials", 10, "partials">,
+      I32EnumAttrCase<"PartialLse", 11, "partial_lse">]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }
