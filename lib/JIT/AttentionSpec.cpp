@@ -10,6 +10,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <initializer_list>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,7 +33,9 @@ const char *elementTypeName(ElementType type) {
   return "f32";
 }
 
-constexpr int64_t kDynamicDim = -1;
+// Not a size a spec can state (a negative one prints as itself, and the
+// parser refuses it).
+constexpr int64_t kDynamicDim = std::numeric_limits<int64_t>::min();
 
 std::string tensorType(std::initializer_list<int64_t> dims, StringRef elt) {
   std::string s = "tensor<";

@@ -16,7 +16,9 @@ static_assert(static_cast<int>(KernelArgument::Role::Query) == ATTN_ARG_QUERY &&
                   static_cast<int>(KernelArgument::Role::Logsumexp) ==
                       ATTN_ARG_LOGSUMEXP &&
                   static_cast<int>(KernelArgument::Role::PartialLogsumexp) ==
-                      ATTN_ARG_PARTIAL_LSE,
+                      ATTN_ARG_PARTIAL_LSE &&
+                  static_cast<int>(KernelArgument::Role::FullKvIndices) ==
+                      ATTN_ARG_FULL_KV_INDICES,
               "attn_arg_role follows KernelArgument::Role");
 static_assert(KernelArgument::kDynamic == ATTN_DYNAMIC_DIM);
 
@@ -57,6 +59,8 @@ struct attn_kernel {
 extern "C" {
 
 const char *attn_last_error(void) { return lastError.c_str(); }
+
+int attn_c_api_version(void) { return ATTN_C_API_VERSION; }
 
 attn_compiler *attn_compiler_create(void) {
   succeed();
@@ -142,6 +146,10 @@ int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
   host.seqKV = args->seq_kv;
   host.partials = args->partials;
   host.partialLogsumexp = args->partial_lse;
+  host.kvNumBlocks = args->kv_num_blocks;
+  host.kvIndices = args->kv_indices;
+  host.fullKvNumBlocks = args->full_kv_num_blocks;
+  host.fullKvIndices = args->full_kv_indices;
   llvm::Error err = kernel->host       ? kernel->host->run(host)
                     : kernel->emulated ? kernel->emulated->run(host)
                                        : kernel->gpu->run(host, stream);

@@ -310,6 +310,15 @@ entryRoles(Operation *source, StringRef target) {
       addArg(ParamRole::Capture, capture.getType());
       roles.back().second.captureIndex = k;
     }
+    if (attention.hasBlockLayout()) {
+      addArg(ParamRole::KvNumBlocks, attention.getKvNumBlocks().getType());
+      addArg(ParamRole::KvIndices, attention.getKvIndices().getType());
+    }
+    if (attention.getFullKvNumBlocks()) {
+      addArg(ParamRole::FullKvNumBlocks,
+             attention.getFullKvNumBlocks().getType());
+      addArg(ParamRole::FullKvIndices, attention.getFullKvIndices().getType());
+    }
     addArg(ParamRole::Output, attention.getOutput().getType());
     if (attention.getLogsumexp())
       addArg(ParamRole::Lse, attention.getLogsumexp().getType());
@@ -330,8 +339,8 @@ entryRoles(Operation *source, StringRef target) {
     source->emitError("the ")
         << target
         << " JIT takes the batch and the sequence lengths at run time; the "
-           "head counts, head dims and captured tensors must be static, but "
-           "the "
+           "head counts, head dims, captured tensors and block layouts' "
+           "block counts must be static, but the "
         << roleName(fixedDim->first) << " is " << fixedDim->second;
     return failure();
   }

@@ -53,17 +53,22 @@ constexpr int64_t kMaxRunSize = int64_t{1} << 31;
 
 /// A kernel's run-time sizes, by RunSize: the static size of its spec,
 /// kDynamic where the spec has '?', 0 where no buffer has the size (an
-/// attn.merge has no key/value length). A bias may broadcast its batch, so
-/// only the other buffers say.
+/// attn.merge has no key/value length). Every buffer's static dims count
+/// (the verifier made them agree), but for the batch of a bias or a block
+/// layout that is 1 to broadcast.
 std::array<int64_t, kNumRunSizes>
 staticRunSizes(ArrayRef<std::pair<ParamRole, ArgShape>> args) {
   std::array<int64_t, kNumRunSizes> sizes;
   sizes.fill(0);
   for (const auto &[role, shape] : args) {
-    if (role == ParamRole::Bias)
-      continue;
+    bool broadcasts =
+        role == ParamRole::Bias || role == ParamRole::KvNumBlocks ||
+        role == ParamRole::KvIndices || role == ParamRole::FullKvNumBlocks ||
+        role == ParamRole::FullKvIndices;
     for (auto [d, size] : llvm::enumerate(shape.dims))
       if (std::optional<RunSize> which = runSizeOf(role, d)) {
+        if (broadcasts && *which == RunSize::Batch && size == 1)
+          continue;
         int64_t &known = sizes[static_cast<unsigned>(*which)];
         if (!ShapedType::isDynamic(size))
           known = size; // the verifier made every static one agree
@@ -154,6 +159,14 @@ const void *bufferFor(const HostArgs &host, ParamRole role,
     return host.partials;
   case ParamRole::PartialLse:
     return host.partialLogsumexp;
+  case ParamRole::KvNumBlocks:
+    return host.kvNumBlocks;
+  case ParamRole::KvIndices:
+    return host.kvIndices;
+  case ParamRole::FullKvNumBlocks:
+    return host.fullKvNumBlocks;
+  case ParamRole::FullKvIndices:
+    return host.fullKvIndices;
   case ParamRole::Temporary: // the launcher's, not the caller's
     return nullptr;
   }
@@ -567,6 +580,11 @@ std::optional<RunSize> mlir::attn::jit::detail::runSizeOf(ParamRole role,
                       : std::nullopt;
   case ParamRole::KvSegmentIds:
     return dim == 0 ? RunSize::Batch : RunSize::SeqKV;
+  case ParamRole::KvNumBlocks: // [B, Hq, Qb(, W)]: block counts stay static
+  case ParamRole::KvIndices:
+  case ParamRole::FullKvNumBlocks:
+  case ParamRole::FullKvIndices:
+    return dim == 0 ? std::optional(RunSize::Batch) : std::nullopt;
   case ParamRole::Capture:
   case ParamRole::Temporary:
     return std::nullopt;
@@ -625,6 +643,18 @@ std::vector<KernelArgument> mlir::attn::jit::detail::describeArguments(
     case ParamRole::PartialLse:
       arg.role = KernelArgument::Role::PartialLogsumexp;
       break;
+    case ParamRole::KvNumBlocks:
+      arg.role = KernelArgument::Role::KvNumBlocks;
+      break;
+    case ParamRole::KvIndices:
+      arg.role = KernelArgument::Role::KvIndices;
+      break;
+    case ParamRole::FullKvNumBlocks:
+      arg.role = KernelArgument::Role::FullKvNumBlocks;
+      break;
+    case ParamRole::FullKvIndices:
+      arg.role = KernelArgument::Role::FullKvIndices;
+      break;
     case ParamRole::Temporary: // never an entry argument
       continue;
     }
@@ -667,6 +697,14 @@ const char *mlir::attn::jit::detail::roleName(ParamRole role) {
     return "partial outputs";
   case ParamRole::PartialLse:
     return "partial logsumexp";
+  case ParamRole::KvNumBlocks:
+    return "kv_num_blocks";
+  case ParamRole::KvIndices:
+    return "kv_indices";
+  case ParamRole::FullKvNumBlocks:
+    return "full_kv_num_blocks";
+  case ParamRole::FullKvIndices:
+    return "full_kv_indices";
   }
   return "?";
 }

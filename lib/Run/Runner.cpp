@@ -26,6 +26,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Format.h"
@@ -245,7 +246,7 @@ llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
       if (given->value <= 0)
         return makeError(Twine("attn-run: the attention's sizes are dynamic "
                                "('?'); state them with ") +
-                         given->flag);
+                         given->flag + " (a positive size)");
       size = given->value;
     }
     v.setType(type.clone(shape));
@@ -270,6 +271,12 @@ llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
   for (Value capture : op.getCaptures())
     if (llvm::Error err = retype(capture, {}))
       return err;
+  // A size that contradicts a static dim of another tensor (a key of 150
+  // rows against --seq-kv 99) makes the op invalid: the verifier says so.
+  if (failed(mlir::verify(op)))
+    return makeError("attn-run: the sizes given do not fit the attention's "
+                     "static dims (a '?' takes --batch, --seq-q or "
+                     "--seq-kv; the static dims stay)");
   return llvm::Error::success();
 }
 
@@ -615,9 +622,14 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   llvm::Expected<AttentionOp> op = findTheAttention(*module);
   if (!op)
     return op.takeError();
+  if (op->hasBlockLayout())
+    return makeError("attn-run: a block_sparse layout is run-time data that "
+                     "attn-run does not generate; run the attention through "
+                     "the JIT API (HostArgs::kvNumBlocks, kvIndices, ...)");
   if (hasDynamicSizes(*op))
     if (llvm::Error err = specializeSizes(*op, options))
-      return std::move(err);
+      return makeError(llvm::toString(std::move(err)) +
+                       (diagnostics.empty() ? "" : "\n" + diagnostics));
   if (llvm::Error err = checkMemoryBudget(*op, options.memoryBudgetBytes))
     return std::move(err);
 

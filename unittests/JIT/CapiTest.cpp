@@ -351,6 +351,7 @@ TEST(CApi, EmptyShapesAreACompileError) {
 // attn_kernel_arg, run at two lengths against the f64 reference; a
 // missing length is an error.
 TEST(CApi, RunTimeLengthsAndArguments) {
+  EXPECT_EQ(attn_c_api_version(), ATTN_C_API_VERSION);
   const int64_t d = 16;
   std::string t = "tensor<1x1x?x16xf32>";
   std::string text = "func.func @f(%q: " + t + ", %k: " + t + ", %v: " + t +

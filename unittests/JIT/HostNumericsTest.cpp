@@ -558,6 +558,55 @@ TEST(HostJIT, RunTimeSizesAreChecked) {
   host.batch = host.seqQ = host.seqKV = 0;
   EXPECT_EQ(fixedMessage(host), "");
 
+  // A '?' next to a static dim of another buffer takes the static size:
+  // a stated size must match it (the key's 2 x .. x 150, the bias's 8 x 8;
+  // the bias's batch 1 broadcasts), else the kernel would read past them.
+  auto mixedMessage = [&](const std::string &text, int64_t batch, int64_t seqQ,
+                          int64_t seqKV) {
+    auto k = compiler.compileForHost(text);
+    if (!k)
+      return "compile: " + llvm::toString(k.takeError());
+    std::vector<float> buf(4 * 4 * 200 * 64);
+    HostArgs a;
+    a.query = a.key = a.value = a.bias = buf.data();
+    a.output = buf.data();
+    a.batch = batch;
+    a.seqQ = seqQ;
+    a.seqKV = seqKV;
+    llvm::Error err = (*k)->run(a);
+    return err ? llvm::toString(std::move(err)) : std::string();
+  };
+  std::string staticKey = R"mlir(
+    func.func @f(%q: tensor<?x4x?x64xf32>, %k: tensor<2x2x150x64xf32>,
+                 %v: tensor<?x2x?x64xf32>) -> tensor<?x4x?x64xf32> {
+      %o = attn.attention %q, %k, %v : tensor<?x4x?x64xf32>,
+          tensor<2x2x150x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x4x?x64xf32>
+      return %o : tensor<?x4x?x64xf32>
+    })mlir";
+  EXPECT_NE(mixedMessage(staticKey, 3, 37, 0)
+                .find("HostArgs::batch is 3 but this kernel was compiled "
+                      "for 2"),
+            std::string::npos);
+  EXPECT_NE(mixedMessage(staticKey, 2, 37, 99)
+                .find("HostArgs::seqKV is 99 but this kernel was compiled "
+                      "for 150"),
+            std::string::npos);
+  EXPECT_EQ(mixedMessage(staticKey, 2, 37, 0), "");
+  std::string staticBias = R"mlir(
+    func.func @f(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
+                 %v: tensor<?x2x?x16xf32>, %b: tensor<1x1x8x8xf32>)
+        -> tensor<?x2x?x16xf32> {
+      %o = attn.attention %q, %k, %v bias(%b : tensor<1x1x8x8xf32>)
+          : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+          -> tensor<?x2x?x16xf32>
+      return %o : tensor<?x2x?x16xf32>
+    })mlir";
+  EXPECT_NE(mixedMessage(staticBias, 3, 3000, 3000)
+                .find("HostArgs::seqQ is 3000 but this kernel was compiled "
+                      "for 8"),
+            std::string::npos);
+  EXPECT_EQ(mixedMessage(staticBias, 3, 8, 8), "");
+
   // Only the batch and the lengths may be dynamic (the verifier refuses
   // dynamic head counts and head dims; a captured table stays static), and
   // only on the host.
@@ -582,9 +631,9 @@ TEST(HostJIT, RunTimeSizesAreChecked) {
   std::string capturedError = llvm::toString(captured.takeError());
   EXPECT_NE(capturedError.find(
                 "attention:5:12: error: the host JIT takes the batch and the "
-                "sequence lengths at run time; the head counts, head dims and "
-                "captured tensors must be static, but the captured tensor is "
-                "'tensor<?xf32>'"),
+                "sequence lengths at run time; the head counts, head dims, "
+                "captured tensors and block layouts' block counts must be "
+                "static, but the captured tensor is 'tensor<?xf32>'"),
             std::string::npos)
       << capturedError;
   spec.dynamicSizes = true;
@@ -733,6 +782,162 @@ TEST(HostNumerics, CascadeThroughMerge) {
     reference(whole, q, k, v, {}, refOut, refLse);
     // bf16 parts are rounded once more than a single attention's output.
     expectNearReference(whole, outF32, outHalf, lse, refOut, refLse);
+  }
+}
+
+// A run-time block layout (FlexAttention's BlockMask as operands): random
+// key blocks per (batch, head, query block) in any order, rows with none
+// (O = 0, lse = -inf), an index outside the keys (skipped), a count beyond
+// the width (clamped), a layout broadcast over heads; with and without a
+// full-block list and a causal mask; blocks the tiles divide (32 x 32 in
+// 32 x 32 tiles) and blocks made of several tiles (16 x 48: 16 x 16
+// tiles). Against the f64 attention with the same kept elements, and the
+// kernel visits exactly the listed tiles.
+TEST(HostNumerics, RunTimeBlockLayout) {
+  struct Config {
+    int64_t bq, bkv;
+    bool full, causal, headBroadcast;
+    ElementType type;
+  };
+  const std::vector<Config> configs = {
+      {32, 32, false, false, false, ElementType::F32},
+      {32, 32, true, true, false, ElementType::BF16},
+      {16, 48, true, false, true, ElementType::F32},
+      {16, 48, false, true, false, ElementType::F16},
+  };
+  const int64_t batch = 2, heads = 4, kvHeads = 2, d = 32, seqQ = 100,
+                seqKV = 130;
+  Compiler compiler(CompileOptions{0, 0, /*countTileVisits=*/true});
+  uint64_t seed = 21;
+  for (const Config &cfg : configs) {
+    std::mt19937_64 rng(seed++);
+    const int64_t qb = (seqQ + cfg.bq - 1) / cfg.bq,
+                  kvb = (seqKV + cfg.bkv - 1) / cfg.bkv, width = kvb;
+    const int64_t lh = cfg.headBroadcast ? 1 : heads;
+    SCOPED_TRACE("blocks " + std::to_string(cfg.bq) + "x" +
+                 std::to_string(cfg.bkv) + (cfg.full ? " full" : "") +
+                 (cfg.causal ? " causal" : ""));
+    // Each (b, h, r) row: a shuffled subset of the key blocks, split into
+    // partial and full ones.
+    std::vector<int32_t> counts(batch * lh * qb),
+        indices(counts.size() * width, -7);
+    std::vector<int32_t> fullCounts(counts.size()),
+        fullIndices(indices.size(), -7);
+    // kept[(row * kvb) + c]: 0 dropped, 1 partial, 2 full.
+    std::vector<int> kind(counts.size() * kvb, 0);
+    for (size_t row = 0; row < counts.size(); ++row) {
+      std::vector<int32_t> blocks(kvb);
+      for (int64_t c = 0; c < kvb; ++c)
+        blocks[c] = static_cast<int32_t>(c);
+      std::shuffle(blocks.begin(), blocks.end(), rng);
+      int64_t n = row % 5 == 3 ? 0 : 1 + rng() % kvb; // some rows empty
+      int64_t nFull = cfg.full ? n / 2 : 0;
+      for (int64_t e = 0; e < n - nFull; ++e) {
+        indices[row * width + e] = blocks[e];
+        kind[row * kvb + blocks[e]] = 1;
+      }
+      for (int64_t e = 0; e < nFull; ++e) {
+        fullIndices[row * width + e] = blocks[n - nFull + e];
+        kind[row * kvb + blocks[n - nFull + e]] = 2;
+      }
+      counts[row] = static_cast<int32_t>(n - nFull);
+      fullCounts[row] = static_cast<int32_t>(nFull);
+      // An index outside the keys (past them, or negative) in a free slot
+      // is skipped.
+      if (row % 3 == 1 && n - nFull < width) {
+        indices[row * width + (n - nFull)] =
+            row % 2 ? static_cast<int32_t>(kvb + 3) : -1;
+        ++counts[row];
+      }
+      // A count beyond the width means the whole row (all W entries).
+      if (row % 11 == 5 && n - nFull == width)
+        counts[row] = static_cast<int32_t>(width + 9);
+    }
+    auto kindOf = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+      int64_t row = (b * lh + (cfg.headBroadcast ? 0 : h)) * qb + i / cfg.bq;
+      return kind[row * kvb + j / cfg.bkv];
+    };
+
+    std::string elt = cfg.type == ElementType::F32   ? "f32"
+                      : cfg.type == ElementType::F16 ? "f16"
+                                                     : "bf16";
+    auto t4 = [&](int64_t a, int64_t b2, int64_t c, int64_t e,
+                  const std::string &et) {
+      return "tensor<" + std::to_string(a) + "x" + std::to_string(b2) + "x" +
+             std::to_string(c) + "x" + std::to_string(e) + "x" + et + ">";
+    };
+    std::string qT = t4(batch, heads, seqQ, d, elt),
+                kT = t4(batch, kvHeads, seqKV, d, elt);
+    std::string cT = "tensor<" + std::to_string(batch) + "x" +
+                     std::to_string(lh) + "x" + std::to_string(qb) + "xi32>";
+    std::string iT = t4(batch, lh, qb, width, "i32");
+    std::string lseT = "tensor<" + std::to_string(batch) + "x" +
+                       std::to_string(heads) + "x" + std::to_string(seqQ) +
+                       "xf32>";
+    std::string text =
+        "func.func @f(%q: " + qT + ", %k: " + kT + ", %v: " + kT +
+        ", %n: " + cT + ", %x: " + iT +
+        (cfg.full ? ", %fn: " + cT + ", %fx: " + iT : "") + ") -> (" + qT +
+        ", " + lseT + ") {\n  %o, %l = attn.attention %q, %k, %v " +
+        "block_sparse(%n, %x : " + cT + ", " + iT + ")" +
+        (cfg.full ? " full_blocks(%fn, %fx : " + cT + ", " + iT + ")" : "") +
+        " {" + (cfg.causal ? "mask = #attn.causal, " : "") +
+        "sparse_block = array<i64: " + std::to_string(cfg.bq) + ", " +
+        std::to_string(cfg.bkv) + ">} : " + qT + ", " + kT + ", " + kT +
+        " -> " + qT + ", " + lseT + "\n  return %o, %l : " + qT + ", " + lseT +
+        "\n}\n";
+    SCOPED_TRACE(text);
+    auto kernel = compiler.compileForHost(text);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    TileShape tiles = (*kernel)->tiles();
+    EXPECT_EQ(cfg.bq % tiles.q, 0);
+    EXPECT_EQ(cfg.bkv % tiles.kv, 0);
+
+    Case c;
+    c.spec = makeSpec({heads, kvHeads, d, d, seqQ, seqKV}, cfg.type);
+    c.spec.batch = batch;
+    bool causal = cfg.causal;
+    c.keep = [&, causal](int64_t b, int64_t h, int64_t i, int64_t j) {
+      int k = kindOf(b, h, i, j);
+      return k == 2 || (k == 1 && (!causal || j <= i));
+    };
+    Tensor q = randomTensor(rng, batch * heads * seqQ * d, cfg.type, 1.0);
+    Tensor k = randomTensor(rng, batch * kvHeads * seqKV * d, cfg.type, 1.0);
+    Tensor v = randomTensor(rng, batch * kvHeads * seqKV * d, cfg.type, 1.0);
+    size_t outSize = batch * heads * seqQ * d;
+    std::vector<float> outF32(outSize, std::nanf(""));
+    std::vector<uint16_t> outHalf(outSize, 0x7e00);
+    std::vector<float> lse(batch * heads * seqQ, std::nanf(""));
+    HostArgs args;
+    args.query = q.data();
+    args.key = k.data();
+    args.value = v.data();
+    args.output = cfg.type == ElementType::F32
+                      ? static_cast<void *>(outF32.data())
+                      : static_cast<void *>(outHalf.data());
+    args.logsumexp = lse.data();
+    args.kvNumBlocks = counts.data();
+    args.kvIndices = indices.data();
+    if (cfg.full) {
+      args.fullKvNumBlocks = fullCounts.data();
+      args.fullKvIndices = fullIndices.data();
+    }
+    int64_t visits = 0;
+    llvm::Error err = (*kernel)->run(args, &visits);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    std::vector<double> refOut, refLse;
+    reference(c, q, k, v, {}, refOut, refLse);
+    expectNearReference(c, outF32, outHalf, lse, refOut, refLse);
+    // The tiles of the listed blocks inside the keys, per query tile.
+    int64_t expected = 0;
+    const int64_t numKvTiles = (seqKV + tiles.kv - 1) / tiles.kv;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i0 = 0; i0 < seqQ; i0 += tiles.q)
+          for (int64_t kt = 0; kt < numKvTiles; ++kt)
+            expected += kindOf(b, h, i0, kt * tiles.kv) != 0;
+    EXPECT_EQ(visits, expected);
   }
 }
 

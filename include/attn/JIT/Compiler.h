@@ -135,6 +135,13 @@ struct HostArgs {
   /// results are `output` and `logsumexp`).
   const void *partials = nullptr;
   const float *partialLogsumexp = nullptr;
+  /// A run-time block layout (block_sparse, full_blocks): FlexAttention's
+  /// BlockMask kv_num_blocks, kv_indices, full_kv_num_blocks,
+  /// full_kv_indices (i32).
+  const int32_t *kvNumBlocks = nullptr;
+  const int32_t *kvIndices = nullptr;
+  const int32_t *fullKvNumBlocks = nullptr;
+  const int32_t *fullKvIndices = nullptr;
 };
 
 /// One buffer a compiled kernel takes, as HostArgs names it: what a host
@@ -150,8 +157,12 @@ struct KernelArgument {
     Capture,
     Output,
     Logsumexp,
-    Partials,        // attn.merge: the parts' outputs [N, B, H, S, Dv]
-    PartialLogsumexp // attn.merge: the parts' logsumexp [N, B, H, S], f32
+    Partials,         // attn.merge: the parts' outputs [N, B, H, S, Dv]
+    PartialLogsumexp, // attn.merge: the parts' logsumexp [N, B, H, S], f32
+    KvNumBlocks,      // block_sparse: i32 [B, Hq, Qb]
+    KvIndices,        // block_sparse: i32 [B, Hq, Qb, W]
+    FullKvNumBlocks,  // full_blocks
+    FullKvIndices
   };
   Role role = Role::Query;
   /// "query", "key", ..., "captured tensor", "output", "logsumexp".

@@ -29,6 +29,13 @@ typedef enum {
   ATTN_TARGET_GPU = 2
 } attn_target;
 
+/* The version of this header's structs. attn_args grows at its end from
+ * one version to the next: zero-initialise it, set what you use, and
+ * build against the header of the library you link (attn_c_api_version()
+ * returns the library's). */
+#define ATTN_C_API_VERSION 3
+int attn_c_api_version(void);
+
 /* The buffers of one run, as HostArgs: row-major, contiguous. The sizes
  * are those of a spec with dynamic dims ('?' in the batch or a sequence
  * length; host target): 0 takes the spec's static size, a dynamic one
@@ -46,6 +53,9 @@ typedef struct {
   /* An attn.merge's inputs (its results: output, logsumexp). */
   const void *partials;
   const float *partial_lse;
+  /* A run-time block layout (block_sparse / full_blocks; i32). */
+  const int32_t *kv_num_blocks, *kv_indices;
+  const int32_t *full_kv_num_blocks, *full_kv_indices;
 } attn_args;
 
 /* The role of a kernel argument (KernelArgument::Role). */
@@ -60,7 +70,11 @@ typedef enum {
   ATTN_ARG_OUTPUT = 7,
   ATTN_ARG_LOGSUMEXP = 8,
   ATTN_ARG_PARTIALS = 9,
-  ATTN_ARG_PARTIAL_LSE = 10
+  ATTN_ARG_PARTIAL_LSE = 10,
+  ATTN_ARG_KV_NUM_BLOCKS = 11,
+  ATTN_ARG_KV_INDICES = 12,
+  ATTN_ARG_FULL_KV_NUM_BLOCKS = 13,
+  ATTN_ARG_FULL_KV_INDICES = 14
 } attn_arg_role;
 
 /* A dim stated at run time (attn_args' batch, seq_q or seq_kv). */

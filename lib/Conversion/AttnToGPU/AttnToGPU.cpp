@@ -17,6 +17,7 @@
 #include "attn/Dialect/Attn/Transforms/Numerics.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/TileElements.h"
+#include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
@@ -178,6 +179,11 @@ public:
       return WalkResult::skip();
     });
     for (scf::ForallOp forall : foralls) {
+      if (forall->hasAttr(kRuntimeBlockLayoutAttr)) {
+        forall.emitError("attn-tile-to-gpu: a run-time block layout "
+                         "(block_sparse) is not lowered to the GPU yet");
+        return signalPassFailure();
+      }
       if (forall.getBody()->getOps<TileMergeOp>().empty())
         continue;
       forall.emitError("attn-tile-to-gpu: attn.tile_merge (split-KV with "

@@ -319,7 +319,7 @@ func.func @document_in_complement_without_segments(%q: tensor<1x4x16x8xf32>, %k:
 // Only the generic form can give one id operand.
 func.func @segments_need_both(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %ids: tensor<1x16xi32>) {
   // expected-error @+1 {{'attn.attention' op segments need both query and key/value ids}}
-  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
+  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
   return
 }
 
@@ -1515,4 +1515,62 @@ func.func @merge_lse(%po: tensor<2x1x4x16x8xf32>, %pl: tensor<2x1x4x16xf32>) -> 
   // expected-error @+1 {{'attn.merge' op logsumexp 'tensor<1x4x8xf32>' does not match the output 'tensor<1x4x16x8xf32>' in dimension 2}}
   %o, %l = attn.merge %po, %pl : tensor<2x1x4x16x8xf32>, tensor<2x1x4x16xf32> -> tensor<1x4x16x8xf32>, tensor<1x4x8xf32>
   return %o, %l : tensor<1x4x16x8xf32>, tensor<1x4x8xf32>
+}
+
+// -----
+
+// A run-time block layout needs its block size, and the size needs a layout.
+func.func @block_sparse_without_size(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x: tensor<1x2x2x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_sparse needs sparse_block = array<i64: Bq, Bkv>, the layout's block size}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<1x2x2x2xi32>) : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+func.func @sparse_block_without_layout(%q: tensor<1x2x64x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op sparse_block is given without a block_sparse layout}}
+  %o = attn.attention %q, %q, %q {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+func.func @sparse_block_not_positive(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x: tensor<1x2x2x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op sparse_block must be two positive sizes [Bq, Bkv] below 2^31}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<1x2x2x2xi32>) {sparse_block = array<i64: 32, 0>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_sparse_i64(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi64>, %x: tensor<1x2x2x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_sparse counts and indices must be i32, got 'i64'}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi64>, tensor<1x2x2x2xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+// 64 queries in blocks of 32 are 2 query blocks, not 3.
+func.func @block_sparse_rows(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x3xi32>, %x: tensor<1x2x3x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_sparse has counts [1, 2, 3] and indices [1, 2, 3, 2] but [1, 2, 2] and [.., .., .., W >= 1] are expected (Qb = ceil(Sq / 32); B and Hq may be 1 to broadcast)}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x3xi32>, tensor<1x2x3x2xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_sparse_rank(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x: tensor<2x2x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_sparse needs counts [B, Hq, Qb] and indices [B, Hq, Qb, W], got ranks 3 and 3}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<2x2x2xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+func.func @full_blocks_shape(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x: tensor<1x2x2x2xi32>, %fx: tensor<1x3x2x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op full_blocks has counts [1, 2, 2] and indices [1, 3, 2, 2] but [1, 2, 2] and [.., .., .., W >= 1] are expected}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<1x2x2x2xi32>) full_blocks(%n, %fx : tensor<1x2x2xi32>, tensor<1x3x2x2xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
 }

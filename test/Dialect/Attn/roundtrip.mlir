@@ -913,3 +913,19 @@ func.func @merge(%po: tensor<2x1x8x128x64xf16>, %pl: tensor<2x1x8x128xf32>,
       : tensor<?x?x8x?x64xf32>, tensor<?x?x8x?xf32> -> tensor<?x8x?x64xbf16>
   return %o, %l, %d : tensor<1x8x128x64xf32>, tensor<1x8x128xf32>, tensor<?x8x?x64xbf16>
 }
+
+// A run-time block layout, with and without full blocks (heads broadcast).
+// CHECK-LABEL: func.func @block_sparse
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} block_sparse(%{{.+}}, %{{.+}} : tensor<2x1x2xi32>, tensor<2x1x2x3xi32>) full_blocks(%{{.+}}, %{{.+}} : tensor<2x1x2xi32>, tensor<2x1x2x3xi32>) {mask = #attn.causal, sparse_block = array<i64: 32, 48>} : tensor<2x4x64x16xbf16>, tensor<2x2x130x16xbf16>, tensor<2x2x130x16xbf16> -> tensor<2x4x64x16xbf16>
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} block_sparse(%{{.+}}, %{{.+}} : tensor<2x1x2xi32>, tensor<2x1x2x3xi32>) {sparse_block = array<i64: 32, 48>} : tensor<2x4x64x16xbf16>
+func.func @block_sparse(%q: tensor<2x4x64x16xbf16>, %k: tensor<2x2x130x16xbf16>, %v: tensor<2x2x130x16xbf16>,
+                        %n: tensor<2x1x2xi32>, %x: tensor<2x1x2x3xi32>) -> (tensor<2x4x64x16xbf16>, tensor<2x4x64x16xbf16>) {
+  %o = attn.attention %q, %k, %v block_sparse(%n, %x : tensor<2x1x2xi32>, tensor<2x1x2x3xi32>)
+      full_blocks(%n, %x : tensor<2x1x2xi32>, tensor<2x1x2x3xi32>)
+      {mask = #attn.causal, sparse_block = array<i64: 32, 48>}
+      : tensor<2x4x64x16xbf16>, tensor<2x2x130x16xbf16>, tensor<2x2x130x16xbf16> -> tensor<2x4x64x16xbf16>
+  %p = attn.attention %q, %k, %v block_sparse(%n, %x : tensor<2x1x2xi32>, tensor<2x1x2x3xi32>)
+      {sparse_block = array<i64: 32, 48>}
+      : tensor<2x4x64x16xbf16>, tensor<2x2x130x16xbf16>, tensor<2x2x130x16xbf16> -> tensor<2x4x64x16xbf16>
+  return %o, %p : tensor<2x4x64x16xbf16>, tensor<2x4x64x16xbf16>
+}

@@ -404,6 +404,65 @@ static LogicalResult verifySegmentIds(AttentionOp op,
   return success();
 }
 
+/// The run-time block layout: both operands of each pair, the full pair
+/// only with the partial one, `sparse_block` exactly with them; i32 counts
+/// [B|1, Hq|1, Qb] and indices [B|1, Hq|1, Qb, W] with Qb = ceil(Sq / Bq).
+static LogicalResult verifyBlockLayout(AttentionOp op,
+                                       const AttentionShape &shape) {
+  std::optional<ArrayRef<int64_t>> block = op.getSparseBlock();
+  if (static_cast<bool>(op.getKvNumBlocks()) != block.has_value())
+    return op.emitOpError()
+           << (block ? "sparse_block is given without a block_sparse layout"
+                     : "block_sparse needs sparse_block = array<i64: Bq, "
+                       "Bkv>, the layout's block size");
+  if (op.getFullKvNumBlocks() && !op.getKvNumBlocks())
+    return op.emitOpError() << "full_blocks needs block_sparse";
+  if (!block)
+    return success();
+  if (block->size() != 2 || (*block)[0] <= 0 || (*block)[1] <= 0 ||
+      (*block)[0] >= kMaxDimSize || (*block)[1] >= kMaxDimSize)
+    return op.emitOpError()
+           << "sparse_block must be two positive sizes [Bq, Bkv] below 2^31";
+  int64_t qBlocks = ShapedType::isDynamic(shape.seqQ)
+                        ? ShapedType::kDynamic
+                        : llvm::divideCeil(shape.seqQ, (*block)[0]);
+  for (auto [counts, indices, name] :
+       {std::tuple{op.getKvNumBlocks(), op.getKvIndices(), "block_sparse"},
+        std::tuple{op.getFullKvNumBlocks(), op.getFullKvIndices(),
+                   "full_blocks"}}) {
+    if (!counts)
+      continue;
+    auto ct = cast<RankedTensorType>(counts.getType());
+    auto it = cast<RankedTensorType>(indices.getType());
+    for (RankedTensorType type : {ct, it})
+      if (!type.getElementType().isSignlessInteger(32))
+        return op.emitOpError() << name << " counts and indices must be i32, "
+                                << "got " << type.getElementType();
+    if (ct.getRank() != 3 || it.getRank() != 4)
+      return op.emitOpError()
+             << name << " needs counts [B, Hq, Qb] and indices [B, Hq, Qb, "
+             << "W], got ranks " << ct.getRank() << " and " << it.getRank();
+    if (failed(verifyDimSizes(op, name, ct)) ||
+        failed(verifyDimSizes(op, name, it)))
+      return failure();
+    ArrayRef<int64_t> c = ct.getShape(), x = it.getShape();
+    bool ok = (c[0] == 1 || compatibleDim(c[0], shape.batch)) &&
+              (c[1] == 1 || compatibleDim(c[1], shape.numQHeads)) &&
+              compatibleDim(c[2], qBlocks) &&
+              llvm::all_of(llvm::seq(0, 3),
+                           [&](int d) { return compatibleDim(x[d], c[d]); }) &&
+              x[3] != 0;
+    if (!ok)
+      return op.emitOpError()
+             << name << " has counts " << formatDims(c) << " and indices "
+             << formatDims(x) << " but "
+             << formatDims({shape.batch, shape.numQHeads, qBlocks})
+             << " and [.., .., .., W >= 1] are expected (Qb = ceil(Sq / "
+             << (*block)[0] << "); B and Hq may be 1 to broadcast)";
+  }
+  return success();
+}
+
 /// The mask_mod and score_mod regions and the captures they read: a
 /// mask_mod exactly when the mask uses #attn.custom, captures only with a
 /// region to read them, each region's signature and body.
@@ -461,7 +520,9 @@ LogicalResult AttentionOp::verify() {
   if (Value bias = getBias())
     if (failed(verifyBias(op, bias, eltType, shape)))
       return failure();
-  if (failed(verifySegmentIds(*this, shape)) || failed(verifyModRegions(*this)))
+  if (failed(verifySegmentIds(*this, shape)) ||
+      failed(verifyModRegions(*this)) ||
+      failed(verifyBlockLayout(*this, shape)))
     return failure();
 
   // The mask's and the score_mod's own rules for this shape.

@@ -54,6 +54,10 @@ private:
     if (!shape.hasStaticSequences())
       return op.emitError() << "attn-print-tile-map needs static sequence "
                                "lengths";
+    if (op.hasBlockLayout())
+      return op.emitError() << "attn-print-tile-map: the block_sparse layout "
+                               "is run-time data; its tile map is known only "
+                               "when the attention runs";
     if (batch < 0 ||
         (!ShapedType::isDynamic(shape.batch) && batch >= shape.batch) ||
         head < 0 || head >= shape.numQHeads)

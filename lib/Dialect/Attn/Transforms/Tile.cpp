@@ -24,6 +24,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <numeric>
+
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILE
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
@@ -352,6 +354,10 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     return failure();
 
   scf::ForallOp forall = emitGrid(b);
+  // The GPU lowering does not read run-time layouts yet; it refuses grids
+  // marked so.
+  if (choice->blockLayout)
+    forall->setAttr(kRuntimeBlockLayoutAttr, b.getUnitAttr());
   emitTileState(b);
   KvPlan plan = planKvLoop(b, *choice);
   restrictToSplit(b, plan);
@@ -399,6 +405,13 @@ public:
     for (AttentionOp op : ops) {
       auto [q, kv] = shapeOf ? shapeOf(op)
                              : std::pair{tileQ.getValue(), tileKV.getValue()};
+      // A run-time block layout is visited block by block: each tile lies
+      // in one block (the largest tiles dividing both).
+      if (std::optional<ArrayRef<int64_t>> block = op.getSparseBlock();
+          block && q > 0 && kv > 0) {
+        q = std::gcd(q, (*block)[0]);
+        kv = std::gcd(kv, (*block)[1]);
+      }
       if (badSizes(op, q, kv) ||
           failed(Tiler(op, q, kv, kvSplits, countVisits).run(rewriter)))
         return signalPassFailure();

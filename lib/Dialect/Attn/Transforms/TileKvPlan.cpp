@@ -286,9 +286,135 @@ KvPlan Tiler::planRuntimeTable(OpBuilder &b, Value table, Value qTile,
   return plan;
 }
 
+KvPlan Tiler::planBlockLayout(OpBuilder &b) {
+  ArrayRef<int64_t> block = *op.getSparseBlock();
+  int64_t perBlock = block[1] / tileKV; // kv tiles per key block
+  Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
+  Value numKVBlocks = arith::CeilDivUIOp::create(
+      b, loc, seqKV, indexConstant(b, loc, block[1]));
+  Value qBlock =
+      arith::DivUIOp::create(b, loc, qBegin, indexConstant(b, loc, block[0]));
+  // One list of the layout (partial or full blocks) for this query tile:
+  // where its row is (batch and head 0 where the layout broadcasts) and
+  // how many entries it has, clamped into [0, width]. A query block past
+  // the layout's rows (a run-time length the layout was not made for) has
+  // none, and every read stays inside the tensors.
+  struct List {
+    Value indices, width, count;
+    SmallVector<Value> row;
+  };
+  auto rowOf = [&](Value layout) {
+    auto type = cast<RankedTensorType>(layout.getType());
+    Value last = arith::SubIOp::create(b, loc, dimSize(b, loc, layout, 2), one);
+    return SmallVector<Value>{type.getDimSize(0) == 1 ? zero : batchIv,
+                              type.getDimSize(1) == 1 ? zero : headIv,
+                              arith::MinUIOp::create(b, loc, qBlock, last)};
+  };
+  auto list = [&](Value counts, Value indices) {
+    List l;
+    l.indices = indices;
+    l.row = rowOf(indices);
+    l.width = dimSize(b, loc, indices, 3);
+    Value n = tensor::ExtractOp::create(b, loc, counts, rowOf(counts));
+    n = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+    n = arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, n, zero),
+                               l.width);
+    Value inLayout = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, qBlock,
+        arith::MinUIOp::create(b, loc, dimSize(b, loc, counts, 2),
+                               dimSize(b, loc, indices, 2)));
+    l.count = arith::SelectOp::create(b, loc, inLayout, n, zero);
+    return l;
+  };
+  List partial = list(op.getKvNumBlocks(), op.getKvIndices());
+  std::optional<List> full;
+  if (op.getFullKvNumBlocks())
+    full = list(op.getFullKvNumBlocks(), op.getFullKvIndices());
+  Value blocks = full
+                     ? arith::AddIOp::create(b, loc, partial.count, full->count)
+                           .getResult()
+                     : partial.count;
+  KvPlan plan;
+  plan.lower = zero;
+  plan.upper =
+      arith::MulIOp::create(b, loc, blocks, indexConstant(b, loc, perBlock));
+  // Loop iteration iv is kv tile iv % perBlock of entry iv / perBlock,
+  // which is in the partial list below its count, else in the full one.
+  auto entry = [=](OpBuilder &b, Location loc, Value iv) {
+    return arith::DivUIOp::create(b, loc, iv, indexConstant(b, loc, perBlock));
+  };
+  auto inPartial = [=](OpBuilder &b, Location loc, Value iv) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                 entry(b, loc, iv), partial.count);
+  };
+  // The entry of `l` at `at`, clamped into the list so that the read stays
+  // inside it whichever list the entry is in.
+  auto read = [=](OpBuilder &b, Location loc, const List &l, Value at) {
+    Value last = arith::SubIOp::create(b, loc, l.width, one);
+    at = arith::MinSIOp::create(b, loc,
+                                arith::MaxSIOp::create(b, loc, at, zero), last);
+    SmallVector<Value> index(l.row);
+    index.push_back(at);
+    Value v = tensor::ExtractOp::create(b, loc, l.indices, index);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v).getResult();
+  };
+  auto keyBlock = [=](OpBuilder &b, Location loc, Value iv) -> Value {
+    Value e = entry(b, loc, iv);
+    Value blk = read(b, loc, partial, e);
+    if (!full)
+      return blk;
+    Value fullBlk =
+        read(b, loc, *full, arith::SubIOp::create(b, loc, e, partial.count));
+    return arith::SelectOp::create(b, loc, inPartial(b, loc, iv), blk, fullBlk);
+  };
+  plan.kvTile = [=](OpBuilder &b, Location loc, Value iv) -> Value {
+    Value sub =
+        arith::RemUIOp::create(b, loc, iv, indexConstant(b, loc, perBlock));
+    return arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, keyBlock(b, loc, iv),
+                              indexConstant(b, loc, perBlock)),
+        sub);
+  };
+  // A listed index outside the key blocks, or a tile past the keys in the
+  // last block, is skipped.
+  Value kvTiles = numKVTiles;
+  plan.isNonEmpty = [=](OpBuilder &b, Location loc, Value iv) -> Value {
+    Value blk = keyBlock(b, loc, iv);
+    Value inRange = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, blk, zero),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, blk,
+                              numKVBlocks));
+    // Only computed for blocks in range, where it cannot overflow.
+    Value kt = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, blk, indexConstant(b, loc, perBlock)),
+        arith::RemUIOp::create(b, loc, iv, indexConstant(b, loc, perBlock)));
+    return arith::AndIOp::create(
+        b, loc, inRange,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, kt, kvTiles));
+  };
+  // Without a mask every listed block is kept whole; with one, the full
+  // list's blocks are (the mask is evaluated in the partial ones).
+  plan.alwaysFull = isa<NoneMaskAttr>(op.getEffectiveMask());
+  bool hasFull = full.has_value();
+  plan.isFull = [=](OpBuilder &b, Location loc, Value iv) -> Value {
+    if (!hasFull)
+      return arith::ConstantIntOp::create(b, loc, 0, 1);
+    return arith::XOrIOp::create(b, loc, inPartial(b, loc, iv),
+                                 arith::ConstantIntOp::create(b, loc, 1, 1));
+  };
+  return plan;
+}
+
 FailureOr<Tiler::KvPlanChoice> Tiler::chooseKvPlan(OpBuilder &b) {
   AttentionShape shape = op.getShape();
   KvPlanChoice choice;
+  if (op.hasBlockLayout()) {
+    choice.blockLayout = true;
+    return choice;
+  }
   choice.mask = op.buildMask();
   choice.band = choice.mask->band();
   if (!choice.band && shape.hasStaticSequences() &&
@@ -311,6 +437,8 @@ FailureOr<Tiler::KvPlanChoice> Tiler::chooseKvPlan(OpBuilder &b) {
 }
 
 KvPlan Tiler::planKvLoop(OpBuilder &b, const KvPlanChoice &choice) {
+  if (choice.blockLayout)
+    return planBlockLayout(b);
   if (choice.band)
     return planBand(b, *choice.band, qBegin);
   if (choice.map)

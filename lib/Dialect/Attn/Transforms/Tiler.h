@@ -61,6 +61,8 @@ private:
     std::optional<mask::Band> band;
     std::optional<mask::TileMap> map;
     Value runtimeTable;
+    /// The op's run-time block layout (block_sparse) lists the kv blocks.
+    bool blockLayout = false;
   };
 
   LogicalResult checkSupported();
@@ -96,6 +98,9 @@ private:
   KvPlan planBand(OpBuilder &b, const mask::Band &band, Value qBegin);
   KvPlan planTable(OpBuilder &b, const mask::TileMap &map, Value qTile);
   KvPlan planDense(OpBuilder &b);
+  /// The kv tiles of the blocks the run-time block layout lists for this
+  /// query tile: its partial blocks, then its full ones.
+  KvPlan planBlockLayout(OpBuilder &b);
   KvPlan planRuntimeTable(OpBuilder &b, Value table, Value qTile,
                           const std::optional<mask::Band> &bound);
   Value buildRuntimeTable(OpBuilder &b, Value batch, Value numQTiles);

@@ -65,6 +65,21 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       appended to each region's arguments. At most rank 8 (what the back
       ends marshal), no zero-sized dim; elements signless integers (i1 to
       i64) or f16, bf16, f32, f64.
+    - `block_sparse(%kv_num_blocks, %kv_indices : tensor<BxHxQbxi32>,
+      tensor<BxHxQbxWxi32>)` with `sparse_block = array<i64: Bq, Bkv>`: a
+      block layout given at run time, FlexAttention's BlockMask
+      (`kv_num_blocks`, `kv_indices`). Query block `r = i / Bq` of (b, h)
+      visits the key blocks `kv_indices[b, h, r, 0 : kv_num_blocks[b, h,
+      r]]`; every other key block is dropped. `Qb = ceil(Sq / Bq)`; `B`
+      and `H` (= Hq) may be 1 to broadcast; `W` is any width (counts are
+      clamped to it, and to 0 from below). Listed blocks keep what the
+      `mask` (and `mask_mod`) keeps; without a mask they are kept whole.
+      An index outside `[0, ceil(Skv / Bkv))` is skipped; an index listed
+      twice counts twice (as in FlexAttention, indices are distinct).
+    - `full_blocks(%full_kv_num_blocks, %full_kv_indices : ...)`, with
+      `block_sparse`: further key blocks, of the same shapes, that are
+      kept whole without evaluating the mask (FlexAttention's
+      `full_kv_num_blocks` / `full_kv_indices`).
 
     Optional regions:
     - `mask_mod`: `(b, h, i, j : index, captures...) -> i1`, referred to by
@@ -127,9 +142,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$q_segment_ids,
     Optional<AnyRankedTensor>:$kv_segment_ids,
     Variadic<AnyRankedTensor>:$captures,
+    Optional<AnyRankedTensor>:$kv_num_blocks,
+    Optional<AnyRankedTensor>:$kv_indices,
+    Optional<AnyRankedTensor>:$full_kv_num_blocks,
+    Optional<AnyRankedTensor>:$full_kv_indices,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<Attn_MaskAttr>:$mask,
-    OptionalAttr<Attn_ScoreModAttr>:$score_mod
+    OptionalAttr<Attn_ScoreModAttr>:$score_mod,
+    OptionalAttr<DenseI64ArrayAttr>:$sparse_block
   );
   let results = (outs AnyRankedTensor:$output,
                       Optional<AnyRankedTensor>:$logsumexp);
@@ -142,6 +162,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     (`segments` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
         type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
     (`captures` `(` $captures^ `:` type($captures) `)`)?
+    (`block_sparse` `(` $kv_num_blocks^ `,` $kv_indices `:`
+        type($kv_num_blocks) `,` type($kv_indices) `)`)?
+    (`full_blocks` `(` $full_kv_num_blocks^ `,` $full_kv_indices `:`
+        type($full_kv_num_blocks) `,` type($full_kv_indices) `)`)?
     attr-dict
     (`mask_mod` $mask_mod^)?
     (`score_mod` $score_mod_region^)?
@@ -164,6 +188,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     /// region that only does index arithmetic is interpreted, so its tiles
     /// classify exactly; otherwise its tiles are partial.
     ::mlir::attn::mask::MaskRef buildMask();
+    /// Whether a run-time block layout (block_sparse) is given.
+    bool hasBlockLayout() { return static_cast<bool>(getKvNumBlocks()); }
   }];
 }
 

@@ -38,7 +38,12 @@ def Attn_ParamRole : I32EnumAttr<"ParamRole",
       I32EnumAttrCase<"Temporary", 9, "temporary">,
       // attn.merge's inputs (host buffers only so far).
       I32EnumAttrCase<"Partials", 10, "partials">,
-      I32EnumAttrCase<"PartialLse", 11, "partial_lse">]> {
+      I32EnumAttrCase<"PartialLse", 11, "partial_lse">,
+      // attn.attention's run-time block layout (host buffers only so far).
+      I32EnumAttrCase<"KvNumBlocks", 12, "kv_num_blocks">,
+      I32EnumAttrCase<"KvIndices", 13, "kv_indices">,
+      I32EnumAttrCase<"FullKvNumBlocks", 14, "full_kv_num_blocks">,
+      I32EnumAttrCase<"FullKvIndices", 15, "full_kv_indices">]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }

@@ -15,6 +15,11 @@
 
 namespace mlir::attn {
 
+/// Marks attn-tile's grid of an attention whose kv loop reads a run-time
+/// block layout (block_sparse), which attn-tile-to-gpu does not lower yet.
+inline constexpr llvm::StringLiteral kRuntimeBlockLayoutAttr =
+    "attn.runtime_block_layout";
+
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 
 /// The size of dimension `dim` of a tensor or memref, as a constant when
