@@ -61,18 +61,39 @@ std::string AttentionSpec::toMLIR() const {
   std::string qIds = tensorType({batch, seqQ}, "i32");
   std::string kvIds = tensorType({batch, seqKV}, "i32");
 
+  // The block layout's counts and indices (sized by the lengths).
+  bool layout = sparseBlockQ > 0 && sparseBlockKV > 0;
+  auto blocks = [](int64_t n, int64_t block) {
+    return n == kDynamicDim ? kDynamicDim : (n + block - 1) / block;
+  };
+  std::string counts, indices;
+  if (layout) {
+    counts = tensorType({batch, numQHeads, blocks(seqQ, sparseBlockQ)}, "i32");
+    indices = tensorType({batch, numQHeads, blocks(seqQ, sparseBlockQ),
+                          blocks(seqKV, sparseBlockKV)},
+                         "i32");
+  }
+
   std::ostringstream os;
   os << "func.func @attention(%q: " << q << ", %k: " << k << ", %v: " << v;
   if (hasBias)
     os << ", %bias: " << biasType;
   if (hasSegmentIds)
     os << ", %qids: " << qIds << ", %kvids: " << kvIds;
+  if (layout)
+    os << ", %kvn: " << counts << ", %kvx: " << indices;
+  if (layout && fullBlocks)
+    os << ", %fkvn: " << counts << ", %fkvx: " << indices;
   os << ") -> (" << o << (withLogsumexp ? ", " + lse : "") << ") {\n  ";
   os << (withLogsumexp ? "%o, %lse" : "%o") << " = attn.attention %q, %k, %v";
   if (hasBias)
     os << " bias(%bias : " << biasType << ")";
   if (hasSegmentIds)
     os << " segments(%qids, %kvids : " << qIds << ", " << kvIds << ")";
+  if (layout)
+    os << " block_sparse(%kvn, %kvx : " << counts << ", " << indices << ")";
+  if (layout && fullBlocks)
+    os << " full_blocks(%fkvn, %fkvx : " << counts << ", " << indices << ")";
   std::vector<std::string> attrs;
   if (scale) {
     std::ostringstream s;
@@ -84,6 +105,10 @@ std::string AttentionSpec::toMLIR() const {
     attrs.push_back("mask = " + mask);
   if (!scoreMod.empty())
     attrs.push_back("score_mod = " + scoreMod);
+  if (layout)
+    attrs.push_back(
+        "sparse_block = array<i64: " + std::to_string(sparseBlockQ) + ", " +
+        std::to_string(sparseBlockKV) + ">");
   if (!attrs.empty()) {
     os << " {";
     for (size_t i = 0; i < attrs.size(); ++i)

@@ -311,6 +311,15 @@ entryRoles(Operation *source, StringRef target) {
       roles.back().second.captureIndex = k;
     }
     if (attention.hasBlockLayout()) {
+      // Its block counts are static, so the lengths must be too.
+      AttentionShape shape = attention.getShape();
+      if (!shape.hasStaticSequences()) {
+        source->emitError("the ")
+            << target
+            << " JIT needs static sequence lengths with a block_sparse "
+               "layout (its block counts are static)";
+        return failure();
+      }
       addArg(ParamRole::KvNumBlocks, attention.getKvNumBlocks().getType());
       addArg(ParamRole::KvIndices, attention.getKvIndices().getType());
     }

@@ -303,15 +303,6 @@ private:
 // Block patterns.
 //===----------------------------------------------------------------------===//
 
-/// splitmix64: tiny, well-defined and identical on every platform, so the
-/// host and GPU lowerings can reproduce the random layout bit for bit.
-uint64_t splitmix64(uint64_t &state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 class RandomBlocksMask final : public Mask {
 public:
   RandomBlocksMask(int64_t blockSize, int64_t perRow, uint64_t seed)
@@ -695,6 +686,13 @@ TileClass Mask::classify(const MaskContext &ctx, TileRect rect) const {
 }
 
 namespace mlir::attn::mask {
+
+uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
 
 MaskRef makeAll() { return std::make_shared<AllMask>(); }
 

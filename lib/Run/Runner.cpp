@@ -16,6 +16,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/InitAll.h"
 #include "attn/JIT/Compiler.h"
+#include "attn/Mask/Mask.h"
 #include "attn/Run/Reference.h"
 #include "attn/Target/PTX/PTX.h"
 
@@ -353,8 +354,72 @@ llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
 // --- inputs ------------------------------------------------------------------
 
 /// The seeded random inputs of an attention and its poisoned outputs.
+/// A block_sparse layout's buffers and what each block of each row is.
+struct BlockLayout {
+  std::vector<int32_t> counts, indices, fullCounts, fullIndices;
+  /// [row * kvBlocks + c]: 0 dropped, 1 listed (mask applies), 2 full.
+  std::vector<uint8_t> kind;
+  int64_t batch = 0, heads = 0, qBlocks = 0, kvBlocks = 0;
+  int64_t blockQ = 1, blockKV = 1;
+
+  int kindOf(int64_t b, int64_t h, int64_t i, int64_t j) const {
+    int64_t row =
+        ((batch == 1 ? 0 : b) * heads + (heads == 1 ? 0 : h)) * qBlocks +
+        i / blockQ;
+    return kind[row * kvBlocks + j / blockKV];
+  }
+};
+
+/// The layout of `op`'s block_sparse operands (static shapes): block c of
+/// row `row` is listed iff splitmix64(seed * 2^40 + row * kvBlocks + c) /
+/// 2^64 < density, in ascending order, alternately partial and full when
+/// there is a full list, as far as the lists' widths allow.
+BlockLayout makeBlockLayout(AttentionOp op, const RunOptions &options) {
+  BlockLayout l;
+  auto counts = cast<RankedTensorType>(op.getKvNumBlocks().getType());
+  int64_t width =
+      cast<RankedTensorType>(op.getKvIndices().getType()).getDimSize(3);
+  int64_t fullWidth =
+      op.getFullKvIndices()
+          ? cast<RankedTensorType>(op.getFullKvIndices().getType())
+                .getDimSize(3)
+          : 0;
+  l.batch = counts.getDimSize(0);
+  l.heads = counts.getDimSize(1);
+  l.qBlocks = counts.getDimSize(2);
+  l.blockQ = (*op.getSparseBlock())[0];
+  l.blockKV = (*op.getSparseBlock())[1];
+  l.kvBlocks = llvm::divideCeil(op.getShape().seqKV, l.blockKV);
+  int64_t rows = l.batch * l.heads * l.qBlocks;
+  l.counts.assign(rows, 0);
+  l.indices.assign(rows * width, 0);
+  l.fullCounts.assign(fullWidth ? rows : 0, 0);
+  l.fullIndices.assign(rows * fullWidth, 0);
+  l.kind.assign(rows * l.kvBlocks, 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t listed = 0;
+    for (int64_t c = 0; c < l.kvBlocks; ++c) {
+      uint64_t state =
+          (options.seed << 40) + static_cast<uint64_t>(row * l.kvBlocks + c);
+      double u = static_cast<double>(mask::splitmix64(state) >> 11) * 0x1.0p-53;
+      if (u >= options.blockDensity)
+        continue;
+      bool toFull = fullWidth && listed++ % 2 == 1;
+      int32_t &n = toFull ? l.fullCounts[row] : l.counts[row];
+      if (n >= (toFull ? fullWidth : width))
+        continue;
+      (toFull ? l.fullIndices[row * fullWidth + n]
+              : l.indices[row * width + n]) = static_cast<int32_t>(c);
+      ++n;
+      l.kind[row * l.kvBlocks + c] = toFull ? 2 : 1;
+    }
+  }
+  return l;
+}
+
 struct RunInputs {
   Buffer q, k, v, bias, qIds, kvIds;
+  std::optional<BlockLayout> layout;
   std::vector<Buffer> captures;
   std::vector<const void *> capturePointers; // into `captures`
   Buffer out;
@@ -393,6 +458,8 @@ RunInputs makeInputs(AttentionOp op, const RunOptions &options) {
   }
   for (Buffer &buffer : in.captures)
     in.capturePointers.push_back(buffer.data());
+  if (op.hasBlockLayout())
+    in.layout = makeBlockLayout(op, options);
   Type elt = op.getQuery().getType().getElementType();
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   in.out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
@@ -414,6 +481,14 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
   args.output = out.data();
   args.logsumexp = lse.empty() ? nullptr : lse.data();
   args.captures = capturePointers.data();
+  if (layout) {
+    args.kvNumBlocks = layout->counts.data();
+    args.kvIndices = layout->indices.data();
+    if (!layout->fullCounts.empty()) {
+      args.fullKvNumBlocks = layout->fullCounts.data();
+      args.fullKvIndices = layout->fullIndices.data();
+    }
+  }
   // The sizes of this run, for a kernel compiled with '?' sizes (a static
   // one takes its own).
   AttentionShape shape = op.getShape();
@@ -533,6 +608,11 @@ void checkWithReference(AttentionOp op, const RunInputs &in,
   }
   ref.scale = op.getEffectiveScale();
   auto keep = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+    if (in.layout) {
+      int kind = in.layout->kindOf(b, h, i, j);
+      if (kind != 1)
+        return kind == 2;
+    }
     return maskObj->isKept(mctx, b, h, i, j);
   };
   auto modify = [&](double s, int64_t, int64_t h, int64_t i, int64_t j) {
@@ -622,10 +702,6 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   llvm::Expected<AttentionOp> op = findTheAttention(*module);
   if (!op)
     return op.takeError();
-  if (op->hasBlockLayout())
-    return makeError("attn-run: a block_sparse layout is run-time data that "
-                     "attn-run does not generate; run the attention through "
-                     "the JIT API (HostArgs::kvNumBlocks, kvIndices, ...)");
   if (hasDynamicSizes(*op))
     if (llvm::Error err = specializeSizes(*op, options))
       return makeError(llvm::toString(std::move(err)) +

@@ -101,6 +101,19 @@ static cl::opt<double> memoryBudgetGb(
     cl::init(8.0));
 static cl::opt<bool> withLse("lse", cl::desc("Also return the logsumexp"),
                              cl::cat(specCategory));
+static cl::opt<int64_t> sparseBlock(
+    "sparse-block",
+    cl::desc("Add a run-time block layout (block_sparse) of N x N blocks"),
+    cl::init(0), cl::cat(specCategory));
+static cl::opt<bool>
+    fullBlocks("full-blocks",
+               cl::desc("With --sparse-block: also a full-block list"),
+               cl::cat(specCategory));
+static cl::opt<double> blockDensity(
+    "block-density",
+    cl::desc("The fraction of key blocks a block layout lists (default "
+             "0.25; random from --seed)"),
+    cl::init(0.25));
 
 /// The attention stated by the spec flags, as MLIR.
 static llvm::Expected<std::string> specFromFlags() {
@@ -127,6 +140,12 @@ static llvm::Expected<std::string> specFromFlags() {
   spec.hasBias = withBias;
   spec.hasSegmentIds = withSegments;
   spec.withLogsumexp = withLse;
+  if (sparseBlock < 0)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "attn-run: --sparse-block must not be "
+                                   "negative");
+  spec.sparseBlockQ = spec.sparseBlockKV = sparseBlock;
+  spec.fullBlocks = fullBlocks;
   return spec.toMLIR();
 }
 
@@ -177,6 +196,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.documents = documents;
+  if (!(blockDensity >= 0 && blockDensity <= 1)) {
+    llvm::errs() << "attn-run: --block-density must be between 0 and 1\n";
+    return 1;
+  }
+  options.blockDensity = blockDensity;
   options.repetitions = repetitions;
   options.check = !noCheck;
   if (!(memoryBudgetGb > 0) || memoryBudgetGb > 1e9) {

@@ -939,6 +939,17 @@ TEST(HostNumerics, RunTimeBlockLayout) {
             expected += kindOf(b, h, i0, kt * tiles.kv) != 0;
     EXPECT_EQ(visits, expected);
   }
+  // The layout's block counts are static, so the JIT takes no '?' length
+  // with it (a stale layout would otherwise drop rows silently).
+  AttentionSpec spec = makeSpec({2, 2, 32, 32, 64, 64}, ElementType::F32);
+  spec.sparseBlockQ = spec.sparseBlockKV = 32;
+  spec.dynamicSizes = true;
+  auto dynamic = compiler.compileForHost(spec);
+  ASSERT_FALSE(static_cast<bool>(dynamic));
+  EXPECT_NE(llvm::toString(dynamic.takeError())
+                .find("needs static sequence lengths with a block_sparse "
+                      "layout"),
+            std::string::npos);
 }
 
 // The host tile kernels at every vector width (the scalar loops, 1 lane,

@@ -58,6 +58,12 @@ struct AttentionSpec {
   /// the spec. Masks whose tile table is built at compile time
   /// (#attn.random_blocks, #attn.block_layout) need static lengths.
   bool dynamicSizes = false;
+  /// A run-time block layout of blocks sparseBlockQ x sparseBlockKV (0: none):
+  /// i32 kv_num_blocks [B, Hq, Qb] and kv_indices [B, Hq, Qb, KVb] in
+  /// HostArgs, FlexAttention's BlockMask; with `fullBlocks` also the full
+  /// lists. Needs static lengths.
+  int64_t sparseBlockQ = 0, sparseBlockKV = 0;
+  bool fullBlocks = false;
 
   /// The spec as MLIR text: one function holding one attn.attention.
   std::string toMLIR() const;

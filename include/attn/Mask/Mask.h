@@ -161,6 +161,10 @@ MaskRef makeGlobal(int64_t first, std::vector<int64_t> indices = {});
 /// chosen by a deterministic generator from (seed, row). When the row has
 /// no more than `perRow` blocks, all are kept. blockSize >= 1, perRow >= 0.
 MaskRef makeRandomBlocks(int64_t blockSize, int64_t perRow, uint64_t seed);
+/// splitmix64: advances `state` and returns the next value. Tiny,
+/// well-defined and identical on every platform (and in bench/host/compare),
+/// so that random layouts are reproduced bit for bit.
+uint64_t splitmix64(uint64_t &state);
 /// An explicit block-sparse layout: element (i, j) is kept iff
 /// layout[(i / blockQ) * numCols + j / blockKV] is set. The layout has
 /// numRows x numCols entries, row-major; indices beyond it are not kept.

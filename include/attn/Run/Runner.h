@@ -40,6 +40,10 @@ struct RunOptions {
   /// Document ids (attentions with segment ids): 0 for runs of random
   /// length, else that many documents of equal length.
   int64_t documents = 0;
+  /// A block_sparse layout: the fraction of key blocks each query block
+  /// lists, chosen per (row, block) by splitmix64 from the seed (every
+  /// second listed block goes to the full list when there is one).
+  double blockDensity = 0.25;
   int repetitions = 3; // timed runs of the kernel; the median is reported
   bool check = true;   // compare with the f64 reference
   /// The most attn-run allocates for buffers and their exact f64 copies

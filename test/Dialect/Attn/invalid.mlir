@@ -1574,3 +1574,20 @@ func.func @full_blocks_shape(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x
   %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<1x2x2x2xi32>) full_blocks(%n, %fx : tensor<1x2x2xi32>, tensor<1x3x2x2xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
   return
 }
+
+// -----
+
+// Counts without their indices (the generic form can state it).
+func.func @block_sparse_half_pair(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>) {
+  // expected-error @+1 {{'attn.attention' op a block layout needs both its counts and its indices (block_sparse, full_blocks)}}
+  %o = "attn.attention"(%q, %q, %q, %n) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0>, sparse_block = array<i64: 32, 32>}> ({}, {}) : (tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x2xi32>) -> tensor<1x2x64x8xf32>
+  return
+}
+
+// -----
+
+func.func @block_sparse_zero_width(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x: tensor<1x2x2x0xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_sparse counts and indices must not have a zero-sized dim}}
+  %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<1x2x2x0xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
+  return
+}

@@ -1,9 +1,9 @@
-// A run-time block layout: the host pipeline lowers it; attn-run does not
-// generate layouts and says so; the emulator and PTX paths refuse it with
-// the GPU lowering's message. No tool reads the (absent) layout data.
+// A run-time block layout: the host pipeline lowers it, attn-run runs it
+// on a layout it generates; the emulator and PTX paths refuse it with the
+// GPU lowering's message.
 // OK-opt
-// EXPECT-run: a block_sparse layout is run-time data that attn-run does not generate
-// EXPECT-emulate: a block_sparse layout is run-time data that attn-run does not generate
+// OK-run
+// EXPECT-emulate: a run-time block layout (block_sparse) is not lowered to the GPU yet
 // EXPECT-ptx: a run-time block layout (block_sparse) is not lowered to the GPU yet
 func.func @attention(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x64x64xf16>, %v: tensor<1x2x64x64xf16>,
                      %n: tensor<1x2x1xi32>, %x: tensor<1x2x1x1xi32>) -> tensor<1x2x64x64xf16> {

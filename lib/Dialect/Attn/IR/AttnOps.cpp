@@ -410,6 +410,12 @@ static LogicalResult verifySegmentIds(AttentionOp op,
 static LogicalResult verifyBlockLayout(AttentionOp op,
                                        const AttentionShape &shape) {
   std::optional<ArrayRef<int64_t>> block = op.getSparseBlock();
+  if (static_cast<bool>(op.getKvNumBlocks()) !=
+          static_cast<bool>(op.getKvIndices()) ||
+      static_cast<bool>(op.getFullKvNumBlocks()) !=
+          static_cast<bool>(op.getFullKvIndices()))
+    return op.emitOpError() << "a block layout needs both its counts and "
+                               "its indices (block_sparse, full_blocks)";
   if (static_cast<bool>(op.getKvNumBlocks()) != block.has_value())
     return op.emitOpError()
            << (block ? "sparse_block is given without a block_sparse layout"
@@ -445,6 +451,10 @@ static LogicalResult verifyBlockLayout(AttentionOp op,
     if (failed(verifyDimSizes(op, name, ct)) ||
         failed(verifyDimSizes(op, name, it)))
       return failure();
+    if (llvm::is_contained(ct.getShape(), 0) ||
+        llvm::is_contained(it.getShape(), 0))
+      return op.emitOpError() << name << " counts and indices must not have "
+                              << "a zero-sized dim";
     ArrayRef<int64_t> c = ct.getShape(), x = it.getShape();
     bool ok = (c[0] == 1 || compatibleDim(c[0], shape.batch)) &&
               (c[1] == 1 || compatibleDim(c[1], shape.numQHeads)) &&

@@ -70,7 +70,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       block layout given at run time, FlexAttention's BlockMask
       (`kv_num_blocks`, `kv_indices`). Query block `r = i / Bq` of (b, h)
       visits the key blocks `kv_indices[b, h, r, 0 : kv_num_blocks[b, h,
-      r]]`; every other key block is dropped. `Qb = ceil(Sq / Bq)`; `B`
+      r]]`; every other key block is dropped. `Qb = ceil(Sq / Bq)`, no dim
+      is 0; `B`
       and `H` (= Hq) may be 1 to broadcast; `W` is any width (counts are
       clamped to it, and to 0 from below). Listed blocks keep what the
       `mask` (and `mask_mod`) keeps; without a mask they are kept whole.
