@@ -128,6 +128,22 @@ bool TileUpdateOp::isAlwaysFull() {
   return getFull() && matchPattern(getFull(), m_One());
 }
 
+/// The optional logsumexp result of a tile's rows: 1-D f32, one per row
+/// of `out`.
+static LogicalResult verifyRowLogsumexp(Operation *op, Value logsumexp,
+                                        ShapedType out) {
+  if (!logsumexp)
+    return success();
+  auto lse = cast<ShapedType>(logsumexp.getType());
+  if (lse.getRank() != 1 || !lse.getElementType().isF32())
+    return op->emitOpError()
+           << "logsumexp must be a 1-D f32 tensor or memref, got " << lse;
+  if (!compatibleDim(lse.getDimSize(0), out.getDimSize(0)))
+    return op->emitOpError() << "logsumexp has " << lse.getDimSize(0)
+                             << " rows, the output " << out.getDimSize(0);
+  return success();
+}
+
 LogicalResult TileFinalizeOp::verify() {
   Operation *op = getOperation();
   if (failed(verifyTileOperand(op, "output", getOutput(), 2)))
@@ -140,16 +156,8 @@ LogicalResult TileFinalizeOp::verify() {
   if (!out.isDynamicDim(0) && out.getDimSize(0) > acc.getDimSize(0))
     return emitOpError() << "output has " << out.getDimSize(0)
                          << " rows, more than the tile's " << acc.getDimSize(0);
-  if (getLogsumexp()) {
-    auto lse = cast<ShapedType>(getLogsumexp().getType());
-    if (lse.getRank() != 1 || !lse.getElementType().isF32())
-      return emitOpError() << "logsumexp must be a 1-D f32 tensor or memref, "
-                              "got "
-                           << lse;
-    if (!compatibleDim(lse.getDimSize(0), out.getDimSize(0)))
-      return emitOpError() << "logsumexp has " << lse.getDimSize(0)
-                           << " rows, the output " << out.getDimSize(0);
-  }
+  if (failed(verifyRowLogsumexp(op, getLogsumexp(), out)))
+    return failure();
   if (ShapedType::isDynamic(tileQ))
     return emitOpError("row state must have a static size");
   return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
@@ -183,16 +191,8 @@ LogicalResult TileMergeOp::verify() {
   if (!compatibleDim(out.getDimSize(0), parts.getDimSize(1)))
     return emitOpError() << "output has " << out.getDimSize(0)
                          << " rows, the partials " << parts.getDimSize(1);
-  if (getLogsumexp()) {
-    auto lse = cast<ShapedType>(getLogsumexp().getType());
-    if (lse.getRank() != 1 || !lse.getElementType().isF32())
-      return emitOpError() << "logsumexp must be a 1-D f32 tensor or memref, "
-                              "got "
-                           << lse;
-    if (!compatibleDim(lse.getDimSize(0), out.getDimSize(0)))
-      return emitOpError() << "logsumexp has " << lse.getDimSize(0)
-                           << " rows, the output " << out.getDimSize(0);
-  }
+  if (failed(verifyRowLogsumexp(op, getLogsumexp(), out)))
+    return failure();
   return success();
 }
 
