@@ -53,8 +53,20 @@ std::string AttentionSpec::toMLIR() const {
   int64_t seqQ = dynamicSizes ? kDynamicDim : this->seqQ;
   int64_t seqKV = dynamicSizes ? kDynamicDim : this->seqKV;
   std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
-  std::string k = tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
-  std::string v = tensorType({batch, numKVHeads, seqKV, headDimV}, elt);
+  bool paged = pageSize > 0;
+  std::string k =
+      paged ? tensorType({numPages, pageSize, numKVHeads, headDimQK}, elt)
+            : tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
+  std::string v =
+      paged ? tensorType({numPages, pageSize, numKVHeads, headDimV}, elt)
+            : tensorType({batch, numKVHeads, seqKV, headDimV}, elt);
+  // The page table's pages hold the longest sequence (a static count).
+  std::string pageTable, kvLengths;
+  if (paged) {
+    pageTable =
+        tensorType({batch, (this->seqKV + pageSize - 1) / pageSize}, "i32");
+    kvLengths = tensorType({batch}, "i32");
+  }
   std::string o = tensorType({batch, numQHeads, seqQ, headDimV}, elt);
   std::string lse = tensorType({batch, numQHeads, seqQ}, "f32");
   std::string biasType = tensorType({batch, numQHeads, seqQ, seqKV}, "f32");
@@ -84,6 +96,8 @@ std::string AttentionSpec::toMLIR() const {
     os << ", %kvn: " << counts << ", %kvx: " << indices;
   if (layout && fullBlocks)
     os << ", %fkvn: " << counts << ", %fkvx: " << indices;
+  if (paged)
+    os << ", %pages: " << pageTable << ", %kvlens: " << kvLengths;
   os << ") -> (" << o << (withLogsumexp ? ", " + lse : "") << ") {\n  ";
   os << (withLogsumexp ? "%o, %lse" : "%o") << " = attn.attention %q, %k, %v";
   if (hasBias)
@@ -94,6 +108,8 @@ std::string AttentionSpec::toMLIR() const {
     os << " block_sparse(%kvn, %kvx : " << counts << ", " << indices << ")";
   if (layout && fullBlocks)
     os << " full_blocks(%fkvn, %fkvx : " << counts << ", " << indices << ")";
+  if (paged)
+    os << " paged(%pages, %kvlens : " << pageTable << ", " << kvLengths << ")";
   std::vector<std::string> attrs;
   if (scale) {
     std::ostringstream s;

@@ -18,7 +18,9 @@ static_assert(static_cast<int>(KernelArgument::Role::Query) == ATTN_ARG_QUERY &&
                   static_cast<int>(KernelArgument::Role::PartialLogsumexp) ==
                       ATTN_ARG_PARTIAL_LSE &&
                   static_cast<int>(KernelArgument::Role::FullKvIndices) ==
-                      ATTN_ARG_FULL_KV_INDICES,
+                      ATTN_ARG_FULL_KV_INDICES &&
+                  static_cast<int>(KernelArgument::Role::KvLengths) ==
+                      ATTN_ARG_KV_LENGTHS,
               "attn_arg_role follows KernelArgument::Role");
 static_assert(KernelArgument::kDynamic == ATTN_DYNAMIC_DIM);
 
@@ -150,6 +152,8 @@ int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
   host.kvIndices = args->kv_indices;
   host.fullKvNumBlocks = args->full_kv_num_blocks;
   host.fullKvIndices = args->full_kv_indices;
+  host.pageTable = args->page_table;
+  host.kvLengths = args->kv_lengths;
   llvm::Error err = kernel->host       ? kernel->host->run(host)
                     : kernel->emulated ? kernel->emulated->run(host)
                                        : kernel->gpu->run(host, stream);

@@ -297,9 +297,12 @@ entryRoles(Operation *source, StringRef target) {
     roles.push_back({role, shape});
   };
   if (auto attention = dyn_cast<AttentionOp>(source)) {
+    bool paged = attention.isPaged();
     addArg(ParamRole::Query, attention.getQuery().getType());
-    addArg(ParamRole::Key, attention.getKey().getType());
-    addArg(ParamRole::Value, attention.getValue().getType());
+    addArg(paged ? ParamRole::KeyPages : ParamRole::Key,
+           attention.getKey().getType());
+    addArg(paged ? ParamRole::ValuePages : ParamRole::Value,
+           attention.getValue().getType());
     if (attention.getBias())
       addArg(ParamRole::Bias, attention.getBias().getType());
     if (attention.getQSegmentIds()) {
@@ -327,6 +330,10 @@ entryRoles(Operation *source, StringRef target) {
       addArg(ParamRole::FullKvNumBlocks,
              attention.getFullKvNumBlocks().getType());
       addArg(ParamRole::FullKvIndices, attention.getFullKvIndices().getType());
+    }
+    if (paged) {
+      addArg(ParamRole::PageTable, attention.getPageTable().getType());
+      addArg(ParamRole::KvLengths, attention.getKvLengths().getType());
     }
     addArg(ParamRole::Output, attention.getOutput().getType());
     if (attention.getLogsumexp())

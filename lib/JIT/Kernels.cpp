@@ -167,6 +167,14 @@ const void *bufferFor(const HostArgs &host, ParamRole role,
     return host.fullKvNumBlocks;
   case ParamRole::FullKvIndices:
     return host.fullKvIndices;
+  case ParamRole::KeyPages:
+    return host.key;
+  case ParamRole::ValuePages:
+    return host.value;
+  case ParamRole::PageTable:
+    return host.pageTable;
+  case ParamRole::KvLengths:
+    return host.kvLengths;
   case ParamRole::Temporary: // the launcher's, not the caller's
     return nullptr;
   }
@@ -584,7 +592,11 @@ std::optional<RunSize> mlir::attn::jit::detail::runSizeOf(ParamRole role,
   case ParamRole::KvIndices:
   case ParamRole::FullKvNumBlocks:
   case ParamRole::FullKvIndices:
+  case ParamRole::PageTable: // [B, max_pages]
+  case ParamRole::KvLengths: // [B]
     return dim == 0 ? std::optional(RunSize::Batch) : std::nullopt;
+  case ParamRole::KeyPages: // [num_pages, page_size, Hkv, D]: static
+  case ParamRole::ValuePages:
   case ParamRole::Capture:
   case ParamRole::Temporary:
     return std::nullopt;
@@ -655,6 +667,18 @@ std::vector<KernelArgument> mlir::attn::jit::detail::describeArguments(
     case ParamRole::FullKvIndices:
       arg.role = KernelArgument::Role::FullKvIndices;
       break;
+    case ParamRole::KeyPages:
+      arg.role = KernelArgument::Role::KeyPages;
+      break;
+    case ParamRole::ValuePages:
+      arg.role = KernelArgument::Role::ValuePages;
+      break;
+    case ParamRole::PageTable:
+      arg.role = KernelArgument::Role::PageTable;
+      break;
+    case ParamRole::KvLengths:
+      arg.role = KernelArgument::Role::KvLengths;
+      break;
     case ParamRole::Temporary: // never an entry argument
       continue;
     }
@@ -705,6 +729,14 @@ const char *mlir::attn::jit::detail::roleName(ParamRole role) {
     return "full_kv_num_blocks";
   case ParamRole::FullKvIndices:
     return "full_kv_indices";
+  case ParamRole::KeyPages:
+    return "key pages";
+  case ParamRole::ValuePages:
+    return "value pages";
+  case ParamRole::PageTable:
+    return "page table";
+  case ParamRole::KvLengths:
+    return "kv lengths";
   }
   return "?";
 }

@@ -39,6 +39,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <random>
 
@@ -417,9 +418,73 @@ BlockLayout makeBlockLayout(AttentionOp op, const RunOptions &options) {
   return l;
 }
 
+/// A paged cache's page table and lengths, seeded: sequence b holds
+/// kv_lengths[b] keys (the first sequence the most the table allows, the
+/// others a random number, 0 included) in pages drawn without repeats
+/// while the cache has unused ones, then at random.
+struct PagedCache {
+  std::vector<int32_t> table, lengths;
+  int64_t slots = 0, pageSize = 0, numPages = 0;
+
+  /// The page index that key j of sequence b is read from, clamped into
+  /// the cache as the kernels clamp it.
+  int64_t pageOf(int64_t b, int64_t j) const {
+    int64_t page = table[b * slots + j / pageSize];
+    return std::clamp<int64_t>(page, 0, numPages - 1);
+  }
+};
+
+PagedCache makePagedCache(AttentionOp op, std::mt19937_64 &rng) {
+  PagedCache cache;
+  auto tableType = cast<RankedTensorType>(op.getPageTable().getType());
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  int64_t batch = tableType.getDimSize(0);
+  cache.slots = tableType.getDimSize(1);
+  cache.pageSize = keyType.getDimSize(1);
+  cache.numPages = keyType.getDimSize(0);
+  std::vector<int32_t> free(cache.numPages);
+  std::iota(free.begin(), free.end(), 0);
+  std::shuffle(free.begin(), free.end(), rng);
+  int64_t most = cache.slots * cache.pageSize;
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t n = b == 0 ? most : static_cast<int64_t>(rng() % (most + 1));
+    cache.lengths.push_back(static_cast<int32_t>(n));
+    for (int64_t s = 0; s < cache.slots; ++s) {
+      int32_t page = static_cast<int32_t>(rng() % cache.numPages);
+      if (s * cache.pageSize < n && !free.empty()) {
+        page = free.back();
+        free.pop_back();
+      }
+      cache.table.push_back(page);
+    }
+  }
+  return cache;
+}
+
+/// The keys (or values) of a paged cache as the reference reads them,
+/// [B, Hkv, slots * page_size, D]; 0 past each sequence's length.
+std::vector<double> gatherPages(const Buffer &pages, RankedTensorType type,
+                                const PagedCache &cache) {
+  int64_t heads = type.getDimSize(2), depth = type.getDimSize(3);
+  int64_t batch = static_cast<int64_t>(cache.lengths.size());
+  int64_t keys = cache.slots * cache.pageSize;
+  std::vector<double> out(batch * heads * keys * depth, 0.0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t j = 0; j < cache.lengths[b]; ++j) {
+        int64_t row =
+            (cache.pageOf(b, j) * cache.pageSize + j % cache.pageSize) * heads +
+            h;
+        std::copy_n(pages.exact.begin() + row * depth, depth,
+                    out.begin() + ((b * heads + h) * keys + j) * depth);
+      }
+  return out;
+}
+
 struct RunInputs {
   Buffer q, k, v, bias, qIds, kvIds;
   std::optional<BlockLayout> layout;
+  std::optional<PagedCache> paged;
   std::vector<Buffer> captures;
   std::vector<const void *> capturePointers; // into `captures`
   Buffer out;
@@ -460,6 +525,8 @@ RunInputs makeInputs(AttentionOp op, const RunOptions &options) {
     in.capturePointers.push_back(buffer.data());
   if (op.hasBlockLayout())
     in.layout = makeBlockLayout(op, options);
+  if (op.isPaged())
+    in.paged = makePagedCache(op, rng);
   Type elt = op.getQuery().getType().getElementType();
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   in.out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
@@ -491,10 +558,15 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
   }
   // The sizes of this run, for a kernel compiled with '?' sizes (a static
   // one takes its own).
+  if (paged) {
+    args.pageTable = paged->table.data();
+    args.kvLengths = paged->lengths.data();
+  }
   AttentionShape shape = op.getShape();
   args.batch = shape.batch;
   args.seqQ = shape.seqQ;
-  args.seqKV = shape.seqKV;
+  // A paged cache's lengths are per sequence, in kvLengths.
+  args.seqKV = paged ? 0 : shape.seqKV;
   args.numCaptures = capturePointers.size();
   return args;
 }
@@ -599,6 +671,15 @@ void checkWithReference(AttentionOp op, const RunInputs &in,
   ref.query = in.q.exact;
   ref.key = in.k.exact;
   ref.value = in.v.exact;
+  std::vector<double> pagedKeys, pagedValues;
+  if (in.paged) {
+    pagedKeys = gatherPages(in.k, cast<RankedTensorType>(op.getKey().getType()),
+                            *in.paged);
+    pagedValues = gatherPages(
+        in.v, cast<RankedTensorType>(op.getValue().getType()), *in.paged);
+    ref.key = pagedKeys;
+    ref.value = pagedValues;
+  }
   if (op.getBias()) {
     ArrayRef<int64_t> biasShape =
         cast<RankedTensorType>(op.getBias().getType()).getShape();
@@ -613,7 +694,12 @@ void checkWithReference(AttentionOp op, const RunInputs &in,
       if (kind != 1)
         return kind == 2;
     }
-    return maskObj->isKept(mctx, b, h, i, j);
+    if (!in.paged)
+      return maskObj->isKept(mctx, b, h, i, j);
+    // Each sequence's own length, for the keys and the mask.
+    mask::MaskContext seq = mctx;
+    seq.seqKV = in.paged->lengths[b];
+    return j < seq.seqKV && maskObj->isKept(seq, b, h, i, j);
   };
   auto modify = [&](double s, int64_t, int64_t h, int64_t i, int64_t j) {
     applyScoreMod(mod, s, h, i, j, shape.numQHeads);

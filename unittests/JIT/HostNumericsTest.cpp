@@ -23,6 +23,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -950,6 +951,204 @@ TEST(HostNumerics, RunTimeBlockLayout) {
                 .find("needs static sequence lengths with a block_sparse "
                       "layout"),
             std::string::npos);
+}
+
+// A paged KV cache (vLLM's layout) against the f64 attention over each
+// sequence's own keys: lengths 0, 1, 17, one page exactly and one that
+// ends inside its last page; pages shuffled over the cache; spare pages
+// and the unused rows of the last page hold NaN, unused table slots
+// indices outside the cache (none of them may be read); page sizes 1, 16
+// and 64, tiles larger and smaller than a page; decode (Sq = 1) and a
+// chunk of queries (Sq = 5) under bottom-right masks that end at each
+// sequence's length, a band and a mask tested per element; f32, f16 and
+// bf16; host kv splits; run-time batch and query length.
+TEST(HostNumerics, PagedKV) {
+  struct Config {
+    int64_t pageSize, seqQ;
+    std::string mask;
+    ElementType type;
+    int64_t splits, tileKV;
+    bool dynamic;
+  };
+  const std::vector<Config> configs = {
+      {1, 1, "none", ElementType::F32, 0, 0, false},
+      {16, 1, "causal", ElementType::BF16, 0, 0, false},
+      {16, 5, "window", ElementType::F16, 0, 0, false},
+      {64, 5, "causal", ElementType::F32, 3, 0, false},
+      {64, 1, "union", ElementType::BF16, 4, 0, false},
+      {16, 5, "union", ElementType::F32, 0, 32, false},
+      {1, 5, "causal", ElementType::F16, 2, 16, false},
+      {64, 5, "none", ElementType::F16, 0, 16, true},
+      {16, 1, "causal", ElementType::F32, 0, 0, true},
+  };
+  const int64_t batch = 5, heads = 4, kvHeads = 2, d = 32, longest = 150;
+  const std::vector<int32_t> lengths = {17, 0, 1, 150, 64};
+  const std::string window =
+      "#attn.window<left = 8, right = 0, alignment = bottom_right>";
+  uint64_t seed = 300;
+  for (const Config &cfg : configs) {
+    SCOPED_TRACE("page size " + std::to_string(cfg.pageSize) + " Sq " +
+                 std::to_string(cfg.seqQ) + " " + cfg.mask + " splits " +
+                 std::to_string(cfg.splits) + " tile-kv " +
+                 std::to_string(cfg.tileKV) + (cfg.dynamic ? " dynamic" : ""));
+    std::mt19937_64 rng(seed++);
+    const int64_t p = cfg.pageSize, slots = (longest + p - 1) / p,
+                  logical = slots * p;
+    // Each sequence's pages, shuffled over the cache, with spares.
+    int64_t used = 0;
+    for (int32_t n : lengths)
+      used += (n + p - 1) / p;
+    const int64_t numPages = used + 3;
+    std::vector<int32_t> order(numPages);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<int32_t> table(batch * slots);
+    int64_t next = 0;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t s = 0; s < slots; ++s)
+        table[b * slots + s] =
+            s < (lengths[b] + p - 1) / p
+                ? order[next++]
+                : (s % 2 ? -3 : static_cast<int32_t>(numPages + 5));
+
+    Case c;
+    c.spec = makeSpec({heads, kvHeads, d, d, cfg.seqQ, logical}, cfg.type);
+    c.spec.batch = batch;
+    std::string maskText =
+        cfg.mask == "causal"   ? "#attn.causal<bottom_right>"
+        : cfg.mask == "window" ? window
+        : cfg.mask == "union"
+            ? "#attn.union<[" + window + ", #attn.global<first = 2>]>"
+            : "";
+    const std::string mask = cfg.mask;
+    const int64_t seqQ = cfg.seqQ;
+    c.keep = [&, mask, seqQ](int64_t b, int64_t, int64_t i, int64_t j) {
+      int64_t n = lengths[b], dist = j - (i + n - seqQ);
+      bool inWindow = dist >= -8 && dist <= 0;
+      return j < n && (mask == "none" || (mask == "causal" && dist <= 0) ||
+                       (mask == "window" && inWindow) ||
+                       (mask == "union" && (inWindow || i < 2 || j < 2)));
+    };
+    Tensor q = randomTensor(rng, batch * heads * cfg.seqQ * d, cfg.type, 1.0);
+    Tensor k = randomTensor(rng, batch * kvHeads * logical * d, cfg.type, 1.0);
+    Tensor v = randomTensor(rng, batch * kvHeads * logical * d, cfg.type, 1.0);
+    // The pages of `t` ([B, Hkv, logical, d]): NaN where no key is.
+    auto paged = [&](const Tensor &t) {
+      Tensor pages;
+      size_t n = numPages * p * kvHeads * d;
+      if (cfg.type == ElementType::F32)
+        pages.f32.assign(n, std::nanf(""));
+      else
+        pages.half.assign(n, cfg.type == ElementType::F16 ? 0x7e00 : 0x7fc0);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t h = 0; h < kvHeads; ++h)
+          for (int64_t j = 0; j < lengths[b]; ++j)
+            for (int64_t e = 0; e < d; ++e) {
+              size_t from = ((b * kvHeads + h) * logical + j) * d + e;
+              size_t to =
+                  ((table[b * slots + j / p] * p + j % p) * kvHeads + h) * d +
+                  e;
+              if (cfg.type == ElementType::F32)
+                pages.f32[to] = t.f32[from];
+              else
+                pages.half[to] = t.half[from];
+            }
+      return pages;
+    };
+    Tensor kPages = paged(k), vPages = paged(v);
+
+    AttentionSpec spec = c.spec;
+    spec.seqKV = longest;
+    spec.pageSize = p;
+    spec.numPages = numPages;
+    spec.mask = maskText;
+    spec.dynamicSizes = cfg.dynamic;
+    CompileOptions options{0, cfg.tileKV};
+    options.kvSplits = cfg.splits;
+    Compiler compiler(options);
+    auto kernel = compiler.compileForHost(spec);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError()) << "\n"
+        << spec.toMLIR();
+    size_t outSize = batch * heads * cfg.seqQ * d;
+    std::vector<float> outF32(outSize, std::nanf(""));
+    std::vector<uint16_t> outHalf(outSize, 0x7e00);
+    std::vector<float> lse(batch * heads * cfg.seqQ, std::nanf(""));
+    HostArgs args;
+    args.query = q.data();
+    args.key = kPages.data();
+    args.value = vPages.data();
+    args.pageTable = table.data();
+    args.kvLengths = lengths.data();
+    args.output = cfg.type == ElementType::F32
+                      ? static_cast<void *>(outF32.data())
+                      : static_cast<void *>(outHalf.data());
+    args.logsumexp = lse.data();
+    if (cfg.dynamic) {
+      args.batch = batch;
+      args.seqQ = cfg.seqQ;
+    }
+    llvm::Error err = (*kernel)->run(args);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    std::vector<double> refOut, refLse;
+    reference(c, q, k, v, {}, refOut, refLse);
+    expectNearReference(c, outF32, outHalf, lse, refOut, refLse);
+  }
+}
+
+// A paged kernel describes its buffers by their paged roles and refuses a
+// run without its page table or lengths, or with a key length stated
+// (its lengths are per sequence).
+TEST(HostJIT, PagedArgumentsAreChecked) {
+  AttentionSpec spec = makeSpec({4, 2, 32, 32, 1, 100}, ElementType::F16);
+  spec.batch = 3;
+  spec.pageSize = 16;
+  spec.numPages = 20;
+  spec.dynamicSizes = true;
+  Compiler compiler;
+  auto kernel = compiler.compileForHost(spec);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<KernelArgument> described = (*kernel)->arguments();
+  ASSERT_EQ(described.size(), 7u); // and the output and logsumexp
+  EXPECT_EQ(described[1].role, KernelArgument::Role::KeyPages);
+  EXPECT_EQ(described[1].shape, (std::vector<int64_t>{20, 16, 2, 32}));
+  EXPECT_EQ(described[2].role, KernelArgument::Role::ValuePages);
+  EXPECT_EQ(described[3].role, KernelArgument::Role::PageTable);
+  EXPECT_EQ(described[3].shape,
+            (std::vector<int64_t>{KernelArgument::kDynamic, 7}));
+  EXPECT_EQ(described[3].runSize[0], "batch");
+  EXPECT_EQ(described[4].role, KernelArgument::Role::KvLengths);
+  EXPECT_EQ(described[4].elementType, "i32");
+
+  std::vector<uint16_t> q(3 * 4 * 32), pages(20 * 16 * 2 * 32), out(q.size());
+  std::vector<int32_t> table(3 * 7, 0), lengths = {5, 0, 100};
+  std::vector<float> lse(3 * 4);
+  HostArgs args;
+  args.query = q.data();
+  args.key = args.value = pages.data();
+  args.output = out.data();
+  args.logsumexp = lse.data();
+  args.pageTable = table.data();
+  args.kvLengths = lengths.data();
+  args.batch = 3;
+  args.seqQ = 1;
+  llvm::Error ok = (*kernel)->run(args);
+  EXPECT_FALSE(static_cast<bool>(ok)) << llvm::toString(std::move(ok));
+  auto expectError = [&](HostArgs bad, const std::string &text) {
+    llvm::Error err = (*kernel)->run(bad);
+    ASSERT_TRUE(static_cast<bool>(err));
+    std::string message = llvm::toString(std::move(err));
+    EXPECT_NE(message.find(text), std::string::npos) << message;
+  };
+  HostArgs noTable = args;
+  noTable.pageTable = nullptr;
+  expectError(noTable, "page table");
+  HostArgs noLengths = args;
+  noLengths.kvLengths = nullptr;
+  expectError(noLengths, "kv lengths");
+  HostArgs seqKV = args;
+  seqKV.seqKV = 100;
+  expectError(seqKV, "this kernel has no seqKV");
 }
 
 // The host tile kernels at every vector width (the scalar loops, 1 lane,

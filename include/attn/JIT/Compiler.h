@@ -64,6 +64,12 @@ struct AttentionSpec {
   /// lists. Needs static lengths.
   int64_t sparseBlockQ = 0, sparseBlockKV = 0;
   bool fullBlocks = false;
+  /// A paged KV cache of `numPages` pages of `pageSize` keys (0: none): K
+  /// and V [numPages, pageSize, Hkv, D], and in HostArgs an i32 page table
+  /// [B, ceil(seqKV / pageSize)] and i32 kv lengths [B] (each at most the
+  /// table's keys). `seqKV` is the longest sequence the table holds; the
+  /// batch and seqQ may be dynamic, `numPages` is static.
+  int64_t pageSize = 0, numPages = 0;
 
   /// The spec as MLIR text: one function holding one attn.attention.
   std::string toMLIR() const;
@@ -148,6 +154,11 @@ struct HostArgs {
   const int32_t *kvIndices = nullptr;
   const int32_t *fullKvNumBlocks = nullptr;
   const int32_t *fullKvIndices = nullptr;
+  /// A paged KV cache (paged): `key` and `value` are then the pages
+  /// [num_pages, page_size, Hkv, D]; the page table [B, max_pages] and
+  /// each sequence's key length [B] (i32).
+  const int32_t *pageTable = nullptr;
+  const int32_t *kvLengths = nullptr;
 };
 
 /// One buffer a compiled kernel takes, as HostArgs names it: what a host
@@ -168,7 +179,11 @@ struct KernelArgument {
     KvNumBlocks,      // block_sparse: i32 [B, Hq, Qb]
     KvIndices,        // block_sparse: i32 [B, Hq, Qb, W]
     FullKvNumBlocks,  // full_blocks
-    FullKvIndices
+    FullKvIndices,
+    KeyPages,   // paged: K [num_pages, page_size, Hkv, Dqk] (HostArgs::key)
+    ValuePages, // paged: V [num_pages, page_size, Hkv, Dv] (HostArgs::value)
+    PageTable,  // paged: i32 [B, max_pages]
+    KvLengths   // paged: i32 [B]
   };
   Role role = Role::Query;
   /// "query", "key", ..., "captured tensor", "output", "logsumexp".

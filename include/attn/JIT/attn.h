@@ -33,7 +33,7 @@ typedef enum {
  * one version to the next: zero-initialise it, set what you use, and
  * build against the header of the library you link (attn_c_api_version()
  * returns the library's). */
-#define ATTN_C_API_VERSION 3
+#define ATTN_C_API_VERSION 4
 int attn_c_api_version(void);
 
 /* The buffers of one run, as HostArgs: row-major, contiguous. The sizes
@@ -56,6 +56,8 @@ typedef struct {
   /* A run-time block layout (block_sparse / full_blocks; i32). */
   const int32_t *kv_num_blocks, *kv_indices;
   const int32_t *full_kv_num_blocks, *full_kv_indices;
+  /* A paged KV cache (paged; i32): key and value are then its pages. */
+  const int32_t *page_table, *kv_lengths;
 } attn_args;
 
 /* The role of a kernel argument (KernelArgument::Role). */
@@ -74,7 +76,11 @@ typedef enum {
   ATTN_ARG_KV_NUM_BLOCKS = 11,
   ATTN_ARG_KV_INDICES = 12,
   ATTN_ARG_FULL_KV_NUM_BLOCKS = 13,
-  ATTN_ARG_FULL_KV_INDICES = 14
+  ATTN_ARG_FULL_KV_INDICES = 14,
+  ATTN_ARG_KEY_PAGES = 15,
+  ATTN_ARG_VALUE_PAGES = 16,
+  ATTN_ARG_PAGE_TABLE = 17,
+  ATTN_ARG_KV_LENGTHS = 18
 } attn_arg_role;
 
 /* A dim stated at run time (attn_args' batch, seq_q or seq_kv). */

@@ -184,6 +184,15 @@ public:
                          "(block_sparse) is not lowered to the GPU yet");
         return signalPassFailure();
       }
+      bool paged = false;
+      forall.walk([&](TileUpdateOp op) {
+        paged |= static_cast<bool>(op.getPageTable() || op.getKvLength());
+      });
+      if (paged) {
+        forall.emitError("attn-tile-to-gpu: a paged KV cache (paged) is not "
+                         "lowered to the GPU yet");
+        return signalPassFailure();
+      }
       if (forall.getBody()->getOps<TileMergeOp>().empty())
         continue;
       forall.emitError("attn-tile-to-gpu: attn.tile_merge (split-KV with "

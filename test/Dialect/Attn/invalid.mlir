@@ -319,7 +319,7 @@ func.func @document_in_complement_without_segments(%q: tensor<1x4x16x8xf32>, %k:
 // Only the generic form can give one id operand.
 func.func @segments_need_both(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %ids: tensor<1x16xi32>) {
   // expected-error @+1 {{'attn.attention' op segments need both query and key/value ids}}
-  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
+  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
   return
 }
 
@@ -1580,7 +1580,7 @@ func.func @full_blocks_shape(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x
 // Counts without their indices (the generic form can state it).
 func.func @block_sparse_half_pair(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>) {
   // expected-error @+1 {{'attn.attention' op a block layout needs both its counts and its indices (block_sparse, full_blocks)}}
-  %o = "attn.attention"(%q, %q, %q, %n) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0>, sparse_block = array<i64: 32, 32>}> ({}, {}) : (tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x2xi32>) -> tensor<1x2x64x8xf32>
+  %o = "attn.attention"(%q, %q, %q, %n) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0>, sparse_block = array<i64: 32, 32>}> ({}, {}) : (tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x2xi32>) -> tensor<1x2x64x8xf32>
   return
 }
 
@@ -1591,3 +1591,68 @@ func.func @block_sparse_zero_width(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi3
   %o = attn.attention %q, %q, %q block_sparse(%n, %x : tensor<1x2x2xi32>, tensor<1x2x2x0xi32>) {sparse_block = array<i64: 32, 32>} : tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32> -> tensor<1x2x64x8xf32>
   return
 }
+
+// -----
+
+func.func @paged_key_rank(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op key must be rank 4 [num_pages, page_size, Hkv, Dqk], got rank 3}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<4x16x8xf32>, tensor<4x16x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_table_type(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %t: tensor<1x2xi64>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op page table must be a [B, max_pages] i32 tensor, got 'tensor<1x2xi64>'}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x2xi64>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x16x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_dynamic_pages(%q: tensor<1x2x1x8xf32>, %k: tensor<?x16x1x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op paged key 'tensor<?x16x1x8xf32>' must have a static shape without zero-sized dims}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<?x16x1x8xf32>, tensor<?x16x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_value_pages(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %v: tensor<4x8x1x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op paged key 'tensor<4x16x1x8xf32>' and value 'tensor<4x8x1x8xf32>' must have the same pages and page size}}
+  %o = attn.attention %q, %k, %v paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x8x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_dynamic_table(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %t: tensor<1x?xi32>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op page table 'tensor<1x?xi32>' must have a static, non-zero page count}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x?xi32>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x16x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_table_batch(%q: tensor<2x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %t: tensor<3x2xi32>, %n: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.attention' op batch size mismatch: query [2, 2, 1, 8], key [3, 1, 32, 8], value [3, 1, 32, 8]}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<3x2xi32>, tensor<2xi32>) : tensor<2x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x16x1x8xf32> -> tensor<2x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_lengths(%q: tensor<2x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %t: tensor<2x2xi32>, %n: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op kv lengths 'tensor<3xi32>' do not match the batch [2]}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<2x2xi32>, tensor<3xi32>) : tensor<2x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x16x1x8xf32> -> tensor<2x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @paged_with_bias(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>, %b: tensor<1x2x1x32xf32>) {
+  // expected-error @+1 {{'attn.attention' op a paged KV cache does not combine with bias, segments or a block layout yet}}
+  %o = attn.attention %q, %k, %k bias(%b : tensor<1x2x1x32xf32>) paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x16x1x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+

@@ -929,3 +929,11 @@ func.func @block_sparse(%q: tensor<2x4x64x16xbf16>, %k: tensor<2x2x130x16xbf16>,
       : tensor<2x4x64x16xbf16>, tensor<2x2x130x16xbf16>, tensor<2x2x130x16xbf16> -> tensor<2x4x64x16xbf16>
   return %o, %p : tensor<2x4x64x16xbf16>, tensor<2x4x64x16xbf16>
 }
+
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} paged(%{{.+}}, %{{.+}} : tensor<?x8xi32>, tensor<?xi32>) {mask = #attn.causal<bottom_right>} : tensor<?x8x1x128xbf16>, tensor<100x16x2x128xbf16>, tensor<100x16x2x128xbf16> -> tensor<?x8x1x128xbf16>, tensor<?x8x1xf32>
+func.func @paged(%q: tensor<?x8x1x128xbf16>, %k: tensor<100x16x2x128xbf16>, %v: tensor<100x16x2x128xbf16>,
+                 %t: tensor<?x8xi32>, %n: tensor<?xi32>) -> (tensor<?x8x1x128xbf16>, tensor<?x8x1xf32>) {
+  %o, %l = attn.attention %q, %k, %v paged(%t, %n : tensor<?x8xi32>, tensor<?xi32>) {mask = #attn.causal<bottom_right>}
+      : tensor<?x8x1x128xbf16>, tensor<100x16x2x128xbf16>, tensor<100x16x2x128xbf16> -> tensor<?x8x1x128xbf16>, tensor<?x8x1xf32>
+  return %o, %l : tensor<?x8x1x128xbf16>, tensor<?x8x1xf32>
+}

@@ -150,18 +150,41 @@ static LogicalResult verifyDims(Operation *op, StringRef what,
   return success();
 }
 
+/// The dims of a paged K or V (`[num_pages, page_size, Hkv, D]`) as the
+/// attention reads them, `[B, Hkv, M * page_size, D]` for a page table
+/// `[B, M]`; other keys and values as they are.
+static SmallVector<int64_t> logicalKvDims(ArrayRef<int64_t> dims,
+                                          Value pageTable) {
+  if (!pageTable || dims.size() != 4)
+    return SmallVector<int64_t>(dims);
+  ArrayRef<int64_t> table =
+      cast<RankedTensorType>(pageTable.getType()).getShape();
+  if (table.size() != 2)
+    return SmallVector<int64_t>(dims);
+  int64_t seq = ShapedType::isDynamic(table[1]) ? ShapedType::kDynamic
+                                                : table[1] * dims[1];
+  return {table[0], dims[2], seq, dims[3]};
+}
+
 /// Verifies Q, K, V of an attention and computes its shape. Shared by
-/// attn.attention and attn.linear_attention.
+/// attn.attention and attn.linear_attention. With a page table, K and V
+/// are a paged cache (verifyPaged checks the table itself).
 static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
-                                           Value key, Value value) {
+                                           Value key, Value value,
+                                           Value pageTable = Value()) {
   auto qType = cast<RankedTensorType>(query.getType());
   auto kType = cast<RankedTensorType>(key.getType());
   auto vType = cast<RankedTensorType>(value.getType());
 
+  bool paged = static_cast<bool>(pageTable);
   for (auto [name, type, layout] :
        {std::tuple{"query", qType, "[B, Hq, Sq, Dqk]"},
-        std::tuple{"key", kType, "[B, Hkv, Skv, Dqk]"},
-        std::tuple{"value", vType, "[B, Hkv, Skv, Dv]"}}) {
+        std::tuple{"key", kType,
+                   paged ? "[num_pages, page_size, Hkv, Dqk]"
+                         : "[B, Hkv, Skv, Dqk]"},
+        std::tuple{"value", vType,
+                   paged ? "[num_pages, page_size, Hkv, Dv]"
+                         : "[B, Hkv, Skv, Dv]"}}) {
     if (type.getRank() != 4)
       return op->emitOpError() << name << " must be rank 4 " << layout
                                << ", got rank " << type.getRank();
@@ -179,8 +202,34 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
            << qType.getElementType() << ", " << kType.getElementType()
            << " and " << vType.getElementType();
 
-  ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
-                    v = vType.getShape();
+  if (paged) {
+    auto table = cast<RankedTensorType>(pageTable.getType());
+    if (table.getRank() != 2 || !table.getElementType().isSignlessInteger(32))
+      return op->emitOpError()
+             << "page table must be a [B, max_pages] i32 tensor, got " << table;
+    for (auto [name, type] : {std::pair{"key", kType}, {"value", vType}})
+      if (!type.hasStaticShape() || llvm::is_contained(type.getShape(), 0))
+        return op->emitOpError()
+               << "paged " << name << " " << type
+               << " must have a static shape without zero-sized dims";
+    if (kType.getDimSize(0) != vType.getDimSize(0) ||
+        kType.getDimSize(1) != vType.getDimSize(1))
+      return op->emitOpError()
+             << "paged key " << kType << " and value " << vType
+             << " must have the same pages and page size";
+    if (table.isDynamicDim(1) || table.getDimSize(1) == 0)
+      return op->emitOpError() << "page table " << table
+                               << " must have a static, non-zero page count";
+    if (failed(verifyDimSizes(op, "page table", table)))
+      return failure();
+    if (table.getDimSize(1) * kType.getDimSize(1) >= kMaxDimSize)
+      return op->emitOpError()
+             << "page table " << table << " of pages of " << kType.getDimSize(1)
+             << " keys holds 2^31 keys or more";
+  }
+  SmallVector<int64_t> kDims = logicalKvDims(kType.getShape(), pageTable),
+                       vDims = logicalKvDims(vType.getShape(), pageTable);
+  ArrayRef<int64_t> q = qType.getShape(), k = kDims, v = vDims;
   for (auto [name, dims] :
        {std::pair{"query", q}, std::pair{"key", k}, std::pair{"value", v}}) {
     if (ShapedType::isDynamic(dims[1]))
@@ -236,10 +285,13 @@ static LogicalResult verifyOutput(Operation *op, Value output, Type eltType,
                     {shape.batch, shape.numQHeads, shape.seqQ, shape.headDimV});
 }
 
-static AttentionShape shapeOf(Value query, Value key, Value value) {
+static AttentionShape shapeOf(Value query, Value key, Value value,
+                              Value pageTable = Value()) {
   ArrayRef<int64_t> q = cast<RankedTensorType>(query.getType()).getShape();
-  ArrayRef<int64_t> k = cast<RankedTensorType>(key.getType()).getShape();
-  ArrayRef<int64_t> v = cast<RankedTensorType>(value.getType()).getShape();
+  SmallVector<int64_t> k = logicalKvDims(
+      cast<RankedTensorType>(key.getType()).getShape(), pageTable);
+  SmallVector<int64_t> v = logicalKvDims(
+      cast<RankedTensorType>(value.getType()).getShape(), pageTable);
   AttentionShape shape;
   shape.batch = q[0];
   shape.numQHeads = q[1];
@@ -256,7 +308,13 @@ static AttentionShape shapeOf(Value query, Value key, Value value) {
 //===----------------------------------------------------------------------===//
 
 AttentionShape AttentionOp::getShape() {
-  return shapeOf(getQuery(), getKey(), getValue());
+  AttentionShape shape =
+      shapeOf(getQuery(), getKey(), getValue(), getPageTable());
+  // Q may be the one with a dynamic batch.
+  if (ShapedType::isDynamic(shape.batch) && isPaged())
+    shape.batch =
+        cast<RankedTensorType>(getPageTable().getType()).getDimSize(0);
+  return shape;
 }
 
 double AttentionOp::getEffectiveScale() {
@@ -473,6 +531,27 @@ static LogicalResult verifyBlockLayout(AttentionOp op,
   return success();
 }
 
+/// The paged KV cache's kv lengths (i32 [B]) and what it does not combine
+/// with; verifyQKV has checked the pages and the page table.
+static LogicalResult verifyPaged(AttentionOp op, const AttentionShape &shape) {
+  if (static_cast<bool>(op.getPageTable()) !=
+      static_cast<bool>(op.getKvLengths()))
+    return op.emitOpError("paged needs a page table and kv lengths");
+  if (!op.isPaged())
+    return success();
+  auto lengths = cast<RankedTensorType>(op.getKvLengths().getType());
+  if (lengths.getRank() != 1 || !lengths.getElementType().isSignlessInteger(32))
+    return op.emitOpError()
+           << "kv lengths must be a [B] i32 tensor, got " << lengths;
+  if (!compatibleDim(lengths.getDimSize(0), shape.batch))
+    return op.emitOpError() << "kv lengths " << lengths << " do not match "
+                            << "the batch " << formatDims({shape.batch});
+  if (op.getBias() || op.getQSegmentIds() || op.hasBlockLayout())
+    return op.emitOpError("a paged KV cache does not combine with bias, "
+                          "segments or a block layout yet");
+  return success();
+}
+
 /// The mask_mod and score_mod regions and the captures they read: a
 /// mask_mod exactly when the mask uses #attn.custom, captures only with a
 /// region to read them, each region's signature and body.
@@ -512,10 +591,12 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyAttrNesting(*this, getMaskAttr(), getScoreModAttr())))
     return failure();
   FailureOr<AttentionShape> maybeShape =
-      verifyQKV(*this, getQuery(), getKey(), getValue());
+      verifyQKV(*this, getQuery(), getKey(), getValue(), getPageTable());
   if (failed(maybeShape))
     return failure();
   const AttentionShape &shape = *maybeShape;
+  if (failed(verifyPaged(*this, shape)))
+    return failure();
   Type eltType = getQuery().getType().getElementType();
   Operation *op = getOperation();
 

@@ -63,7 +63,7 @@ static LogicalResult verifyTileState(Operation *op, Value rowMax, Value rowSum,
 
 MutableOperandRange TileUpdateOp::getStateMutable() {
   return MutableOperandRange(getOperation(),
-                             getODSOperandIndexAndLength(12).first, 3);
+                             getRowMaxMutable().getOperandNumber(), 3);
 }
 
 LogicalResult TileUpdateOp::verify() {
@@ -86,6 +86,13 @@ LogicalResult TileUpdateOp::verify() {
        failed(verifyTileOperand(op, "key/value segment ids", getKvSegmentIds(),
                                 2, /*integer=*/true))))
     return failure();
+  if (getPageTable()) {
+    if (failed(verifyTileOperand(op, "page table", getPageTable(), 2,
+                                 /*integer=*/true)))
+      return failure();
+    if (!getKvLength())
+      return emitOpError("pages need a kv_length");
+  }
   auto q = cast<ShapedType>(getQuery().getType());
   auto k = cast<ShapedType>(getKey().getType());
   auto v = cast<ShapedType>(getValue().getType());

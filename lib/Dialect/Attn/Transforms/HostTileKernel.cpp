@@ -177,9 +177,12 @@ void TileKernel::allocate() {
   auto elementOf = [](Value v) {
     return cast<MemRefType>(v.getType()).getElementType();
   };
-  if (!elementOf(op.getKey()).isF32())
+  // A paged cache is gathered into panels too: a row's page is looked up
+  // once per tile, not at every load.
+  bool paged = static_cast<bool>(op.getPageTable());
+  if (paged || !elementOf(op.getKey()).isF32())
     kPanel = buffer({tileKV, dqk});
-  if (!elementOf(op.getValue()).isF32())
+  if (paged || !elementOf(op.getValue()).isF32())
     vPanel = buffer({tileKV, dv});
 }
 
@@ -212,17 +215,20 @@ void TileKernel::packQuery() {
 }
 
 void TileKernel::packPanels() {
-  // f16/bf16 keys and values widened into f32 panels, once per tile.
+  // f16/bf16 keys and values widened into f32 panels, and the rows of a
+  // paged cache gathered, once per tile.
   auto pack = [&](Value source, Value panel, int64_t depth) {
     int64_t lanes = hostVectorLanes(depth, width);
     Type elt = cast<MemRefType>(source.getType()).getElementType();
     loop(cols, 1, {}, [&](Value c, ValueRange) {
-      Value j = add(op.getKvBegin(), c);
+      SmallVector<Value> at =
+          tileKvIndices(b, loc, op, source, add(op.getKvBegin(), c), index(0));
       loop(index(depth), lanes, {}, [&](Value d, ValueRange) {
-        Value narrow = vector::LoadOp::create(
-            b, loc, vectorOf(lanes, elt), source,
-            ValueRange{op.getBatch(), op.getKvHead(), j, d});
-        Value wide = arith::ExtFOp::create(b, loc, vectorOf(lanes), narrow);
+        at.back() = d;
+        Value wide =
+            vector::LoadOp::create(b, loc, vectorOf(lanes, elt), source, at);
+        if (!elt.isF32())
+          wide = arith::ExtFOp::create(b, loc, vectorOf(lanes), wide);
         vector::StoreOp::create(b, loc, wide, panel, ValueRange{c, d});
         return SmallVector<Value>{};
       });
@@ -340,7 +346,7 @@ LogicalResult TileKernel::modifyScores() {
   if (!modified && !op.mayBeMasked())
     return success();
   Value seqQ = dimSize(b, loc, op.getQuery(), 2);
-  Value seqKV = dimSize(b, loc, op.getKey(), 2);
+  Value seqKV = tileKeyLength(b, loc, op);
   ElementEmitContext ctx =
       tileElementContext(op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
   bool failedEmit = false;
@@ -483,8 +489,8 @@ LogicalResult TileKernel::emit() {
   packQuery();
   rows = clippedExtent(b, loc, tileQ, dimSize(b, loc, op.getQuery(), 2),
                        op.getQBegin());
-  cols = clippedExtent(b, loc, tileKV, dimSize(b, loc, op.getKey(), 2),
-                       op.getKvBegin());
+  cols =
+      clippedExtent(b, loc, tileKV, tileKeyLength(b, loc, op), op.getKvBegin());
   packPanels();
   if (fewRows())
     scoreTileByDots();

@@ -64,7 +64,7 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
   auto vType = cast<MemRefType>(op.getValue().getType());
   int64_t headDimQK = qType.getDimSize(3), headDimV = vType.getDimSize(3);
   Value seqQ = dimSize(b, loc, op.getQuery(), 2);
-  Value seqKV = dimSize(b, loc, op.getKey(), 2);
+  Value seqKV = tileKeyLength(b, loc, op);
   Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   Value cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
   Value zero = nx::f32Constant(b, loc, 0.0);
@@ -85,8 +85,9 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
               [&](OpBuilder &b, Location loc, Value d, Value sum) -> Value {
                 Value q = loadAsF32(b, loc, op.getQuery(),
                                     {op.getBatch(), op.getQHead(), i, d});
-                Value k = loadAsF32(b, loc, op.getKey(),
-                                    {op.getBatch(), op.getKvHead(), j, d});
+                Value k =
+                    loadAsF32(b, loc, op.getKey(),
+                              tileKvIndices(b, loc, op, op.getKey(), j, d));
                 return arith::AddFOp::create(
                     b, loc, sum, arith::MulFOp::create(b, loc, q, k));
               });
@@ -129,8 +130,9 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
                 Value p =
                     memref::LoadOp::create(b, loc, scores, ValueRange{r, c});
                 Value j = arith::AddIOp::create(b, loc, op.getKvBegin(), c);
-                Value v = loadAsF32(b, loc, op.getValue(),
-                                    {op.getBatch(), op.getKvHead(), j, d});
+                Value v =
+                    loadAsF32(b, loc, op.getValue(),
+                              tileKvIndices(b, loc, op, op.getValue(), j, d));
                 return arith::AddFOp::create(
                     b, loc, sum, arith::MulFOp::create(b, loc, p, v));
               });

@@ -58,6 +58,10 @@ private:
       return op.emitError() << "attn-print-tile-map: the block_sparse layout "
                                "is run-time data; its tile map is known only "
                                "when the attention runs";
+    if (op.isPaged())
+      return op.emitError() << "attn-print-tile-map: a paged cache's key "
+                               "lengths are run-time data; its tile map is "
+                               "known only when the attention runs";
     if (batch < 0 ||
         (!ShapedType::isDynamic(shape.batch) && batch >= shape.batch) ||
         head < 0 || head >= shape.numQHeads)

@@ -88,9 +88,10 @@ ValueRange Tiler::emitUpdate(OpBuilder &b, Value kt, Value full,
   MaskAttrInterface mask = op.getEffectiveMask();
   bool masked = !isa<NoneMaskAttr>(mask);
   auto update = TileUpdateOp::create(
-      b, loc, state.getTypes(), Q, K, V, bias, qIds, kvIds, batchIv, headIv,
-      kvHead, qBegin, kvBegin, masked ? full : Value(), state[0], state[1],
-      state[2], b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
+      b, loc, state.getTypes(), Q, K, V, bias, qIds, kvIds, pageTable, batchIv,
+      headIv, kvHead, qBegin, kvBegin, kvLength, masked ? full : Value(),
+      state[0], state[1], state[2],
+      b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
       masked ? mask : MaskAttrInterface(), op.getScoreModAttr());
   cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
@@ -121,9 +122,10 @@ LogicalResult Tiler::checkSupported() {
   if (!module)
     return op.emitError("attn-tile: the attention must be inside a module");
   if (maskContains<RandomBlocksMaskAttr>(op.getEffectiveMask()) &&
-      !op.getShape().hasStaticSequences())
+      (!op.getShape().hasStaticSequences() || op.isPaged()))
     return op.emitError("attn-tile: #attn.random_blocks needs static "
-                        "sequence lengths");
+                        "sequence lengths (a paged cache's are per "
+                        "sequence)");
   return success();
 }
 
@@ -134,9 +136,27 @@ void Tiler::bindOperands(OpBuilder &b) {
   bias = op.getBias();
   qIds = op.getQSegmentIds();
   kvIds = op.getKvSegmentIds();
+  pageTable = op.getPageTable();
   batch = dimSize(b, loc, Q, 0);
   seqQ = dimSize(b, loc, Q, 2);
-  seqKV = dimSize(b, loc, K, 2);
+  // A paged cache's longest sequence: its page table's pages (each
+  // sequence's own length is read in the grid, bindSequenceLength).
+  seqKV = pageTable ? indexConstant(b, loc, op.getShape().seqKV)
+                    : dimSize(b, loc, K, 2);
+}
+
+void Tiler::bindSequenceLength(OpBuilder &b) {
+  if (!pageTable)
+    return;
+  // kv_lengths[b] clamped into [0, the table's keys]: a bad length reads
+  // no page past the table.
+  Value n = tensor::ExtractOp::create(b, loc, op.getKvLengths(), batchIv);
+  n = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+  n = arith::MaxSIOp::create(b, loc, n, indexConstant(b, loc, 0));
+  seqKV = arith::MinSIOp::create(b, loc, n, seqKV);
+  kvLength = seqKV;
+  numKVTiles =
+      arith::CeilDivUIOp::create(b, loc, seqKV, indexConstant(b, loc, tileKV));
 }
 
 void Tiler::emitTileCounts(OpBuilder &b) {
@@ -354,6 +374,7 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     return failure();
 
   scf::ForallOp forall = emitGrid(b);
+  bindSequenceLength(b);
   // The GPU lowering does not read run-time layouts yet; it refuses grids
   // marked so.
   if (choice->blockLayout)

@@ -6,6 +6,7 @@
 #include "attn/Dialect/Attn/Transforms/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -26,11 +27,37 @@ ElementEmitContext mlir::attn::tileElementContext(TileUpdateOp op, Value seqQ,
   return ctx;
 }
 
+Value mlir::attn::tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op) {
+  if (Value length = op.getKvLength())
+    return length;
+  return dimSize(b, loc, op.getKey(), 2);
+}
+
+SmallVector<Value> mlir::attn::tileKvIndices(OpBuilder &b, Location loc,
+                                             TileUpdateOp op, Value source,
+                                             Value j, Value d) {
+  Value table = op.getPageTable();
+  if (!table)
+    return {op.getBatch(), op.getKvHead(), j, d};
+  auto type = cast<ShapedType>(source.getType());
+  Value pageSize = indexConstant(b, loc, type.getDimSize(1));
+  Value slot = arith::DivUIOp::create(b, loc, j, pageSize);
+  Value page =
+      memref::LoadOp::create(b, loc, table, ValueRange{op.getBatch(), slot});
+  page = arith::IndexCastOp::create(b, loc, b.getIndexType(), page);
+  // A bad page index reads a page of the cache, never past it.
+  page = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, page, indexConstant(b, loc, 0)),
+      indexConstant(b, loc, type.getDimSize(0) - 1));
+  return {page, arith::RemUIOp::create(b, loc, j, pageSize), op.getKvHead(), d};
+}
+
 LogicalResult mlir::attn::checkTileMaskEmittable(TileUpdateOp op) {
   MaskAttrInterface mask = op.getMaskAttr();
   if (mask && maskContains<RandomBlocksMaskAttr>(mask) &&
       (cast<MemRefType>(op.getQuery().getType()).isDynamicDim(2) ||
-       cast<MemRefType>(op.getKey().getType()).isDynamicDim(2)))
+       cast<MemRefType>(op.getKey().getType()).isDynamicDim(2) ||
+       op.getKvLength()))
     return op.emitError("#attn.random_blocks needs static sequence lengths "
                         "to be lowered");
   return success();

@@ -417,6 +417,13 @@ FailureOr<Tiler::KvPlanChoice> Tiler::chooseKvPlan(OpBuilder &b) {
   }
   choice.mask = op.buildMask();
   choice.band = choice.mask->band();
+  // A paged cache's key lengths are per sequence, known in the grid: a
+  // band is planned there; any other mask is tested in every tile its
+  // bounding band leaves.
+  if (op.isPaged()) {
+    choice.perElement = !choice.band;
+    return choice;
+  }
   if (!choice.band && shape.hasStaticSequences() &&
       !choice.mask->needsRuntimeData() &&
       !choice.mask->dependsOnBatchOrHead()) {
@@ -441,6 +448,15 @@ KvPlan Tiler::planKvLoop(OpBuilder &b, const KvPlanChoice &choice) {
     return planBlockLayout(b);
   if (choice.band)
     return planBand(b, *choice.band, qBegin);
+  if (choice.perElement) {
+    std::optional<mask::Band> bound = choice.mask->boundingBand();
+    KvPlan plan = bound ? planBand(b, *bound, qBegin) : planDense(b);
+    plan.alwaysFull = false;
+    plan.isFull = [](OpBuilder &b, Location loc, Value) -> Value {
+      return arith::ConstantIntOp::create(b, loc, 0, 1);
+    };
+    return plan;
+  }
   if (choice.map)
     return planTable(b, *choice.map, qTile);
   return planRuntimeTable(b, choice.runtimeTable, qTile,

@@ -63,11 +63,17 @@ private:
     Value runtimeTable;
     /// The op's run-time block layout (block_sparse) lists the kv blocks.
     bool blockLayout = false;
+    /// Every tile the mask's bounding band leaves is tested element by
+    /// element (a paged cache's per-sequence lengths, no band).
+    bool perElement = false;
   };
 
   LogicalResult checkSupported();
   /// Binds the operands and the sequence lengths.
   void bindOperands(OpBuilder &b);
+  /// In the grid, for a paged cache: this sequence's key length and kv
+  /// tile count in place of the longest's.
+  void bindSequenceLength(OpBuilder &b);
   void emitTileCounts(OpBuilder &b);
   FailureOr<KvPlanChoice> chooseKvPlan(OpBuilder &b);
   /// The parallel grid over (batch, query head, query tile) -- with kv
@@ -123,7 +129,9 @@ private:
   Location loc;
   ModuleOp module;
   // Set while emitting one attention.
-  Value Q, K, V, bias, qIds, kvIds;
+  Value Q, K, V, bias, qIds, kvIds, pageTable;
+  /// The sequence's key length where it is per sequence (paged), else null.
+  Value kvLength;
   Value batch, seqQ, seqKV, tileQSize, numQTiles, numKVTiles;
   Value batchIv, headIv, qTile, kvHead, qBegin;
   /// The grid iteration's kv split (kvSplits > 1).

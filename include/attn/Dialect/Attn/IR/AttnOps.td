@@ -81,6 +81,18 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       `block_sparse`: further key blocks, of the same shapes, that are
       kept whole without evaluating the mask (FlexAttention's
       `full_kv_num_blocks` / `full_kv_indices`).
+    - `paged(%page_table, %kv_lengths : tensor<BxMxi32>, tensor<Bxi32>)`:
+      a paged KV cache (vLLM's and FlashInfer's layout). K is then
+      `[num_pages, page_size, Hkv, Dqk]` and V `[num_pages, page_size,
+      Hkv, Dv]`, both static; key `j` of sequence `b` is row
+      `j % page_size` of page `page_table[b, j / page_size]`, and
+      sequence `b` has `kv_lengths[b]` keys. `Skv` above is `M *
+      page_size`, the most keys a sequence may have; masks see each
+      sequence's own length (bottom-right alignment ends at
+      `kv_lengths[b]`). Bad contents are safe: a length is clamped into
+      `[0, M * page_size]` and a page index into `[0, num_pages)`, so
+      no read leaves a tensor. Not combined with `bias`, `segments` or
+      a block layout.
 
     Optional regions:
     - `mask_mod`: `(b, h, i, j : index, captures...) -> i1`, referred to by
@@ -147,6 +159,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$kv_indices,
     Optional<AnyRankedTensor>:$full_kv_num_blocks,
     Optional<AnyRankedTensor>:$full_kv_indices,
+    Optional<AnyRankedTensor>:$page_table,
+    Optional<AnyRankedTensor>:$kv_lengths,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<Attn_MaskAttr>:$mask,
     OptionalAttr<Attn_ScoreModAttr>:$score_mod,
@@ -167,6 +181,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
         type($kv_num_blocks) `,` type($kv_indices) `)`)?
     (`full_blocks` `(` $full_kv_num_blocks^ `,` $full_kv_indices `:`
         type($full_kv_num_blocks) `,` type($full_kv_indices) `)`)?
+    (`paged` `(` $page_table^ `,` $kv_lengths `:`
+        type($page_table) `,` type($kv_lengths) `)`)?
     attr-dict
     (`mask_mod` $mask_mod^)?
     (`score_mod` $score_mod_region^)?
@@ -191,6 +207,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     ::mlir::attn::mask::MaskRef buildMask();
     /// Whether a run-time block layout (block_sparse) is given.
     bool hasBlockLayout() { return static_cast<bool>(getKvNumBlocks()); }
+    /// Whether K and V are a paged cache (paged).
+    bool isPaged() { return static_cast<bool>(getPageTable()); }
   }];
 }
 
@@ -360,7 +378,15 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     constant `true` states that every visited tile is full. Without `full`
     every element of a masked tile is tested. A back end chooses how to
     serve the two cases (the host expands both under one `scf.if`; the
-    GPU kernel branches only around the scoring). `tile_q` and `tile_kv`
+    GPU kernel branches only around the scoring).
+
+    `kv_length`, when given, is the number of keys of this batch's
+    sequence, in place of the key's dim 2: keys at or past it are
+    dropped, and masks see it as the key length. `pages(%page_table)`
+    reads K and V from a paged cache `[num_pages, page_size, Hkv, D]`:
+    key `j` is row `j % page_size` of page `page_table[batch, j /
+    page_size]` (clamped into `[0, num_pages)`); it needs `kv_length`.
+    `tile_q` and `tile_kv`
     are the tile sizes attn-tile chose; the back ends read them from here.
     `attn-online-softmax` expands it on the host, `attn-tile-to-gpu` on the
     GPU.
@@ -380,8 +406,10 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     Optional<Attn_TiledOperand>:$bias,
     Optional<Attn_TiledOperand>:$q_segment_ids,
     Optional<Attn_TiledOperand>:$kv_segment_ids,
+    Optional<Attn_TiledOperand>:$page_table,
     Index:$batch, Index:$q_head, Index:$kv_head,
     Index:$q_begin, Index:$kv_begin,
+    Optional<Index>:$kv_length,
     Optional<I1>:$full,
     Attn_RowState:$row_max,
     Attn_RowState:$row_sum,
@@ -400,7 +428,9 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`segments` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
         type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
+    (`pages` `(` $page_table^ `:` type($page_table) `)`)?
     `at` `(` $batch `,` $q_head `,` $kv_head `,` $q_begin `,` $kv_begin `)`
+    (`kv_length` `(` $kv_length^ `)`)?
     (`full` `(` $full^ `)`)?
     `state` `(` $row_max `,` $row_sum `,` $acc `)`
     attr-dict

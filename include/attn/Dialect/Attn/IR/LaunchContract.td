@@ -43,7 +43,13 @@ def Attn_ParamRole : I32EnumAttr<"ParamRole",
       I32EnumAttrCase<"KvNumBlocks", 12, "kv_num_blocks">,
       I32EnumAttrCase<"KvIndices", 13, "kv_indices">,
       I32EnumAttrCase<"FullKvNumBlocks", 14, "full_kv_num_blocks">,
-      I32EnumAttrCase<"FullKvIndices", 15, "full_kv_indices">]> {
+      I32EnumAttrCase<"FullKvIndices", 15, "full_kv_indices">,
+      // attn.attention's paged KV cache (host buffers only so far): the
+      // pages of K and V, the page table and the sequences' key lengths.
+      I32EnumAttrCase<"KeyPages", 16, "key_pages">,
+      I32EnumAttrCase<"ValuePages", 17, "value_pages">,
+      I32EnumAttrCase<"PageTable", 18, "page_table">,
+      I32EnumAttrCase<"KvLengths", 19, "kv_lengths">]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }

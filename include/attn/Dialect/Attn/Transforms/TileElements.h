@@ -21,6 +21,17 @@ namespace mlir::attn {
 ElementEmitContext tileElementContext(TileUpdateOp op, Value seqQ, Value seqKV,
                                       Operation *symbolTable);
 
+/// The number of keys of `op`'s sequence: its kv_length, else the key's
+/// dim 2.
+Value tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op);
+
+/// Where `op` reads element `d` of key (or value) `j` of its kv head in
+/// `source` (the op's key or value): [batch, kv_head, j, d], or through
+/// its page table [page(j), j % page_size, kv_head, d], the page index
+/// clamped into the cache.
+SmallVector<Value> tileKvIndices(OpBuilder &b, Location loc, TileUpdateOp op,
+                                 Value source, Value j, Value d);
+
 /// Fails, with a diagnostic, if `op`'s mask cannot be emitted (a
 /// random-blocks mask over dynamic lengths).
 LogicalResult checkTileMaskEmittable(TileUpdateOp op);
