@@ -54,12 +54,17 @@ std::string AttentionSpec::toMLIR() const {
   int64_t seqKV = dynamicSizes ? kDynamicDim : this->seqKV;
   std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
   bool paged = pageSize > 0;
-  std::string k =
-      paged ? tensorType({numPages, pageSize, numKVHeads, headDimQK}, elt)
-            : tensorType({batch, numKVHeads, seqKV, headDimQK}, elt);
-  std::string v =
-      paged ? tensorType({numPages, pageSize, numKVHeads, headDimV}, elt)
-            : tensorType({batch, numKVHeads, seqKV, headDimV}, elt);
+  // Paged: [numPages, pageSize, Hkv, D], or heads-major [numPages, Hkv,
+  // pageSize, D].
+  auto kvType = [&](int64_t depth) {
+    if (!paged)
+      return tensorType({batch, numKVHeads, seqKV, depth}, elt);
+    if (headsMajorPages)
+      return tensorType({numPages, numKVHeads, pageSize, depth}, elt);
+    return tensorType({numPages, pageSize, numKVHeads, depth}, elt);
+  };
+  std::string k = kvType(headDimQK);
+  std::string v = kvType(headDimV);
   // The page table's pages hold the longest sequence (a static count).
   std::string pageTable, kvLengths;
   if (paged) {
@@ -121,6 +126,8 @@ std::string AttentionSpec::toMLIR() const {
     attrs.push_back("mask = " + mask);
   if (!scoreMod.empty())
     attrs.push_back("score_mod = " + scoreMod);
+  if (paged && headsMajorPages)
+    attrs.push_back("kv_layout = \"hnd\"");
   if (layout)
     attrs.push_back(
         "sparse_block = array<i64: " + std::to_string(sparseBlockQ) + ", " +

@@ -259,6 +259,7 @@ llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
   const Size *biasDims[] = {&batch, nullptr, &seqQ, &seqKV};
   const Size *qIdDims[] = {&batch, &seqQ};
   const Size *kvIdDims[] = {&batch, &seqKV};
+  const Size *batchDims[] = {&batch, nullptr}; // page table, kv lengths
   for (auto [v, dims] : SmallVector<std::pair<Value, ArrayRef<const Size *>>>{
            {op.getQuery(), qDims},
            {op.getKey(), kvDims},
@@ -266,6 +267,8 @@ llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
            {op.getBias(), biasDims},
            {op.getQSegmentIds(), qIdDims},
            {op.getKvSegmentIds(), kvIdDims},
+           {op.getPageTable(), batchDims},
+           {op.getKvLengths(), batchDims},
            {op.getOutput(), qDims},
            {op.getLogsumexp(), qDims}})
     if (llvm::Error err = retype(v, dims))
@@ -425,6 +428,7 @@ BlockLayout makeBlockLayout(AttentionOp op, const RunOptions &options) {
 struct PagedCache {
   std::vector<int32_t> table, lengths;
   int64_t slots = 0, pageSize = 0, numPages = 0;
+  bool headsMajor = false; // pages [num_pages, Hkv, page_size, D]
 
   /// The page index that key j of sequence b is read from, clamped into
   /// the cache as the kernels clamp it.
@@ -440,7 +444,8 @@ PagedCache makePagedCache(AttentionOp op, std::mt19937_64 &rng) {
   auto keyType = cast<RankedTensorType>(op.getKey().getType());
   int64_t batch = tableType.getDimSize(0);
   cache.slots = tableType.getDimSize(1);
-  cache.pageSize = keyType.getDimSize(1);
+  cache.headsMajor = op.hasHeadsMajorPages();
+  cache.pageSize = keyType.getDimSize(cache.headsMajor ? 2 : 1);
   cache.numPages = keyType.getDimSize(0);
   std::vector<int32_t> free(cache.numPages);
   std::iota(free.begin(), free.end(), 0);
@@ -465,16 +470,18 @@ PagedCache makePagedCache(AttentionOp op, std::mt19937_64 &rng) {
 /// [B, Hkv, slots * page_size, D]; 0 past each sequence's length.
 std::vector<double> gatherPages(const Buffer &pages, RankedTensorType type,
                                 const PagedCache &cache) {
-  int64_t heads = type.getDimSize(2), depth = type.getDimSize(3);
+  int64_t heads = type.getDimSize(cache.headsMajor ? 1 : 2),
+          depth = type.getDimSize(3);
   int64_t batch = static_cast<int64_t>(cache.lengths.size());
   int64_t keys = cache.slots * cache.pageSize;
   std::vector<double> out(batch * heads * keys * depth, 0.0);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t j = 0; j < cache.lengths[b]; ++j) {
-        int64_t row =
-            (cache.pageOf(b, j) * cache.pageSize + j % cache.pageSize) * heads +
-            h;
+        int64_t page = cache.pageOf(b, j), slot = j % cache.pageSize;
+        int64_t row = cache.headsMajor
+                          ? (page * heads + h) * cache.pageSize + slot
+                          : (page * cache.pageSize + slot) * heads + h;
         std::copy_n(pages.exact.begin() + row * depth, depth,
                     out.begin() + ((b * heads + h) * keys + j) * depth);
       }
@@ -740,6 +747,8 @@ void RunReport::print(llvm::raw_ostream &os) const {
      << headDimV << " " << elementType << "\n";
   os << "mask: " << mask << "\n";
   os << "target: " << target << "\n";
+  if (!paged.empty())
+    os << "paged: " << paged << "\n";
   if (target == "emulate")
     os << "emulator: " << mmaInstructions << " mma.sync, " << globalBytesRead
        << " global bytes read, " << globalBytesWritten << " written, "
@@ -800,6 +809,13 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   if (!kernel)
     return kernel.takeError();
   RunInputs inputs = makeInputs(*op, options);
+  if (const std::optional<PagedCache> &cache = inputs.paged) {
+    llvm::raw_string_ostream os(report.paged);
+    os << cache->numPages << " pages of " << cache->pageSize
+       << " keys, kv lengths [";
+    llvm::interleaveComma(cache->lengths, os);
+    os << "]";
+  }
   if (llvm::Error err =
           runTimed(*kernel, inputs.hostArgs(*op), options, report))
     return std::move(err);

@@ -115,6 +115,18 @@ static cl::opt<double> blockDensity(
              "0.25; random from --seed)"),
     cl::init(0.25));
 
+static cl::opt<int64_t> pageSize(
+    "page-size",
+    cl::desc("Keep K and V in a paged cache of pages of N keys (page table "
+             "and lengths from --seed; the first sequence full)"),
+    cl::init(0), cl::cat(specCategory));
+
+static cl::opt<std::string> pageLayout(
+    "page-layout",
+    cl::desc("With --page-size: nhd ([pages, page_size, Hkv, D], default) "
+             "or hnd ([pages, Hkv, page_size, D])"),
+    cl::init("nhd"), cl::cat(specCategory));
+
 /// The attention stated by the spec flags, as MLIR.
 static llvm::Expected<std::string> specFromFlags() {
   mlir::attn::jit::AttentionSpec spec;
@@ -146,6 +158,21 @@ static llvm::Expected<std::string> specFromFlags() {
                                    "negative");
   spec.sparseBlockQ = spec.sparseBlockKV = sparseBlock;
   spec.fullBlocks = fullBlocks;
+  if (pageSize < 0 || pageSize >= (int64_t{1} << 31))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "attn-run: --page-size must be between 0 "
+                                   "and 2^31");
+  if (pageSize > 0) {
+    // Pages enough for every sequence at the longest length.
+    spec.pageSize = pageSize;
+    spec.numPages = spec.batch * ((spec.seqKV + pageSize - 1) / pageSize);
+    if (pageLayout != "nhd" && pageLayout != "hnd")
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "attn-run: --page-layout must be nhd or "
+                                     "hnd, got '" +
+                                         pageLayout + "'");
+    spec.headsMajorPages = pageLayout == "hnd";
+  }
   return spec.toMLIR();
 }
 

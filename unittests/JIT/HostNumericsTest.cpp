@@ -958,9 +958,10 @@ TEST(HostNumerics, RunTimeBlockLayout) {
 // ends inside its last page; pages shuffled over the cache; spare pages
 // and the unused rows of the last page hold NaN, unused table slots
 // indices outside the cache (none of them may be read); page sizes 1, 16
-// and 64, tiles larger and smaller than a page; decode (Sq = 1) and a
-// chunk of queries (Sq = 5) under bottom-right masks that end at each
-// sequence's length, a band and a mask tested per element; f32, f16 and
+// and 64, tiles larger and smaller than a page; pages [num_pages,
+// page_size, Hkv, D] and heads-major [num_pages, Hkv, page_size, D]; decode (Sq
+// = 1) and a chunk of queries (Sq = 5) under bottom-right masks that end at
+// each sequence's length, a band and a mask tested per element; f32, f16 and
 // bf16; host kv splits; run-time batch and query length.
 TEST(HostNumerics, PagedKV) {
   struct Config {
@@ -968,18 +969,18 @@ TEST(HostNumerics, PagedKV) {
     std::string mask;
     ElementType type;
     int64_t splits, tileKV;
-    bool dynamic;
+    bool dynamic, headsMajor;
   };
   const std::vector<Config> configs = {
-      {1, 1, "none", ElementType::F32, 0, 0, false},
-      {16, 1, "causal", ElementType::BF16, 0, 0, false},
-      {16, 5, "window", ElementType::F16, 0, 0, false},
-      {64, 5, "causal", ElementType::F32, 3, 0, false},
-      {64, 1, "union", ElementType::BF16, 4, 0, false},
-      {16, 5, "union", ElementType::F32, 0, 32, false},
-      {1, 5, "causal", ElementType::F16, 2, 16, false},
-      {64, 5, "none", ElementType::F16, 0, 16, true},
-      {16, 1, "causal", ElementType::F32, 0, 0, true},
+      {1, 1, "none", ElementType::F32, 0, 0, false, false},
+      {16, 1, "causal", ElementType::BF16, 0, 0, false, false},
+      {16, 5, "window", ElementType::F16, 0, 0, false, true},
+      {64, 5, "causal", ElementType::F32, 3, 0, false, false},
+      {64, 1, "union", ElementType::BF16, 4, 0, false, true},
+      {16, 5, "union", ElementType::F32, 0, 32, false, true},
+      {1, 5, "causal", ElementType::F16, 2, 16, false, false},
+      {64, 5, "none", ElementType::F16, 0, 16, true, false},
+      {16, 1, "causal", ElementType::F32, 0, 0, true, true},
   };
   const int64_t batch = 5, heads = 4, kvHeads = 2, d = 32, longest = 150;
   const std::vector<int32_t> lengths = {17, 0, 1, 150, 64};
@@ -990,7 +991,8 @@ TEST(HostNumerics, PagedKV) {
     SCOPED_TRACE("page size " + std::to_string(cfg.pageSize) + " Sq " +
                  std::to_string(cfg.seqQ) + " " + cfg.mask + " splits " +
                  std::to_string(cfg.splits) + " tile-kv " +
-                 std::to_string(cfg.tileKV) + (cfg.dynamic ? " dynamic" : ""));
+                 std::to_string(cfg.tileKV) + (cfg.dynamic ? " dynamic" : "") +
+                 (cfg.headsMajor ? " hnd" : " nhd"));
     std::mt19937_64 rng(seed++);
     const int64_t p = cfg.pageSize, slots = (longest + p - 1) / p,
                   logical = slots * p;
@@ -1045,9 +1047,11 @@ TEST(HostNumerics, PagedKV) {
           for (int64_t j = 0; j < lengths[b]; ++j)
             for (int64_t e = 0; e < d; ++e) {
               size_t from = ((b * kvHeads + h) * logical + j) * d + e;
-              size_t to =
-                  ((table[b * slots + j / p] * p + j % p) * kvHeads + h) * d +
-                  e;
+              int64_t page = table[b * slots + j / p];
+              size_t to = (cfg.headsMajor ? (page * kvHeads + h) * p + j % p
+                                          : (page * p + j % p) * kvHeads + h) *
+                              d +
+                          e;
               if (cfg.type == ElementType::F32)
                 pages.f32[to] = t.f32[from];
               else
@@ -1063,6 +1067,7 @@ TEST(HostNumerics, PagedKV) {
     spec.numPages = numPages;
     spec.mask = maskText;
     spec.dynamicSizes = cfg.dynamic;
+    spec.headsMajorPages = cfg.headsMajor;
     CompileOptions options{0, cfg.tileKV};
     options.kvSplits = cfg.splits;
     Compiler compiler(options);

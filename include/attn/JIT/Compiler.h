@@ -70,6 +70,9 @@ struct AttentionSpec {
   /// table's keys). `seqKV` is the longest sequence the table holds; the
   /// batch and seqQ may be dynamic, `numPages` is static.
   int64_t pageSize = 0, numPages = 0;
+  /// Pages [numPages, Hkv, pageSize, D] (kv_layout = "hnd", FlashInfer's
+  /// HND: a head's keys of a page contiguous) instead.
+  bool headsMajorPages = false;
 
   /// The spec as MLIR text: one function holding one attn.attention.
   std::string toMLIR() const;

@@ -1619,7 +1619,7 @@ func.func @paged_dynamic_pages(%q: tensor<1x2x1x8xf32>, %k: tensor<?x16x1x8xf32>
 // -----
 
 func.func @paged_value_pages(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %v: tensor<4x8x1x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
-  // expected-error @+1 {{'attn.attention' op paged key 'tensor<4x16x1x8xf32>' and value 'tensor<4x8x1x8xf32>' must have the same pages and page size}}
+  // expected-error @+1 {{'attn.attention' op paged key 'tensor<4x16x1x8xf32>' and value 'tensor<4x8x1x8xf32>' must have the same pages, page size and heads}}
   %o = attn.attention %q, %k, %v paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) : tensor<1x2x1x8xf32>, tensor<4x16x1x8xf32>, tensor<4x8x1x8xf32> -> tensor<1x2x1x8xf32>
   return
 }
@@ -1656,3 +1656,27 @@ func.func @paged_with_bias(%q: tensor<1x2x1x8xf32>, %k: tensor<4x16x1x8xf32>, %t
   return
 }
 
+
+// -----
+
+func.func @paged_bad_layout(%q: tensor<1x2x1x8xf32>, %k: tensor<4x1x16x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op kv_layout must be "nhd" ([num_pages, page_size, Hkv, D]) or "hnd" ([num_pages, Hkv, page_size, D]), got "hdn"}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) {kv_layout = "hdn"} : tensor<1x2x1x8xf32>, tensor<4x1x16x8xf32>, tensor<4x1x16x8xf32> -> tensor<1x2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @layout_without_pages(%q: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op kv_layout is given without a paged cache}}
+  %o = attn.attention %q, %q, %q {kv_layout = "hnd"} : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32> -> tensor<1x2x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @heads_major_heads(%q: tensor<1x4x1x8xf32>, %k: tensor<4x3x16x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.attention' op query heads (4) must be a multiple of key/value heads (3) for grouped-query attention}}
+  %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) {kv_layout = "hnd"} : tensor<1x4x1x8xf32>, tensor<4x3x16x8xf32>, tensor<4x3x16x8xf32> -> tensor<1x4x1x8xf32>
+  return
+}

@@ -937,3 +937,11 @@ func.func @paged(%q: tensor<?x8x1x128xbf16>, %k: tensor<100x16x2x128xbf16>, %v: 
       : tensor<?x8x1x128xbf16>, tensor<100x16x2x128xbf16>, tensor<100x16x2x128xbf16> -> tensor<?x8x1x128xbf16>, tensor<?x8x1xf32>
   return %o, %l : tensor<?x8x1x128xbf16>, tensor<?x8x1xf32>
 }
+
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} paged(%{{.+}}, %{{.+}} : tensor<2x8xi32>, tensor<2xi32>) {kv_layout = "hnd"} : tensor<2x8x1x128xf16>, tensor<100x2x16x128xf16>, tensor<100x2x16x128xf16> -> tensor<2x8x1x128xf16>
+func.func @paged_heads_major(%q: tensor<2x8x1x128xf16>, %k: tensor<100x2x16x128xf16>, %v: tensor<100x2x16x128xf16>,
+                             %t: tensor<2x8xi32>, %n: tensor<2xi32>) -> tensor<2x8x1x128xf16> {
+  %o = attn.attention %q, %k, %v paged(%t, %n : tensor<2x8xi32>, tensor<2xi32>) {kv_layout = "hnd"}
+      : tensor<2x8x1x128xf16>, tensor<100x2x16x128xf16>, tensor<100x2x16x128xf16> -> tensor<2x8x1x128xf16>
+  return %o : tensor<2x8x1x128xf16>
+}

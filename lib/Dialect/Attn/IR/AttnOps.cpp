@@ -150,20 +150,23 @@ static LogicalResult verifyDims(Operation *op, StringRef what,
   return success();
 }
 
-/// The dims of a paged K or V (`[num_pages, page_size, Hkv, D]`) as the
-/// attention reads them, `[B, Hkv, M * page_size, D]` for a page table
-/// `[B, M]`; other keys and values as they are.
+/// The dims of a paged K or V (`[num_pages, page_size, Hkv, D]`, or with
+/// heads-major pages `[num_pages, Hkv, page_size, D]`) as the attention
+/// reads them, `[B, Hkv, M * page_size, D]` for a page table `[B, M]`;
+/// other keys and values as they are.
 static SmallVector<int64_t> logicalKvDims(ArrayRef<int64_t> dims,
-                                          Value pageTable) {
+                                          Value pageTable, bool headsMajor) {
   if (!pageTable || dims.size() != 4)
     return SmallVector<int64_t>(dims);
   ArrayRef<int64_t> table =
       cast<RankedTensorType>(pageTable.getType()).getShape();
   if (table.size() != 2)
     return SmallVector<int64_t>(dims);
+  int64_t pageSize = headsMajor ? dims[2] : dims[1];
+  int64_t heads = headsMajor ? dims[1] : dims[2];
   int64_t seq = ShapedType::isDynamic(table[1]) ? ShapedType::kDynamic
-                                                : table[1] * dims[1];
-  return {table[0], dims[2], seq, dims[3]};
+                                                : table[1] * pageSize;
+  return {table[0], heads, seq, dims[3]};
 }
 
 /// Verifies Q, K, V of an attention and computes its shape. Shared by
@@ -171,7 +174,8 @@ static SmallVector<int64_t> logicalKvDims(ArrayRef<int64_t> dims,
 /// are a paged cache (verifyPaged checks the table itself).
 static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
                                            Value key, Value value,
-                                           Value pageTable = Value()) {
+                                           Value pageTable = Value(),
+                                           bool headsMajor = false) {
   auto qType = cast<RankedTensorType>(query.getType());
   auto kType = cast<RankedTensorType>(key.getType());
   auto vType = cast<RankedTensorType>(value.getType());
@@ -180,11 +184,13 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
   for (auto [name, type, layout] :
        {std::tuple{"query", qType, "[B, Hq, Sq, Dqk]"},
         std::tuple{"key", kType,
-                   paged ? "[num_pages, page_size, Hkv, Dqk]"
-                         : "[B, Hkv, Skv, Dqk]"},
+                   !paged       ? "[B, Hkv, Skv, Dqk]"
+                   : headsMajor ? "[num_pages, Hkv, page_size, Dqk]"
+                                : "[num_pages, page_size, Hkv, Dqk]"},
         std::tuple{"value", vType,
-                   paged ? "[num_pages, page_size, Hkv, Dv]"
-                         : "[B, Hkv, Skv, Dv]"}}) {
+                   !paged       ? "[B, Hkv, Skv, Dv]"
+                   : headsMajor ? "[num_pages, Hkv, page_size, Dv]"
+                                : "[num_pages, page_size, Hkv, Dv]"}}) {
     if (type.getRank() != 4)
       return op->emitOpError() << name << " must be rank 4 " << layout
                                << ", got rank " << type.getRank();
@@ -213,22 +219,25 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
                << "paged " << name << " " << type
                << " must have a static shape without zero-sized dims";
     if (kType.getDimSize(0) != vType.getDimSize(0) ||
-        kType.getDimSize(1) != vType.getDimSize(1))
+        kType.getDimSize(1) != vType.getDimSize(1) ||
+        kType.getDimSize(2) != vType.getDimSize(2))
       return op->emitOpError()
              << "paged key " << kType << " and value " << vType
-             << " must have the same pages and page size";
+             << " must have the same pages, page size and heads";
     if (table.isDynamicDim(1) || table.getDimSize(1) == 0)
       return op->emitOpError() << "page table " << table
                                << " must have a static, non-zero page count";
     if (failed(verifyDimSizes(op, "page table", table)))
       return failure();
-    if (table.getDimSize(1) * kType.getDimSize(1) >= kMaxDimSize)
-      return op->emitOpError()
-             << "page table " << table << " of pages of " << kType.getDimSize(1)
-             << " keys holds 2^31 keys or more";
+    int64_t pageSize = kType.getDimSize(headsMajor ? 2 : 1);
+    if (table.getDimSize(1) * pageSize >= kMaxDimSize)
+      return op->emitOpError() << "page table " << table << " of pages of "
+                               << pageSize << " keys holds 2^31 keys or more";
   }
-  SmallVector<int64_t> kDims = logicalKvDims(kType.getShape(), pageTable),
-                       vDims = logicalKvDims(vType.getShape(), pageTable);
+  SmallVector<int64_t> kDims =
+      logicalKvDims(kType.getShape(), pageTable, headsMajor);
+  SmallVector<int64_t> vDims =
+      logicalKvDims(vType.getShape(), pageTable, headsMajor);
   ArrayRef<int64_t> q = qType.getShape(), k = kDims, v = vDims;
   for (auto [name, dims] :
        {std::pair{"query", q}, std::pair{"key", k}, std::pair{"value", v}}) {
@@ -286,12 +295,14 @@ static LogicalResult verifyOutput(Operation *op, Value output, Type eltType,
 }
 
 static AttentionShape shapeOf(Value query, Value key, Value value,
-                              Value pageTable = Value()) {
+                              Value pageTable = Value(),
+                              bool headsMajor = false) {
   ArrayRef<int64_t> q = cast<RankedTensorType>(query.getType()).getShape();
   SmallVector<int64_t> k = logicalKvDims(
-      cast<RankedTensorType>(key.getType()).getShape(), pageTable);
-  SmallVector<int64_t> v = logicalKvDims(
-      cast<RankedTensorType>(value.getType()).getShape(), pageTable);
+      cast<RankedTensorType>(key.getType()).getShape(), pageTable, headsMajor);
+  SmallVector<int64_t> v =
+      logicalKvDims(cast<RankedTensorType>(value.getType()).getShape(),
+                    pageTable, headsMajor);
   AttentionShape shape;
   shape.batch = q[0];
   shape.numQHeads = q[1];
@@ -308,8 +319,8 @@ static AttentionShape shapeOf(Value query, Value key, Value value,
 //===----------------------------------------------------------------------===//
 
 AttentionShape AttentionOp::getShape() {
-  AttentionShape shape =
-      shapeOf(getQuery(), getKey(), getValue(), getPageTable());
+  AttentionShape shape = shapeOf(getQuery(), getKey(), getValue(),
+                                 getPageTable(), hasHeadsMajorPages());
   // Q may be the one with a dynamic batch.
   if (ShapedType::isDynamic(shape.batch) && isPaged())
     shape.batch =
@@ -531,6 +542,21 @@ static LogicalResult verifyBlockLayout(AttentionOp op,
   return success();
 }
 
+/// The paged cache's page layout, which the shape checks read.
+static LogicalResult verifyKvLayout(AttentionOp op) {
+  std::optional<StringRef> layout = op.getKvLayout();
+  if (!layout)
+    return success();
+  if (!op.isPaged())
+    return op.emitOpError("kv_layout is given without a paged cache");
+  if (*layout != "nhd" && *layout != "hnd")
+    return op.emitOpError() << "kv_layout must be \"nhd\" ([num_pages, "
+                               "page_size, Hkv, D]) or \"hnd\" ([num_pages, "
+                               "Hkv, page_size, D]), got \""
+                            << *layout << "\"";
+  return success();
+}
+
 /// The paged KV cache's kv lengths (i32 [B]) and what it does not combine
 /// with; verifyQKV has checked the pages and the page table.
 static LogicalResult verifyPaged(AttentionOp op, const AttentionShape &shape) {
@@ -590,8 +616,11 @@ static LogicalResult verifyModRegions(AttentionOp op) {
 LogicalResult AttentionOp::verify() {
   if (failed(verifyAttrNesting(*this, getMaskAttr(), getScoreModAttr())))
     return failure();
+  if (failed(verifyKvLayout(*this)))
+    return failure();
   FailureOr<AttentionShape> maybeShape =
-      verifyQKV(*this, getQuery(), getKey(), getValue(), getPageTable());
+      verifyQKV(*this, getQuery(), getKey(), getValue(), getPageTable(),
+                hasHeadsMajorPages());
   if (failed(maybeShape))
     return failure();
   const AttentionShape &shape = *maybeShape;

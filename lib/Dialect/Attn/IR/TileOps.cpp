@@ -92,7 +92,18 @@ LogicalResult TileUpdateOp::verify() {
       return failure();
     if (!getKvLength())
       return emitOpError("pages need a kv_length");
+    auto k = cast<ShapedType>(getKey().getType());
+    auto v = cast<ShapedType>(getValue().getType());
+    for (int64_t d = 0; d < 3; ++d)
+      if (k.isDynamicDim(d) || k.getDimSize(d) == 0 ||
+          k.getDimSize(d) != v.getDimSize(d))
+        return emitOpError() << "paged key " << k << " and value " << v
+                             << " need the same static, non-zero pages, "
+                                "page size and heads";
   }
+  if (std::optional<StringRef> layout = getKvLayout();
+      layout && (!getPageTable() || (*layout != "nhd" && *layout != "hnd")))
+    return emitOpError("kv_layout is \"nhd\" or \"hnd\", with pages");
   auto q = cast<ShapedType>(getQuery().getType());
   auto k = cast<ShapedType>(getKey().getType());
   auto v = cast<ShapedType>(getValue().getType());

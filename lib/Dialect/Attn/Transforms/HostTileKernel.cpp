@@ -140,6 +140,9 @@ private:
   std::optional<double> factor;
   int64_t accBudget;
   Value qT, qRows, scores, alpha, kPanel, vPanel;
+  /// f32 keys and values of a paged cache, read in place: the page and
+  /// the row in it of each of the tile's keys.
+  Value cachePages, cacheRows;
   /// The tile's rows and columns inside the sequences.
   Value rows, cols;
 };
@@ -177,13 +180,18 @@ void TileKernel::allocate() {
   auto elementOf = [](Value v) {
     return cast<MemRefType>(v.getType()).getElementType();
   };
-  // A paged cache is gathered into panels too: a row's page is looked up
-  // once per tile, not at every load.
-  bool paged = static_cast<bool>(op.getPageTable());
-  if (paged || !elementOf(op.getKey()).isF32())
+  if (!elementOf(op.getKey()).isF32())
     kPanel = buffer({tileKV, dqk});
-  if (paged || !elementOf(op.getValue()).isF32())
+  if (!elementOf(op.getValue()).isF32())
     vPanel = buffer({tileKV, dv});
+  // f32 rows of a paged cache are read where they are: each row's page is
+  // looked up once per tile. (Narrower ones are gathered into the panels
+  // as they are widened.)
+  if (op.getPageTable() && (!kPanel || !vPanel)) {
+    auto rowsType = MemRefType::get({tileKV}, b.getIndexType());
+    cachePages = memref::AllocOp::create(b, loc, rowsType);
+    cacheRows = memref::AllocOp::create(b, loc, rowsType);
+  }
 }
 
 void TileKernel::packQuery() {
@@ -239,15 +247,28 @@ void TileKernel::packPanels() {
     pack(op.getKey(), kPanel, dqk);
   if (vPanel)
     pack(op.getValue(), vPanel, dv);
+  if (cacheRows)
+    loop(cols, 1, {}, [&](Value c, ValueRange) {
+      auto [page, row] = tilePageRow(b, loc, op, add(op.getKvBegin(), c));
+      memref::StoreOp::create(b, loc, page, cachePages, ValueRange{c});
+      memref::StoreOp::create(b, loc, row, cacheRows, ValueRange{c});
+      return SmallVector<Value>{};
+    });
 }
 
 Value TileKernel::tileLoad(Value global, Value panel, Value c, Value d,
                            int64_t lanes) {
   Value source = panel ? panel : global;
-  SmallVector<Value> indices =
-      panel ? SmallVector<Value>{c, d}
-            : SmallVector<Value>{op.getBatch(), op.getKvHead(),
-                                 add(op.getKvBegin(), c), d};
+  SmallVector<Value> indices;
+  if (panel) {
+    indices = {c, d};
+  } else if (cacheRows) {
+    indices = tilePagedIndices(
+        op, memref::LoadOp::create(b, loc, cachePages, ValueRange{c}),
+        memref::LoadOp::create(b, loc, cacheRows, ValueRange{c}), d);
+  } else {
+    indices = {op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d};
+  }
   if (lanes == 0)
     return memref::LoadOp::create(b, loc, source, indices);
   return vector::LoadOp::create(b, loc, vectorOf(lanes), source, indices);

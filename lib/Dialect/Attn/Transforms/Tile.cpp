@@ -93,7 +93,8 @@ ValueRange Tiler::emitUpdate(OpBuilder &b, Value kt, Value full,
       state[0], state[1], state[2],
       b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
-      masked ? mask : MaskAttrInterface(), op.getScoreModAttr());
+      masked ? mask : MaskAttrInterface(), op.getScoreModAttr(),
+      op.getKvLayoutAttr());
   cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
                              /*numLeading=*/4);
   cloneRegionBindingCaptures(op.getScoreModRegion(), update.getScoreModRegion(),

@@ -28,28 +28,52 @@ ElementEmitContext mlir::attn::tileElementContext(TileUpdateOp op, Value seqQ,
 }
 
 Value mlir::attn::tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op) {
-  if (Value length = op.getKvLength())
-    return length;
-  return dimSize(b, loc, op.getKey(), 2);
+  Value stored = dimSize(b, loc, op.getKey(), 2);
+  Value length = op.getKvLength();
+  if (!length)
+    return stored;
+  // Clamped into [0, the keys stored]: a paged cache's table holds
+  // slots * page_size of them.
+  if (Value table = op.getPageTable()) {
+    auto type = cast<ShapedType>(op.getKey().getType());
+    int64_t pageSize = type.getDimSize(op.getKvLayout() == "hnd" ? 2 : 1);
+    stored = arith::MulIOp::create(b, loc, dimSize(b, loc, table, 1),
+                                   indexConstant(b, loc, pageSize));
+  }
+  length = arith::MaxSIOp::create(b, loc, length, indexConstant(b, loc, 0));
+  return arith::MinSIOp::create(b, loc, length, stored);
 }
 
 SmallVector<Value> mlir::attn::tileKvIndices(OpBuilder &b, Location loc,
                                              TileUpdateOp op, Value source,
                                              Value j, Value d) {
-  Value table = op.getPageTable();
-  if (!table)
+  if (!op.getPageTable())
     return {op.getBatch(), op.getKvHead(), j, d};
-  auto type = cast<ShapedType>(source.getType());
-  Value pageSize = indexConstant(b, loc, type.getDimSize(1));
+  auto [page, row] = tilePageRow(b, loc, op, j);
+  return tilePagedIndices(op, page, row, d);
+}
+
+std::pair<Value, Value> mlir::attn::tilePageRow(OpBuilder &b, Location loc,
+                                                TileUpdateOp op, Value j) {
+  auto type = cast<ShapedType>(op.getKey().getType());
+  bool headsMajor = op.getKvLayout() == "hnd";
+  Value pageSize = indexConstant(b, loc, type.getDimSize(headsMajor ? 2 : 1));
   Value slot = arith::DivUIOp::create(b, loc, j, pageSize);
-  Value page =
-      memref::LoadOp::create(b, loc, table, ValueRange{op.getBatch(), slot});
+  Value page = memref::LoadOp::create(b, loc, op.getPageTable(),
+                                      ValueRange{op.getBatch(), slot});
   page = arith::IndexCastOp::create(b, loc, b.getIndexType(), page);
   // A bad page index reads a page of the cache, never past it.
   page = arith::MinSIOp::create(
       b, loc, arith::MaxSIOp::create(b, loc, page, indexConstant(b, loc, 0)),
       indexConstant(b, loc, type.getDimSize(0) - 1));
-  return {page, arith::RemUIOp::create(b, loc, j, pageSize), op.getKvHead(), d};
+  return {page, arith::RemUIOp::create(b, loc, j, pageSize)};
+}
+
+SmallVector<Value> mlir::attn::tilePagedIndices(TileUpdateOp op, Value page,
+                                                Value row, Value d) {
+  if (op.getKvLayout() == "hnd")
+    return {page, op.getKvHead(), row, d};
+  return {page, row, op.getKvHead(), d};
 }
 
 LogicalResult mlir::attn::checkTileMaskEmittable(TileUpdateOp op) {

@@ -92,7 +92,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       `kv_lengths[b]`). Bad contents are safe: a length is clamped into
       `[0, M * page_size]` and a page index into `[0, num_pages)`, so
       no read leaves a tensor. Not combined with `bias`, `segments` or
-      a block layout.
+      a block layout. With `kv_layout = "hnd"` (FlashInfer's HND) the
+      pages are `[num_pages, Hkv, page_size, D]`, so that one head's keys
+      of a page are contiguous; `"nhd"` is the default.
 
     Optional regions:
     - `mask_mod`: `(b, h, i, j : index, captures...) -> i1`, referred to by
@@ -164,7 +166,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<Attn_MaskAttr>:$mask,
     OptionalAttr<Attn_ScoreModAttr>:$score_mod,
-    OptionalAttr<DenseI64ArrayAttr>:$sparse_block
+    OptionalAttr<DenseI64ArrayAttr>:$sparse_block,
+    OptionalAttr<StrAttr>:$kv_layout
   );
   let results = (outs AnyRankedTensor:$output,
                       Optional<AnyRankedTensor>:$logsumexp);
@@ -209,6 +212,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     bool hasBlockLayout() { return static_cast<bool>(getKvNumBlocks()); }
     /// Whether K and V are a paged cache (paged).
     bool isPaged() { return static_cast<bool>(getPageTable()); }
+    /// Whether a paged cache's pages are [num_pages, Hkv, page_size, D]
+    /// (kv_layout = "hnd").
+    bool hasHeadsMajorPages() { return getKvLayout() == "hnd"; }
   }];
 }
 
@@ -382,10 +388,13 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
 
     `kv_length`, when given, is the number of keys of this batch's
     sequence, in place of the key's dim 2: keys at or past it are
-    dropped, and masks see it as the key length. `pages(%page_table)`
+    dropped, and masks see it as the key length (clamped into `[0, the
+    keys stored]`: K's dim 2, or the page table's pages times the page
+    size). `pages(%page_table)`
     reads K and V from a paged cache `[num_pages, page_size, Hkv, D]`:
     key `j` is row `j % page_size` of page `page_table[batch, j /
     page_size]` (clamped into `[0, num_pages)`); it needs `kv_length`.
+    `kv_layout = "hnd"` states pages `[num_pages, Hkv, page_size, D]`.
     `tile_q` and `tile_kv`
     are the tile sizes attn-tile chose; the back ends read them from here.
     `attn-online-softmax` expands it on the host, `attn-tile-to-gpu` on the
@@ -418,7 +427,8 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     I64Attr:$tile_q,
     I64Attr:$tile_kv,
     OptionalAttr<Attn_MaskAttr>:$mask,
-    OptionalAttr<Attn_ScoreModAttr>:$score_mod
+    OptionalAttr<Attn_ScoreModAttr>:$score_mod,
+    OptionalAttr<StrAttr>:$kv_layout
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$mask_mod,

@@ -27,10 +27,20 @@ Value tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op);
 
 /// Where `op` reads element `d` of key (or value) `j` of its kv head in
 /// `source` (the op's key or value): [batch, kv_head, j, d], or through
-/// its page table [page(j), j % page_size, kv_head, d], the page index
-/// clamped into the cache.
+/// its page table at tilePagedIndices(tilePageRow(j), d).
 SmallVector<Value> tileKvIndices(OpBuilder &b, Location loc, TileUpdateOp op,
                                  Value source, Value j, Value d);
+
+/// The page of key `j` in `op`'s paged cache (`page_table[batch, j /
+/// page_size]`, clamped into the cache) and its row in the page.
+std::pair<Value, Value> tilePageRow(OpBuilder &b, Location loc, TileUpdateOp op,
+                                    Value j);
+
+/// The indices of element `d` of row `row` of page `page` for `op`'s kv
+/// head: [page, row, kv_head, d], or [page, kv_head, row, d] for
+/// kv_layout = "hnd".
+SmallVector<Value> tilePagedIndices(TileUpdateOp op, Value page, Value row,
+                                    Value d);
 
 /// Fails, with a diagnostic, if `op`'s mask cannot be emitted (a
 /// random-blocks mask over dynamic lengths).
