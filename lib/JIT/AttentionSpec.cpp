@@ -52,11 +52,14 @@ std::string AttentionSpec::toMLIR() const {
   int64_t batch = dynamicSizes ? kDynamicDim : this->batch;
   int64_t seqQ = dynamicSizes ? kDynamicDim : this->seqQ;
   int64_t seqKV = dynamicSizes ? kDynamicDim : this->seqKV;
-  std::string q = tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
+  std::string q = varlen ? tensorType({seqQ, numQHeads, headDimQK}, elt)
+                         : tensorType({batch, numQHeads, seqQ, headDimQK}, elt);
   bool paged = pageSize > 0;
   // Paged: [numPages, pageSize, Hkv, D], or heads-major [numPages, Hkv,
   // pageSize, D].
   auto kvType = [&](int64_t depth) {
+    if (varlen)
+      return tensorType({seqKV, numKVHeads, depth}, elt);
     if (!paged)
       return tensorType({batch, numKVHeads, seqKV, depth}, elt);
     if (headsMajorPages)
@@ -72,8 +75,13 @@ std::string AttentionSpec::toMLIR() const {
         tensorType({batch, (this->seqKV + pageSize - 1) / pageSize}, "i32");
     kvLengths = tensorType({batch}, "i32");
   }
-  std::string o = tensorType({batch, numQHeads, seqQ, headDimV}, elt);
-  std::string lse = tensorType({batch, numQHeads, seqQ}, "f32");
+  std::string o = varlen ? tensorType({seqQ, numQHeads, headDimV}, elt)
+                         : tensorType({batch, numQHeads, seqQ, headDimV}, elt);
+  std::string lse = varlen ? tensorType({seqQ, numQHeads}, "f32")
+                           : tensorType({batch, numQHeads, seqQ}, "f32");
+  // Packed sequences' offsets, B + 1 of them.
+  std::string offsets =
+      tensorType({batch == kDynamicDim ? kDynamicDim : batch + 1}, "i32");
   std::string biasType = tensorType({batch, numQHeads, seqQ, seqKV}, "f32");
   std::string qIds = tensorType({batch, seqQ}, "i32");
   std::string kvIds = tensorType({batch, seqKV}, "i32");
@@ -103,6 +111,8 @@ std::string AttentionSpec::toMLIR() const {
     os << ", %fkvn: " << counts << ", %fkvx: " << indices;
   if (paged)
     os << ", %pages: " << pageTable << ", %kvlens: " << kvLengths;
+  if (varlen)
+    os << ", %cuq: " << offsets << ", %cuk: " << offsets;
   os << ") -> (" << o << (withLogsumexp ? ", " + lse : "") << ") {\n  ";
   os << (withLogsumexp ? "%o, %lse" : "%o") << " = attn.attention %q, %k, %v";
   if (hasBias)
@@ -115,6 +125,8 @@ std::string AttentionSpec::toMLIR() const {
     os << " full_blocks(%fkvn, %fkvx : " << counts << ", " << indices << ")";
   if (paged)
     os << " paged(%pages, %kvlens : " << pageTable << ", " << kvLengths << ")";
+  if (varlen)
+    os << " varlen(%cuq, %cuk : " << offsets << ", " << offsets << ")";
   std::vector<std::string> attrs;
   if (scale) {
     std::ostringstream s;

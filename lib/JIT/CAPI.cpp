@@ -20,7 +20,9 @@ static_assert(static_cast<int>(KernelArgument::Role::Query) == ATTN_ARG_QUERY &&
                   static_cast<int>(KernelArgument::Role::FullKvIndices) ==
                       ATTN_ARG_FULL_KV_INDICES &&
                   static_cast<int>(KernelArgument::Role::KvLengths) ==
-                      ATTN_ARG_KV_LENGTHS,
+                      ATTN_ARG_KV_LENGTHS &&
+                  static_cast<int>(KernelArgument::Role::CuSeqlensK) ==
+                      ATTN_ARG_CU_SEQLENS_K,
               "attn_arg_role follows KernelArgument::Role");
 static_assert(KernelArgument::kDynamic == ATTN_DYNAMIC_DIM);
 
@@ -154,6 +156,8 @@ int attn_run(const attn_kernel *kernel, const attn_args *args, void *stream) {
   host.fullKvIndices = args->full_kv_indices;
   host.pageTable = args->page_table;
   host.kvLengths = args->kv_lengths;
+  host.cuSeqlensQ = args->cu_seqlens_q;
+  host.cuSeqlensK = args->cu_seqlens_k;
   llvm::Error err = kernel->host       ? kernel->host->run(host)
                     : kernel->emulated ? kernel->emulated->run(host)
                                        : kernel->gpu->run(host, stream);

@@ -282,13 +282,20 @@ entryRoles(Operation *source, StringRef target) {
   std::optional<std::pair<ParamRole, RankedTensorType>> emptyShape;
   // The first dynamic dim that cannot be a run-time size, if any.
   std::optional<std::pair<ParamRole, RankedTensorType>> fixedDim;
+  // Packed sequences' Q, K, V, O and logsumexp are [T, H(, D)].
+  bool packed = false;
   auto addArg = [&](ParamRole role, Type tensor) {
     auto type = cast<RankedTensorType>(tensor);
     ArgShape shape;
+    shape.packed =
+        packed && (role == ParamRole::Query || role == ParamRole::Key ||
+                   role == ParamRole::Value || role == ParamRole::Output ||
+                   role == ParamRole::Lse);
     for (auto [d, size] : llvm::enumerate(type.getShape())) {
       if (size == 0 && !emptyShape)
         emptyShape = {role, type};
-      if (ShapedType::isDynamic(size) && !runSizeOf(role, d) && !fixedDim)
+      if (ShapedType::isDynamic(size) && !runSizeOf(role, d, shape.packed) &&
+          !fixedDim)
         fixedDim = {role, type};
       shape.dims.push_back(size);
     }
@@ -298,6 +305,7 @@ entryRoles(Operation *source, StringRef target) {
   };
   if (auto attention = dyn_cast<AttentionOp>(source)) {
     bool paged = attention.isPaged();
+    packed = attention.isVarlen();
     addArg(ParamRole::Query, attention.getQuery().getType());
     addArg(paged ? ParamRole::KeyPages : ParamRole::Key,
            attention.getKey().getType());
@@ -334,6 +342,10 @@ entryRoles(Operation *source, StringRef target) {
     if (paged) {
       addArg(ParamRole::PageTable, attention.getPageTable().getType());
       addArg(ParamRole::KvLengths, attention.getKvLengths().getType());
+    }
+    if (packed) {
+      addArg(ParamRole::CuSeqlensQ, attention.getCuSeqlensQ().getType());
+      addArg(ParamRole::CuSeqlensK, attention.getCuSeqlensK().getType());
     }
     addArg(ParamRole::Output, attention.getOutput().getType());
     if (attention.getLogsumexp())

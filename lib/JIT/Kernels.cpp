@@ -66,12 +66,13 @@ staticRunSizes(ArrayRef<std::pair<ParamRole, ArgShape>> args) {
         role == ParamRole::KvIndices || role == ParamRole::FullKvNumBlocks ||
         role == ParamRole::FullKvIndices;
     for (auto [d, size] : llvm::enumerate(shape.dims))
-      if (std::optional<RunSize> which = runSizeOf(role, d)) {
+      if (std::optional<RunSize> which = runSizeOf(role, d, shape.packed)) {
         if (broadcasts && *which == RunSize::Batch && size == 1)
           continue;
         int64_t &known = sizes[static_cast<unsigned>(*which)];
         if (!ShapedType::isDynamic(size))
-          known = size; // the verifier made every static one agree
+          known = size - runSizeExcess(role); // the verifier made every
+                                              // static one agree
         else if (known == 0)
           known = size;
       }
@@ -127,8 +128,28 @@ SmallVector<int64_t, 4> dimsAt(ParamRole role, const ArgShape &shape,
   SmallVector<int64_t, 4> dims(shape.dims);
   for (auto [d, size] : llvm::enumerate(dims))
     if (ShapedType::isDynamic(size))
-      size = sizes[static_cast<unsigned>(*runSizeOf(role, d))];
+      size = sizes[static_cast<unsigned>(*runSizeOf(role, d, shape.packed))] +
+             runSizeExcess(role);
   return dims;
+}
+
+/// Checks a packed batch's offsets: `count` + 1 of them from `data`, from
+/// 0 and non-decreasing up to at most `tokens` (what the kernel's clamping
+/// would otherwise make overlapping or empty sequences).
+llvm::Error checkPackedOffsets(ParamRole role, const int32_t *data,
+                               int64_t count, int64_t tokens) {
+  int64_t previous = 0;
+  for (int64_t k = 0; k <= count; ++k) {
+    int64_t offset = data[k];
+    if ((k == 0 && offset != 0) || offset < previous || offset > tokens)
+      return makeError(Twine("attn: ") + roleName(role) + "[" + Twine(k) +
+                       "] is " + Twine(offset) +
+                       "; the offsets must start at 0 and not decrease, "
+                       "up to the " +
+                       Twine(tokens) + " tokens");
+    previous = offset;
+  }
+  return llvm::Error::success();
 }
 
 /// The buffer of a role, for both kernel kinds.
@@ -175,6 +196,10 @@ const void *bufferFor(const HostArgs &host, ParamRole role,
     return host.pageTable;
   case ParamRole::KvLengths:
     return host.kvLengths;
+  case ParamRole::CuSeqlensQ:
+    return host.cuSeqlensQ;
+  case ParamRole::CuSeqlensK:
+    return host.cuSeqlensK;
   case ParamRole::Temporary: // the launcher's, not the caller's
     return nullptr;
   }
@@ -223,7 +248,16 @@ public:
       const void *data = bufferFor(host, role, shape);
       if (!data)
         return missingBuffer(role);
-      descriptors.push_back(describe(data, dimsAt(role, shape, *sizes)));
+      SmallVector<int64_t, 4> dims = dimsAt(role, shape, *sizes);
+      if (role == ParamRole::CuSeqlensQ || role == ParamRole::CuSeqlensK) {
+        RunSize tokens =
+            role == ParamRole::CuSeqlensQ ? RunSize::SeqQ : RunSize::SeqKV;
+        if (llvm::Error error = checkPackedOffsets(
+                role, static_cast<const int32_t *>(data), dims[0] - 1,
+                (*sizes)[static_cast<unsigned>(tokens)]))
+          return error;
+      }
+      descriptors.push_back(describe(data, dims));
     }
     // The packed interface takes a pointer to each argument, and each
     // argument of the C interface is a pointer to a descriptor.
@@ -560,8 +594,18 @@ private:
 
 } // namespace
 
-std::optional<RunSize> mlir::attn::jit::detail::runSizeOf(ParamRole role,
-                                                          unsigned dim) {
+int64_t mlir::attn::jit::detail::runSizeExcess(ParamRole role) {
+  return role == ParamRole::CuSeqlensQ || role == ParamRole::CuSeqlensK;
+}
+
+std::optional<RunSize>
+mlir::attn::jit::detail::runSizeOf(ParamRole role, unsigned dim, bool packed) {
+  // Packed [T, H(, D)]: the tokens of all sequences.
+  if (packed)
+    return dim != 0 ? std::nullopt
+           : role == ParamRole::Key || role == ParamRole::Value
+               ? std::optional(RunSize::SeqKV)
+               : std::optional(RunSize::SeqQ);
   switch (role) {
   case ParamRole::Query:
   case ParamRole::Output:
@@ -592,8 +636,10 @@ std::optional<RunSize> mlir::attn::jit::detail::runSizeOf(ParamRole role,
   case ParamRole::KvIndices:
   case ParamRole::FullKvNumBlocks:
   case ParamRole::FullKvIndices:
-  case ParamRole::PageTable: // [B, max_pages]
-  case ParamRole::KvLengths: // [B]
+  case ParamRole::PageTable:  // [B, max_pages]
+  case ParamRole::KvLengths:  // [B]
+  case ParamRole::CuSeqlensQ: // [B + 1]
+  case ParamRole::CuSeqlensK:
     return dim == 0 ? std::optional(RunSize::Batch) : std::nullopt;
   case ParamRole::KeyPages: // [num_pages, page_size, Hkv, D]: static
   case ParamRole::ValuePages:
@@ -679,6 +725,12 @@ std::vector<KernelArgument> mlir::attn::jit::detail::describeArguments(
     case ParamRole::KvLengths:
       arg.role = KernelArgument::Role::KvLengths;
       break;
+    case ParamRole::CuSeqlensQ:
+      arg.role = KernelArgument::Role::CuSeqlensQ;
+      break;
+    case ParamRole::CuSeqlensK:
+      arg.role = KernelArgument::Role::CuSeqlensK;
+      break;
     case ParamRole::Temporary: // never an entry argument
       continue;
     }
@@ -688,7 +740,11 @@ std::vector<KernelArgument> mlir::attn::jit::detail::describeArguments(
     for (auto [d, size] : llvm::enumerate(shape.dims)) {
       bool dynamic = ShapedType::isDynamic(size);
       arg.shape.push_back(dynamic ? KernelArgument::kDynamic : size);
-      arg.runSize.push_back(dynamic ? runSizeName(*runSizeOf(role, d)) : "");
+      std::string name =
+          dynamic ? runSizeName(*runSizeOf(role, d, shape.packed)) : "";
+      if (dynamic && runSizeExcess(role))
+        name += " + 1";
+      arg.runSize.push_back(name);
     }
     described.push_back(std::move(arg));
   }
@@ -737,6 +793,10 @@ const char *mlir::attn::jit::detail::roleName(ParamRole role) {
     return "page table";
   case ParamRole::KvLengths:
     return "kv lengths";
+  case ParamRole::CuSeqlensQ:
+    return "cu_seqlens_q";
+  case ParamRole::CuSeqlensK:
+    return "cu_seqlens_k";
   }
   return "?";
 }

@@ -30,6 +30,8 @@ struct ArgShape {
   /// ShapedType::kDynamic for a size stated at run time (runSizeOf).
   SmallVector<int64_t, 4> dims;
   unsigned captureIndex = 0; // for ParamRole::Capture
+  /// A packed (varlen) Q, K, V, O or logsumexp: dim 0 is the tokens.
+  bool packed = false;
   int64_t elementBytes = 1;
   std::string elementType; // as MLIR prints it
 };
@@ -41,7 +43,13 @@ inline constexpr unsigned kNumRunSizes = 3;
 /// Which run-time size dim `dim` of a role's tensor is: the batch (dim 0),
 /// the query or key/value length; none for head counts, head dims and
 /// captured tensors, which stay static.
-std::optional<RunSize> runSizeOf(ParamRole role, unsigned dim);
+/// A packed tensor's dim 0 is its tokens (seqQ or seqKV); varlen offsets
+/// have batch + 1 entries (runSizeExcess).
+std::optional<RunSize> runSizeOf(ParamRole role, unsigned dim,
+                                 bool packed = false);
+/// What a role's run-time sized dims exceed their size by: 1 for varlen
+/// offsets ([batch + 1]), else 0.
+int64_t runSizeExcess(ParamRole role);
 /// HostArgs' name of a run-time size ("seqQ").
 const char *runSizeName(RunSize size);
 

@@ -230,7 +230,8 @@ llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
     int64_t value;
   };
   const Size batch{"--batch", options.batch}, seqQ{"--seq-q", options.seqQ},
-      seqKV{"--seq-kv", options.seqKV};
+      seqKV{"--seq-kv", options.seqKV},
+      offsets{"--batch", options.batch > 0 ? options.batch + 1 : 0};
   // The size each dim stands for, by role (null: must be static).
   auto retype = [&](Value v, ArrayRef<const Size *> dims) -> llvm::Error {
     if (!v)
@@ -260,17 +261,25 @@ llvm::Error specializeSizes(AttentionOp op, const RunOptions &options) {
   const Size *qIdDims[] = {&batch, &seqQ};
   const Size *kvIdDims[] = {&batch, &seqKV};
   const Size *batchDims[] = {&batch, nullptr}; // page table, kv lengths
+  // Packed sequences: the tokens, and B + 1 offsets.
+  const Size *tokensQ[] = {&seqQ}, *tokensKV[] = {&seqKV};
+  const Size *offsetDims[] = {&offsets};
+  bool packed = op.isVarlen();
+  ArrayRef<const Size *> q = packed ? ArrayRef(tokensQ) : ArrayRef(qDims);
+  ArrayRef<const Size *> kv = packed ? ArrayRef(tokensKV) : ArrayRef(kvDims);
   for (auto [v, dims] : SmallVector<std::pair<Value, ArrayRef<const Size *>>>{
-           {op.getQuery(), qDims},
-           {op.getKey(), kvDims},
-           {op.getValue(), kvDims},
+           {op.getQuery(), q},
+           {op.getKey(), kv},
+           {op.getValue(), kv},
+           {op.getCuSeqlensQ(), offsetDims},
+           {op.getCuSeqlensK(), offsetDims},
            {op.getBias(), biasDims},
            {op.getQSegmentIds(), qIdDims},
            {op.getKvSegmentIds(), kvIdDims},
            {op.getPageTable(), batchDims},
            {op.getKvLengths(), batchDims},
-           {op.getOutput(), qDims},
-           {op.getLogsumexp(), qDims}})
+           {op.getOutput(), q},
+           {op.getLogsumexp(), q}})
     if (llvm::Error err = retype(v, dims))
       return err;
   for (Value capture : op.getCaptures())
@@ -301,6 +310,12 @@ RunReport describeAttention(AttentionOp op, const RunOptions &options) {
   report.numKVHeads = shape.numKVHeads;
   report.seqQ = shape.seqQ;
   report.seqKV = shape.seqKV;
+  // Packed sequences: the tokens of all of them (the "varlen:" line has
+  // each one's).
+  if (op.isVarlen()) {
+    report.seqQ = op.getQuery().getType().getDimSize(0);
+    report.seqKV = op.getKey().getType().getDimSize(0);
+  }
   report.headDimQK = shape.headDimQK;
   report.headDimV = shape.headDimV;
   llvm::raw_string_ostream(report.elementType)
@@ -488,10 +503,50 @@ std::vector<double> gatherPages(const Buffer &pages, RankedTensorType type,
   return out;
 }
 
+/// Packed sequences' offsets, seeded: the query tokens and the key tokens
+/// each cut into B sequences at random points (empty ones included),
+/// every token in one.
+struct PackedBatch {
+  std::vector<int32_t> cuQ, cuK;
+  int64_t size() const { return static_cast<int64_t>(cuQ.size()) - 1; }
+  int64_t lengthQ(int64_t b) const { return cuQ[b + 1] - cuQ[b]; }
+  int64_t lengthK(int64_t b) const { return cuK[b + 1] - cuK[b]; }
+};
+
+PackedBatch makePackedBatch(AttentionOp op, std::mt19937_64 &rng) {
+  int64_t batch = op.getCuSeqlensQ().getType().getDimSize(0) - 1;
+  auto cut = [&](int64_t tokens) {
+    std::vector<int32_t> cu{0};
+    for (int64_t b = 1; b < batch; ++b)
+      cu.push_back(static_cast<int32_t>(rng() % (tokens + 1)));
+    std::sort(cu.begin() + 1, cu.end());
+    cu.push_back(static_cast<int32_t>(tokens));
+    return cu;
+  };
+  PackedBatch packed;
+  packed.cuQ = cut(op.getQuery().getType().getDimSize(0));
+  packed.cuK = cut(op.getKey().getType().getDimSize(0));
+  return packed;
+}
+
+/// Rows [start, start + n) of a packed tensor's exact values ([T, H, D])
+/// as one sequence's [1, H, n, D].
+std::vector<double> sequenceRows(const Buffer &t, RankedTensorType type,
+                                 int64_t start, int64_t n) {
+  int64_t heads = type.getDimSize(1), depth = type.getDimSize(2);
+  std::vector<double> out(heads * n * depth);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < n; ++i)
+      std::copy_n(t.exact.begin() + ((start + i) * heads + h) * depth, depth,
+                  out.begin() + (h * n + i) * depth);
+  return out;
+}
+
 struct RunInputs {
   Buffer q, k, v, bias, qIds, kvIds;
   std::optional<BlockLayout> layout;
   std::optional<PagedCache> paged;
+  std::optional<PackedBatch> packed;
   std::vector<Buffer> captures;
   std::vector<const void *> capturePointers; // into `captures`
   Buffer out;
@@ -534,13 +589,14 @@ RunInputs makeInputs(AttentionOp op, const RunOptions &options) {
     in.layout = makeBlockLayout(op, options);
   if (op.isPaged())
     in.paged = makePagedCache(op, rng);
+  if (op.isVarlen())
+    in.packed = makePackedBatch(op, rng);
   Type elt = op.getQuery().getType().getElementType();
   auto outType = cast<RankedTensorType>(op.getOutput().getType());
   in.out.bytes.assign(outType.getNumElements() * (elt.isF32() ? 4 : 2),
                       0xff); // NaN in every element type
-  AttentionShape shape = op.getShape();
-  in.lse.resize(op.getLogsumexp() ? shape.batch * shape.numQHeads * shape.seqQ
-                                  : 0);
+  if (Value lse = op.getLogsumexp())
+    in.lse.resize(cast<RankedTensorType>(lse.getType()).getNumElements());
   return in;
 }
 
@@ -574,6 +630,13 @@ jit::HostArgs RunInputs::hostArgs(AttentionOp op) {
   args.seqQ = shape.seqQ;
   // A paged cache's lengths are per sequence, in kvLengths.
   args.seqKV = paged ? 0 : shape.seqKV;
+  // Packed sequences: the tokens of all of them.
+  if (packed) {
+    args.cuSeqlensQ = packed->cuQ.data();
+    args.cuSeqlensK = packed->cuK.data();
+    args.seqQ = op.getQuery().getType().getDimSize(0);
+    args.seqKV = op.getKey().getType().getDimSize(0);
+  }
   args.numCaptures = capturePointers.size();
   return args;
 }
@@ -715,21 +778,59 @@ void checkWithReference(AttentionOp op, const RunInputs &in,
   ref.keep = keep;
   if (mod)
     ref.modify = modify;
-  ReferenceResult expected = referenceAttention(
-      ReferenceShape{shape.batch, shape.numQHeads, shape.numKVHeads, shape.seqQ,
-                     shape.seqKV, shape.headDimQK, shape.headDimV},
-      ref);
 
   Type elt = op.getQuery().getType().getElementType();
   double errSq = 0, refSq = 0;
-  for (size_t n = 0; n < expected.output.size(); ++n) {
-    double want = expected.output[n];
+  // Output element n against the reference's `want`.
+  auto compare = [&](double want, size_t n) {
     double got = readOutput(in.out, elt, n);
     double err = std::isfinite(got) ? std::abs(got - want)
                                     : std::numeric_limits<double>::infinity();
     report.maxAbsError = std::max(report.maxAbsError, err);
     errSq += err * err;
     refSq += want * want;
+  };
+  if (in.packed) {
+    // Each sequence alone, [1, H, n, D], at its own lengths.
+    auto qType = op.getQuery().getType(), kType = op.getKey().getType(),
+         vType = op.getValue().getType();
+    const PackedBatch &packed = *in.packed;
+    for (int64_t b = 0; b < packed.size(); ++b) {
+      int64_t nq = packed.lengthQ(b), nk = packed.lengthK(b);
+      std::vector<double> qs = sequenceRows(in.q, qType, packed.cuQ[b], nq),
+                          ks = sequenceRows(in.k, kType, packed.cuK[b], nk),
+                          vs = sequenceRows(in.v, vType, packed.cuK[b], nk);
+      ReferenceInputs seqRef = ref;
+      seqRef.query = qs;
+      seqRef.key = ks;
+      seqRef.value = vs;
+      mask::MaskContext seq = mctx;
+      seq.seqQ = nq;
+      seq.seqKV = nk;
+      auto seqKeep = [&](int64_t, int64_t h, int64_t i, int64_t j) {
+        return maskObj->isKept(seq, b, h, i, j);
+      };
+      seqRef.keep = seqKeep;
+      ReferenceResult expected = referenceAttention(
+          ReferenceShape{1, shape.numQHeads, shape.numKVHeads, nq, nk,
+                         shape.headDimQK, shape.headDimV},
+          seqRef);
+      for (int64_t h = 0; h < shape.numQHeads; ++h)
+        for (int64_t i = 0; i < nq; ++i)
+          for (int64_t e = 0; e < shape.headDimV; ++e)
+            compare(expected.output[(h * nq + i) * shape.headDimV + e],
+                    ((packed.cuQ[b] + i) * shape.numQHeads + h) *
+                            shape.headDimV +
+                        e);
+    }
+  } else {
+    ReferenceResult expected = referenceAttention(
+        ReferenceShape{shape.batch, shape.numQHeads, shape.numKVHeads,
+                       shape.seqQ, shape.seqKV, shape.headDimQK,
+                       shape.headDimV},
+        ref);
+    for (size_t n = 0; n < expected.output.size(); ++n)
+      compare(expected.output[n], n);
   }
   report.referenceMs = millisecondsSince(start);
   report.checked = true;
@@ -749,6 +850,8 @@ void RunReport::print(llvm::raw_ostream &os) const {
   os << "target: " << target << "\n";
   if (!paged.empty())
     os << "paged: " << paged << "\n";
+  if (!varlen.empty())
+    os << "varlen: " << varlen << "\n";
   if (target == "emulate")
     os << "emulator: " << mmaInstructions << " mma.sync, " << globalBytesRead
        << " global bytes read, " << globalBytesWritten << " written, "
@@ -809,6 +912,16 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
   if (!kernel)
     return kernel.takeError();
   RunInputs inputs = makeInputs(*op, options);
+  if (const std::optional<PackedBatch> &packed = inputs.packed) {
+    llvm::raw_string_ostream os(report.varlen);
+    os << packed->size() << " sequences, query lengths [";
+    for (int64_t b = 0; b < packed->size(); ++b)
+      os << (b ? ", " : "") << packed->lengthQ(b);
+    os << "], key lengths [";
+    for (int64_t b = 0; b < packed->size(); ++b)
+      os << (b ? ", " : "") << packed->lengthK(b);
+    os << "]";
+  }
   if (const std::optional<PagedCache> &cache = inputs.paged) {
     llvm::raw_string_ostream os(report.paged);
     os << cache->numPages << " pages of " << cache->pageSize
@@ -826,6 +939,14 @@ mlir::attn::run::runAttention(StringRef text, const RunOptions &options) {
     return makeError("attn-run: the kernel's tiled IR has no attn.tile_update "
                      "to read the tile sizes from");
   countTiles(tiles, options, report);
+  if (const std::optional<PackedBatch> &packed = inputs.packed) {
+    // Dense is each sequence's own tiles.
+    report.tilesDense = 0;
+    for (int64_t b = 0; b < packed->size(); ++b)
+      report.tilesDense += report.numQHeads *
+                           llvm::divideCeil(packed->lengthQ(b), tiles.q) *
+                           llvm::divideCeil(packed->lengthK(b), tiles.kv);
+  }
   if (std::optional<std::string> reason = whyUnchecked(*op, options)) {
     report.uncheckedReason = *reason;
     return report;

@@ -1101,6 +1101,273 @@ TEST(HostNumerics, PagedKV) {
   }
 }
 
+// Packed sequences of different lengths (FlashAttention's varlen form)
+// against the f64 attention of each sequence alone: query lengths 0, 1,
+// 17, 1000 and 3 (the last with no keys) in one batch, key lengths apart
+// from them; top-left and bottom-right causal, a bottom-right window, a
+// window with global tokens (tested per element) and a mask_mod region of
+// the sequence index and sequence-local positions; f32, f16 and bf16;
+// static and run-time sizes. Two token rows past the last sequence belong
+// to none and must stay unwritten.
+TEST(HostNumerics, Varlen) {
+  struct Config {
+    std::string mask;
+    ElementType type;
+    bool dynamic;
+    int64_t tileQ, tileKV;
+  };
+  const std::vector<Config> configs = {
+      {"none", ElementType::F32, false, 0, 0},
+      {"causal", ElementType::F16, true, 0, 0},
+      {"causal_br", ElementType::F32, true, 16, 32},
+      {"window", ElementType::BF16, false, 0, 0},
+      {"union", ElementType::F32, true, 32, 16},
+      {"region", ElementType::F16, false, 0, 0},
+  };
+  const int64_t heads = 4, kvHeads = 2, d = 32;
+  const std::vector<int64_t> lenQ = {0, 1, 17, 1000, 3};
+  const std::vector<int64_t> lenK = {5, 40, 17, 1000, 0};
+  const int64_t batch = lenQ.size(), maxQ = 1000, maxK = 1000, spare = 2;
+  std::vector<int32_t> cuQ{0}, cuK{0};
+  for (int64_t b = 0; b < batch; ++b) {
+    cuQ.push_back(cuQ.back() + lenQ[b]);
+    cuK.push_back(cuK.back() + lenK[b]);
+  }
+  const int64_t tokQ = cuQ.back() + spare, tokK = cuK.back();
+  const std::string window =
+      "#attn.window<left = 8, right = 0, alignment = bottom_right>";
+  uint64_t seed = 700;
+  for (const Config &cfg : configs) {
+    SCOPED_TRACE(cfg.mask + (cfg.dynamic ? " dynamic" : " static") + " tiles " +
+                 std::to_string(cfg.tileQ) + "x" + std::to_string(cfg.tileKV));
+    std::mt19937_64 rng(seed++);
+    std::string elt = cfg.type == ElementType::F32   ? "f32"
+                      : cfg.type == ElementType::F16 ? "f16"
+                                                     : "bf16";
+    auto dim = [&](int64_t n) {
+      return cfg.dynamic ? std::string("?") : std::to_string(n);
+    };
+    std::string qT = "tensor<" + dim(tokQ) + "x" + std::to_string(heads) + "x" +
+                     std::to_string(d) + "x" + elt + ">";
+    std::string kT = "tensor<" + dim(tokK) + "x" + std::to_string(kvHeads) +
+                     "x" + std::to_string(d) + "x" + elt + ">";
+    std::string lT =
+        "tensor<" + dim(tokQ) + "x" + std::to_string(heads) + "xf32>";
+    std::string cT = "tensor<" + dim(batch + 1) + "xi32>";
+    std::string attrs =
+        cfg.mask == "causal"      ? "{mask = #attn.causal}"
+        : cfg.mask == "causal_br" ? "{mask = #attn.causal<bottom_right>}"
+        : cfg.mask == "window"    ? "{mask = " + window + "}"
+        : cfg.mask == "union"
+            ? "{mask = #attn.union<[" + window + ", #attn.global<first = 2>]>}"
+            : "";
+    std::string region =
+        cfg.mask != "region"
+            ? ""
+            : " mask_mod {\n  ^bb0(%b: index, %h: index, %i: index, %j: "
+              "index):\n    %c2 = arith.constant 2 : index\n    %c3 = "
+              "arith.constant 3 : index\n    %c0 = arith.constant 0 : "
+              "index\n    %t = arith.muli %j, %c2 : index\n    %u = "
+              "arith.addi %i, %t : index\n    %w = arith.addi %u, %b : "
+              "index\n    %r = arith.remui %w, %c3 : index\n    %keep = "
+              "arith.cmpi ne, %r, %c0 : index\n    attn.yield %keep : i1\n  }";
+    std::string text = "func.func @f(%q: " + qT + ", %k: " + kT +
+                       ", %v: " + kT + ", %cq: " + cT + ", %ck: " + cT +
+                       ") -> (" + qT + ", " + lT +
+                       ") {\n  %o, %l = attn.attention %q, %k, %v varlen(%cq, "
+                       "%ck : " +
+                       cT + ", " + cT + ") " + attrs + region + " : " + qT +
+                       ", " + kT + ", " + kT + " -> " + qT + ", " + lT +
+                       "\n  return %o, %l : " + qT + ", " + lT + "\n}\n";
+    SCOPED_TRACE(text);
+    CompileOptions options{cfg.tileQ, cfg.tileKV};
+    Compiler compiler(options);
+    auto kernel = compiler.compileForHost(text);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+
+    // Each sequence padded to the longest for the reference, [B, H, S, d].
+    Case c;
+    c.spec = makeSpec({heads, kvHeads, d, d, maxQ, maxK}, cfg.type);
+    c.spec.batch = batch;
+    const std::string mask = cfg.mask;
+    c.keep = [&, mask](int64_t b, int64_t, int64_t i, int64_t j) {
+      int64_t nq = lenQ[b], nk = lenK[b], dist = j - (i + nk - nq);
+      bool inWindow = dist >= -8 && dist <= 0;
+      return i < nq && j < nk &&
+             (mask == "none" || (mask == "causal" && j <= i) ||
+              (mask == "causal_br" && dist <= 0) ||
+              (mask == "window" && inWindow) ||
+              (mask == "union" && (inWindow || i < 2 || j < 2)) ||
+              (mask == "region" && (i + 2 * j + b) % 3 != 0));
+    };
+    Tensor q = randomTensor(rng, batch * heads * maxQ * d, cfg.type, 1.0);
+    Tensor k = randomTensor(rng, batch * kvHeads * maxK * d, cfg.type, 1.0);
+    Tensor v = randomTensor(rng, batch * kvHeads * maxK * d, cfg.type, 1.0);
+    // The sequences packed [T, H, d]: row cu[b] + i is (b, i).
+    auto pack = [&](const Tensor &t, int64_t h, int64_t s,
+                    const std::vector<int32_t> &cu,
+                    const std::vector<int64_t> &len, int64_t tokens) {
+      Tensor packed;
+      size_t n = tokens * h * d;
+      if (cfg.type == ElementType::F32)
+        packed.f32.assign(n, std::nanf(""));
+      else
+        packed.half.assign(n, cfg.type == ElementType::F16 ? 0x7e00 : 0x7fc0);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t hh = 0; hh < h; ++hh)
+          for (int64_t i = 0; i < len[b]; ++i)
+            for (int64_t e = 0; e < d; ++e) {
+              size_t from = ((b * h + hh) * s + i) * d + e;
+              size_t to = ((cu[b] + i) * h + hh) * d + e;
+              if (cfg.type == ElementType::F32)
+                packed.f32[to] = t.f32[from];
+              else
+                packed.half[to] = t.half[from];
+            }
+      return packed;
+    };
+    Tensor qp = pack(q, heads, maxQ, cuQ, lenQ, tokQ);
+    Tensor kp = pack(k, kvHeads, maxK, cuK, lenK, tokK);
+    Tensor vp = pack(v, kvHeads, maxK, cuK, lenK, tokK);
+    std::vector<float> outF32(tokQ * heads * d, std::nanf(""));
+    std::vector<uint16_t> outHalf(tokQ * heads * d, 0x7e00);
+    std::vector<float> lse(tokQ * heads, std::nanf(""));
+    HostArgs args;
+    args.query = qp.data();
+    args.key = kp.data();
+    args.value = vp.data();
+    args.cuSeqlensQ = cuQ.data();
+    args.cuSeqlensK = cuK.data();
+    args.output = cfg.type == ElementType::F32
+                      ? static_cast<void *>(outF32.data())
+                      : static_cast<void *>(outHalf.data());
+    args.logsumexp = lse.data();
+    if (cfg.dynamic) {
+      args.batch = batch;
+      args.seqQ = tokQ;
+      args.seqKV = tokK;
+    }
+    llvm::Error err = (*kernel)->run(args);
+    ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+    // The rows of no sequence are untouched.
+    for (int64_t t = cuQ.back(); t < tokQ; ++t)
+      for (int64_t n = t * heads; n < (t + 1) * heads; ++n) {
+        EXPECT_TRUE(std::isnan(lse[n])) << "lse of spare token " << t;
+        EXPECT_TRUE(cfg.type == ElementType::F32 ? std::isnan(outF32[n * d])
+                                                 : outHalf[n * d] == 0x7e00)
+            << "output of spare token " << t;
+      }
+    // Unpacked: padded rows are the reference's fully masked rows.
+    std::vector<float> unF32(batch * heads * maxQ * d, 0.0f);
+    std::vector<uint16_t> unHalf(unF32.size(), 0);
+    std::vector<float> unLse(batch * heads * maxQ,
+                             -std::numeric_limits<float>::infinity());
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < lenQ[b]; ++i) {
+          size_t row = (b * heads + h) * maxQ + i,
+                 packedRow = (cuQ[b] + i) * heads + h;
+          unLse[row] = lse[packedRow];
+          for (int64_t e = 0; e < d; ++e) {
+            unF32[row * d + e] = outF32[packedRow * d + e];
+            unHalf[row * d + e] = outHalf[packedRow * d + e];
+          }
+        }
+    std::vector<double> refOut, refLse;
+    reference(c, q, k, v, {}, refOut, refLse);
+    expectNearReference(c, unF32, unHalf, unLse, refOut, refLse);
+  }
+}
+
+// A varlen kernel states its buffers (the packed tokens as seqQ / seqKV,
+// the offsets as batch + 1), refuses offsets that do not start at 0,
+// decrease or pass the tokens, and runs one compiled kernel at three
+// batches of different lengths.
+TEST(HostJIT, VarlenArgumentsAreChecked) {
+  AttentionSpec spec = makeSpec({2, 1, 32, 32, 0, 0}, ElementType::F32);
+  spec.varlen = true;
+  spec.dynamicSizes = true;
+  spec.withLogsumexp = false;
+  spec.mask = "#attn.causal";
+  const std::string text = spec.toMLIR();
+  SCOPED_TRACE(text);
+  Compiler compiler;
+  auto kernel = compiler.compileForHost(text);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<KernelArgument> described = (*kernel)->arguments();
+  ASSERT_EQ(described.size(), 6u);
+  EXPECT_EQ(described[0].runSize[0], "seqQ");
+  EXPECT_EQ(described[1].runSize[0], "seqKV");
+  EXPECT_EQ(described[3].role, KernelArgument::Role::CuSeqlensQ);
+  EXPECT_EQ(described[3].runSize[0], "batch + 1");
+  EXPECT_EQ(described[4].role, KernelArgument::Role::CuSeqlensK);
+  EXPECT_EQ(described[5].runSize[0], "seqQ");
+
+  std::mt19937_64 rng(77);
+  auto run = [&](const std::vector<int32_t> &cuQ,
+                 const std::vector<int32_t> &cuK, int64_t tokQ,
+                 int64_t tokK) -> std::string {
+    Tensor q = randomTensor(rng, tokQ * 2 * 32, ElementType::F32, 1.0);
+    Tensor k = randomTensor(rng, tokK * 32, ElementType::F32, 1.0);
+    Tensor v = randomTensor(rng, tokK * 32, ElementType::F32, 1.0);
+    std::vector<float> out(tokQ * 2 * 32, std::nanf(""));
+    HostArgs args;
+    args.query = q.data();
+    args.key = k.data();
+    args.value = v.data();
+    args.output = out.data();
+    args.cuSeqlensQ = cuQ.data();
+    args.cuSeqlensK = cuK.data();
+    args.batch = static_cast<int64_t>(cuQ.size()) - 1;
+    args.seqQ = tokQ;
+    args.seqKV = tokK;
+    llvm::Error err = (*kernel)->run(args);
+    if (err)
+      return llvm::toString(std::move(err));
+    // Each sequence against its own f64 causal attention.
+    for (size_t b = 0; b + 1 < cuQ.size(); ++b) {
+      int64_t nq = cuQ[b + 1] - cuQ[b], nk = cuK[b + 1] - cuK[b];
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t i = 0; i < nq; ++i) {
+          std::vector<double> w;
+          double m = -INFINITY, sum = 0;
+          for (int64_t j = 0; j <= std::min(i, nk - 1); ++j) {
+            double s = 0;
+            for (int64_t e = 0; e < 32; ++e)
+              s += q.exact[((cuQ[b] + i) * 2 + h) * 32 + e] *
+                   k.exact[(cuK[b] + j) * 32 + e];
+            w.push_back(s / std::sqrt(32.0));
+            m = std::max(m, w.back());
+          }
+          for (double &x : w)
+            sum += (x = std::exp(x - m));
+          for (int64_t e = 0; e < 32; ++e) {
+            double o = 0;
+            for (size_t j = 0; j < w.size(); ++j)
+              o += w[j] / sum * v.exact[(cuK[b] + j) * 32 + e];
+            EXPECT_NEAR(out[((cuQ[b] + i) * 2 + h) * 32 + e], o, 1e-5)
+                << "sequence " << b << " row " << i;
+          }
+        }
+    }
+    return "";
+  };
+  EXPECT_EQ(run({0, 3, 3, 70}, {0, 5, 9, 80}, 70, 80), "");
+  EXPECT_EQ(run({0, 130}, {0, 130}, 130, 130), "");
+  EXPECT_EQ(run({0, 1, 2, 3, 4, 5, 6}, {0, 7, 14, 21, 28, 35, 42}, 6, 42), "");
+  EXPECT_EQ(compiler.cacheMisses(), 1);
+  for (auto [cuQ, message] :
+       {std::pair{std::vector<int32_t>{1, 3, 70}, "cu_seqlens_q[0] is 1"},
+        std::pair{std::vector<int32_t>{0, 40, 30}, "cu_seqlens_q[2] is 30"},
+        std::pair{std::vector<int32_t>{0, 3, 71}, "cu_seqlens_q[2] is 71"}}) {
+    std::string error = run(cuQ, {0, 5, 80}, 70, 80);
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+    EXPECT_NE(error.find("must start at 0 and not decrease"), std::string::npos)
+        << error;
+  }
+}
+
 // A paged kernel describes its buffers by their paged roles and refuses a
 // run without its page table or lengths, or with a key length stated
 // (its lengths are per sequence).

@@ -73,6 +73,13 @@ struct AttentionSpec {
   /// Pages [numPages, Hkv, pageSize, D] (kv_layout = "hnd", FlashInfer's
   /// HND: a head's keys of a page contiguous) instead.
   bool headsMajorPages = false;
+  /// Packed sequences (varlen, FlashAttention's varlen form): Q [seqQ,
+  /// Hq, Dqk], K and V [seqKV, Hkv, D], O [seqQ, Hq, Dv] and the
+  /// logsumexp [seqQ, Hq], `seqQ` and `seqKV` being the tokens of all
+  /// `batch` sequences; in HostArgs the i32 offsets cuSeqlensQ and
+  /// cuSeqlensK [batch + 1]. With `dynamicSizes` all three are stated at
+  /// run time. Not with bias, segment ids, a block layout or pages.
+  bool varlen = false;
 
   /// The spec as MLIR text: one function holding one attn.attention.
   std::string toMLIR() const;
@@ -162,6 +169,14 @@ struct HostArgs {
   /// each sequence's key length [B] (i32).
   const int32_t *pageTable = nullptr;
   const int32_t *kvLengths = nullptr;
+  /// Packed sequences (varlen): `query` is then [Tq, Hq, Dqk], `key` and
+  /// `value` [Tk, Hkv, D], `output` [Tq, Hq, Dv] and `logsumexp` [Tq, Hq];
+  /// the offsets of each sequence's query and key rows [batch + 1] (i32:
+  /// from 0, non-decreasing, at most Tq and Tk; checked). `seqQ` and
+  /// `seqKV` state Tq and Tk where they are dynamic, `batch` the number
+  /// of sequences.
+  const int32_t *cuSeqlensQ = nullptr;
+  const int32_t *cuSeqlensK = nullptr;
 };
 
 /// One buffer a compiled kernel takes, as HostArgs names it: what a host
@@ -186,7 +201,9 @@ struct KernelArgument {
     KeyPages,   // paged: K [num_pages, page_size, Hkv, Dqk] (HostArgs::key)
     ValuePages, // paged: V [num_pages, page_size, Hkv, Dv] (HostArgs::value)
     PageTable,  // paged: i32 [B, max_pages]
-    KvLengths   // paged: i32 [B]
+    KvLengths,  // paged: i32 [B]
+    CuSeqlensQ, // varlen: i32 [B + 1]
+    CuSeqlensK  // varlen: i32 [B + 1]
   };
   Role role = Role::Query;
   /// "query", "key", ..., "captured tensor", "output", "logsumexp".
@@ -197,7 +214,9 @@ struct KernelArgument {
   /// (the batch, seqQ or seqKV named by `runSize`).
   std::vector<int64_t> shape;
   static constexpr int64_t kDynamic = -1;
-  /// For each dim: "batch", "seqQ", "seqKV" for a dynamic one, else empty.
+  /// For each dim: "batch", "seqQ", "seqKV" for a dynamic one ("batch + 1"
+  /// for varlen offsets; a packed tensor's tokens are "seqQ" or "seqKV"),
+  /// else empty.
   std::vector<std::string> runSize;
   /// For Role::Capture: its index in HostArgs::captures.
   unsigned captureIndex = 0;

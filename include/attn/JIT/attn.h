@@ -33,7 +33,7 @@ typedef enum {
  * one version to the next: zero-initialise it, set what you use, and
  * build against the header of the library you link (attn_c_api_version()
  * returns the library's). */
-#define ATTN_C_API_VERSION 4
+#define ATTN_C_API_VERSION 5
 int attn_c_api_version(void);
 
 /* The buffers of one run, as HostArgs: row-major, contiguous. The sizes
@@ -58,6 +58,9 @@ typedef struct {
   const int32_t *full_kv_num_blocks, *full_kv_indices;
   /* A paged KV cache (paged; i32): key and value are then its pages. */
   const int32_t *page_table, *kv_lengths;
+  /* Packed sequences (varlen; i32 [batch + 1]): seq_q and seq_kv are then
+   * the query and key tokens of all sequences. */
+  const int32_t *cu_seqlens_q, *cu_seqlens_k;
 } attn_args;
 
 /* The role of a kernel argument (KernelArgument::Role). */
@@ -80,7 +83,9 @@ typedef enum {
   ATTN_ARG_KEY_PAGES = 15,
   ATTN_ARG_VALUE_PAGES = 16,
   ATTN_ARG_PAGE_TABLE = 17,
-  ATTN_ARG_KV_LENGTHS = 18
+  ATTN_ARG_KV_LENGTHS = 18,
+  ATTN_ARG_CU_SEQLENS_Q = 19,
+  ATTN_ARG_CU_SEQLENS_K = 20
 } attn_arg_role;
 
 /* A dim stated at run time (attn_args' batch, seq_q or seq_kv). */

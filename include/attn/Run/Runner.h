@@ -59,6 +59,8 @@ struct RunOptions {
 struct RunReport {
   /// A paged cache: its pages and the lengths attn-run chose; else empty.
   std::string paged;
+  /// Packed sequences (varlen): the lengths attn-run chose; else empty.
+  std::string varlen;
   std::string mask;
   int64_t batch = 0, numQHeads = 0, numKVHeads = 0, seqQ = 0, seqKV = 0;
   int64_t headDimQK = 0, headDimV = 0;

@@ -184,10 +184,16 @@ public:
                          "(block_sparse) is not lowered to the GPU yet");
         return signalPassFailure();
       }
-      bool paged = false;
+      bool paged = false, packed = false;
       forall.walk([&](TileUpdateOp op) {
+        packed |= static_cast<bool>(op.getQStart());
         paged |= static_cast<bool>(op.getPageTable() || op.getKvLength());
       });
+      if (packed) {
+        forall.emitError("attn-tile-to-gpu: packed sequences (varlen) are "
+                         "not lowered to the GPU yet");
+        return signalPassFailure();
+      }
       if (paged) {
         forall.emitError("attn-tile-to-gpu: a paged KV cache (paged) is not "
                          "lowered to the GPU yet");

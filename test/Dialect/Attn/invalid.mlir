@@ -319,7 +319,7 @@ func.func @document_in_complement_without_segments(%q: tensor<1x4x16x8xf32>, %k:
 // Only the generic form can give one id operand.
 func.func @segments_need_both(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>, %ids: tensor<1x16xi32>) {
   // expected-error @+1 {{'attn.attention' op segments need both query and key/value ids}}
-  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
+  %o = "attn.attention"(%q, %k, %v, %ids) <{mask = #attn.document, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x16xi32>) -> tensor<1x4x16x8xf32>
   return
 }
 
@@ -1580,7 +1580,7 @@ func.func @full_blocks_shape(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>, %x
 // Counts without their indices (the generic form can state it).
 func.func @block_sparse_half_pair(%q: tensor<1x2x64x8xf32>, %n: tensor<1x2x2xi32>) {
   // expected-error @+1 {{'attn.attention' op a block layout needs both its counts and its indices (block_sparse, full_blocks)}}
-  %o = "attn.attention"(%q, %q, %q, %n) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0>, sparse_block = array<i64: 32, 32>}> ({}, {}) : (tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x2xi32>) -> tensor<1x2x64x8xf32>
+  %o = "attn.attention"(%q, %q, %q, %n) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0>, sparse_block = array<i64: 32, 32>}> ({}, {}) : (tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x64x8xf32>, tensor<1x2x2xi32>) -> tensor<1x2x64x8xf32>
   return
 }
 
@@ -1678,5 +1678,77 @@ func.func @layout_without_pages(%q: tensor<1x2x16x8xf32>) {
 func.func @heads_major_heads(%q: tensor<1x4x1x8xf32>, %k: tensor<4x3x16x8xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) {
   // expected-error @+1 {{'attn.attention' op query heads (4) must be a multiple of key/value heads (3) for grouped-query attention}}
   %o = attn.attention %q, %k, %k paged(%t, %n : tensor<1x2xi32>, tensor<1xi32>) {kv_layout = "hnd"} : tensor<1x4x1x8xf32>, tensor<4x3x16x8xf32>, tensor<4x3x16x8xf32> -> tensor<1x4x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_query_rank(%q: tensor<1x10x2x8xf32>, %k: tensor<12x1x8xf32>, %c: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op query must be rank 3 [Tq, Hq, Dqk] (varlen), got rank 4}}
+  %o = attn.attention %q, %k, %k varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) : tensor<1x10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<1x10x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_offsets_type(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %c: tensor<3xi64>) {
+  // expected-error @+1 {{'attn.attention' op varlen query offsets must be a [B + 1] i32 tensor (B >= 0), got 'tensor<3xi64>'}}
+  %o = attn.attention %q, %k, %k varlen(%c, %c : tensor<3xi64>, tensor<3xi64>) : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<10x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_offsets_empty(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %c: tensor<0xi32>) {
+  // expected-error @+1 {{'attn.attention' op varlen query offsets must be a [B + 1] i32 tensor (B >= 0), got 'tensor<0xi32>'}}
+  %o = attn.attention %q, %k, %k varlen(%c, %c : tensor<0xi32>, tensor<0xi32>) : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<10x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_offsets_lengths(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %cq: tensor<3xi32>, %ck: tensor<4xi32>) {
+  // expected-error @+1 {{'attn.attention' op varlen query offsets 'tensor<3xi32>' and key offsets 'tensor<4xi32>' must have one length, B + 1}}
+  %o = attn.attention %q, %k, %k varlen(%cq, %ck : tensor<3xi32>, tensor<4xi32>) : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<10x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_value_tokens(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %v: tensor<11x1x8xf32>, %c: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op varlen key 'tensor<12x1x8xf32>' and value 'tensor<11x1x8xf32>' must have the same tokens}}
+  %o = attn.attention %q, %k, %v varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<11x1x8xf32> -> tensor<10x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_output(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %c: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op output has shape [12, 2, 8] but [10, 2, 8] is expected}}
+  %o = attn.attention %q, %k, %k varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<12x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_lse(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %c: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op logsumexp must have rank 2, got rank 3}}
+  %o, %l = attn.attention %q, %k, %k varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<10x2x8xf32>, tensor<1x2x10xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_with_segments(%q: tensor<10x2x8xf32>, %k: tensor<12x1x8xf32>, %c: tensor<3xi32>, %s: tensor<2x10xi32>, %t: tensor<2x12xi32>) {
+  // expected-error @+1 {{'attn.attention' op varlen does not combine with bias, segments, a block layout or paged yet}}
+  %o = attn.attention %q, %k, %k segments(%s, %t : tensor<2x10xi32>, tensor<2x12xi32>) varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) {mask = #attn.document} : tensor<10x2x8xf32>, tensor<12x1x8xf32>, tensor<12x1x8xf32> -> tensor<10x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @varlen_gqa(%q: tensor<10x3x8xf32>, %k: tensor<12x2x8xf32>, %c: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.attention' op query heads (3) must be a multiple of key/value heads (2) for grouped-query attention}}
+  %o = attn.attention %q, %k, %k varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) : tensor<10x3x8xf32>, tensor<12x2x8xf32>, tensor<12x2x8xf32> -> tensor<10x3x8xf32>
   return
 }

@@ -945,3 +945,11 @@ func.func @paged_heads_major(%q: tensor<2x8x1x128xf16>, %k: tensor<100x2x16x128x
       : tensor<2x8x1x128xf16>, tensor<100x2x16x128xf16>, tensor<100x2x16x128xf16> -> tensor<2x8x1x128xf16>
   return %o : tensor<2x8x1x128xf16>
 }
+
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} varlen(%{{.+}}, %{{.+}} : tensor<?xi32>, tensor<?xi32>) {mask = #attn.causal<bottom_right>} : tensor<?x8x128xbf16>, tensor<?x2x128xbf16>, tensor<?x2x128xbf16> -> tensor<?x8x128xbf16>, tensor<?x8xf32>
+func.func @varlen(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16>, %v: tensor<?x2x128xbf16>,
+                  %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> (tensor<?x8x128xbf16>, tensor<?x8xf32>) {
+  %o, %l = attn.attention %q, %k, %v varlen(%cq, %ck : tensor<?xi32>, tensor<?xi32>) {mask = #attn.causal<bottom_right>}
+      : tensor<?x8x128xbf16>, tensor<?x2x128xbf16>, tensor<?x2x128xbf16> -> tensor<?x8x128xbf16>, tensor<?x8xf32>
+  return %o, %l : tensor<?x8x128xbf16>, tensor<?x8xf32>
+}

@@ -169,31 +169,54 @@ static SmallVector<int64_t> logicalKvDims(ArrayRef<int64_t> dims,
   return {table[0], heads, seq, dims[3]};
 }
 
+/// The dims of a packed (varlen) Q, K or V `[T, H, D]` as the attention
+/// reads them, `[B, H, ?, D]` for offsets `[B + 1]`: each sequence has its
+/// own length. Other dims as they are.
+static SmallVector<int64_t> logicalPackedDims(ArrayRef<int64_t> dims,
+                                              Value cuSeqlens) {
+  if (!cuSeqlens || dims.size() != 3)
+    return SmallVector<int64_t>(dims);
+  ArrayRef<int64_t> offsets =
+      cast<RankedTensorType>(cuSeqlens.getType()).getShape();
+  int64_t batch = offsets.size() == 1 && !ShapedType::isDynamic(offsets[0]) &&
+                          offsets[0] > 0
+                      ? offsets[0] - 1
+                      : ShapedType::kDynamic;
+  return {batch, dims[1], ShapedType::kDynamic, dims[2]};
+}
+
 /// Verifies Q, K, V of an attention and computes its shape. Shared by
 /// attn.attention and attn.linear_attention. With a page table, K and V
 /// are a paged cache (verifyPaged checks the table itself).
 static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
                                            Value key, Value value,
                                            Value pageTable = Value(),
-                                           bool headsMajor = false) {
+                                           bool headsMajor = false,
+                                           Value cuSeqlens = Value()) {
   auto qType = cast<RankedTensorType>(query.getType());
   auto kType = cast<RankedTensorType>(key.getType());
   auto vType = cast<RankedTensorType>(value.getType());
 
   bool paged = static_cast<bool>(pageTable);
+  bool packed = static_cast<bool>(cuSeqlens);
+  int64_t rank = packed ? 3 : 4;
   for (auto [name, type, layout] :
-       {std::tuple{"query", qType, "[B, Hq, Sq, Dqk]"},
+       {std::tuple{"query", qType,
+                   packed ? "[Tq, Hq, Dqk]" : "[B, Hq, Sq, Dqk]"},
         std::tuple{"key", kType,
-                   !paged       ? "[B, Hkv, Skv, Dqk]"
+                   packed       ? "[Tk, Hkv, Dqk]"
+                   : !paged     ? "[B, Hkv, Skv, Dqk]"
                    : headsMajor ? "[num_pages, Hkv, page_size, Dqk]"
                                 : "[num_pages, page_size, Hkv, Dqk]"},
         std::tuple{"value", vType,
-                   !paged       ? "[B, Hkv, Skv, Dv]"
+                   packed       ? "[Tk, Hkv, Dv]"
+                   : !paged     ? "[B, Hkv, Skv, Dv]"
                    : headsMajor ? "[num_pages, Hkv, page_size, Dv]"
                                 : "[num_pages, page_size, Hkv, Dv]"}}) {
-    if (type.getRank() != 4)
-      return op->emitOpError() << name << " must be rank 4 " << layout
-                               << ", got rank " << type.getRank();
+    if (type.getRank() != rank)
+      return op->emitOpError()
+             << name << " must be rank " << rank << " " << layout
+             << (packed ? " (varlen)" : "") << ", got rank " << type.getRank();
     if (failed(verifyDimSizes(op, name, type)))
       return failure();
     if (!isSupportedElementType(type.getElementType()))
@@ -234,11 +257,15 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
       return op->emitOpError() << "page table " << table << " of pages of "
                                << pageSize << " keys holds 2^31 keys or more";
   }
-  SmallVector<int64_t> kDims =
-      logicalKvDims(kType.getShape(), pageTable, headsMajor);
-  SmallVector<int64_t> vDims =
-      logicalKvDims(vType.getShape(), pageTable, headsMajor);
-  ArrayRef<int64_t> q = qType.getShape(), k = kDims, v = vDims;
+  if (packed && !compatibleDim(kType.getDimSize(0), vType.getDimSize(0)))
+    return op->emitOpError() << "varlen key " << kType << " and value " << vType
+                             << " must have the same tokens";
+  SmallVector<int64_t> qDims = logicalPackedDims(qType.getShape(), cuSeqlens);
+  SmallVector<int64_t> kDims = logicalPackedDims(
+      logicalKvDims(kType.getShape(), pageTable, headsMajor), cuSeqlens);
+  SmallVector<int64_t> vDims = logicalPackedDims(
+      logicalKvDims(vType.getShape(), pageTable, headsMajor), cuSeqlens);
+  ArrayRef<int64_t> q = qDims, k = kDims, v = vDims;
   for (auto [name, dims] :
        {std::pair{"query", q}, std::pair{"key", k}, std::pair{"value", v}}) {
     if (ShapedType::isDynamic(dims[1]))
@@ -282,27 +309,35 @@ static FailureOr<AttentionShape> verifyQKV(Operation *op, Value query,
   return shape;
 }
 
-/// Checks the output O [B, Hq, Sq, Dv] against the inputs.
+/// Checks the output O [B, Hq, Sq, Dv] against the inputs; packed
+/// (varlen, `tokens` = Tq) O [Tq, Hq, Dv].
 static LogicalResult verifyOutput(Operation *op, Value output, Type eltType,
-                                  const AttentionShape &shape) {
+                                  const AttentionShape &shape,
+                                  std::optional<int64_t> tokens = {}) {
   auto type = cast<RankedTensorType>(output.getType());
   if (type.getElementType() != eltType)
     return op->emitOpError()
            << "output element type " << type.getElementType()
            << " differs from the input element type " << eltType;
+  if (tokens)
+    return verifyDims(op, "output", type,
+                      {*tokens, shape.numQHeads, shape.headDimV});
   return verifyDims(op, "output", type,
                     {shape.batch, shape.numQHeads, shape.seqQ, shape.headDimV});
 }
 
 static AttentionShape shapeOf(Value query, Value key, Value value,
                               Value pageTable = Value(),
-                              bool headsMajor = false) {
-  ArrayRef<int64_t> q = cast<RankedTensorType>(query.getType()).getShape();
-  SmallVector<int64_t> k = logicalKvDims(
-      cast<RankedTensorType>(key.getType()).getShape(), pageTable, headsMajor);
-  SmallVector<int64_t> v =
-      logicalKvDims(cast<RankedTensorType>(value.getType()).getShape(),
-                    pageTable, headsMajor);
+                              bool headsMajor = false,
+                              Value cuSeqlens = Value()) {
+  auto dimsOf = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  };
+  SmallVector<int64_t> q = logicalPackedDims(dimsOf(query), cuSeqlens);
+  SmallVector<int64_t> k = logicalPackedDims(
+      logicalKvDims(dimsOf(key), pageTable, headsMajor), cuSeqlens);
+  SmallVector<int64_t> v = logicalPackedDims(
+      logicalKvDims(dimsOf(value), pageTable, headsMajor), cuSeqlens);
   AttentionShape shape;
   shape.batch = q[0];
   shape.numQHeads = q[1];
@@ -319,8 +354,14 @@ static AttentionShape shapeOf(Value query, Value key, Value value,
 //===----------------------------------------------------------------------===//
 
 AttentionShape AttentionOp::getShape() {
-  AttentionShape shape = shapeOf(getQuery(), getKey(), getValue(),
-                                 getPageTable(), hasHeadsMajorPages());
+  AttentionShape shape =
+      shapeOf(getQuery(), getKey(), getValue(), getPageTable(),
+              hasHeadsMajorPages(), getCuSeqlensQ());
+  // A packed batch's B is its offsets' length minus one.
+  if (ShapedType::isDynamic(shape.batch) && isVarlen())
+    if (int64_t n = getCuSeqlensK().getType().getDimSize(0);
+        !ShapedType::isDynamic(n) && n > 0)
+      shape.batch = n - 1;
   // Q may be the one with a dynamic batch.
   if (ShapedType::isDynamic(shape.batch) && isPaged())
     shape.batch =
@@ -401,13 +442,16 @@ LogicalResult mlir::attn::detail::verifyAttrNesting(Operation *op,
   return success();
 }
 
-/// The logsumexp result: f32, [B, Hq, Sq].
+/// The logsumexp result: f32, [B, Hq, Sq]; packed (varlen) [Tq, Hq].
 static LogicalResult verifyLogsumexp(Operation *op, Value lse,
-                                     const AttentionShape &shape) {
+                                     const AttentionShape &shape,
+                                     std::optional<int64_t> tokens = {}) {
   auto type = cast<RankedTensorType>(lse.getType());
   if (!type.getElementType().isF32())
     return op->emitOpError()
            << "logsumexp must have f32 elements, got " << type.getElementType();
+  if (tokens)
+    return verifyDims(op, "logsumexp", type, {*tokens, shape.numQHeads});
   return verifyDims(op, "logsumexp", type,
                     {shape.batch, shape.numQHeads, shape.seqQ});
 }
@@ -578,6 +622,33 @@ static LogicalResult verifyPaged(AttentionOp op, const AttentionShape &shape) {
   return success();
 }
 
+/// A packed batch's offsets (i32 [B + 1], the same for queries and keys)
+/// and what it does not combine with; verifyQKV has checked Q, K, V.
+static LogicalResult verifyVarlen(AttentionOp op) {
+  if (static_cast<bool>(op.getCuSeqlensQ()) !=
+      static_cast<bool>(op.getCuSeqlensK()))
+    return op.emitOpError("varlen needs query and key offsets");
+  if (!op.isVarlen())
+    return success();
+  auto q = cast<RankedTensorType>(op.getCuSeqlensQ().getType());
+  auto k = cast<RankedTensorType>(op.getCuSeqlensK().getType());
+  for (auto [name, type] : {std::pair{"query", q}, {"key", k}})
+    if (type.getRank() != 1 || !type.getElementType().isSignlessInteger(32) ||
+        type.getDimSize(0) == 0)
+      return op.emitOpError()
+             << "varlen " << name
+             << " offsets must be a [B + 1] i32 tensor (B >= 0), got " << type;
+  if (!compatibleDim(q.getDimSize(0), k.getDimSize(0)))
+    return op.emitOpError()
+           << "varlen query offsets " << q << " and key offsets " << k
+           << " must have one length, B + 1";
+  if (op.getBias() || op.getQSegmentIds() || op.hasBlockLayout() ||
+      op.isPaged())
+    return op.emitOpError("varlen does not combine with bias, segments, a "
+                          "block layout or paged yet");
+  return success();
+}
+
 /// The mask_mod and score_mod regions and the captures they read: a
 /// mask_mod exactly when the mask uses #attn.custom, captures only with a
 /// region to read them, each region's signature and body.
@@ -620,19 +691,22 @@ LogicalResult AttentionOp::verify() {
     return failure();
   FailureOr<AttentionShape> maybeShape =
       verifyQKV(*this, getQuery(), getKey(), getValue(), getPageTable(),
-                hasHeadsMajorPages());
+                hasHeadsMajorPages(), getCuSeqlensQ());
   if (failed(maybeShape))
     return failure();
   const AttentionShape &shape = *maybeShape;
-  if (failed(verifyPaged(*this, shape)))
+  if (failed(verifyPaged(*this, shape)) || failed(verifyVarlen(*this)))
     return failure();
   Type eltType = getQuery().getType().getElementType();
   Operation *op = getOperation();
 
-  if (failed(verifyOutput(op, getOutput(), eltType, shape)))
+  std::optional<int64_t> tokens;
+  if (isVarlen())
+    tokens = getQuery().getType().getDimSize(0);
+  if (failed(verifyOutput(op, getOutput(), eltType, shape, tokens)))
     return failure();
   if (Value lse = getLogsumexp())
-    if (failed(verifyLogsumexp(op, lse, shape)))
+    if (failed(verifyLogsumexp(op, lse, shape, tokens)))
       return failure();
   if (std::optional<APFloat> scale = getScale())
     if (failed(verifyScale(op, scale->convertToDouble())))

@@ -71,10 +71,15 @@ LogicalResult TileUpdateOp::verify() {
   if (failed(verifyAttrNesting(op, getMaskAttr(), getScoreModAttr())) ||
       failed(verifyScale(op, getScale().convertToDouble())))
     return failure();
-  if (failed(verifyTileOperand(op, "query", getQuery(), 4)) ||
-      failed(verifyTileOperand(op, "key", getKey(), 4)) ||
-      failed(verifyTileOperand(op, "value", getValue(), 4)))
+  // Packed sequences (tokens) are [T, H, D].
+  bool packed = static_cast<bool>(getQStart());
+  int64_t rank = packed ? 3 : 4;
+  if (failed(verifyTileOperand(op, "query", getQuery(), rank)) ||
+      failed(verifyTileOperand(op, "key", getKey(), rank)) ||
+      failed(verifyTileOperand(op, "value", getValue(), rank)))
     return failure();
+  if (packed && (!getKvLength() || getPageTable()))
+    return emitOpError("tokens need a kv_length and no pages");
   if (getBias() && failed(verifyTileOperand(op, "bias", getBias(), 4)))
     return failure();
   if (static_cast<bool>(getQSegmentIds()) !=
@@ -107,8 +112,9 @@ LogicalResult TileUpdateOp::verify() {
   auto q = cast<ShapedType>(getQuery().getType());
   auto k = cast<ShapedType>(getKey().getType());
   auto v = cast<ShapedType>(getValue().getType());
-  if (q.isDynamicDim(1) || q.isDynamicDim(3) || k.isDynamicDim(3) ||
-      v.isDynamicDim(3) || q.getDimSize(3) != k.getDimSize(3))
+  int64_t last = rank - 1;
+  if (q.isDynamicDim(1) || q.isDynamicDim(last) || k.isDynamicDim(last) ||
+      v.isDynamicDim(last) || q.getDimSize(last) != k.getDimSize(last))
     return emitOpError("query and key need one static head dim and static "
                        "head counts");
   // The attributes are signless 64-bit; read them as signed sizes.
@@ -139,7 +145,7 @@ LogicalResult TileUpdateOp::verify() {
       return failure();
   }
   return verifyTileState(op, getRowMax(), getRowSum(), getAcc(), tileQ,
-                         v.getDimSize(3));
+                         v.getDimSize(last));
 }
 
 bool TileUpdateOp::isAlwaysFull() {

@@ -68,8 +68,8 @@ public:
   TileKernel(RewriterBase &rewriter, TileUpdateOp op, int64_t width)
       : b(rewriter), op(op), loc(op.getLoc()), width(width),
         tileQ(op.getTileQ()), tileKV(op.getTileKv()),
-        dqk(cast<MemRefType>(op.getQuery().getType()).getDimSize(3)),
-        dv(cast<MemRefType>(op.getValue().getType()).getDimSize(3)),
+        dqk(cast<MemRefType>(op.getQuery().getType()).getShape().back()),
+        dv(cast<MemRefType>(op.getValue().getType()).getShape().back()),
         rowLanes(hostVectorLanes(tileQ, width)), rowVectors(tileQ / rowLanes),
         factor(deferredScale(op)),
         // Accumulators a register block may hold: half the vector
@@ -128,8 +128,11 @@ private:
                  int64_t lanes = 0);
   /// Where the per-q-tile work runs: before the kv loop (hoistPoint).
   Operation *qTilePoint() {
-    return hoistPoint(
-        op, {op.getQuery(), op.getBatch(), op.getQHead(), op.getQBegin()});
+    SmallVector<Value> needed{op.getQuery(), op.getBatch(), op.getQHead(),
+                              op.getQBegin()};
+    if (op.getQStart())
+      needed.append({op.getQStart(), op.getQLength()});
+    return hoistPoint(op, needed);
   }
 
   RewriterBase &b;
@@ -199,8 +202,16 @@ void TileKernel::packQuery() {
   // sequence; once per q tile, before the kv loop.
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(qTilePoint());
-  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  Value seqQ = tileQueryLength(b, loc, op);
   Value validRows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  // A q tile past a packed sequence's queries has no row to read (and its
+  // kv loop visits no tile).
+  if (op.getQStart()) {
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                      validRows, index(0));
+    auto ifOp = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+  }
   Value last = arith::SubIOp::create(b, loc, validRows, index(1));
   Value zero = nx::f32Constant(b, loc, 0.0);
   loop(index(tileQ), 1, {}, [&](Value r, ValueRange) {
@@ -208,8 +219,8 @@ void TileKernel::packQuery() {
     Value valid =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, validRows);
     loop(index(dqk), 1, {}, [&](Value d, ValueRange) {
-      Value q = loadAsF32(b, loc, op.getQuery(),
-                          {op.getBatch(), op.getQHead(), i, d});
+      Value q =
+          loadAsF32(b, loc, op.getQuery(), tileQueryIndices(b, loc, op, i, d));
       if (factor)
         q = arith::MulFOp::create(b, loc, q, nx::f32Constant(b, loc, *factor));
       q = arith::SelectOp::create(b, loc, valid, q, zero);
@@ -267,7 +278,7 @@ Value TileKernel::tileLoad(Value global, Value panel, Value c, Value d,
         op, memref::LoadOp::create(b, loc, cachePages, ValueRange{c}),
         memref::LoadOp::create(b, loc, cacheRows, ValueRange{c}), d);
   } else {
-    indices = {op.getBatch(), op.getKvHead(), add(op.getKvBegin(), c), d};
+    indices = tileKvIndices(b, loc, op, global, add(op.getKvBegin(), c), d);
   }
   if (lanes == 0)
     return memref::LoadOp::create(b, loc, source, indices);
@@ -366,7 +377,7 @@ LogicalResult TileKernel::modifyScores() {
   bool modified = !factor;
   if (!modified && !op.mayBeMasked())
     return success();
-  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  Value seqQ = tileQueryLength(b, loc, op);
   Value seqKV = tileKeyLength(b, loc, op);
   ElementEmitContext ctx =
       tileElementContext(op, seqQ, seqKV, op->getParentOfType<ModuleOp>());
@@ -508,8 +519,8 @@ void TileKernel::accumulate() {
 LogicalResult TileKernel::emit() {
   allocate();
   packQuery();
-  rows = clippedExtent(b, loc, tileQ, dimSize(b, loc, op.getQuery(), 2),
-                       op.getQBegin());
+  rows =
+      clippedExtent(b, loc, tileQ, tileQueryLength(b, loc, op), op.getQBegin());
   cols =
       clippedExtent(b, loc, tileKV, tileKeyLength(b, loc, op), op.getKvBegin());
   packPanels();

@@ -62,8 +62,9 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
   int64_t tileQ = op.getTileQ(), tileKV = op.getTileKv();
   auto qType = cast<MemRefType>(op.getQuery().getType());
   auto vType = cast<MemRefType>(op.getValue().getType());
-  int64_t headDimQK = qType.getDimSize(3), headDimV = vType.getDimSize(3);
-  Value seqQ = dimSize(b, loc, op.getQuery(), 2);
+  int64_t headDimQK = qType.getShape().back();
+  int64_t headDimV = vType.getShape().back();
+  Value seqQ = tileQueryLength(b, loc, op);
   Value seqKV = tileKeyLength(b, loc, op);
   Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
   Value cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
@@ -84,7 +85,7 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
               b, loc, indexConstant(b, loc, headDimQK), zero,
               [&](OpBuilder &b, Location loc, Value d, Value sum) -> Value {
                 Value q = loadAsF32(b, loc, op.getQuery(),
-                                    {op.getBatch(), op.getQHead(), i, d});
+                                    tileQueryIndices(b, loc, op, i, d));
                 Value k =
                     loadAsF32(b, loc, op.getKey(),
                               tileKvIndices(b, loc, op, op.getKey(), j, d));

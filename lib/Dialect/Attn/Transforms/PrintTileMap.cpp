@@ -51,6 +51,10 @@ public:
 private:
   LogicalResult printTileMap(AttentionOp op) {
     AttentionShape shape = op.getShape();
+    if (op.isVarlen())
+      return op.emitError() << "attn-print-tile-map: packed sequences' "
+                               "lengths (varlen) are run-time data; its tile "
+                               "map is known only when the attention runs";
     if (!shape.hasStaticSequences())
       return op.emitError() << "attn-print-tile-map needs static sequence "
                                "lengths";

@@ -89,8 +89,8 @@ ValueRange Tiler::emitUpdate(OpBuilder &b, Value kt, Value full,
   bool masked = !isa<NoneMaskAttr>(mask);
   auto update = TileUpdateOp::create(
       b, loc, state.getTypes(), Q, K, V, bias, qIds, kvIds, pageTable, batchIv,
-      headIv, kvHead, qBegin, kvBegin, kvLength, masked ? full : Value(),
-      state[0], state[1], state[2],
+      headIv, kvHead, qBegin, kvBegin, kvLength, qStart, qLength, kvStart,
+      masked ? full : Value(), state[0], state[1], state[2],
       b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
       masked ? mask : MaskAttrInterface(), op.getScoreModAttr(),
@@ -127,6 +127,10 @@ LogicalResult Tiler::checkSupported() {
     return op.emitError("attn-tile: #attn.random_blocks needs static "
                         "sequence lengths (a paged cache's are per "
                         "sequence)");
+  if (op.isVarlen() && kvSplits > 1)
+    return op.emitError("attn-tile: kv-splits > 1 with packed sequences "
+                        "(varlen) is not supported yet; tile with "
+                        "kv-splits=1");
   return success();
 }
 
@@ -138,6 +142,20 @@ void Tiler::bindOperands(OpBuilder &b) {
   qIds = op.getQSegmentIds();
   kvIds = op.getKvSegmentIds();
   pageTable = op.getPageTable();
+  cuQ = op.getCuSeqlensQ();
+  cuK = op.getCuSeqlensK();
+  if (cuQ) {
+    // B sequences from B + 1 offsets; the grid's q tiles cover the
+    // longest, each iteration its own (bindSequenceLength).
+    batch = arith::MaxSIOp::create(
+        b, loc,
+        arith::SubIOp::create(b, loc, dimSize(b, loc, cuQ, 0),
+                              indexConstant(b, loc, 1)),
+        indexConstant(b, loc, 0));
+    seqQ = longestPackedQuery(b);
+    seqKV = dimSize(b, loc, K, 0);
+    return;
+  }
   batch = dimSize(b, loc, Q, 0);
   seqQ = dimSize(b, loc, Q, 2);
   // A paged cache's longest sequence: its page table's pages (each
@@ -146,7 +164,48 @@ void Tiler::bindOperands(OpBuilder &b) {
                     : dimSize(b, loc, K, 2);
 }
 
+std::pair<Value, Value> Tiler::packedSpan(OpBuilder &b, Value cu, Value index,
+                                          Value tokens) {
+  auto offset = [&](Value i) -> Value {
+    Value v = tensor::ExtractOp::create(b, loc, cu, i);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  };
+  auto clamp = [&](Value v, Value lo) -> Value {
+    return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, v, lo),
+                                  tokens);
+  };
+  Value start = clamp(offset(index), indexConstant(b, loc, 0));
+  Value next = arith::AddIOp::create(b, loc, index, indexConstant(b, loc, 1));
+  Value end = clamp(offset(next), start);
+  return {start, arith::SubIOp::create(b, loc, end, start)};
+}
+
+Value Tiler::longestPackedQuery(OpBuilder &b) {
+  Value tokens = dimSize(b, loc, Q, 0);
+  auto loop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), batch, indexConstant(b, loc, 1),
+      ValueRange{indexConstant(b, loc, 0)},
+      [&](OpBuilder &b, Location loc, Value i, ValueRange longest) {
+        Value length = packedSpan(b, cuQ, i, tokens).second;
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::MaxSIOp::create(b, loc, longest[0], length)});
+      });
+  return loop.getResult(0);
+}
+
 void Tiler::bindSequenceLength(OpBuilder &b) {
+  if (cuQ) {
+    std::tie(qStart, qLength) =
+        packedSpan(b, cuQ, batchIv, dimSize(b, loc, Q, 0));
+    std::tie(kvStart, kvLength) =
+        packedSpan(b, cuK, batchIv, dimSize(b, loc, K, 0));
+    seqQ = qLength;
+    seqKV = kvLength;
+    numKVTiles = arith::CeilDivUIOp::create(b, loc, seqKV,
+                                            indexConstant(b, loc, tileKV));
+    return;
+  }
   if (!pageTable)
     return;
   // kv_lengths[b] clamped into [0, the table's keys]: a bad length reads
@@ -172,6 +231,13 @@ SmallVector<Value> Tiler::resultInits(OpBuilder &b) {
   for (Value result : op->getResults()) {
     auto type = cast<RankedTensorType>(result.getType());
     SmallVector<Value> sizes;
+    // Packed results are [Tq, Hq(, Dv)], Tq the query's.
+    if (cuQ) {
+      if (type.isDynamicDim(0))
+        sizes.push_back(dimSize(b, loc, Q, 0));
+      inits.push_back(tensor::EmptyOp::create(b, loc, type, sizes));
+      continue;
+    }
     if (type.isDynamicDim(0))
       sizes.push_back(batch);
     if (type.isDynamicDim(2))
@@ -319,6 +385,28 @@ RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   auto type = cast<RankedTensorType>(shared.getType());
   RowSlice result;
+  if (cuQ) {
+    // Packed [Tq, Hq(, Dv)]: the sequence's rows from qStart; a q tile
+    // past a short sequence has none.
+    rows = arith::MaxSIOp::create(b, loc, cast<Value>(rows),
+                                  indexConstant(b, loc, 0))
+               .getResult();
+    result.offsets = {arith::AddIOp::create(b, loc, qStart, qBegin).getResult(),
+                      headIv};
+    result.sizes = {rows, one};
+    SmallVector<int64_t> sliceShape{ShapedType::kDynamic};
+    if (type.getRank() == 3) {
+      result.offsets.push_back(zero);
+      result.sizes.push_back(b.getIndexAttr(type.getShape().back()));
+      sliceShape.push_back(type.getShape().back());
+    }
+    result.strides.assign(type.getRank(), one);
+    auto sliceType = RankedTensorType::get(sliceShape, type.getElementType());
+    result.slice = tensor::ExtractSliceOp::create(b, loc, sliceType, shared,
+                                                  result.offsets, result.sizes,
+                                                  result.strides);
+    return result;
+  }
   result.offsets = {batchIv, headIv};
   result.sizes = {one, one};
   SmallVector<int64_t> sliceShape;
@@ -382,6 +470,13 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     forall->setAttr(kRuntimeBlockLayoutAttr, b.getUnitAttr());
   emitTileState(b);
   KvPlan plan = planKvLoop(b, *choice);
+  // A q tile past its packed sequence's queries visits no kv tile.
+  if (cuQ)
+    plan.upper = arith::SelectOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, qBegin,
+                              qLength),
+        plan.upper, plan.lower);
   restrictToSplit(b, plan);
   emitKvLoop(rewriter, plan);
   emitTileEnd(b, forall);

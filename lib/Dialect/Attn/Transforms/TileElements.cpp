@@ -27,9 +27,36 @@ ElementEmitContext mlir::attn::tileElementContext(TileUpdateOp op, Value seqQ,
   return ctx;
 }
 
+/// `length` clamped into [0, `stored`].
+static Value clampLength(OpBuilder &b, Location loc, Value length,
+                         Value stored) {
+  length = arith::MaxSIOp::create(b, loc, length, indexConstant(b, loc, 0));
+  return arith::MinSIOp::create(b, loc, length, stored);
+}
+
+Value mlir::attn::tileQueryLength(OpBuilder &b, Location loc, TileUpdateOp op) {
+  if (!op.getQStart())
+    return dimSize(b, loc, op.getQuery(), 2);
+  Value stored = arith::SubIOp::create(
+      b, loc, dimSize(b, loc, op.getQuery(), 0), op.getQStart());
+  return clampLength(b, loc, op.getQLength(), stored);
+}
+
+SmallVector<Value> mlir::attn::tileQueryIndices(OpBuilder &b, Location loc,
+                                                TileUpdateOp op, Value i,
+                                                Value d) {
+  if (Value start = op.getQStart())
+    return {arith::AddIOp::create(b, loc, start, i), op.getQHead(), d};
+  return {op.getBatch(), op.getQHead(), i, d};
+}
+
 Value mlir::attn::tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op) {
-  Value stored = dimSize(b, loc, op.getKey(), 2);
   Value length = op.getKvLength();
+  if (Value start = op.getKvStart())
+    return clampLength(
+        b, loc, length,
+        arith::SubIOp::create(b, loc, dimSize(b, loc, op.getKey(), 0), start));
+  Value stored = dimSize(b, loc, op.getKey(), 2);
   if (!length)
     return stored;
   // Clamped into [0, the keys stored]: a paged cache's table holds
@@ -40,13 +67,14 @@ Value mlir::attn::tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op) {
     stored = arith::MulIOp::create(b, loc, dimSize(b, loc, table, 1),
                                    indexConstant(b, loc, pageSize));
   }
-  length = arith::MaxSIOp::create(b, loc, length, indexConstant(b, loc, 0));
-  return arith::MinSIOp::create(b, loc, length, stored);
+  return clampLength(b, loc, length, stored);
 }
 
 SmallVector<Value> mlir::attn::tileKvIndices(OpBuilder &b, Location loc,
                                              TileUpdateOp op, Value source,
                                              Value j, Value d) {
+  if (Value start = op.getKvStart())
+    return {arith::AddIOp::create(b, loc, start, j), op.getKvHead(), d};
   if (!op.getPageTable())
     return {op.getBatch(), op.getKvHead(), j, d};
   auto [page, row] = tilePageRow(b, loc, op, j);
@@ -79,7 +107,8 @@ SmallVector<Value> mlir::attn::tilePagedIndices(TileUpdateOp op, Value page,
 LogicalResult mlir::attn::checkTileMaskEmittable(TileUpdateOp op) {
   MaskAttrInterface mask = op.getMaskAttr();
   if (mask && maskContains<RandomBlocksMaskAttr>(mask) &&
-      (cast<MemRefType>(op.getQuery().getType()).isDynamicDim(2) ||
+      (op.getQStart() ||
+       cast<MemRefType>(op.getQuery().getType()).isDynamicDim(2) ||
        cast<MemRefType>(op.getKey().getType()).isDynamicDim(2) ||
        op.getKvLength()))
     return op.emitError("#attn.random_blocks needs static sequence lengths "

@@ -417,10 +417,10 @@ FailureOr<Tiler::KvPlanChoice> Tiler::chooseKvPlan(OpBuilder &b) {
   }
   choice.mask = op.buildMask();
   choice.band = choice.mask->band();
-  // A paged cache's key lengths are per sequence, known in the grid: a
-  // band is planned there; any other mask is tested in every tile its
-  // bounding band leaves.
-  if (op.isPaged()) {
+  // A paged cache's key lengths and packed sequences' lengths are per
+  // sequence, known in the grid: a band is planned there; any other mask is
+  // tested in every tile its bounding band leaves.
+  if (op.isPaged() || op.isVarlen()) {
     choice.perElement = !choice.band;
     return choice;
   }

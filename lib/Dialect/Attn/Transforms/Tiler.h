@@ -71,9 +71,16 @@ private:
   LogicalResult checkSupported();
   /// Binds the operands and the sequence lengths.
   void bindOperands(OpBuilder &b);
-  /// In the grid, for a paged cache: this sequence's key length and kv
-  /// tile count in place of the longest's.
+  /// In the grid, for a paged cache or packed sequences (varlen): this
+  /// sequence's lengths (and starts) and kv tile count in place of the
+  /// longest's.
   void bindSequenceLength(OpBuilder &b);
+  /// Sequence `index` of packed offsets `cu` over `tokens` rows: its
+  /// start and length, clamped so that it lies in [0, tokens).
+  std::pair<Value, Value> packedSpan(OpBuilder &b, Value cu, Value index,
+                                     Value tokens);
+  /// The longest of the packed query sequences (the grid's q tiles).
+  Value longestPackedQuery(OpBuilder &b);
   void emitTileCounts(OpBuilder &b);
   FailureOr<KvPlanChoice> chooseKvPlan(OpBuilder &b);
   /// The parallel grid over (batch, query head, query tile) -- with kv
@@ -130,8 +137,12 @@ private:
   ModuleOp module;
   // Set while emitting one attention.
   Value Q, K, V, bias, qIds, kvIds, pageTable;
-  /// The sequence's key length where it is per sequence (paged), else null.
+  /// The sequence's key length where it is per sequence (paged, varlen),
+  /// else null.
   Value kvLength;
+  /// Packed sequences (varlen): the offsets, and in the grid the
+  /// sequence's first query and key rows and its query count.
+  Value cuQ, cuK, qStart, qLength, kvStart;
   Value batch, seqQ, seqKV, tileQSize, numQTiles, numKVTiles;
   Value batchIv, headIv, qTile, kvHead, qBegin;
   /// The grid iteration's kv split (kvSplits > 1).

@@ -95,6 +95,22 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       a block layout. With `kv_layout = "hnd"` (FlashInfer's HND) the
       pages are `[num_pages, Hkv, page_size, D]`, so that one head's keys
       of a page are contiguous; `"nhd"` is the default.
+    - `varlen(%cu_seqlens_q, %cu_seqlens_k : tensor<(B+1)xi32>,
+      tensor<(B+1)xi32>)`: a packed batch of sequences of different
+      lengths (FlashAttention's varlen form). Q is then `[Tq, Hq, Dqk]`,
+      K `[Tk, Hkv, Dqk]`, V `[Tk, Hkv, Dv]`, O `[Tq, Hq, Dv]` and the
+      logsumexp `[Tq, Hq]`; sequence `b` is the query rows
+      `[cu_seqlens_q[b], cu_seqlens_q[b + 1])` and the key rows
+      `[cu_seqlens_k[b], cu_seqlens_k[b + 1])`, so `B` is the offsets'
+      length minus one. `Sq` and `Skv` above are each sequence's own
+      lengths: masks and regions see sequence-local positions and
+      lengths (bottom-right alignment ends at the sequence's last key),
+      `b` is the sequence. Sequences may be empty. Bad offsets are safe:
+      each is clamped into `[0, T]` and each end to at least its start,
+      so no read leaves a tensor (offsets that decrease make sequences
+      overlap; the JIT refuses them). Output rows of no sequence are not
+      written. Not combined with `bias`, `segments`, a block layout or
+      `paged`.
 
     Optional regions:
     - `mask_mod`: `(b, h, i, j : index, captures...) -> i1`, referred to by
@@ -163,6 +179,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$full_kv_indices,
     Optional<AnyRankedTensor>:$page_table,
     Optional<AnyRankedTensor>:$kv_lengths,
+    Optional<AnyRankedTensor>:$cu_seqlens_q,
+    Optional<AnyRankedTensor>:$cu_seqlens_k,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<Attn_MaskAttr>:$mask,
     OptionalAttr<Attn_ScoreModAttr>:$score_mod,
@@ -186,6 +204,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
         type($full_kv_num_blocks) `,` type($full_kv_indices) `)`)?
     (`paged` `(` $page_table^ `,` $kv_lengths `:`
         type($page_table) `,` type($kv_lengths) `)`)?
+    (`varlen` `(` $cu_seqlens_q^ `,` $cu_seqlens_k `:`
+        type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
     attr-dict
     (`mask_mod` $mask_mod^)?
     (`score_mod` $score_mod_region^)?
@@ -215,6 +235,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     /// Whether a paged cache's pages are [num_pages, Hkv, page_size, D]
     /// (kv_layout = "hnd").
     bool hasHeadsMajorPages() { return getKvLayout() == "hnd"; }
+    /// Whether Q, K and V are packed sequences of different lengths
+    /// (varlen): [T, H, D] with cumulative offsets.
+    bool isVarlen() { return static_cast<bool>(getCuSeqlensQ()); }
   }];
 }
 
@@ -395,6 +418,12 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     key `j` is row `j % page_size` of page `page_table[batch, j /
     page_size]` (clamped into `[0, num_pages)`); it needs `kv_length`.
     `kv_layout = "hnd"` states pages `[num_pages, Hkv, page_size, D]`.
+    `tokens(%q_start, %q_length, %kv_start)` reads packed sequences
+    (attn.attention's varlen): Q is `[Tq, Hq, Dqk]` and K, V `[Tk, Hkv,
+    D]`; query `i` of the tile's sequence is row `q_start + i`, key `j`
+    row `kv_start + j`; the sequence has `q_length` queries (clamped into
+    `[0, Tq - q_start]`) and `kv_length` keys (needed; clamped into `[0,
+    Tk - kv_start]`). The starts are in `[0, T]`.
     `tile_q` and `tile_kv`
     are the tile sizes attn-tile chose; the back ends read them from here.
     `attn-online-softmax` expands it on the host, `attn-tile-to-gpu` on the
@@ -419,6 +448,8 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     Index:$batch, Index:$q_head, Index:$kv_head,
     Index:$q_begin, Index:$kv_begin,
     Optional<Index>:$kv_length,
+    Optional<Index>:$q_start, Optional<Index>:$q_length,
+    Optional<Index>:$kv_start,
     Optional<I1>:$full,
     Attn_RowState:$row_max,
     Attn_RowState:$row_sum,
@@ -441,6 +472,7 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     (`pages` `(` $page_table^ `:` type($page_table) `)`)?
     `at` `(` $batch `,` $q_head `,` $kv_head `,` $q_begin `,` $kv_begin `)`
     (`kv_length` `(` $kv_length^ `)`)?
+    (`tokens` `(` $q_start^ `,` $q_length `,` $kv_start `)`)?
     (`full` `(` $full^ `)`)?
     `state` `(` $row_max `,` $row_sum `,` $acc `)`
     attr-dict

@@ -49,7 +49,11 @@ def Attn_ParamRole : I32EnumAttr<"ParamRole",
       I32EnumAttrCase<"KeyPages", 16, "key_pages">,
       I32EnumAttrCase<"ValuePages", 17, "value_pages">,
       I32EnumAttrCase<"PageTable", 18, "page_table">,
-      I32EnumAttrCase<"KvLengths", 19, "kv_lengths">]> {
+      I32EnumAttrCase<"KvLengths", 19, "kv_lengths">,
+      // attn.attention's packed sequences (varlen; host buffers only so
+      // far): the offsets of each sequence's query and key rows.
+      I32EnumAttrCase<"CuSeqlensQ", 20, "cu_seqlens_q">,
+      I32EnumAttrCase<"CuSeqlensK", 21, "cu_seqlens_k">]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }

@@ -21,13 +21,25 @@ namespace mlir::attn {
 ElementEmitContext tileElementContext(TileUpdateOp op, Value seqQ, Value seqKV,
                                       Operation *symbolTable);
 
-/// The number of keys of `op`'s sequence: its kv_length, else the key's
-/// dim 2.
+/// The number of queries of `op`'s sequence: the query's dim 2, or its
+/// q_length for packed sequences (tokens), clamped into the tokens after
+/// q_start.
+Value tileQueryLength(OpBuilder &b, Location loc, TileUpdateOp op);
+
+/// Where `op` reads element `d` of query `i` of its query head:
+/// [batch, q_head, i, d], or [q_start + i, q_head, d] for packed
+/// sequences.
+SmallVector<Value> tileQueryIndices(OpBuilder &b, Location loc, TileUpdateOp op,
+                                    Value i, Value d);
+
+/// The number of keys of `op`'s sequence: its kv_length (clamped into the
+/// keys stored), else the key's dim 2.
 Value tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op);
 
 /// Where `op` reads element `d` of key (or value) `j` of its kv head in
-/// `source` (the op's key or value): [batch, kv_head, j, d], or through
-/// its page table at tilePagedIndices(tilePageRow(j), d).
+/// `source` (the op's key or value): [batch, kv_head, j, d], [kv_start +
+/// j, kv_head, d] for packed sequences, or through its page table at
+/// tilePagedIndices(tilePageRow(j), d).
 SmallVector<Value> tileKvIndices(OpBuilder &b, Location loc, TileUpdateOp op,
                                  Value source, Value j, Value d);
 
