@@ -222,7 +222,8 @@ Compiler::Impl::compile(StringRef text) {
        Twine(options.tileKV) + " lanes " +
        Twine(resolveHostVectorWidth(options)) + " threads " +
        Twine(resolveHostThreads(options)) + " splits " +
-       Twine(options.kvSplits) + (options.countTileVisits ? " counted" : ""))
+       Twine(options.kvSplits) + (options.packGqaHeads ? "" : " unpacked") +
+       (options.countTileVisits ? " counted" : ""))
           .str();
   if (auto cached = lookup<HostKernel>(key))
     return cached;
@@ -501,6 +502,7 @@ Compiler::Impl::compileLocked(StringRef text, llvm::raw_ostream &diagnostics) {
   pipeline.tileQ = chosen.q;
   pipeline.tileKV = chosen.kv;
   pipeline.kvSplits = chosen.kvSplits;
+  pipeline.packGqaHeads = options.packGqaHeads;
   pipeline.countVisits = options.countTileVisits;
   pipeline.vectorWidth = resolveHostVectorWidth(options);
   pipeline.numThreads = resolveHostThreads(options);

@@ -116,8 +116,14 @@ mlir::attn::jit::detail::chooseHostTiles(const CompileOptions &options,
   if (!shape || ShapedType::isDynamic(shape->batch) ||
       !shape->hasStaticSequences())
     return tiles; // Unsplit: no attention, or a grid of unknown size.
+  // Decode of grouped heads runs a tile per kv head (attn-tile's
+  // pack-gqa-heads, which the host pipeline sets), unless its mask's plan
+  // is per head: then the grid is larger and the splits fewer than ideal.
   int64_t grid =
-      shape->batch * shape->numQHeads * llvm::divideCeil(shape->seqQ, tiles.q);
+      decode && options.packGqaHeads && shape->numQHeads > shape->numKVHeads
+          ? shape->batch * shape->numKVHeads
+          : shape->batch * shape->numQHeads *
+                llvm::divideCeil(shape->seqQ, tiles.q);
   int64_t kvTiles = llvm::divideCeil(shape->seqKV, tiles.kv);
   tiles.kvSplits =
       std::clamp<int64_t>(llvm::divideCeil(kGridIterations, grid), 1,

@@ -351,6 +351,7 @@ llvm::Expected<Kernel> compileKernel(StringRef text, const RunOptions &options,
   compileOptions.gpuKernelConfig = options.kernelConfig;
   compileOptions.hostVectorWidth = options.vectorWidth;
   compileOptions.kvSplits = options.kvSplits;
+  compileOptions.packGqaHeads = options.packGqaHeads;
   compileOptions.countTileVisits = true;
   jit::Compiler compiler(compileOptions);
   auto start = std::chrono::steady_clock::now();
@@ -520,7 +521,8 @@ PackedBatch makePackedBatch(AttentionOp op, std::mt19937_64 &rng) {
     for (int64_t b = 1; b < batch; ++b)
       cu.push_back(static_cast<int32_t>(rng() % (tokens + 1)));
     std::sort(cu.begin() + 1, cu.end());
-    cu.push_back(static_cast<int32_t>(tokens));
+    if (batch > 0) // no sequence: the one offset 0
+      cu.push_back(static_cast<int32_t>(tokens));
     return cu;
   };
   PackedBatch packed;

@@ -6,15 +6,15 @@
 // Split-KV decode: 2 heads, one query, 2048 keys in 8 kv tiles of 256,
 // split in 4. The grid runs (batch, head, q tile x split); split s takes
 // kv tiles [2s, 2s + 2) and finalizes them into its part of f32 partial
-// results [B, Hq, 4, Sq, Dv] and [B, Hq, 4, Sq]. A second grid over
+// results [B, 4, Hq, Sq, Dv] and [B, 4, Hq, Sq]. A second grid over
 // (batch, head, q tile) merges the 4 parts of its rows into the f16
 // output and the logsumexp with attn.tile_merge.
 // CHECK-LABEL: func.func @decode
 // CHECK-DAG:   %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG:   %[[C4:.+]] = arith.constant 4 : index
 // CHECK-DAG:   %[[C8:.+]] = arith.constant 8 : index
-// CHECK:       %[[PO:.+]] = tensor.empty() : tensor<1x2x4x1x64xf32>
-// CHECK:       %[[PL:.+]] = tensor.empty() : tensor<1x2x4x1xf32>
+// CHECK:       %[[PO:.+]] = tensor.empty() : tensor<1x4x2x1x64xf32>
+// CHECK:       %[[PL:.+]] = tensor.empty() : tensor<1x4x2x1xf32>
 // CHECK:       %[[PARTS:.+]]:2 = scf.forall (%{{.+}}, %[[H:[^ ,)]+]], %[[X:[^ ,)]+]]) in (1, 2, 4) shared_outs(%[[SO:.+]] = %[[PO]], %[[SL:.+]] = %[[PL]])
 // CHECK:         %[[S:.+]] = arith.remui %[[X]], %[[C4]] : index
 // CHECK:         %[[QT:.+]] = arith.divui %[[X]], %[[C4]] : index
@@ -24,15 +24,15 @@
 // CHECK:         %[[HI:.+]] = arith.minui %[[END]], %[[C8]] : index
 // CHECK:         scf.for %{{.+}} = %[[LO]] to %[[HI]]
 // CHECK:           attn.tile_update
-// CHECK:         tensor.extract_slice %[[SO]][0, %[[H]], %[[S]], %[[QT]], 0] [1, 1, 1, 1, 64]
+// CHECK:         tensor.extract_slice %[[SO]][0, %[[S]], %[[H]], %[[QT]], 0] [1, 1, 1, 1, 64]
 // CHECK-SAME:      to tensor<1x64xf32>
-// CHECK:         tensor.extract_slice %[[SL]][0, %[[H]], %[[S]], %[[QT]]] [1, 1, 1, 1]
+// CHECK:         tensor.extract_slice %[[SL]][0, %[[S]], %[[H]], %[[QT]]] [1, 1, 1, 1]
 // CHECK:         attn.tile_finalize
 // CHECK:       %[[OUT:.+]] = tensor.empty() : tensor<1x2x1x64xf16>
 // CHECK:       %[[LSE:.+]] = tensor.empty() : tensor<1x2x1xf32>
 // CHECK:       scf.forall (%{{.+}}, %[[H2:[^ ,)]+]], %{{.+}}) in (1, 2, 1) shared_outs(%{{.+}} = %[[OUT]], %{{.+}} = %[[LSE]])
-// CHECK:         %[[AO:.+]] = tensor.extract_slice %[[PARTS]]#0[0, %[[H2]], 0, 0, 0] [1, 1, 4, 1, 64] {{.+}} to tensor<4x1x64xf32>
-// CHECK:         %[[AL:.+]] = tensor.extract_slice %[[PARTS]]#1[0, %[[H2]], 0, 0] [1, 1, 4, 1] {{.+}} to tensor<4x1xf32>
+// CHECK:         %[[AO:.+]] = tensor.extract_slice %[[PARTS]]#0[0, 0, %[[H2]], 0, 0] [1, 4, 1, 1, 64] {{.+}} to tensor<4x1x64xf32>
+// CHECK:         %[[AL:.+]] = tensor.extract_slice %[[PARTS]]#1[0, 0, %[[H2]], 0] [1, 4, 1, 1] {{.+}} to tensor<4x1xf32>
 // CHECK:         attn.tile_merge %[[AO]], %[[AL]] into %{{.+}}, %{{.+}} : tensor<4x1x64xf32>, tensor<4x1xf32>, tensor<1x64xf16>, tensor<1xf32> -> tensor<1x64xf16>, tensor<1xf32>
 
 // The merge, expanded: per row the largest part score (lse * log2 e, from

@@ -16,7 +16,9 @@
 // CHECK-LABEL: func.func @varlen_causal
 // CHECK-SAME:    %[[Q:[^:]+]]: tensor<?x4x64xf16>, %[[K:[^:]+]]: tensor<?x2x64xf16>, %{{[^:]+}}: tensor<?x2x64xf16>, %[[CQ:[^:]+]]: tensor<?xi32>, %[[CK:[^:]+]]: tensor<?xi32>
 // CHECK:         %[[N1:.+]] = tensor.dim %[[CQ]], %c0
-// CHECK:         %[[N:.+]] = arith.subi %[[N1]], %c1
+// CHECK:         %[[N2:.+]] = tensor.dim %[[CK]], %c0
+// CHECK:         %[[N3:.+]] = arith.minsi %[[N1]], %[[N2]]
+// CHECK:         %[[N:.+]] = arith.subi %[[N3]], %c1
 // CHECK:         %[[B:.+]] = arith.maxsi %[[N]], %c0
 // CHECK:         %[[TQ:.+]] = tensor.dim %[[Q]], %c0
 // CHECK:         %[[LONGEST:.+]] = scf.for %{{.+}} = %c0 to %[[B]] step %c1 iter_args(%[[M:.+]] = %c0)

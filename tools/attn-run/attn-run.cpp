@@ -38,6 +38,11 @@ static cl::opt<int64_t>
              cl::desc("Split-KV parts of each query tile's kv range "
                       "(--target=host): 0 by the shape, 1 unsplit"),
              cl::init(0));
+static cl::opt<bool> noPackGqaHeads(
+    "no-pack-gqa-heads",
+    cl::desc("Decode of grouped heads (--target=host): a tile per query head "
+             "instead of one per kv head's query heads (for comparison)"),
+    cl::init(false));
 static cl::opt<std::string> kernelConfig(
     "kernel-config",
     cl::desc("GPU kernel configuration (--target=emulate): tile_q x tile_kv "
@@ -217,6 +222,7 @@ int main(int argc, char **argv) {
   options.kernelConfig = kernelConfig;
   options.vectorWidth = vectorWidth;
   options.kvSplits = kvSplits;
+  options.packGqaHeads = !noPackGqaHeads;
   options.seed = seed;
   if (documents < 0) {
     llvm::errs() << "attn-run: --documents must not be negative\n";

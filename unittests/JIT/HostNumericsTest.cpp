@@ -1103,12 +1103,12 @@ TEST(HostNumerics, PagedKV) {
 
 // Packed sequences of different lengths (FlashAttention's varlen form)
 // against the f64 attention of each sequence alone: query lengths 0, 1,
-// 17, 1000 and 3 (the last with no keys) in one batch, key lengths apart
-// from them; top-left and bottom-right causal, a bottom-right window, a
-// window with global tokens (tested per element) and a mask_mod region of
-// the sequence index and sequence-local positions; f32, f16 and bf16;
-// static and run-time sizes. Two token rows past the last sequence belong
-// to none and must stay unwritten.
+// 17, 1000, 3 (with no keys) and 20 (with 6 keys: under bottom-right masks
+// its first rows keep nothing) in one batch, key lengths apart from them;
+// top-left and bottom-right causal, a bottom-right window, a window with global
+// tokens (tested per element) and a mask_mod region of the sequence index and
+// sequence-local positions; f32, f16 and bf16; static and run-time sizes. Two
+// token rows past the last sequence belong to none and must stay unwritten.
 TEST(HostNumerics, Varlen) {
   struct Config {
     std::string mask;
@@ -1125,8 +1125,8 @@ TEST(HostNumerics, Varlen) {
       {"region", ElementType::F16, false, 0, 0},
   };
   const int64_t heads = 4, kvHeads = 2, d = 32;
-  const std::vector<int64_t> lenQ = {0, 1, 17, 1000, 3};
-  const std::vector<int64_t> lenK = {5, 40, 17, 1000, 0};
+  const std::vector<int64_t> lenQ = {0, 1, 17, 1000, 3, 20};
+  const std::vector<int64_t> lenK = {5, 40, 17, 1000, 0, 6};
   const int64_t batch = lenQ.size(), maxQ = 1000, maxK = 1000, spare = 2;
   std::vector<int32_t> cuQ{0}, cuK{0};
   for (int64_t b = 0; b < batch; ++b) {
@@ -1943,6 +1943,84 @@ TEST(HostNumerics, KvSplits) {
                  " dtype=" + std::to_string(static_cast<int>(type));
         runCase(compiler, c, seed++);
       }
+    }
+  }
+}
+
+// Decode of grouped heads with one tile per kv head (the host's default,
+// CompileOptions::packGqaHeads): the tile's rows are the group's query
+// heads, each with its Sq queries, and K/V are read once per group. MLA's
+// shape (Dqk = 576, Dv = 512, one kv head, 16 query heads), GQA 32:8 and
+// 4:1, Sq from 1 to 4, against the f64 reference: bottom-right causal and
+// window masks, ALiBi and a score_mod region that depend on the query
+// head (so every row must see its own head), softcap, kv splits; f32,
+// f16, bf16. The tile shapes show the packing; with the
+// option off the same shapes run a tile per query head.
+TEST(HostNumerics, PackedGqaDecode) {
+  struct Config {
+    Shape shape;
+    std::string mask, mod;
+    ElementType type;
+    int64_t splits;
+  };
+  const std::vector<Config> configs = {
+      {{16, 1, 576, 512, 1, 2000},
+       "causal_bottom_right",
+       "",
+       ElementType::BF16,
+       0},
+      {{16, 1, 576, 512, 2, 700}, "window", "", ElementType::F32, 0},
+      {{32, 8, 128, 128, 1, 600},
+       "causal_bottom_right",
+       "alibi",
+       ElementType::F16,
+       0},
+      {{8, 2, 64, 64, 4, 700}, "none", "region", ElementType::F32, 3},
+      {{4, 1, 64, 64, 3, 500}, "window", "softcap", ElementType::BF16, 2},
+  };
+  uint64_t seed = 1200;
+  for (bool pack : {true, false}) {
+    for (const Config &cfg : configs) {
+      CompileOptions options;
+      options.packGqaHeads = pack;
+      options.kvSplits = cfg.splits;
+      Compiler compiler(options);
+      Case c;
+      c.spec = makeSpec(cfg.shape, cfg.type);
+      c.spec.batch = 2;
+      applyMask(c, maskCase(cfg.mask));
+      const int64_t heads = cfg.shape.numQHeads;
+      if (cfg.mod == "alibi") {
+        c.spec.scoreMod = "#attn.alibi";
+        c.mod = [heads](double s, int64_t, int64_t h, int64_t i, int64_t j) {
+          return s - std::pow(2.0, -8.0 * (h + 1) / heads) *
+                         std::abs(double(i - j));
+        };
+      } else if (cfg.mod == "softcap") {
+        c.spec.scoreMod = "#attn.softcap<5.0>";
+        c.mod = [](double s, int64_t, int64_t, int64_t, int64_t) {
+          return 5.0 * std::tanh(s / 5.0);
+        };
+      } else if (cfg.mod == "region") {
+        c.spec.scoreModBody = "      %hf = arith.index_cast %h : index to "
+                              "i64\n      %hs = arith.sitofp %hf : i64 to "
+                              "f32\n      %t = arith.mulf %s, %hs : f32\n"
+                              "      attn.yield %t : f32";
+        c.mod = [](double s, int64_t, int64_t h, int64_t, int64_t) {
+          return s * double(h);
+        };
+      }
+      c.name = cfg.mask + " " + cfg.mod + " Hq=" + std::to_string(heads) +
+               " D=" + std::to_string(cfg.shape.headDimQK) +
+               " Sq=" + std::to_string(cfg.shape.seqQ) +
+               (pack ? " packed" : " unpacked");
+      runCase(compiler, c, seed++);
+      auto kernel = compiler.compileForHost(c.spec);
+      ASSERT_TRUE(static_cast<bool>(kernel))
+          << llvm::toString(kernel.takeError());
+      int64_t group = heads / cfg.shape.numKVHeads;
+      EXPECT_EQ((*kernel)->tiles().q, (pack ? group : 1) * cfg.shape.seqQ)
+          << c.name;
     }
   }
 }

@@ -78,7 +78,8 @@ struct AttentionSpec {
   /// logsumexp [seqQ, Hq], `seqQ` and `seqKV` being the tokens of all
   /// `batch` sequences; in HostArgs the i32 offsets cuSeqlensQ and
   /// cuSeqlensK [batch + 1]. With `dynamicSizes` all three are stated at
-  /// run time. Not with bias, segment ids, a block layout or pages.
+  /// run time (each at least 1: a stated 0 means the spec's size). Not
+  /// with bias, segment ids, a block layout, pages or kvSplits > 1.
   bool varlen = false;
 
   /// The spec as MLIR text: one function holding one attn.attention.
@@ -120,6 +121,11 @@ struct CompileOptions {
   /// rule; 0 chooses by the shape alone (docs/design.md, "Host kernels"),
   /// so that results do not depend on the machine or the thread count.
   int64_t kvSplits = 0;
+  /// Decode (Sq <= 4) of grouped heads on the host: one tile holds a kv
+  /// head's query heads, so K and V are read once per group instead of
+  /// once per query head (attn-tile's pack-gqa-heads). False: a tile per
+  /// query head, for comparison.
+  bool packGqaHeads = true;
 };
 
 /// ATTN_NUM_THREADS when it is a positive integer, else the cores this

@@ -100,7 +100,8 @@ typedef struct {
   const char *element_type; /* "f32", "f16", "bf16", "i32", ... */
   int rank;
   int64_t shape[ATTN_MAX_RANK]; /* ATTN_DYNAMIC_DIM where dynamic */
-  /* Per dim, "batch", "seqQ" or "seqKV" where dynamic, else "". */
+  /* Per dim, "batch", "seqQ" or "seqKV" where dynamic ("batch + 1" for
+   * varlen offsets), else "". */
   const char *run_size[ATTN_MAX_RANK];
   int capture_index; /* for ATTN_ARG_CAPTURE */
 } attn_arg_info;

@@ -36,6 +36,9 @@ struct RunOptions {
   int64_t vectorWidth = -1;
   /// Host: split-KV parts (jit::CompileOptions::kvSplits: 0 by the shape).
   int64_t kvSplits = 0;
+  /// Host: one tile per kv head's query heads in decode
+  /// (jit::CompileOptions::packGqaHeads).
+  bool packGqaHeads = true;
   uint64_t seed = 1;
   /// Document ids (attentions with segment ids): 0 for runs of random
   /// length, else that many documents of equal length.

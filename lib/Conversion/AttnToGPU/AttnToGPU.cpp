@@ -184,11 +184,18 @@ public:
                          "(block_sparse) is not lowered to the GPU yet");
         return signalPassFailure();
       }
-      bool paged = false, packed = false;
+      bool paged = false, packed = false, headPacked = false;
       forall.walk([&](TileUpdateOp op) {
+        headPacked |= op.getQHeads().has_value();
         packed |= static_cast<bool>(op.getQStart());
         paged |= static_cast<bool>(op.getPageTable() || op.getKvLength());
       });
+      if (headPacked) {
+        forall.emitError("attn-tile-to-gpu: query heads packed into a tile "
+                         "(attn-tile's pack-gqa-heads) are not lowered to "
+                         "the GPU yet");
+        return signalPassFailure();
+      }
       if (packed) {
         forall.emitError("attn-tile-to-gpu: packed sequences (varlen) are "
                          "not lowered to the GPU yet");

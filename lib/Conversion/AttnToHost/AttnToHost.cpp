@@ -40,6 +40,7 @@ void mlir::attn::buildAttnToHostPipeline(OpPassManager &pm,
   tile.tileKV = options.tileKV;
   tile.countVisits = options.countVisits;
   tile.kvSplits = options.kvSplits;
+  tile.packGqaHeads = options.packGqaHeads;
   pm.addPass(createAttnTile(tile));
   pm.addPass(createAttnClampCapturedReads());
   pm.addPass(createCanonicalizerPass());

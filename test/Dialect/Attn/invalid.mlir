@@ -1752,3 +1752,43 @@ func.func @varlen_gqa(%q: tensor<10x3x8xf32>, %k: tensor<12x2x8xf32>, %c: tensor
   %o = attn.attention %q, %k, %k varlen(%c, %c : tensor<3xi32>, tensor<3xi32>) : tensor<10x3x8xf32>, tensor<12x2x8xf32>, tensor<12x2x8xf32> -> tensor<10x3x8xf32>
   return
 }
+
+// -----
+
+// Packed sequences' tile updates need all three of tokens(...): the
+// expansion reads each (the generic form could state one alone).
+func.func @tile_update_partial_tokens(%q: memref<?x2x16xf32>, %k: memref<?x2x16xf32>, %v: memref<?x2x16xf32>, %i: index, %m: memref<8xf32>, %a: memref<8x16xf32>) {
+  // expected-error @+1 {{'attn.tile_update' op tokens need a query start, a query length and a key start}}
+  "attn.tile_update"(%q, %k, %v, %i, %i, %i, %i, %i, %i, %i, %m, %m, %a) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1>, scale = 1.0 : f32, tile_q = 8 : i64, tile_kv = 8 : i64}> ({}, {}) : (memref<?x2x16xf32>, memref<?x2x16xf32>, memref<?x2x16xf32>, index, index, index, index, index, index, index, memref<8xf32>, memref<8xf32>, memref<8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @tile_update_key_start_alone(%q: memref<1x2x8x16xf32>, %k: memref<1x2x8x16xf32>, %i: index, %m: memref<8xf32>, %a: memref<8x16xf32>) {
+  // expected-error @+1 {{'attn.tile_update' op tokens need a query start, a query length and a key start}}
+  "attn.tile_update"(%q, %k, %k, %i, %i, %i, %i, %i, %i, %i, %m, %m, %a) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1>, scale = 1.0 : f32, tile_q = 8 : i64, tile_kv = 8 : i64}> ({}, {}) : (memref<1x2x8x16xf32>, memref<1x2x8x16xf32>, memref<1x2x8x16xf32>, index, index, index, index, index, index, index, memref<8xf32>, memref<8xf32>, memref<8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @tile_update_packed_tokens(%q: memref<9x2x16xf32>, %k: memref<12x2x16xf32>, %v: memref<11x2x16xf32>, %i: index, %m: memref<8xf32>, %a: memref<8x16xf32>) {
+  // expected-error @+1 {{'attn.tile_update' op packed key and value need the same tokens}}
+  attn.tile_update %q, %k, %v at(%i, %i, %i, %i, %i) kv_length(%i) tokens(%i, %i, %i) state(%m, %m, %a)
+      {scale = 1.0 : f32, tile_q = 8, tile_kv = 8}
+      : memref<9x2x16xf32>, memref<12x2x16xf32>, memref<11x2x16xf32>, memref<8xf32>, memref<8xf32>, memref<8x16xf32>
+  return
+}
+
+// -----
+
+// Packed query heads: a tile of q_heads heads, each with all its Sq
+// queries.
+func.func @tile_update_q_heads(%q: memref<1x8x2x16xf32>, %k: memref<1x2x64x16xf32>, %i: index, %m: memref<8xf32>, %a: memref<8x16xf32>) {
+  // expected-error @+1 {{'attn.tile_update' op q_heads = 3 needs a positive count, a static query length and tile_q = q_heads * Sq, without tokens}}
+  attn.tile_update %q, %k, %k at(%i, %i, %i, %i, %i) state(%m, %m, %a)
+      {scale = 1.0 : f32, tile_q = 8, tile_kv = 8, q_heads = 3}
+      : memref<1x8x2x16xf32>, memref<1x2x64x16xf32>, memref<1x2x64x16xf32>, memref<8xf32>, memref<8xf32>, memref<8x16xf32>
+  return
+}

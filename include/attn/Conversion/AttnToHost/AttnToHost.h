@@ -39,6 +39,11 @@ struct AttnToHostOptions : TileSizePipelineOptions<AttnToHostOptions> {
                      "grid iterations and merged by the logsumexp rule "
                      "(split-KV decode); 1: unsplit"),
       llvm::cl::init(1)};
+  ::mlir::detail::PassOptions::Option<bool> packGqaHeads{
+      *this, "pack-gqa-heads",
+      llvm::cl::desc("Decode of grouped heads: one tile holds a kv head's "
+                     "query heads, so K and V are read once per group"),
+      llvm::cl::init(true)};
 };
 
 /// Adds attn-tile, attn-online-softmax, bufferization and the upstream

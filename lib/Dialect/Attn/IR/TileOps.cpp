@@ -78,8 +78,16 @@ LogicalResult TileUpdateOp::verify() {
       failed(verifyTileOperand(op, "key", getKey(), rank)) ||
       failed(verifyTileOperand(op, "value", getValue(), rank)))
     return failure();
+  if (packed != static_cast<bool>(getQLength()) ||
+      packed != static_cast<bool>(getKvStart()))
+    return emitOpError("tokens need a query start, a query length and a key "
+                       "start");
   if (packed && (!getKvLength() || getPageTable()))
     return emitOpError("tokens need a kv_length and no pages");
+  if (packed &&
+      !compatibleDim(cast<ShapedType>(getKey().getType()).getDimSize(0),
+                     cast<ShapedType>(getValue().getType()).getDimSize(0)))
+    return emitOpError("packed key and value need the same tokens");
   if (getBias() && failed(verifyTileOperand(op, "bias", getBias(), 4)))
     return failure();
   if (static_cast<bool>(getQSegmentIds()) !=
@@ -122,6 +130,15 @@ LogicalResult TileUpdateOp::verify() {
   int64_t tileKV = static_cast<int64_t>(getTileKv());
   if (tileKV <= 0)
     return emitOpError() << "tile_kv must be positive, got " << tileKV;
+  if (std::optional<int64_t> heads = getQHeads()) {
+    // The attribute is signless 64-bit; read it as a signed count.
+    int64_t g = static_cast<int64_t>(*heads);
+    if (g < 1 || packed || q.isDynamicDim(2) || g * q.getDimSize(2) != tileQ)
+      return emitOpError()
+             << "q_heads = " << g
+             << " needs a positive count, a static query length and "
+                "tile_q = q_heads * Sq, without tokens";
+  }
   if (getFull() && !getMaskAttr())
     return emitOpError("a full flag needs a mask: without one every tile is "
                        "full");

@@ -202,8 +202,7 @@ void TileKernel::packQuery() {
   // sequence; once per q tile, before the kv loop.
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(qTilePoint());
-  Value seqQ = tileQueryLength(b, loc, op);
-  Value validRows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  Value validRows = tileValidRows(b, loc, op);
   // A q tile past a packed sequence's queries has no row to read (and its
   // kv loop visits no tile).
   if (op.getQStart()) {
@@ -215,12 +214,14 @@ void TileKernel::packQuery() {
   Value last = arith::SubIOp::create(b, loc, validRows, index(1));
   Value zero = nx::f32Constant(b, loc, 0.0);
   loop(index(tileQ), 1, {}, [&](Value r, ValueRange) {
-    Value i = add(op.getQBegin(), arith::MinSIOp::create(b, loc, r, last));
+    Value head, i;
+    std::tie(head, i) =
+        tileRowQuery(b, loc, op, arith::MinSIOp::create(b, loc, r, last));
     Value valid =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, validRows);
     loop(index(dqk), 1, {}, [&](Value d, ValueRange) {
-      Value q =
-          loadAsF32(b, loc, op.getQuery(), tileQueryIndices(b, loc, op, i, d));
+      Value q = loadAsF32(b, loc, op.getQuery(),
+                          tileQueryIndices(b, loc, op, head, i, d));
       if (factor)
         q = arith::MulFOp::create(b, loc, q, nx::f32Constant(b, loc, *factor));
       q = arith::SelectOp::create(b, loc, valid, q, zero);
@@ -386,9 +387,11 @@ LogicalResult TileKernel::modifyScores() {
     loop(cols, 1, {}, [&](Value c, ValueRange) {
       Value j = add(op.getKvBegin(), c);
       loop(rows, 1, {}, [&](Value r, ValueRange) {
-        Value i = add(op.getQBegin(), r);
+        ElementEmitContext row = ctx;
+        auto [head, i] = tileRowQuery(b, loc, op, r);
+        row.qHead = head;
         Value dot = memref::LoadOp::create(b, loc, scores, ValueRange{c, r});
-        FailureOr<Value> t = emitTileScore(b, loc, op, ctx, dot, i, j,
+        FailureOr<Value> t = emitTileScore(b, loc, op, row, dot, i, j,
                                            applyMask, /*deferScale=*/true);
         if (failed(t)) {
           failedEmit = true;
@@ -519,8 +522,7 @@ void TileKernel::accumulate() {
 LogicalResult TileKernel::emit() {
   allocate();
   packQuery();
-  rows =
-      clippedExtent(b, loc, tileQ, tileQueryLength(b, loc, op), op.getQBegin());
+  rows = tileValidRows(b, loc, op);
   cols =
       clippedExtent(b, loc, tileKV, tileKeyLength(b, loc, op), op.getKvBegin());
   packPanels();

@@ -59,14 +59,14 @@ struct ExpandTileInit final : OpRewritePattern<TileInitOp> {
 bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
                    bool applyMask) {
   Location loc = op.getLoc();
-  int64_t tileQ = op.getTileQ(), tileKV = op.getTileKv();
+  int64_t tileKV = op.getTileKv();
   auto qType = cast<MemRefType>(op.getQuery().getType());
   auto vType = cast<MemRefType>(op.getValue().getType());
   int64_t headDimQK = qType.getShape().back();
   int64_t headDimV = vType.getShape().back();
   Value seqQ = tileQueryLength(b, loc, op);
   Value seqKV = tileKeyLength(b, loc, op);
-  Value rows = clippedExtent(b, loc, tileQ, seqQ, op.getQBegin());
+  Value rows = tileValidRows(b, loc, op);
   Value cols = clippedExtent(b, loc, tileKV, seqKV, op.getKvBegin());
   Value zero = nx::f32Constant(b, loc, 0.0);
   ElementEmitContext ctx =
@@ -74,7 +74,10 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
 
   bool failedEmit = false;
   buildForLoop(b, loc, rows, [&](OpBuilder &b, Location loc, Value r) {
-    Value i = arith::AddIOp::create(b, loc, op.getQBegin(), r);
+    Value head, i;
+    std::tie(head, i) = tileRowQuery(b, loc, op, r);
+    ElementEmitContext rowCtx = ctx;
+    rowCtx.qHead = head;
     Value mOld = memref::LoadOp::create(b, loc, op.getRowMax(), r);
     // Scores of row r in base 2, masked elements -inf; their maximum.
     Value mNew = buildReductionLoop(
@@ -85,7 +88,7 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
               b, loc, indexConstant(b, loc, headDimQK), zero,
               [&](OpBuilder &b, Location loc, Value d, Value sum) -> Value {
                 Value q = loadAsF32(b, loc, op.getQuery(),
-                                    tileQueryIndices(b, loc, op, i, d));
+                                    tileQueryIndices(b, loc, op, head, i, d));
                 Value k =
                     loadAsF32(b, loc, op.getKey(),
                               tileKvIndices(b, loc, op, op.getKey(), j, d));
@@ -93,7 +96,7 @@ bool emitTileLoops(OpBuilder &b, TileUpdateOp op, Value scores,
                     b, loc, sum, arith::MulFOp::create(b, loc, q, k));
               });
           FailureOr<Value> score =
-              emitTileScore(b, loc, op, ctx, dot, i, j, applyMask);
+              emitTileScore(b, loc, op, rowCtx, dot, i, j, applyMask);
           if (failed(score)) {
             failedEmit = true;
             score = zero;

@@ -52,9 +52,19 @@ ArrayAttr gridMapping(OpBuilder &b) {
 static void insertIntoShared(OpBuilder &b, Location loc, scf::ForallOp forall,
                              ValueRange values, ArrayRef<RowSlice> slices) {
   OpBuilder::InsertionGuard guard(b);
+  // Packed query heads' rows go back as [heads, Sq(, Dv)].
+  SmallVector<Value> inserted(values);
+  b.setInsertionPoint(forall.getTerminator());
+  for (auto [value, slice] : llvm::zip(inserted, slices))
+    if (slice.extracted)
+      value = tensor::ExpandShapeOp::create(
+          b, loc, slice.extracted, value,
+          slice.extracted.getRank() == 3
+              ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+              : SmallVector<ReassociationIndices>{{0, 1}});
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   for (auto [i, shared] : llvm::enumerate(forall.getRegionIterArgs()))
-    tensor::ParallelInsertSliceOp::create(b, loc, values[i], shared,
+    tensor::ParallelInsertSliceOp::create(b, loc, inserted[i], shared,
                                           slices[i].offsets, slices[i].sizes,
                                           slices[i].strides);
 }
@@ -94,7 +104,8 @@ ValueRange Tiler::emitUpdate(OpBuilder &b, Value kt, Value full,
       b.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
       b.getI64IntegerAttr(tileQ), b.getI64IntegerAttr(tileKV),
       masked ? mask : MaskAttrInterface(), op.getScoreModAttr(),
-      op.getKvLayoutAttr());
+      op.getKvLayoutAttr(),
+      qHeadsPerTile ? b.getI64IntegerAttr(qHeadsPerTile) : IntegerAttr());
   cloneRegionBindingCaptures(op.getMaskMod(), update.getMaskMod(),
                              /*numLeading=*/4);
   cloneRegionBindingCaptures(op.getScoreModRegion(), update.getScoreModRegion(),
@@ -125,13 +136,30 @@ LogicalResult Tiler::checkSupported() {
   if (maskContains<RandomBlocksMaskAttr>(op.getEffectiveMask()) &&
       (!op.getShape().hasStaticSequences() || op.isPaged()))
     return op.emitError("attn-tile: #attn.random_blocks needs static "
-                        "sequence lengths (a paged cache's are per "
-                        "sequence)");
+                        "sequence lengths (a paged cache's and packed "
+                        "sequences' are per sequence)");
   if (op.isVarlen() && kvSplits > 1)
     return op.emitError("attn-tile: kv-splits > 1 with packed sequences "
                         "(varlen) is not supported yet; tile with "
                         "kv-splits=1");
   return success();
+}
+
+bool Tiler::shouldPackHeads() {
+  // Decode (a few static queries) of grouped heads, whose kv loop is the
+  // same for every head: a band, a paged cache's per-element test, or a
+  // compile-time tile map (never of the head); not a run-time table or
+  // block layout, which are per head.
+  constexpr int64_t kMaxPackedQueries = 4;
+  AttentionShape shape = op.getShape();
+  if (!packGqaHeads || op.isVarlen() || op.hasBlockLayout() ||
+      shape.numQHeads == shape.numKVHeads ||
+      ShapedType::isDynamic(shape.seqQ) || shape.seqQ > kMaxPackedQueries)
+    return false;
+  mask::MaskRef mask = op.buildMask();
+  return mask->band() || op.isPaged() ||
+         (shape.hasStaticSequences() && !mask->needsRuntimeData() &&
+          !mask->dependsOnBatchOrHead());
 }
 
 void Tiler::bindOperands(OpBuilder &b) {
@@ -147,10 +175,13 @@ void Tiler::bindOperands(OpBuilder &b) {
   if (cuQ) {
     // B sequences from B + 1 offsets; the grid's q tiles cover the
     // longest, each iteration its own (bindSequenceLength).
+    // The shorter offsets bound it (the verifier checks static lengths;
+    // dynamic ones that differ read no offset past either).
+    Value offsets = arith::MinSIOp::create(b, loc, dimSize(b, loc, cuQ, 0),
+                                           dimSize(b, loc, cuK, 0));
     batch = arith::MaxSIOp::create(
         b, loc,
-        arith::SubIOp::create(b, loc, dimSize(b, loc, cuQ, 0),
-                              indexConstant(b, loc, 1)),
+        arith::SubIOp::create(b, loc, offsets, indexConstant(b, loc, 1)),
         indexConstant(b, loc, 0));
     seqQ = longestPackedQuery(b);
     seqKV = dimSize(b, loc, K, 0);
@@ -249,6 +280,8 @@ SmallVector<Value> Tiler::resultInits(OpBuilder &b) {
 
 scf::ForallOp Tiler::emitMerge(OpBuilder &b, scf::ForallOp splitGrid) {
   b.setInsertionPointAfter(splitGrid);
+  // The merge runs per query head, whatever the split grid's tiles held.
+  packedRows = false;
   SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(op.getShape().numQHeads),
                                 numQTiles};
   auto merge =
@@ -280,16 +313,19 @@ scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
   Value lastDim =
       split ? arith::MulIOp::create(b, loc, numQTiles, splitCount).getResult()
             : numQTiles;
-  SmallVector<OpFoldResult> ubs{batch, b.getIndexAttr(shape.numQHeads),
-                                lastDim};
+  // Packed query heads: one tile per kv head.
+  SmallVector<OpFoldResult> ubs{
+      batch, b.getIndexAttr(qHeadsPerTile ? shape.numKVHeads : shape.numQHeads),
+      lastDim};
   // The shared outputs: the output and logsumexp, each query tile writing
-  // its rows; with splits, the partial output [B, Hq, N, Sq, Dv] and
-  // logsumexp [B, Hq, N, Sq] in f32, each split writing its part.
+  // its rows; with splits, the partial output [B, N, Hq, Sq, Dv] (a split's
+  // heads contiguous, as packed query heads write them) and logsumexp [B, N,
+  // Hq, Sq] in f32, each split writing its part.
   SmallVector<Value> outputs;
   if (!split) {
     outputs = resultInits(b);
   } else {
-    SmallVector<int64_t> partShape{shape.batch, shape.numQHeads, kvSplits,
+    SmallVector<int64_t> partShape{shape.batch, kvSplits, shape.numQHeads,
                                    shape.seqQ, shape.headDimV};
     SmallVector<Value> sizes;
     if (ShapedType::isDynamic(shape.batch))
@@ -310,7 +346,15 @@ scf::ForallOp Tiler::emitGrid(OpBuilder &b) {
     splitIv = arith::RemUIOp::create(b, loc, qTile, splitCount);
     qTile = arith::DivUIOp::create(b, loc, qTile, splitCount);
   }
-  kvHead = kvHeadOfQueryHead(b, loc, headIv, shape.numQHeads, shape.numKVHeads);
+  if (qHeadsPerTile) {
+    // The tile's first query head.
+    kvHead = headIv;
+    headIv = arith::MulIOp::create(b, loc, kvHead,
+                                   indexConstant(b, loc, qHeadsPerTile));
+  } else {
+    kvHead =
+        kvHeadOfQueryHead(b, loc, headIv, shape.numQHeads, shape.numKVHeads);
+  }
   qBegin = arith::MulIOp::create(b, loc, qTile, tileQSize);
   return forall;
 }
@@ -407,8 +451,11 @@ RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
                                                   result.strides);
     return result;
   }
-  result.offsets = {batchIv, headIv};
-  result.sizes = {one, one};
+  // [B, (N,) Hq, Sq(, Dv)]: the batch, the part (or every part), the
+  // head (or, packed, the tile's heads, each with its Sq rows), the rows.
+  int64_t heads = packedRows ? qHeadsPerTile : 1;
+  result.offsets = {batchIv};
+  result.sizes = {one};
   SmallVector<int64_t> sliceShape;
   if (hasParts) {
     result.offsets.push_back(part ? OpFoldResult(part) : zero);
@@ -416,9 +463,18 @@ RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
     if (!part)
       sliceShape.push_back(kvSplits);
   }
+  result.offsets.push_back(headIv);
+  result.sizes.push_back(b.getIndexAttr(heads));
+  if (packedRows) {
+    sliceShape.push_back(heads);
+    rows = b.getIndexAttr(shape.seqQ);
+    clipped = false;
+  }
   result.offsets.push_back(qBegin);
   result.sizes.push_back(rows);
-  sliceShape.push_back(clipped ? ShapedType::kDynamic : tileQ);
+  sliceShape.push_back(clipped      ? ShapedType::kDynamic
+                       : packedRows ? shape.seqQ
+                                    : tileQ);
   if (result.offsets.size() < static_cast<size_t>(type.getRank())) {
     int64_t headDim = type.getShape().back();
     result.offsets.push_back(zero);
@@ -429,6 +485,19 @@ RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
   auto sliceType = RankedTensorType::get(sliceShape, type.getElementType());
   result.slice = tensor::ExtractSliceOp::create(
       b, loc, sliceType, shared, result.offsets, result.sizes, result.strides);
+  if (packedRows) {
+    // The tile's rows: [heads * Sq(, Dv)], contiguous in the result.
+    result.extracted = sliceType;
+    SmallVector<int64_t> rowsShape{heads * shape.seqQ};
+    if (sliceType.getRank() == 3)
+      rowsShape.push_back(sliceType.getShape().back());
+    result.slice = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get(rowsShape, type.getElementType()),
+        result.slice,
+        sliceType.getRank() == 3
+            ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+            : SmallVector<ReassociationIndices>{{0, 1}});
+  }
   return result;
 }
 
@@ -456,6 +525,13 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     return failure();
   OpBuilder &b = rewriter;
   b.setInsertionPoint(op);
+  if (shouldPackHeads()) {
+    // A tile of a group's heads, each with all its queries.
+    AttentionShape shape = op.getShape();
+    qHeadsPerTile = shape.numQHeads / shape.numKVHeads;
+    tileQ = qHeadsPerTile * shape.seqQ;
+    packedRows = true;
+  }
   bindOperands(b);
   emitTileCounts(b);
   FailureOr<KvPlanChoice> choice = chooseKvPlan(b);
@@ -530,7 +606,8 @@ public:
         kv = std::gcd(kv, (*block)[1]);
       }
       if (badSizes(op, q, kv) ||
-          failed(Tiler(op, q, kv, kvSplits, countVisits).run(rewriter)))
+          failed(Tiler(op, q, kv, kvSplits, countVisits, packGqaHeads)
+                     .run(rewriter)))
         return signalPassFailure();
     }
     // Linear attention: chunks of tile-q queries.

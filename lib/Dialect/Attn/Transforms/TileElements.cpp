@@ -27,11 +27,14 @@ ElementEmitContext mlir::attn::tileElementContext(TileUpdateOp op, Value seqQ,
   return ctx;
 }
 
-/// `length` clamped into [0, `stored`].
+/// `length` clamped into [0, `stored`] (0 when `stored` is negative: a
+/// start past the tokens).
 static Value clampLength(OpBuilder &b, Location loc, Value length,
                          Value stored) {
-  length = arith::MaxSIOp::create(b, loc, length, indexConstant(b, loc, 0));
-  return arith::MinSIOp::create(b, loc, length, stored);
+  Value zero = indexConstant(b, loc, 0);
+  length = arith::MaxSIOp::create(b, loc, length, zero);
+  return arith::MinSIOp::create(b, loc, length,
+                                arith::MaxSIOp::create(b, loc, stored, zero));
 }
 
 Value mlir::attn::tileQueryLength(OpBuilder &b, Location loc, TileUpdateOp op) {
@@ -43,11 +46,29 @@ Value mlir::attn::tileQueryLength(OpBuilder &b, Location loc, TileUpdateOp op) {
 }
 
 SmallVector<Value> mlir::attn::tileQueryIndices(OpBuilder &b, Location loc,
-                                                TileUpdateOp op, Value i,
-                                                Value d) {
+                                                TileUpdateOp op, Value head,
+                                                Value i, Value d) {
   if (Value start = op.getQStart())
-    return {arith::AddIOp::create(b, loc, start, i), op.getQHead(), d};
-  return {op.getBatch(), op.getQHead(), i, d};
+    return {arith::AddIOp::create(b, loc, start, i), head, d};
+  return {op.getBatch(), head, i, d};
+}
+
+std::pair<Value, Value> mlir::attn::tileRowQuery(OpBuilder &b, Location loc,
+                                                 TileUpdateOp op, Value r) {
+  if (!op.getQHeads())
+    return {op.getQHead(), arith::AddIOp::create(b, loc, op.getQBegin(), r)};
+  Value seqQ = indexConstant(
+      b, loc, cast<ShapedType>(op.getQuery().getType()).getDimSize(2));
+  Value group = arith::DivUIOp::create(b, loc, r, seqQ);
+  return {arith::AddIOp::create(b, loc, op.getQHead(), group),
+          arith::RemUIOp::create(b, loc, r, seqQ)};
+}
+
+Value mlir::attn::tileValidRows(OpBuilder &b, Location loc, TileUpdateOp op) {
+  if (op.getQHeads())
+    return indexConstant(b, loc, op.getTileQ());
+  return clippedExtent(b, loc, op.getTileQ(), tileQueryLength(b, loc, op),
+                       op.getQBegin());
 }
 
 Value mlir::attn::tileKeyLength(OpBuilder &b, Location loc, TileUpdateOp op) {
@@ -146,16 +167,17 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
       return type.getDimSize(dim) == 1 ? indexConstant(b, loc, 0) : full;
     };
     Value bias = loadAsF32(b, loc, biasMemref,
-                           {at(0, op.getBatch()), at(1, op.getQHead()), i, j});
+                           {at(0, op.getBatch()), at(1, ctx.qHead), i, j});
     s = arith::AddFOp::create(b, loc, s, bias);
   }
   ElementEmitContext elt = ctx;
   elt.qIndex = i;
   elt.kvIndex = j;
   if (!op.getMaskMod().empty())
-    elt.emitCustom = [op, i, j](OpBuilder &b, Location) mutable {
+    elt.emitCustom = [op, head = ctx.qHead, i, j](OpBuilder &b,
+                                                  Location) mutable {
       return inlineRegionWithSemantics(b, op.getMaskMod(),
-                                       {op.getBatch(), op.getQHead(), i, j});
+                                       {op.getBatch(), head, i, j});
     };
   if (ScoreModAttrInterface mod = op.getScoreModAttr()) {
     FailureOr<Value> modded = mod.emitScoreMod(b, loc, s, elt);
@@ -165,7 +187,7 @@ FailureOr<Value> mlir::attn::emitTileScore(OpBuilder &b, Location loc,
   }
   if (!op.getScoreModRegion().empty())
     s = inlineRegionWithSemantics(b, op.getScoreModRegion(),
-                                  {s, op.getBatch(), op.getQHead(), i, j});
+                                  {s, op.getBatch(), ctx.qHead, i, j});
   Value t = modified ? arith::MulFOp::create(
                            b, loc, s, nx::f32Constant(b, loc, nx::kLog2e))
                      : s;

@@ -39,6 +39,10 @@ struct KvPlan {
 struct RowSlice {
   Value slice;
   SmallVector<OpFoldResult> offsets, sizes, strides;
+  /// Packed query heads: `slice` is the rows [heads * Sq(, Dv)] collapsed
+  /// from the extracted [heads, Sq(, Dv)] of this type, which the rows go
+  /// back as.
+  RankedTensorType extracted;
 };
 
 /// The tiled IR of one attn.attention: `run` replaces the op with its grid
@@ -46,9 +50,9 @@ struct RowSlice {
 class Tiler {
 public:
   Tiler(AttentionOp op, int64_t tileQ, int64_t tileKV, int64_t kvSplits,
-        bool countVisits)
+        bool countVisits, bool packGqaHeads = false)
       : op(op), tileQ(tileQ), tileKV(tileKV), kvSplits(kvSplits),
-        countVisits(countVisits), loc(op.getLoc()),
+        countVisits(countVisits), packGqaHeads(packGqaHeads), loc(op.getLoc()),
         module(op->getParentOfType<ModuleOp>()) {}
 
   LogicalResult run(IRRewriter &rewriter);
@@ -69,6 +73,9 @@ private:
   };
 
   LogicalResult checkSupported();
+  /// Whether one tile holds the query heads of a kv head (pack-gqa-heads
+  /// and a decode shape whose kv plan does not depend on the head).
+  bool shouldPackHeads();
   /// Binds the operands and the sequence lengths.
   void bindOperands(OpBuilder &b);
   /// In the grid, for a paged cache or packed sequences (varlen): this
@@ -132,6 +139,11 @@ private:
   /// Parts of each query tile's kv range (1: unsplit).
   int64_t kvSplits;
   bool countVisits;
+  bool packGqaHeads;
+  /// Query heads per tile when they are packed (shouldPackHeads), else 0;
+  /// `packedRows` while the grid whose tiles hold them is emitted.
+  int64_t qHeadsPerTile = 0;
+  bool packedRows = false;
   bool emitFailed = false;
   Location loc;
   ModuleOp module;

@@ -424,6 +424,10 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     row `kv_start + j`; the sequence has `q_length` queries (clamped into
     `[0, Tq - q_start]`) and `kv_length` keys (needed; clamped into `[0,
     Tk - kv_start]`). The starts are in `[0, T]`.
+    `q_heads = g` packs query heads into the tile (grouped-query decode):
+    row `r` is query `r % Sq` of query head `q_head + r / Sq`, the tile
+    holds all `Sq` queries (static) of `g` heads (`tile_q = g * Sq`,
+    `q_begin = 0`), and all of them read kv head `kv_head`.
     `tile_q` and `tile_kv`
     are the tile sizes attn-tile chose; the back ends read them from here.
     `attn-online-softmax` expands it on the host, `attn-tile-to-gpu` on the
@@ -459,7 +463,8 @@ def Attn_TileUpdateOp : Attn_TileOp<"tile_update", [AttrSizedOperandSegments]> {
     I64Attr:$tile_kv,
     OptionalAttr<Attn_MaskAttr>:$mask,
     OptionalAttr<Attn_ScoreModAttr>:$score_mod,
-    OptionalAttr<StrAttr>:$kv_layout
+    OptionalAttr<StrAttr>:$kv_layout,
+    OptionalAttr<I64Attr>:$q_heads
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$mask_mod,

@@ -60,11 +60,18 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     With `kv-splits=N` (N > 1; flash-decoding's split-KV) the grid is over
     (batch, query head, query tile x split): split `s` visits the `s`-th
     of N equal runs of the query tile's kv loop and finalizes them into a
-    partial output `[B, Hq, N, Sq, Dv]` and logsumexp `[B, Hq, N, Sq]`
+    partial output `[B, N, Hq, Sq, Dv]` and logsumexp `[B, N, Hq, Sq]`
     (f32); a second grid over (batch, query head, query tile) merges them
     by the logsumexp rule (`attn.tile_merge`) into the results. Decode,
     with few (batch, head, query tile) iterations and long kv loops, then
     keeps every thread busy.
+
+    With `pack-gqa-heads` (decode: a static Sq of at most 4, query heads
+    grouped over fewer kv heads, a mask that is a band, none, or tested
+    per element) the grid is over (batch, kv head): one tile holds the
+    `Hq / Hkv` query heads of a group, each with all its Sq queries
+    (`q_heads` on the tile updates), so K and V are read once per group
+    instead of once per query head.
 
     `attn.linear_attention` is lowered here too, in chunked form: chunks of
     `tile-q` queries, a quadratic term inside each chunk (causal) and a
@@ -83,6 +90,9 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     Option<"kvSplits", "kv-splits", "int64_t", /*default=*/"1",
            "Split each query tile's kv tiles into this many parts, merged "
            "by attn.tile_merge (split-KV decode; host only for now)">,
+    Option<"packGqaHeads", "pack-gqa-heads", "bool", /*default=*/"false",
+           "Decode of grouped heads: one tile holds a kv head's query "
+           "heads (host only)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

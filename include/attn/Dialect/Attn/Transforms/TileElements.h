@@ -26,11 +26,20 @@ ElementEmitContext tileElementContext(TileUpdateOp op, Value seqQ, Value seqKV,
 /// q_start.
 Value tileQueryLength(OpBuilder &b, Location loc, TileUpdateOp op);
 
-/// Where `op` reads element `d` of query `i` of its query head:
-/// [batch, q_head, i, d], or [q_start + i, q_head, d] for packed
-/// sequences.
+/// Where `op` reads element `d` of query `i` of query head `head`:
+/// [batch, head, i, d], or [q_start + i, head, d] for packed sequences.
 SmallVector<Value> tileQueryIndices(OpBuilder &b, Location loc, TileUpdateOp op,
-                                    Value i, Value d);
+                                    Value head, Value i, Value d);
+
+/// The query head and the query of row `r` of `op`'s tile: (q_head,
+/// q_begin + r), or with q_heads (q_head + r / Sq, r % Sq).
+std::pair<Value, Value> tileRowQuery(OpBuilder &b, Location loc,
+                                     TileUpdateOp op, Value r);
+
+/// The rows of `op`'s tile that hold queries: min(tile_q, Sq - q_begin)
+/// (at most; past a packed sequence it is negative), or all tile_q with
+/// q_heads.
+Value tileValidRows(OpBuilder &b, Location loc, TileUpdateOp op);
 
 /// The number of keys of `op`'s sequence: its kv_length (clamped into the
 /// keys stored), else the key's dim 2.
@@ -58,7 +67,8 @@ SmallVector<Value> tilePagedIndices(TileUpdateOp op, Value page, Value row,
 /// random-blocks mask over dynamic lengths).
 LogicalResult checkTileMaskEmittable(TileUpdateOp op);
 
-/// The base-2 score of element (i, j) (absolute query and key positions)
+/// The base-2 score of element (i, j) (absolute query and key positions) of
+/// query head `ctx.qHead`
 /// from its dot product: scale * dot (+ bias), score mods, times log2(e);
 /// -inf where `op`'s mask drops the element, if `applyMask` (false: the
 /// tile is known full and no element is tested). With `deferScale`, for an
