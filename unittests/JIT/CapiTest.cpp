@@ -445,3 +445,67 @@ TEST(CApi, MergeTakesItsPartials) {
   attn_kernel_destroy(kernel);
   attn_compiler_destroy(compiler);
 }
+
+// Packed sequences from C: the offsets' roles and sizes ("batch + 1"),
+// each sequence against its own attention, and offsets that decrease
+// refused before the run.
+TEST(CApi, VarlenTakesItsOffsets) {
+  const int64_t d = 16;
+  std::string t = "tensor<?x1x16xf32>", c = "tensor<?xi32>";
+  std::string text =
+      "func.func @f(%q: " + t + ", %k: " + t + ", %v: " + t + ", %cq: " + c +
+      ", %ck: " + c + ") -> " + t +
+      " {\n  %o = attn.attention %q, %k, %v varlen(%cq, %ck : " + c + ", " + c +
+      ") : " + t + ", " + t + ", " + t + " -> " + t + "\n  return %o : " + t +
+      "\n}\n";
+  attn_compiler *compiler = attn_compiler_create();
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(
+      attn_compile(compiler, text.c_str(), ATTN_TARGET_HOST, nullptr, &kernel),
+      0)
+      << attn_last_error();
+  ASSERT_EQ(attn_kernel_num_args(kernel), 6u);
+  attn_arg_info info;
+  ASSERT_EQ(attn_kernel_arg(kernel, 0, &info), 0);
+  EXPECT_STREQ(info.run_size[0], "seqQ");
+  ASSERT_EQ(attn_kernel_arg(kernel, 3, &info), 0);
+  EXPECT_EQ(info.role, ATTN_ARG_CU_SEQLENS_Q);
+  EXPECT_STREQ(info.element_type, "i32");
+  EXPECT_STREQ(info.run_size[0], "batch + 1");
+  ASSERT_EQ(attn_kernel_arg(kernel, 4, &info), 0);
+  EXPECT_EQ(info.role, ATTN_ARG_CU_SEQLENS_K);
+
+  std::mt19937 rng(9);
+  const std::vector<int32_t> cu = {0, 3, 8};
+  const int64_t tokens = cu.back();
+  std::vector<float> q = random(rng, tokens * d), k = random(rng, tokens * d),
+                     v = random(rng, tokens * d), out(tokens * d, NAN);
+  attn_args args = {};
+  args.query = q.data();
+  args.key = k.data();
+  args.value = v.data();
+  args.output = out.data();
+  args.cu_seqlens_q = cu.data();
+  args.cu_seqlens_k = cu.data();
+  args.batch = 2;
+  args.seq_q = args.seq_kv = tokens;
+  ASSERT_EQ(attn_run(kernel, &args, nullptr), 0) << attn_last_error();
+  for (size_t b = 0; b + 1 < cu.size(); ++b) {
+    int64_t s = cu[b + 1] - cu[b];
+    auto rows = [&](const std::vector<float> &x) {
+      return std::vector<float>(x.begin() + cu[b] * d,
+                                x.begin() + cu[b + 1] * d);
+    };
+    EXPECT_LE(maxError(rows(out), reference(rows(q), rows(k), rows(v), s, d)),
+              1e-5)
+        << "sequence " << b;
+  }
+  const std::vector<int32_t> bad = {0, 5, 3};
+  args.cu_seqlens_k = bad.data();
+  EXPECT_EQ(attn_run(kernel, &args, nullptr), -1);
+  EXPECT_NE(std::string(attn_last_error()).find("cu_seqlens_k[2] is 3"),
+            std::string::npos)
+      << attn_last_error();
+  attn_kernel_destroy(kernel);
+  attn_compiler_destroy(compiler);
+}
