@@ -13,6 +13,7 @@
 #include "Kernels.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
@@ -104,7 +105,13 @@ mlir::attn::jit::detail::chooseHostTiles(const CompileOptions &options,
   // Prefill's tiles unless an attn.attention says decode (attn.linear_
   // attention has no kv tiles to split).
   std::optional<AttentionShape> shape;
-  module.walk([&](AttentionOp op) { shape = op.getShape(); });
+  // The query heads a tile holds (attn-tile's pack-gqa-heads, which the
+  // host pipeline sets): a tile per kv head then.
+  int64_t packedHeads = 0;
+  module.walk([&](AttentionOp op) {
+    shape = op.getShape();
+    packedHeads = options.packGqaHeads ? packedQueryHeads(op) : 0;
+  });
   bool decode = shape && shape->seqQ > 0 && shape->seqQ <= 4;
   TileShape tiles;
   tiles.q = options.tileQ > 0 ? options.tileQ : decode ? shape->seqQ : 64;
@@ -116,14 +123,9 @@ mlir::attn::jit::detail::chooseHostTiles(const CompileOptions &options,
   if (!shape || ShapedType::isDynamic(shape->batch) ||
       !shape->hasStaticSequences())
     return tiles; // Unsplit: no attention, or a grid of unknown size.
-  // Decode of grouped heads runs a tile per kv head (attn-tile's
-  // pack-gqa-heads, which the host pipeline sets), unless its mask's plan
-  // is per head: then the grid is larger and the splits fewer than ideal.
-  int64_t grid =
-      decode && options.packGqaHeads && shape->numQHeads > shape->numKVHeads
-          ? shape->batch * shape->numKVHeads
-          : shape->batch * shape->numQHeads *
-                llvm::divideCeil(shape->seqQ, tiles.q);
+  int64_t grid = packedHeads ? shape->batch * shape->numKVHeads
+                             : shape->batch * shape->numQHeads *
+                                   llvm::divideCeil(shape->seqQ, tiles.q);
   int64_t kvTiles = llvm::divideCeil(shape->seqKV, tiles.kv);
   tiles.kvSplits =
       std::clamp<int64_t>(llvm::divideCeil(kGridIterations, grid), 1,

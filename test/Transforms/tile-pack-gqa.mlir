@@ -61,3 +61,22 @@ func.func @per_head_mask(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %
   } : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
   return %o : tensor<1x8x1x64xf32>
 }
+
+// -----
+
+// A group of 7 heads would fill 1-lane row vectors: a tile per query
+// head. No query at all: nothing is packed (and nothing divides by 0).
+// CHECK-LABEL: func.func @odd_group
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 14, 1)
+// CHECK-NOT:     q_heads
+// CHECK-LABEL: func.func @no_queries
+// CHECK-NOT:     q_heads
+// CHECK:       return
+func.func @odd_group(%q: tensor<1x14x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x14x1x64xf32> {
+  %o = attn.attention %q, %k, %v : tensor<1x14x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x14x1x64xf32>
+  return %o : tensor<1x14x1x64xf32>
+}
+func.func @no_queries(%q: tensor<2x4x0x16xf32>, %k: tensor<2x2x9x16xf32>, %v: tensor<2x2x9x16xf32>) -> tensor<2x4x0x16xf32> {
+  %o = attn.attention %q, %k, %v {mask = #attn.causal<bottom_right>} : tensor<2x4x0x16xf32>, tensor<2x2x9x16xf32>, tensor<2x2x9x16xf32> -> tensor<2x4x0x16xf32>
+  return %o : tensor<2x4x0x16xf32>
+}

@@ -89,7 +89,9 @@ struct AttentionSpec {
 /// Tile sizes and other compile options; part of the cache key.
 struct CompileOptions {
   /// The host kernels' tile shape; 0 chooses by the attention's shape
-  /// (64 x 64 for prefill, Sq x 256 for decode with Sq <= 4).
+  /// (64 x 64 for prefill, Sq x 256 for decode with Sq <= 4; decode of
+  /// grouped heads packs a kv head's query heads, (Hq / Hkv * Sq) x 256,
+  /// whatever tileQ says, unless packGqaHeads is false).
   int64_t tileQ = 0;
   int64_t tileKV = 0;
   /// Instrument the kernel to count the kv tiles it visits (see

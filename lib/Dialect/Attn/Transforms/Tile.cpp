@@ -1,8 +1,10 @@
 //===- Tile.cpp - Tile attn.attention into q-tile and kv-tile loops -------===//
 //
 // attn-tile: the first lowering step. An attn.attention becomes a parallel
-// loop over (batch, query head, query tile) with a sequential loop over the
-// kv tiles the mask leaves non-empty, each an attn.tile_update that is
+// loop over (batch, query head, query tile) (with packed query heads,
+// (batch, kv head, 1); with kv splits, times the splits; of packed
+// sequences, (sequence, query head, query tile)) with a sequential loop over
+// the kv tiles the mask leaves non-empty, each an attn.tile_update that is
 // masked only when the tile is partial. Block sparsity is decided here,
 // from the mask algebra: bands give affine loop bounds, other static masks
 // a compile-time tile table (like FlexAttention's BlockMask), and anything
@@ -86,9 +88,13 @@ void Tiler::emitVisitCount(OpBuilder &b) {
         /*constant=*/false, IntegerAttr());
   }
   Value counter = memref::GetGlobalOp::create(b, loc, type, kVisitCounter);
-  memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addi,
-                              arith::ConstantIntOp::create(b, loc, 1, 64),
-                              counter, ValueRange{indexConstant(b, loc, 0)});
+  // A tile of packed query heads counts once per head: the counter is of
+  // (query head, q tile, kv tile) blocks.
+  memref::AtomicRMWOp::create(
+      b, loc, arith::AtomicRMWKind::addi,
+      arith::ConstantIntOp::create(b, loc, std::max<int64_t>(1, qHeadsPerTile),
+                                   64),
+      counter, ValueRange{indexConstant(b, loc, 0)});
 }
 
 ValueRange Tiler::emitUpdate(OpBuilder &b, Value kt, Value full,
@@ -145,21 +151,35 @@ LogicalResult Tiler::checkSupported() {
   return success();
 }
 
-bool Tiler::shouldPackHeads() {
+int64_t mlir::attn::packedQueryHeads(AttentionOp op) {
   // Decode (a few static queries) of grouped heads, whose kv loop is the
   // same for every head: a band, a paged cache's per-element test, or a
   // compile-time tile map (never of the head); not a run-time table or
-  // block layout, which are per head.
-  constexpr int64_t kMaxPackedQueries = 4;
+  // block layout, which are per head. The host kernels' rows are vector
+  // lanes: up to 4 rows are scored by dot products, more need rows in
+  // multiples of 4 (7 heads would run 1-lane vectors, slower than a tile
+  // per head).
+  constexpr int64_t kMaxPackedQueries = 4, kDotRows = 4, kMinLanes = 4;
   AttentionShape shape = op.getShape();
-  if (!packGqaHeads || op.isVarlen() || op.hasBlockLayout() ||
+  if (op.isVarlen() || op.hasBlockLayout() ||
       shape.numQHeads == shape.numKVHeads ||
-      ShapedType::isDynamic(shape.seqQ) || shape.seqQ > kMaxPackedQueries)
-    return false;
+      ShapedType::isDynamic(shape.seqQ) || shape.seqQ < 1 ||
+      shape.seqQ > kMaxPackedQueries)
+    return 0;
+  int64_t group = shape.numQHeads / shape.numKVHeads;
+  int64_t rows = group * shape.seqQ;
+  if (rows > kDotRows && rows % kMinLanes != 0)
+    return 0;
   mask::MaskRef mask = op.buildMask();
-  return mask->band() || op.isPaged() ||
-         (shape.hasStaticSequences() && !mask->needsRuntimeData() &&
-          !mask->dependsOnBatchOrHead());
+  bool sameForEveryHead =
+      mask->band() || op.isPaged() ||
+      (shape.hasStaticSequences() && !mask->needsRuntimeData() &&
+       !mask->dependsOnBatchOrHead());
+  return sameForEveryHead ? group : 0;
+}
+
+bool Tiler::shouldPackHeads() {
+  return packGqaHeads && packedQueryHeads(op) > 0;
 }
 
 void Tiler::bindOperands(OpBuilder &b) {
@@ -528,7 +548,7 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
   if (shouldPackHeads()) {
     // A tile of a group's heads, each with all its queries.
     AttentionShape shape = op.getShape();
-    qHeadsPerTile = shape.numQHeads / shape.numKVHeads;
+    qHeadsPerTile = packedQueryHeads(op);
     tileQ = qHeadsPerTile * shape.seqQ;
     packedRows = true;
   }

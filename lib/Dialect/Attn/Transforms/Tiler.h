@@ -91,7 +91,8 @@ private:
   void emitTileCounts(OpBuilder &b);
   FailureOr<KvPlanChoice> chooseKvPlan(OpBuilder &b);
   /// The parallel grid over (batch, query head, query tile) -- with kv
-  /// splits, (batch, query head, query tile x split) -- whose shared
+  /// splits, (batch, query head, query tile x split); with packed query
+  /// heads, (batch, kv head, 1 (x split)) -- whose shared
   /// outputs are the attention's results, or the splits' partial results;
   /// leaves the builder in its body.
   scf::ForallOp emitGrid(OpBuilder &b);
@@ -109,9 +110,11 @@ private:
   scf::ForallOp emitMerge(OpBuilder &b, scf::ForallOp splitGrid);
   /// Empty tensors of the attention's results.
   SmallVector<Value> resultInits(OpBuilder &b);
-  /// The rows of query tile `qBegin` in `shared` ([B, Hq, (N,) Sq(, Dv)])
+  /// The rows of query tile `qBegin` in `shared` ([B, (N,) Hq, Sq(, Dv)])
   /// at (batchIv, headIv) and, when `part` is set, that part; without it
-  /// every part of a partial result ([N, rows(, Dv)]).
+  /// every part of a partial result ([N, rows(, Dv)]). With packed query
+  /// heads (packedRows) the rows of the tile's heads, [heads * Sq(, Dv)];
+  /// of packed sequences, [Tq, Hq(, Dv)] rows from the sequence's start.
   RowSlice sliceRows(OpBuilder &b, Value shared, Value qBegin, bool hasParts,
                      Value part = Value());
 

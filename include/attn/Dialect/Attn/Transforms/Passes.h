@@ -42,6 +42,12 @@ using TileShapeFn = std::function<std::pair<int64_t, int64_t>(AttentionOp)>;
 std::unique_ptr<Pass> createAttnTile(AttnTileOptions options,
                                      TileShapeFn shapeOf);
 
+/// The query heads that attn-tile{pack-gqa-heads} puts in one tile of
+/// `op`: Hq / Hkv for decode (a static Sq of 1 to 4) of grouped heads
+/// whose kv loop does not depend on the head and whose tile rows fill
+/// vectors (at most 4 rows, or a multiple of 4); else 0.
+int64_t packedQueryHeads(AttentionOp op);
+
 /// Lowers one attn.linear_attention in chunked form (chunks of `chunk`
 /// queries); used by attn-tile.
 void lowerLinearAttention(LinearAttentionOp op, int64_t chunk,

@@ -66,9 +66,11 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     with few (batch, head, query tile) iterations and long kv loops, then
     keeps every thread busy.
 
-    With `pack-gqa-heads` (decode: a static Sq of at most 4, query heads
-    grouped over fewer kv heads, a mask that is a band, none, or tested
-    per element) the grid is over (batch, kv head): one tile holds the
+    With `pack-gqa-heads` (decode: a static Sq of 1 to 4, query heads
+    grouped over fewer kv heads, `Hq / Hkv * Sq` at most 4 or a multiple
+    of 4, a kv loop the same for every head: a band, a paged cache, or a
+    compile-time table of a mask that reads neither b nor h) the grid is
+    over (batch, kv head): one tile holds the
     `Hq / Hkv` query heads of a group, each with all its Sq queries
     (`q_heads` on the tile updates), so K and V are read once per group
     instead of once per query head.
