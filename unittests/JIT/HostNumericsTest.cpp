@@ -155,6 +155,23 @@ void expectNearReference(const Case &c, const std::vector<float> &outF32,
     }
 }
 
+/// NaN-filled output buffers of `outSize` elements (f32, or 16-bit for
+/// f16 and bf16: a quiet NaN in both) and `lseSize` logsumexp values, so
+/// that an element the kernel does not write shows.
+struct OutputBuffers {
+  std::vector<float> f32, lse;
+  std::vector<uint16_t> half;
+  OutputBuffers(size_t outSize, size_t lseSize)
+      : f32(outSize, std::nanf("")), lse(lseSize, std::nanf("")),
+        half(outSize, 0x7e00) {}
+  /// Points `args`' output and logsumexp at these.
+  void bind(HostArgs &args, ElementType type) {
+    args.output = type == ElementType::F32 ? static_cast<void *>(f32.data())
+                                           : static_cast<void *>(half.data());
+    args.logsumexp = lse.data();
+  }
+};
+
 enum class Target { Host, Emulator };
 
 /// Compiles and runs one case on `target`, returns the relative L2 error of
@@ -906,18 +923,12 @@ TEST(HostNumerics, RunTimeBlockLayout) {
     Tensor q = randomTensor(rng, batch * heads * seqQ * d, cfg.type, 1.0);
     Tensor k = randomTensor(rng, batch * kvHeads * seqKV * d, cfg.type, 1.0);
     Tensor v = randomTensor(rng, batch * kvHeads * seqKV * d, cfg.type, 1.0);
-    size_t outSize = batch * heads * seqQ * d;
-    std::vector<float> outF32(outSize, std::nanf(""));
-    std::vector<uint16_t> outHalf(outSize, 0x7e00);
-    std::vector<float> lse(batch * heads * seqQ, std::nanf(""));
+    OutputBuffers out(batch * heads * seqQ * d, batch * heads * seqQ);
     HostArgs args;
     args.query = q.data();
     args.key = k.data();
     args.value = v.data();
-    args.output = cfg.type == ElementType::F32
-                      ? static_cast<void *>(outF32.data())
-                      : static_cast<void *>(outHalf.data());
-    args.logsumexp = lse.data();
+    out.bind(args, cfg.type);
     args.kvNumBlocks = counts.data();
     args.kvIndices = indices.data();
     if (cfg.full) {
@@ -929,7 +940,7 @@ TEST(HostNumerics, RunTimeBlockLayout) {
     ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
     std::vector<double> refOut, refLse;
     reference(c, q, k, v, {}, refOut, refLse);
-    expectNearReference(c, outF32, outHalf, lse, refOut, refLse);
+    expectNearReference(c, out.f32, out.half, out.lse, refOut, refLse);
     // The tiles of the listed blocks inside the keys, per query tile.
     int64_t expected = 0;
     const int64_t numKvTiles = (seqKV + tiles.kv - 1) / tiles.kv;
@@ -1075,20 +1086,14 @@ TEST(HostNumerics, PagedKV) {
     ASSERT_TRUE(static_cast<bool>(kernel))
         << llvm::toString(kernel.takeError()) << "\n"
         << spec.toMLIR();
-    size_t outSize = batch * heads * cfg.seqQ * d;
-    std::vector<float> outF32(outSize, std::nanf(""));
-    std::vector<uint16_t> outHalf(outSize, 0x7e00);
-    std::vector<float> lse(batch * heads * cfg.seqQ, std::nanf(""));
+    OutputBuffers out(batch * heads * cfg.seqQ * d, batch * heads * cfg.seqQ);
     HostArgs args;
     args.query = q.data();
     args.key = kPages.data();
     args.value = vPages.data();
     args.pageTable = table.data();
     args.kvLengths = lengths.data();
-    args.output = cfg.type == ElementType::F32
-                      ? static_cast<void *>(outF32.data())
-                      : static_cast<void *>(outHalf.data());
-    args.logsumexp = lse.data();
+    out.bind(args, cfg.type);
     if (cfg.dynamic) {
       args.batch = batch;
       args.seqQ = cfg.seqQ;
@@ -1097,7 +1102,7 @@ TEST(HostNumerics, PagedKV) {
     ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
     std::vector<double> refOut, refLse;
     reference(c, q, k, v, {}, refOut, refLse);
-    expectNearReference(c, outF32, outHalf, lse, refOut, refLse);
+    expectNearReference(c, out.f32, out.half, out.lse, refOut, refLse);
   }
 }
 
@@ -1230,19 +1235,14 @@ TEST(HostNumerics, Varlen) {
     Tensor qp = pack(q, heads, maxQ, cuQ, lenQ, tokQ);
     Tensor kp = pack(k, kvHeads, maxK, cuK, lenK, tokK);
     Tensor vp = pack(v, kvHeads, maxK, cuK, lenK, tokK);
-    std::vector<float> outF32(tokQ * heads * d, std::nanf(""));
-    std::vector<uint16_t> outHalf(tokQ * heads * d, 0x7e00);
-    std::vector<float> lse(tokQ * heads, std::nanf(""));
+    OutputBuffers out(tokQ * heads * d, tokQ * heads);
     HostArgs args;
     args.query = qp.data();
     args.key = kp.data();
     args.value = vp.data();
     args.cuSeqlensQ = cuQ.data();
     args.cuSeqlensK = cuK.data();
-    args.output = cfg.type == ElementType::F32
-                      ? static_cast<void *>(outF32.data())
-                      : static_cast<void *>(outHalf.data());
-    args.logsumexp = lse.data();
+    out.bind(args, cfg.type);
     if (cfg.dynamic) {
       args.batch = batch;
       args.seqQ = tokQ;
@@ -1253,9 +1253,9 @@ TEST(HostNumerics, Varlen) {
     // The rows of no sequence are untouched.
     for (int64_t t = cuQ.back(); t < tokQ; ++t)
       for (int64_t n = t * heads; n < (t + 1) * heads; ++n) {
-        EXPECT_TRUE(std::isnan(lse[n])) << "lse of spare token " << t;
-        EXPECT_TRUE(cfg.type == ElementType::F32 ? std::isnan(outF32[n * d])
-                                                 : outHalf[n * d] == 0x7e00)
+        EXPECT_TRUE(std::isnan(out.lse[n])) << "lse of spare token " << t;
+        EXPECT_TRUE(cfg.type == ElementType::F32 ? std::isnan(out.f32[n * d])
+                                                 : out.half[n * d] == 0x7e00)
             << "output of spare token " << t;
       }
     // Unpacked: padded rows are the reference's fully masked rows.
@@ -1268,10 +1268,10 @@ TEST(HostNumerics, Varlen) {
         for (int64_t i = 0; i < lenQ[b]; ++i) {
           size_t row = (b * heads + h) * maxQ + i,
                  packedRow = (cuQ[b] + i) * heads + h;
-          unLse[row] = lse[packedRow];
+          unLse[row] = out.lse[packedRow];
           for (int64_t e = 0; e < d; ++e) {
-            unF32[row * d + e] = outF32[packedRow * d + e];
-            unHalf[row * d + e] = outHalf[packedRow * d + e];
+            unF32[row * d + e] = out.f32[packedRow * d + e];
+            unHalf[row * d + e] = out.half[packedRow * d + e];
           }
         }
     std::vector<double> refOut, refLse;
