@@ -155,6 +155,25 @@ void expectNearReference(const Case &c, const std::vector<float> &outF32,
     }
 }
 
+/// `n` NaNs of `type` (quiet NaN bits for f16 and bf16): a buffer whose
+/// unwritten or unread elements show.
+Tensor nanTensor(size_t n, ElementType type) {
+  Tensor t;
+  if (type == ElementType::F32)
+    t.f32.assign(n, std::nanf(""));
+  else
+    t.half.assign(n, type == ElementType::F16 ? 0x7e00 : 0x7fc0);
+  return t;
+}
+
+/// dst[to] = src[from], in their (shared) element type.
+void copyElement(const Tensor &src, size_t from, Tensor &dst, size_t to) {
+  if (!src.f32.empty())
+    dst.f32[to] = src.f32[from];
+  else
+    dst.half[to] = src.half[from];
+}
+
 /// NaN-filled output buffers of `outSize` elements (f32, or 16-bit for
 /// f16 and bf16: a quiet NaN in both) and `lseSize` logsumexp values, so
 /// that an element the kernel does not write shows.
@@ -1047,12 +1066,7 @@ TEST(HostNumerics, PagedKV) {
     Tensor v = randomTensor(rng, batch * kvHeads * logical * d, cfg.type, 1.0);
     // The pages of `t` ([B, Hkv, logical, d]): NaN where no key is.
     auto paged = [&](const Tensor &t) {
-      Tensor pages;
-      size_t n = numPages * p * kvHeads * d;
-      if (cfg.type == ElementType::F32)
-        pages.f32.assign(n, std::nanf(""));
-      else
-        pages.half.assign(n, cfg.type == ElementType::F16 ? 0x7e00 : 0x7fc0);
+      Tensor pages = nanTensor(numPages * p * kvHeads * d, cfg.type);
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t h = 0; h < kvHeads; ++h)
           for (int64_t j = 0; j < lengths[b]; ++j)
@@ -1063,10 +1077,7 @@ TEST(HostNumerics, PagedKV) {
                                           : (page * p + j % p) * kvHeads + h) *
                               d +
                           e;
-              if (cfg.type == ElementType::F32)
-                pages.f32[to] = t.f32[from];
-              else
-                pages.half[to] = t.half[from];
+              copyElement(t, from, pages, to);
             }
       return pages;
     };
@@ -1213,22 +1224,14 @@ TEST(HostNumerics, Varlen) {
     auto pack = [&](const Tensor &t, int64_t h, int64_t s,
                     const std::vector<int32_t> &cu,
                     const std::vector<int64_t> &len, int64_t tokens) {
-      Tensor packed;
-      size_t n = tokens * h * d;
-      if (cfg.type == ElementType::F32)
-        packed.f32.assign(n, std::nanf(""));
-      else
-        packed.half.assign(n, cfg.type == ElementType::F16 ? 0x7e00 : 0x7fc0);
+      Tensor packed = nanTensor(tokens * h * d, cfg.type);
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t hh = 0; hh < h; ++hh)
           for (int64_t i = 0; i < len[b]; ++i)
             for (int64_t e = 0; e < d; ++e) {
               size_t from = ((b * h + hh) * s + i) * d + e;
               size_t to = ((cu[b] + i) * h + hh) * d + e;
-              if (cfg.type == ElementType::F32)
-                packed.f32[to] = t.f32[from];
-              else
-                packed.half[to] = t.half[from];
+              copyElement(t, from, packed, to);
             }
       return packed;
     };
