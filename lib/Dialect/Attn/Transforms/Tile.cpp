@@ -51,6 +51,14 @@ ArrayAttr gridMapping(OpBuilder &b) {
 
 /// Inserts each of `values` into the matching shared output of `forall`
 /// at its slice's position, in the forall's terminator.
+/// The reassociation between a tile's packed-head rows [heads * Sq(, Dv)]
+/// and their place [heads, Sq(, Dv)] in a result of rank `rank`.
+static SmallVector<ReassociationIndices> headRowsReassociation(int64_t rank) {
+  if (rank == 3)
+    return {{0, 1}, {2}};
+  return {{0, 1}};
+}
+
 static void insertIntoShared(OpBuilder &b, Location loc, scf::ForallOp forall,
                              ValueRange values, ArrayRef<RowSlice> slices) {
   OpBuilder::InsertionGuard guard(b);
@@ -61,9 +69,7 @@ static void insertIntoShared(OpBuilder &b, Location loc, scf::ForallOp forall,
     if (slice.extracted)
       value = tensor::ExpandShapeOp::create(
           b, loc, slice.extracted, value,
-          slice.extracted.getRank() == 3
-              ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
-              : SmallVector<ReassociationIndices>{{0, 1}});
+          headRowsReassociation(slice.extracted.getRank()));
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   for (auto [i, shared] : llvm::enumerate(forall.getRegionIterArgs()))
     tensor::ParallelInsertSliceOp::create(b, loc, inserted[i], shared,
@@ -178,10 +184,6 @@ int64_t mlir::attn::packedQueryHeads(AttentionOp op) {
   return sameForEveryHead ? group : 0;
 }
 
-bool Tiler::shouldPackHeads() {
-  return packGqaHeads && packedQueryHeads(op) > 0;
-}
-
 void Tiler::bindOperands(OpBuilder &b) {
   Q = op.getQuery();
   K = op.getKey();
@@ -253,19 +255,17 @@ void Tiler::bindSequenceLength(OpBuilder &b) {
         packedSpan(b, cuK, batchIv, dimSize(b, loc, K, 0));
     seqQ = qLength;
     seqKV = kvLength;
-    numKVTiles = arith::CeilDivUIOp::create(b, loc, seqKV,
-                                            indexConstant(b, loc, tileKV));
+  } else if (pageTable) {
+    // kv_lengths[b] clamped into [0, the table's keys]: a bad length reads
+    // no page past the table.
+    Value n = tensor::ExtractOp::create(b, loc, op.getKvLengths(), batchIv);
+    n = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+    n = arith::MaxSIOp::create(b, loc, n, indexConstant(b, loc, 0));
+    seqKV = arith::MinSIOp::create(b, loc, n, seqKV);
+    kvLength = seqKV;
+  } else {
     return;
   }
-  if (!pageTable)
-    return;
-  // kv_lengths[b] clamped into [0, the table's keys]: a bad length reads
-  // no page past the table.
-  Value n = tensor::ExtractOp::create(b, loc, op.getKvLengths(), batchIv);
-  n = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
-  n = arith::MaxSIOp::create(b, loc, n, indexConstant(b, loc, 0));
-  seqKV = arith::MinSIOp::create(b, loc, n, seqKV);
-  kvLength = seqKV;
   numKVTiles =
       arith::CeilDivUIOp::create(b, loc, seqKV, indexConstant(b, loc, tileKV));
 }
@@ -449,52 +449,43 @@ RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   auto type = cast<RankedTensorType>(shared.getType());
   RowSlice result;
+  SmallVector<int64_t> sliceShape;
+  int64_t heads = packedRows ? qHeadsPerTile : 1;
   if (cuQ) {
-    // Packed [Tq, Hq(, Dv)]: the sequence's rows from qStart; a q tile
-    // past a short sequence has none.
+    // Packed sequences [Tq, Hq(, Dv)]: the sequence's rows from qStart; a
+    // q tile past a short sequence has none.
     rows = arith::MaxSIOp::create(b, loc, cast<Value>(rows),
                                   indexConstant(b, loc, 0))
                .getResult();
     result.offsets = {arith::AddIOp::create(b, loc, qStart, qBegin).getResult(),
                       headIv};
     result.sizes = {rows, one};
-    SmallVector<int64_t> sliceShape{ShapedType::kDynamic};
-    if (type.getRank() == 3) {
-      result.offsets.push_back(zero);
-      result.sizes.push_back(b.getIndexAttr(type.getShape().back()));
-      sliceShape.push_back(type.getShape().back());
+    sliceShape.push_back(ShapedType::kDynamic);
+  } else {
+    // [B, (N,) Hq, Sq(, Dv)]: the batch, the part (or every part), the
+    // head (or, packed, the tile's heads, each with its Sq rows), the
+    // rows.
+    result.offsets = {batchIv};
+    result.sizes = {one};
+    if (hasParts) {
+      result.offsets.push_back(part ? OpFoldResult(part) : zero);
+      result.sizes.push_back(part ? one : b.getIndexAttr(kvSplits));
+      if (!part)
+        sliceShape.push_back(kvSplits);
     }
-    result.strides.assign(type.getRank(), one);
-    auto sliceType = RankedTensorType::get(sliceShape, type.getElementType());
-    result.slice = tensor::ExtractSliceOp::create(b, loc, sliceType, shared,
-                                                  result.offsets, result.sizes,
-                                                  result.strides);
-    return result;
+    result.offsets.push_back(headIv);
+    result.sizes.push_back(b.getIndexAttr(heads));
+    if (packedRows) {
+      sliceShape.push_back(heads);
+      rows = b.getIndexAttr(shape.seqQ);
+      clipped = false;
+    }
+    result.offsets.push_back(qBegin);
+    result.sizes.push_back(rows);
+    sliceShape.push_back(clipped      ? ShapedType::kDynamic
+                         : packedRows ? shape.seqQ
+                                      : tileQ);
   }
-  // [B, (N,) Hq, Sq(, Dv)]: the batch, the part (or every part), the
-  // head (or, packed, the tile's heads, each with its Sq rows), the rows.
-  int64_t heads = packedRows ? qHeadsPerTile : 1;
-  result.offsets = {batchIv};
-  result.sizes = {one};
-  SmallVector<int64_t> sliceShape;
-  if (hasParts) {
-    result.offsets.push_back(part ? OpFoldResult(part) : zero);
-    result.sizes.push_back(part ? one : b.getIndexAttr(kvSplits));
-    if (!part)
-      sliceShape.push_back(kvSplits);
-  }
-  result.offsets.push_back(headIv);
-  result.sizes.push_back(b.getIndexAttr(heads));
-  if (packedRows) {
-    sliceShape.push_back(heads);
-    rows = b.getIndexAttr(shape.seqQ);
-    clipped = false;
-  }
-  result.offsets.push_back(qBegin);
-  result.sizes.push_back(rows);
-  sliceShape.push_back(clipped      ? ShapedType::kDynamic
-                       : packedRows ? shape.seqQ
-                                    : tileQ);
   if (result.offsets.size() < static_cast<size_t>(type.getRank())) {
     int64_t headDim = type.getShape().back();
     result.offsets.push_back(zero);
@@ -513,10 +504,7 @@ RowSlice Tiler::sliceRows(OpBuilder &b, Value shared, Value qBegin,
       rowsShape.push_back(sliceType.getShape().back());
     result.slice = tensor::CollapseShapeOp::create(
         b, loc, RankedTensorType::get(rowsShape, type.getElementType()),
-        result.slice,
-        sliceType.getRank() == 3
-            ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
-            : SmallVector<ReassociationIndices>{{0, 1}});
+        result.slice, headRowsReassociation(sliceType.getRank()));
   }
   return result;
 }
@@ -545,11 +533,10 @@ LogicalResult Tiler::run(IRRewriter &rewriter) {
     return failure();
   OpBuilder &b = rewriter;
   b.setInsertionPoint(op);
-  if (shouldPackHeads()) {
-    // A tile of a group's heads, each with all its queries.
-    AttentionShape shape = op.getShape();
-    qHeadsPerTile = packedQueryHeads(op);
-    tileQ = qHeadsPerTile * shape.seqQ;
+  // A tile of a group's heads, each with all its queries.
+  qHeadsPerTile = packGqaHeads ? packedQueryHeads(op) : 0;
+  if (qHeadsPerTile) {
+    tileQ = qHeadsPerTile * op.getShape().seqQ;
     packedRows = true;
   }
   bindOperands(b);

@@ -73,9 +73,6 @@ private:
   };
 
   LogicalResult checkSupported();
-  /// Whether one tile holds the query heads of a kv head (pack-gqa-heads
-  /// and a decode shape whose kv plan does not depend on the head).
-  bool shouldPackHeads();
   /// Binds the operands and the sequence lengths.
   void bindOperands(OpBuilder &b);
   /// In the grid, for a paged cache or packed sequences (varlen): this
@@ -143,7 +140,8 @@ private:
   int64_t kvSplits;
   bool countVisits;
   bool packGqaHeads;
-  /// Query heads per tile when they are packed (shouldPackHeads), else 0;
+  /// Query heads per tile when they are packed (pack-gqa-heads and
+  /// packedQueryHeads), else 0;
   /// `packedRows` while the grid whose tiles hold them is emitted.
   int64_t qHeadsPerTile = 0;
   bool packedRows = false;
